@@ -1,0 +1,138 @@
+import { freePort } from './free-port.js';
+import { type LaunchedRedis, resolveLauncher } from './launcher.js';
+import { register } from './process-registry.js';
+import { waitForPong } from './resp-ping.js';
+
+export interface StartRedisOptions {
+  /** Listen on this port instead of a free one. */
+  port?: number;
+  /** Extra `redis-server` arguments, e.g. `['--maxmemory', '10mb']`. */
+  args?: readonly string[];
+  /** How long to wait for the first PONG. @default 10_000 */
+  readyTimeoutMs?: number;
+}
+
+/** A throwaway redis-server owned by the current test file. */
+export interface RedisServer {
+  readonly host: string;
+  readonly port: number;
+  /** `redis://127.0.0.1:<port>` */
+  readonly url: string;
+  readonly pid: number | undefined;
+  /** SIGSTOP: connections stay open, nothing answers. */
+  pause(): Promise<void>;
+  /** SIGCONT after {@link pause}. */
+  resume(): Promise<void>;
+  /** SIGKILL; the handle stays usable for {@link restart}. */
+  kill(): Promise<void>;
+  /** Kills (if running) and starts a new, empty server on the same port. */
+  restart(): Promise<void>;
+  /** Kills the server and forgets it. Idempotent. */
+  stop(): Promise<void>;
+  isRunning(): boolean;
+}
+
+const HOST = '127.0.0.1';
+
+/** Arguments every harness server gets: loopback only, nothing persisted. */
+export function baseArgs(port: number): string[] {
+  return ['--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no', '--loglevel', 'warning'];
+}
+
+/**
+ * Starts a throwaway `redis-server` (local binary, else Docker) on a free port
+ * and waits until it answers PING. It is stopped when the test file ends.
+ */
+export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServer> {
+  return startServer(options, []);
+}
+
+/** Shared by {@link startRedis} and the cluster harness (which adds cluster args). */
+export async function startServer(options: StartRedisOptions, extraArgs: readonly string[]): Promise<RedisServer> {
+  const launcher = await resolveLauncher();
+  const readyTimeoutMs = options.readyTimeoutMs ?? 10_000;
+  const fixedPort = options.port;
+  let port = fixedPort ?? (await freePort());
+  let current: LaunchedRedis | undefined;
+  let unregister: (() => void) | undefined;
+  let stopped = false;
+
+  const launch = async (): Promise<void> => {
+    for (let attempt = 0; ; attempt++) {
+      const args = [...baseArgs(port), ...extraArgs, ...(options.args ?? [])];
+      const launched = await launcher.launch(port, args, `redis-server:${port}`);
+      try {
+        await Promise.race([
+          waitForPong(HOST, port, readyTimeoutMs, launched.output),
+          launched.exited.then(() => {
+            throw new Error(`redis-server on port ${port} exited during start-up:\n${launched.output()}`);
+          }),
+        ]);
+      } catch (err) {
+        await launched.kill();
+        // Another process took the port between freePort() and bind(): try another.
+        if (fixedPort === undefined && attempt < 5 && /in use/i.test(launched.output())) {
+          port = await freePort();
+          continue;
+        }
+        throw err;
+      }
+      current = launched;
+      unregister?.();
+      unregister = register(handle, launched.pid);
+      return;
+    }
+  };
+
+  const handle = {
+    host: HOST,
+    get port() {
+      return port;
+    },
+    get url() {
+      return `redis://${HOST}:${port}`;
+    },
+    get pid() {
+      return current?.pid;
+    },
+    label: `redis-server:${port}`,
+    async pause() {
+      await running().pause();
+    },
+    async resume() {
+      await running().resume();
+    },
+    async kill() {
+      if (current && !current.hasExited()) await current.kill();
+    },
+    async restart() {
+      if (stopped) throw new Error(`redis-server:${port} was stopped; start a new one`);
+      await handle.kill();
+      await launch();
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await handle.kill();
+      unregister?.();
+    },
+    killNow() {
+      if (current?.pid !== undefined && !current.hasExited()) {
+        try {
+          process.kill(current.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    },
+    isRunning: () => current !== undefined && !current.hasExited(),
+  };
+
+  function running(): LaunchedRedis {
+    if (!current || current.hasExited()) throw new Error(`redis-server:${port} is not running`);
+    return current;
+  }
+
+  await launch();
+  return handle;
+}

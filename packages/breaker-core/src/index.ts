@@ -1,2 +1,73 @@
-/** The package's version, kept in step with package.json. */
-export const VERSION = '0.1.0';
+/**
+ * @breakwater/breaker-core — one circuit breaker shared by every pod, its state
+ * in Redis (or in memory for one process).
+ */
+
+export { type Clock, systemClock } from './clock.js';
+export {
+  type BreakerConfig,
+  type BreakerConfigInput,
+  type BreakerMode,
+  configHash,
+  DEFAULT_BREAKER_CONFIG,
+  type FailureRateRule,
+  resolveBreakerConfig,
+} from './config/breaker-config.js';
+export { BreakerNotFoundError, isBreakerNotFoundError } from './errors/breaker-not-found-error.js';
+export { BreakwaterError, type BreakwaterErrorCode, isBreakwaterError } from './errors/breakwater-error.js';
+export { InvalidArgumentError, isInvalidArgumentError } from './errors/invalid-argument-error.js';
+export { isNotRegisteredError, NotRegisteredError } from './errors/not-registered-error.js';
+export { isStoreUnavailableError, StoreUnavailableError } from './errors/store-unavailable-error.js';
+export { type BreakerKeys, breakerKeys } from './keys.js';
+export {
+  type AuditEntry,
+  type AutomaticState,
+  admitsCalls,
+  BREAKER_STATES,
+  type BreakerAction,
+  type BreakerOverride,
+  type BreakerSnapshot,
+  type BreakerState,
+  type BreakerTransition,
+  type OverrideMode,
+  type ProbeHolder,
+  type WindowCounts,
+} from './state/breaker-state.js';
+export type { ProbeLease, ProbeOutcome } from './state/probe-lease.js';
+export type {
+  AcquireProbeReply,
+  ActorRequest,
+  BreakerStore,
+  Disposable,
+  OverrideRequest,
+  RecordReply,
+  RegisterReply,
+  ReportProbeReply,
+} from './store/breaker-store.js';
+export {
+  DEFAULT_MEMORY_STORE_OPTIONS,
+  MemoryBreakerStore,
+  type MemoryBreakerStoreOptions,
+} from './store/memory-store.js';
+export {
+  DEFAULT_REDIS_STORE_OPTIONS,
+  RedisBreakerStore,
+  type RedisBreakerStoreOptions,
+  type RedisClient,
+} from './store/redis-store.js';
+export {
+  BREAKER_NAME_PATTERN,
+  MAX_AUDIT_LIMIT,
+  MAX_OVERRIDE_TTL_MS,
+  MAX_REASON_LENGTH,
+  MIN_OVERRIDE_TTL_MS,
+} from './store/store-input.js';
+export {
+  integerInRange,
+  knownKeys,
+  matching,
+  nonBlankString,
+  numberInRange,
+  oneOf,
+  plainObject,
+} from './validate.js';

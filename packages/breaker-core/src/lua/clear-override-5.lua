@@ -1,0 +1,32 @@
+--[[
+  clear override: back to the automatic state now. Without an override this is a
+  no-op: no transition, no audit entry.
+
+  KEYS[1..5], ARGV[1..5]: see includes/load.lua.
+  ARGV[6]  actor (1..128 bytes)
+  ARGV[7]  reason (1..2000 bytes)
+
+  Output: JSON { snapshot, transitions }
+  Errors: BW_NOT_FOUND, BW_BAD_INPUT, BW_BAD_CONFIG
+]]
+--- @include "includes/args"
+--- @include "includes/load"
+--- @include "includes/window"
+--- @include "includes/cooldown"
+--- @include "includes/transition"
+--- @include "includes/rules"
+--- @include "includes/save"
+--- @include "includes/reply"
+
+local B = bw_load()
+local actor = bw_str(ARGV[6], 'actor', 512)
+local reason = bw_str(ARGV[7], 'reason', 2000)
+bw_require(B)
+bw_apply_due(B)
+if B.ov then
+  local from = bw_effective(B)
+  B.ov = nil
+  bw_transition(B, 'clear_override', from, bw_effective(B), actor, reason)
+end
+bw_save(B)
+return bw_reply(B, {})

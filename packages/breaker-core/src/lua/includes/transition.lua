@@ -1,0 +1,28 @@
+--[[
+  One transition: bump the generation (fencing any outstanding probe lease),
+  append to the bounded audit stream, and PUBLISH on the breaker's channel,
+  all inside the calling script so pods never see one without the others.
+]]
+
+local function bw_effective(B)
+  if B.ov then
+    return B.ov.mode
+  end
+  return B.auto
+end
+
+local function bw_transition(B, action, from, to, actor, reason)
+  B.gen = B.gen + 1
+  B.lease = nil
+  B.dirty = true
+  local state = bw_effective(B)
+  redis.call('XADD', KEYS[5], 'MAXLEN', B.auditMax, '*',
+    'at', B.now, 'actor', actor, 'action', action, 'from', from, 'to', to,
+    'generation', B.gen, 'reason', reason)
+  local t = {
+    name = B.name, action = action, from = from, to = to, state = state,
+    generation = B.gen, at = B.now, actor = actor, reason = reason,
+  }
+  redis.call('PUBLISH', B.channel, cjson.encode(t))
+  B.out[#B.out + 1] = t
+end

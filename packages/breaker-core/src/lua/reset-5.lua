@@ -1,0 +1,35 @@
+--[[
+  reset: automatic state back to closed, window and failing pods emptied, escalation
+  forgotten. An active override stays (lift it with clear-override). Audited.
+
+  KEYS[1..5], ARGV[1..5]: see includes/load.lua.
+  ARGV[6]  actor (1..128 bytes)
+  ARGV[7]  reason (1..2000 bytes)
+
+  Output: JSON { snapshot, transitions }
+  Errors: BW_NOT_FOUND, BW_BAD_INPUT, BW_BAD_CONFIG
+]]
+--- @include "includes/args"
+--- @include "includes/load"
+--- @include "includes/window"
+--- @include "includes/cooldown"
+--- @include "includes/transition"
+--- @include "includes/rules"
+--- @include "includes/save"
+--- @include "includes/reply"
+
+local B = bw_load()
+local actor = bw_str(ARGV[6], 'actor', 512)
+local reason = bw_str(ARGV[7], 'reason', 2000)
+bw_require(B)
+bw_apply_due(B)
+local from = B.auto
+B.auto = 'closed'
+B.openedAt = nil
+B.cooldownUntil = nil
+B.probeFailures = 0
+B.hoSuccesses = 0
+bw_window_clear(B)
+bw_transition(B, 'reset', from, 'closed', actor, reason)
+bw_save(B)
+return bw_reply(B, {})

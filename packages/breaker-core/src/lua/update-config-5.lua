@@ -1,0 +1,38 @@
+--[[
+  update config: replace the stored rules for every pod. A different bucket layout
+  (windowMs or bucketMs) starts an empty window. Audited as config_update.
+
+  KEYS[1..5], ARGV[1..5]: see includes/load.lua.
+  ARGV[6]    actor (1..128 bytes)
+  ARGV[7]    reason (1..2000 bytes)
+  ARGV[8]    config hash
+  ARGV[9]    canonical config JSON
+  ARGV[10..] config field/value pairs
+
+  Output: JSON { snapshot, transitions }
+  Errors: BW_NOT_FOUND, BW_BAD_INPUT, BW_BAD_CONFIG
+]]
+--- @include "includes/args"
+--- @include "includes/load"
+--- @include "includes/window"
+--- @include "includes/cooldown"
+--- @include "includes/transition"
+--- @include "includes/rules"
+--- @include "includes/save"
+--- @include "includes/reply"
+
+local B = bw_load()
+local actor = bw_str(ARGV[6], 'actor', 512)
+local reason = bw_str(ARGV[7], 'reason', 2000)
+bw_require(B)
+bw_apply_due(B)
+local oldWindow, oldBucket = B.cfg.windowMs, B.cfg.bucketMs
+bw_write_config(B, 8)
+if B.cfg.windowMs ~= oldWindow or B.cfg.bucketMs ~= oldBucket then
+  redis.call('DEL', KEYS[3])
+  B.win = {}
+end
+local state = bw_effective(B)
+bw_transition(B, 'config_update', state, state, actor, reason)
+bw_save(B)
+return bw_reply(B, {})

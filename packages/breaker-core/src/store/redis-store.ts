@@ -1,0 +1,399 @@
+import type { Cluster, Redis } from 'ioredis';
+import type { Clock } from '../clock.js';
+import { type BreakerConfig, type BreakerConfigInput, resolveBreakerConfig } from '../config/breaker-config.js';
+import { BreakerNotFoundError } from '../errors/breaker-not-found-error.js';
+import { fromRedisError } from '../errors/from-redis-error.js';
+import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
+import { NotRegisteredError } from '../errors/not-registered-error.js';
+import { breakerKeys, checkKeyPrefix, nameFromChannel, registryKey, scriptKeys } from '../keys.js';
+import type { AuditEntry, BreakerSnapshot, BreakerState, BreakerTransition } from '../state/breaker-state.js';
+import type { ProbeLease, ProbeOutcome } from '../state/probe-lease.js';
+import { integerInRange, knownKeys, oneOf, plainObject } from '../validate.js';
+import type {
+  AcquireProbeReply,
+  ActorRequest,
+  BreakerStore,
+  Disposable,
+  OverrideRequest,
+  RecordReply,
+  RegisterReply,
+  ReportProbeReply,
+} from './breaker-store.js';
+import { configArgs } from './config-fields.js';
+import { checkActorRequest } from './memory-store.js';
+import { type LoadedScript, loadScripts, type ScriptName } from './script-loader.js';
+import { parseScriptReply, parseTransition, type ScriptReply } from './script-reply.js';
+import {
+  checkActor,
+  checkAuditLimit,
+  checkDelta,
+  checkName,
+  checkPodId,
+  checkReason,
+  checkTtlMs,
+} from './store-input.js';
+
+export type RedisClient = Redis | Cluster;
+
+export interface RedisBreakerStoreOptions {
+  /** ioredis `Redis` or `Cluster` for commands. The caller owns it: close() leaves it open. */
+  client: RedisClient;
+  /**
+   * Connection for subscribe(). Pub/sub needs its own connection.
+   * @default `client.duplicate()`, opened on the first subscribe() and closed by close()
+   */
+  subscriber?: RedisClient;
+  /** Key prefix; keys look like `<prefix>:{<name>}:state`. @default 'bw' */
+  prefix?: string;
+  /** TTL of every key, refreshed while the breaker is in use, ms. Range 1 h – 90 d. @default 604_800_000 (7 d) */
+  keyTtlMs?: number;
+  /** Audit stream length per breaker (exact MAXLEN). Range 1 – 100_000. @default 1_000 */
+  auditMaxLength?: number;
+  /**
+   * Pass time to the scripts instead of using Redis `TIME`. Only for tests that
+   * drive time by hand; in production Redis time is the fleet's one clock.
+   * @default undefined (Redis TIME)
+   */
+  clock?: Clock;
+}
+
+export const DEFAULT_REDIS_STORE_OPTIONS = Object.freeze({
+  prefix: 'bw',
+  keyTtlMs: 7 * 86_400_000,
+  auditMaxLength: 1_000,
+});
+
+type ScriptCommand = (...args: (string | number)[]) => Promise<unknown>;
+
+/** Clients that already have the scripts defined (defineCommand once per client). */
+const defined = new WeakSet<object>();
+
+/**
+ * Breaker state in Redis, shared by every pod. Each operation is one Lua
+ * script that decides atomically on Redis time, appends to the audit stream
+ * and publishes the transition, all in the breaker's hash slot.
+ */
+export class RedisBreakerStore implements BreakerStore {
+  readonly #client: RedisClient;
+  readonly #prefix: string;
+  readonly #keyTtlMs: number;
+  readonly #auditMaxLength: number;
+  readonly #clock: Clock | undefined;
+  readonly #scripts: Record<ScriptName, LoadedScript>;
+  readonly #registered = new Map<string, { config: BreakerConfig; args: string[] }>();
+  readonly #listeners = new Map<string, Set<(t: BreakerTransition) => void>>();
+  readonly #wired = new WeakSet<object>();
+  #subscriber: RedisClient | undefined;
+  readonly #ownsSubscriber: boolean;
+  #closed = false;
+
+  constructor(options: RedisBreakerStoreOptions) {
+    const o = plainObject('options', options);
+    knownKeys('options', o, ['client', 'subscriber', 'prefix', 'keyTtlMs', 'auditMaxLength', 'clock']);
+    if (!isClient(options.client)) {
+      throw new InvalidArgumentError('options.client', 'expected an ioredis Redis or Cluster instance');
+    }
+    if (options.subscriber !== undefined && !isClient(options.subscriber)) {
+      throw new InvalidArgumentError('options.subscriber', 'expected an ioredis Redis or Cluster instance');
+    }
+    if (options.clock !== undefined && typeof options.clock !== 'function') {
+      throw new InvalidArgumentError('options.clock', 'expected a function returning ms since epoch');
+    }
+    this.#client = options.client;
+    this.#subscriber = options.subscriber;
+    this.#ownsSubscriber = options.subscriber === undefined;
+    this.#prefix = checkKeyPrefix(options.prefix ?? DEFAULT_REDIS_STORE_OPTIONS.prefix);
+    this.#keyTtlMs = integerInRange(
+      'options.keyTtlMs',
+      options.keyTtlMs ?? DEFAULT_REDIS_STORE_OPTIONS.keyTtlMs,
+      3_600_000,
+      90 * 86_400_000,
+    );
+    this.#auditMaxLength = integerInRange(
+      'options.auditMaxLength',
+      options.auditMaxLength ?? DEFAULT_REDIS_STORE_OPTIONS.auditMaxLength,
+      1,
+      100_000,
+    );
+    this.#clock = options.clock;
+    this.#scripts = loadScripts();
+    if (!defined.has(this.#client)) {
+      for (const script of Object.values(this.#scripts)) {
+        this.#client.defineCommand(script.command, { numberOfKeys: script.numberOfKeys, lua: script.lua });
+      }
+      defined.add(this.#client);
+    }
+  }
+
+  /** The key prefix in use (the admin API shows it; tests clean up by it). */
+  get prefix(): string {
+    return this.#prefix;
+  }
+
+  async register(name: string, config: BreakerConfigInput = {}): Promise<RegisterReply> {
+    checkName(name);
+    const resolved = resolveBreakerConfig(config);
+    const args = configArgs(resolved);
+    const reply = await this.#run('register', name, 'register', args);
+    this.#registered.set(name, { config: resolved, args });
+    await this.#index(name);
+    return { snapshot: reply.snapshot, configDrift: reply.raw.drift === true };
+  }
+
+  async record(name: string, podId: string, outcomes: { failures: number; successes: number }): Promise<RecordReply> {
+    checkName(name);
+    checkPodId(podId);
+    const o = plainObject('outcomes', outcomes);
+    const failures = checkDelta('failures', o.failures);
+    const successes = checkDelta('successes', o.successes);
+    const registered = this.#registered.get(name);
+    if (!registered) throw new NotRegisteredError(name);
+    const reply = await this.#run('recordOutcomes', name, 'record', [podId, failures, successes, ...registered.args]);
+    // The breaker's keys had vanished (Redis restarted or they expired): list it again.
+    if (reply.raw.created === true) await this.#index(name).catch(() => {});
+    return { snapshot: reply.snapshot, configDrift: reply.raw.drift === true, transitions: reply.transitions };
+  }
+
+  async snapshot(name: string): Promise<BreakerSnapshot> {
+    checkName(name);
+    return (await this.#run('readSnapshot', name, 'snapshot', [])).snapshot;
+  }
+
+  async acquireProbe(name: string, podId: string): Promise<AcquireProbeReply> {
+    checkName(name);
+    checkPodId(podId);
+    const reply = await this.#run('acquireProbe', name, 'acquireProbe', [podId]);
+    const raw = reply.raw;
+    if (raw.granted === true) {
+      const lease = raw.lease as { token: string; generation: number; holder: string; expiresAt: number };
+      return {
+        granted: true,
+        lease: {
+          breaker: name,
+          token: lease.token,
+          generation: lease.generation,
+          holder: lease.holder,
+          expiresAt: lease.expiresAt,
+        },
+        snapshot: reply.snapshot,
+      };
+    }
+    if (raw.reason === 'held') {
+      return {
+        granted: false,
+        reason: 'held',
+        holder: String(raw.holder),
+        expiresAt: Number(raw.expiresAt),
+        snapshot: reply.snapshot,
+      };
+    }
+    return { granted: false, reason: 'not_half_open', snapshot: reply.snapshot };
+  }
+
+  async reportProbe(lease: ProbeLease, outcome: ProbeOutcome): Promise<ReportProbeReply> {
+    const l = plainObject('lease', lease);
+    const name = checkName(l.breaker);
+    if (typeof l.token !== 'string' || l.token.length === 0 || l.token.length > 64) {
+      throw new InvalidArgumentError('lease.token', 'expected the token of a lease returned by acquireProbe()');
+    }
+    oneOf('outcome', outcome, ['success', 'failure'] as const);
+    const reply = await this.#run('reportProbe', name, 'reportProbe', [l.token, outcome]);
+    if (reply.raw.accepted === true) return { accepted: true, snapshot: reply.snapshot };
+    const reason = reply.raw.reason === 'expired' ? 'expired' : 'stale';
+    return { accepted: false, reason, snapshot: reply.snapshot };
+  }
+
+  forceOpen(name: string, request: OverrideRequest): Promise<BreakerSnapshot> {
+    return this.#override(name, 'forced_open', request);
+  }
+
+  forceClose(name: string, request: OverrideRequest): Promise<BreakerSnapshot> {
+    return this.#override(name, 'forced_closed', request);
+  }
+
+  async clearOverride(name: string, request: ActorRequest): Promise<BreakerSnapshot> {
+    checkName(name);
+    const { actor, reason } = checkActorRequest(request, false);
+    return (await this.#run('clearOverride', name, 'clearOverride', [actor, reason])).snapshot;
+  }
+
+  async reset(name: string, request: ActorRequest): Promise<BreakerSnapshot> {
+    checkName(name);
+    const { actor, reason } = checkActorRequest(request, true);
+    return (await this.#run('reset', name, 'reset', [actor, reason])).snapshot;
+  }
+
+  async updateConfig(name: string, config: BreakerConfigInput, request: ActorRequest): Promise<BreakerSnapshot> {
+    checkName(name);
+    const resolved = resolveBreakerConfig(config);
+    const { actor, reason } = checkActorRequest(request, true);
+    return (await this.#run('updateConfig', name, 'updateConfig', [actor, reason, ...configArgs(resolved)])).snapshot;
+  }
+
+  async audit(name: string, options: { limit?: number } = {}): Promise<AuditEntry[]> {
+    checkName(name);
+    const limit = checkAuditLimit(plainObject('options', options).limit ?? 100);
+    const keys = breakerKeys(this.#prefix, name);
+    let rows: [string, string[]][];
+    try {
+      if ((await this.#client.exists(keys.config)) === 0) throw new BreakerNotFoundError(name);
+      rows = (await this.#client.xrevrange(keys.audit, '+', '-', 'COUNT', limit)) as [string, string[]][];
+    } catch (err) {
+      throw fromRedisError(err, name, 'audit');
+    }
+    return rows.map(([id, fields]) => {
+      const f: Record<string, string> = {};
+      for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i] as string] = fields[i + 1] as string;
+      return {
+        id,
+        at: Number(f.at),
+        actor: f.actor ?? '',
+        action: f.action as AuditEntry['action'],
+        from: f.from as BreakerState,
+        to: f.to as BreakerState,
+        generation: Number(f.generation),
+        reason: f.reason ?? '',
+      };
+    });
+  }
+
+  async list(): Promise<string[]> {
+    const key = registryKey(this.#prefix);
+    try {
+      const names = await this.#client.zrange(key, 0, -1);
+      const exists = await Promise.all(names.map((n) => this.#client.exists(breakerKeys(this.#prefix, n).config)));
+      const gone = names.filter((_, i) => exists[i] === 0);
+      if (gone.length > 0) await this.#client.zrem(key, ...gone);
+      return names.filter((_, i) => exists[i] === 1).sort();
+    } catch (err) {
+      throw fromRedisError(err, '*', 'list');
+    }
+  }
+
+  async subscribe(name: string, listener: (t: BreakerTransition) => void): Promise<Disposable> {
+    checkName(name);
+    if (typeof listener !== 'function') throw new InvalidArgumentError('listener', 'expected a function');
+    const channel = breakerKeys(this.#prefix, name).channel;
+    const subscriber = this.#subscriberConnection();
+    let set = this.#listeners.get(channel);
+    const entry = (t: BreakerTransition) => listener(t);
+    if (!set) {
+      set = new Set();
+      this.#listeners.set(channel, set);
+      set.add(entry);
+      try {
+        await subscriber.subscribe(channel);
+      } catch (err) {
+        set.delete(entry);
+        if (set.size === 0) this.#listeners.delete(channel);
+        throw fromRedisError(err, name, 'subscribe');
+      }
+    } else {
+      set.add(entry);
+    }
+    let disposed = false;
+    return {
+      dispose: () => {
+        if (disposed) return;
+        disposed = true;
+        const current = this.#listeners.get(channel);
+        current?.delete(entry);
+        if (current && current.size === 0) {
+          this.#listeners.delete(channel);
+          subscriber.unsubscribe(channel).catch(() => {});
+        }
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#listeners.clear();
+    if (this.#subscriber && this.#ownsSubscriber) this.#subscriber.disconnect();
+  }
+
+  // ── internals ──────────────────────────────────────────────────────────────
+
+  async #override(
+    name: string,
+    mode: 'forced_open' | 'forced_closed',
+    request: OverrideRequest,
+  ): Promise<BreakerSnapshot> {
+    checkName(name);
+    const r = plainObject('request', request);
+    knownKeys('request', r, ['reason', 'actor', 'ttlMs']);
+    const reason = checkReason(r.reason);
+    const actor = checkActor(r.actor);
+    const ttlMs = checkTtlMs(r.ttlMs);
+    return (await this.#run('setOverride', name, mode, [mode, actor, reason, ttlMs])).snapshot;
+  }
+
+  async #run(script: ScriptName, name: string, operation: string, args: (string | number)[]): Promise<ScriptReply> {
+    if (this.#closed) throw new InvalidArgumentError('store', 'this RedisBreakerStore was closed');
+    const keys = breakerKeys(this.#prefix, name);
+    const command = (this.#client as unknown as Record<string, ScriptCommand>)[this.#scripts[script].command];
+    if (!command) throw new InvalidArgumentError('store', `script ${script} is not defined on the client`);
+    let reply: unknown;
+    try {
+      reply = await command.call(
+        this.#client,
+        ...scriptKeys(keys),
+        this.#clock ? Math.floor(this.#clock()) : '',
+        keys.channel,
+        this.#keyTtlMs,
+        this.#auditMaxLength,
+        name,
+        ...args,
+      );
+    } catch (err) {
+      throw fromRedisError(err, name, operation);
+    }
+    return parseScriptReply(reply);
+  }
+
+  async #index(name: string): Promise<void> {
+    const key = registryKey(this.#prefix);
+    try {
+      await this.#client.zadd(key, this.#clock ? Math.floor(this.#clock()) : Date.now(), name);
+      await this.#client.pexpire(key, this.#keyTtlMs);
+    } catch (err) {
+      throw fromRedisError(err, name, 'register');
+    }
+  }
+
+  #subscriberConnection(): RedisClient {
+    if (!this.#subscriber) {
+      const sub = this.#client.duplicate();
+      sub.on('error', () => {}); // reconnects on its own; callers learn through their resync
+      this.#subscriber = sub;
+    }
+    const sub = this.#subscriber;
+    if (!this.#wired.has(sub)) {
+      this.#wired.add(sub);
+      sub.on('message', (channel: string, message: string) => this.#deliver(channel, message));
+    }
+    return sub;
+  }
+
+  #deliver(channel: string, message: string): void {
+    const listeners = this.#listeners.get(channel);
+    if (!listeners || nameFromChannel(this.#prefix, channel) === undefined) return;
+    let transition: BreakerTransition;
+    try {
+      transition = parseTransition(JSON.parse(message) as Record<string, unknown>);
+    } catch {
+      return; // not ours or from an incompatible version: the periodic resync covers it
+    }
+    for (const listener of [...listeners]) listener(transition);
+  }
+}
+
+function isClient(value: unknown): value is RedisClient {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { defineCommand?: unknown }).defineCommand === 'function' &&
+    typeof (value as { duplicate?: unknown }).duplicate === 'function'
+  );
+}

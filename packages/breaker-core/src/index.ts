@@ -38,6 +38,7 @@ export type {
   AcquireProbeReply,
   ActorRequest,
   BreakerStore,
+  ClearOverrideRequest,
   Disposable,
   OverrideRequest,
   RecordReply,

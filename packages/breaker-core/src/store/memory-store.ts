@@ -17,6 +17,7 @@ import type {
   AcquireProbeReply,
   ActorRequest,
   BreakerStore,
+  ClearOverrideRequest,
   Disposable,
   OverrideRequest,
   RecordReply,
@@ -140,7 +141,7 @@ export class MemoryBreakerStore implements BreakerStore {
     return this.#override(name, 'forced_closed', request);
   }
 
-  async clearOverride(name: string, request: ActorRequest): Promise<BreakerSnapshot> {
+  async clearOverride(name: string, request: ClearOverrideRequest): Promise<BreakerSnapshot> {
     const { actor, reason } = checkActorRequest(request, false);
     return this.#mutate(name, (r, now, out) => rules.clearOverride(r, now, actor, reason, out));
   }
@@ -266,7 +267,10 @@ export class MemoryBreakerStore implements BreakerStore {
 }
 
 /** `reason` may be omitted when clearing an override; required for reset and config updates. */
-export function checkActorRequest(request: ActorRequest, reasonRequired: boolean): { actor: string; reason: string } {
+export function checkActorRequest(
+  request: ActorRequest | ClearOverrideRequest,
+  reasonRequired: boolean,
+): { actor: string; reason: string } {
   const r = plainObject('request', request);
   knownKeys('request', r, ['actor', 'reason']);
   const actor = checkActor(r.actor);

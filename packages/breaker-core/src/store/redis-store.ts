@@ -13,6 +13,7 @@ import type {
   AcquireProbeReply,
   ActorRequest,
   BreakerStore,
+  ClearOverrideRequest,
   Disposable,
   OverrideRequest,
   RecordReply,
@@ -211,7 +212,7 @@ export class RedisBreakerStore implements BreakerStore {
     return this.#override(name, 'forced_closed', request);
   }
 
-  async clearOverride(name: string, request: ActorRequest): Promise<BreakerSnapshot> {
+  async clearOverride(name: string, request: ClearOverrideRequest): Promise<BreakerSnapshot> {
     checkName(name);
     const { actor, reason } = checkActorRequest(request, false);
     return (await this.#run('clearOverride', name, 'clearOverride', [actor, reason])).snapshot;

@@ -16,6 +16,8 @@ export interface RegisterReply {
 export interface RecordReply {
   readonly snapshot: BreakerSnapshot;
   readonly configDrift: boolean;
+  /** True when the breaker did not exist (never registered here, or Redis lost it) and this call created it. */
+  readonly created: boolean;
   /** Transitions this call caused (a trip, or lazy ones that fell due). */
   readonly transitions: readonly BreakerTransition[];
 }

@@ -100,9 +100,15 @@ export class MemoryBreakerStore implements BreakerStore {
     const config = this.#registered.get(name);
     if (!config) throw new NotRegisteredError(name);
     const now = this.#now();
+    const created = !this.#records.has(name);
     const record = this.#ensure(name, config);
     const transitions = this.#publish(record, rules.recordOutcomes(record, now, podId, failures, successes));
-    return { snapshot: toSnapshot(record, now), configDrift: record.configHash !== configHash(config), transitions };
+    return {
+      snapshot: toSnapshot(record, now),
+      configDrift: record.configHash !== configHash(config),
+      created,
+      transitions,
+    };
   }
 
   async snapshot(name: string): Promise<BreakerSnapshot> {
@@ -162,6 +168,36 @@ export class MemoryBreakerStore implements BreakerStore {
     const limit = checkAuditLimit(plainObject('options', options).limit ?? 100);
     if (!this.#records.has(name)) throw new BreakerNotFoundError(name);
     return (this.#audit.get(name) ?? []).slice(-limit).reverse();
+  }
+
+  /**
+   * Continues a breaker from a snapshot taken elsewhere (the pod runtime's
+   * fallback picks up where the shared state was): state, generation, cooldown,
+   * escalation and override carry over, shifted by `clockOffsetMs` (snapshot
+   * clock minus this store's clock); the window starts empty and no probe lease
+   * carries over. Replaces any local record of that breaker.
+   */
+  restore(snapshot: BreakerSnapshot, clockOffsetMs = 0): void {
+    checkName(snapshot.name);
+    const toLocal = (t: number | null) => (t === null ? null : t - clockOffsetMs);
+    const record = createRecord(snapshot.name, snapshot.config);
+    record.auto = snapshot.automaticState;
+    record.generation = snapshot.generation;
+    record.openedAt = toLocal(snapshot.openedAt);
+    record.cooldownUntil = toLocal(snapshot.cooldownUntil);
+    record.probeFailures = snapshot.probeFailures;
+    record.halfOpenSuccesses = snapshot.halfOpenSuccesses;
+    record.override = snapshot.override
+      ? {
+          ...snapshot.override,
+          setAt: snapshot.override.setAt - clockOffsetMs,
+          expiresAt: snapshot.override.expiresAt - clockOffsetMs,
+        }
+      : null;
+    if (!this.#records.has(snapshot.name) && this.#records.size >= this.#maxBreakers) {
+      throw new InvalidArgumentError('name', `store already holds maxBreakers (${this.#maxBreakers}) breakers`);
+    }
+    this.#records.set(snapshot.name, record);
   }
 
   async list(): Promise<string[]> {

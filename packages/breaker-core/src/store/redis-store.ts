@@ -152,7 +152,12 @@ export class RedisBreakerStore implements BreakerStore {
     const reply = await this.#run('recordOutcomes', name, 'record', [podId, failures, successes, ...registered.args]);
     // The breaker's keys had vanished (Redis restarted or they expired): list it again.
     if (reply.raw.created === true) await this.#index(name).catch(() => {});
-    return { snapshot: reply.snapshot, configDrift: reply.raw.drift === true, transitions: reply.transitions };
+    return {
+      snapshot: reply.snapshot,
+      configDrift: reply.raw.drift === true,
+      created: reply.raw.created === true,
+      transitions: reply.transitions,
+    };
   }
 
   async snapshot(name: string): Promise<BreakerSnapshot> {

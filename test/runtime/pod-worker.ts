@@ -16,7 +16,7 @@ async function handle(c: Command): Promise<unknown> {
   switch (c.cmd) {
     case 'create':
       for (let i = 0; i < c.count; i++) {
-        breakers.push(await createClusterBreaker({ ...(c.options as never), podId: `${c.podPrefix}-${i}` }));
+        breakers.push(await createClusterBreaker({ ...(c.options as { name: string }), podId: `${c.podPrefix}-${i}` }));
       }
       return breakers.length;
     case 'states':

@@ -12,7 +12,7 @@ import { type BreakerRecord, createRecord, toSnapshot } from '../state/breaker-r
 import type { AuditEntry, BreakerSnapshot, BreakerTransition, OverrideMode } from '../state/breaker-state.js';
 import type { ProbeLease, ProbeOutcome } from '../state/probe-lease.js';
 import * as rules from '../state/rules.js';
-import { integerInRange, knownKeys, oneOf, plainObject } from '../validate.js';
+import { integerInRange, knownKeys, plainObject } from '../validate.js';
 import type {
   AcquireProbeReply,
   ActorRequest,
@@ -25,13 +25,13 @@ import type {
   ReportProbeReply,
 } from './breaker-store.js';
 import {
-  checkActor,
+  checkActorRequest,
   checkAuditLimit,
   checkDelta,
   checkName,
+  checkOverrideRequest,
   checkPodId,
-  checkReason,
-  checkTtlMs,
+  checkProbeReport,
 } from './store-input.js';
 
 export interface MemoryBreakerStoreOptions {
@@ -126,13 +126,7 @@ export class MemoryBreakerStore implements BreakerStore {
   }
 
   async reportProbe(lease: ProbeLease, outcome: ProbeOutcome): Promise<ReportProbeReply> {
-    const l = plainObject('lease', lease);
-    checkName(l.breaker);
-    if (typeof l.token !== 'string' || l.token.length === 0 || l.token.length > 64) {
-      throw new InvalidArgumentError('lease.token', 'expected the token of a lease returned by acquireProbe()');
-    }
-    oneOf('outcome', outcome, ['success', 'failure'] as const);
-    const { record, now } = this.#existing(lease.breaker);
+    const { record, now } = this.#existing(checkProbeReport(lease, outcome));
     const out: rules.Transition[] = [];
     const result = rules.reportProbe(record, now, lease.token, outcome, out);
     this.#publish(record, out);
@@ -265,11 +259,7 @@ export class MemoryBreakerStore implements BreakerStore {
   }
 
   #override(name: string, mode: OverrideMode, request: OverrideRequest): Promise<BreakerSnapshot> {
-    const r = plainObject('request', request);
-    knownKeys('request', r, ['reason', 'actor', 'ttlMs']);
-    const reason = checkReason(r.reason);
-    const actor = checkActor(r.actor);
-    const ttlMs = checkTtlMs(r.ttlMs);
+    const { reason, actor, ttlMs } = checkOverrideRequest(request);
     return Promise.resolve(
       this.#mutate(name, (record, now, out) => rules.setOverride(record, now, mode, actor, reason, ttlMs, out)),
     );
@@ -300,16 +290,4 @@ export class MemoryBreakerStore implements BreakerStore {
     }
     return published;
   }
-}
-
-/** `reason` may be omitted when clearing an override; required for reset and config updates. */
-export function checkActorRequest(
-  request: ActorRequest | ClearOverrideRequest,
-  reasonRequired: boolean,
-): { actor: string; reason: string } {
-  const r = plainObject('request', request);
-  knownKeys('request', r, ['actor', 'reason']);
-  const actor = checkActor(r.actor);
-  const reason = r.reason === undefined && !reasonRequired ? 'override cleared' : checkReason(r.reason);
-  return { actor, reason };
 }

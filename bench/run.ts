@@ -8,11 +8,11 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { describeMachine, machineLine } from '../packages/incident-replay/src/report/machine.js';
 import { startRedis } from '../test/harness/index.js';
 import { benchHotPath, hotPathTable } from './breaker-core/hot-path.js';
 import { benchPropagation } from './breaker-core/propagation.js';
 import { benchRedisLoad } from './breaker-core/redis-load.js';
-import { describeMachine, machineLine } from './machine.js';
 import { fmt } from './stats.js';
 
 const SUITES = ['hot-path', 'propagation', 'redis-load'] as const;

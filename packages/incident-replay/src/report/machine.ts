@@ -33,3 +33,28 @@ export function describeMachine(): Machine {
 export function machineLine(m: Machine): string {
   return `${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB (${Math.round(freemem() / 2 ** 30)} GiB free), ${m.os}, Node ${m.node}, Redis ${m.redis}, load ${m.loadAverage1m}`;
 }
+
+/**
+ * Whole-machine CPU busy fraction since the previous call (0–1), from the
+ * kernel's per-core tick counters: how busy the box got while it replayed.
+ */
+export function cpuBusySampler(): () => number {
+  let last = totals();
+  return () => {
+    const now = totals();
+    const total = now.total - last.total;
+    const idle = now.idle - last.idle;
+    last = now;
+    return total > 0 ? Math.max(0, Math.min(1, 1 - idle / total)) : 0;
+  };
+}
+
+function totals(): { idle: number; total: number } {
+  let idle = 0;
+  let total = 0;
+  for (const c of cpus()) {
+    idle += c.times.idle;
+    total += c.times.user + c.times.nice + c.times.sys + c.times.idle + c.times.irq;
+  }
+  return { idle, total };
+}

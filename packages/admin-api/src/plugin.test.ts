@@ -11,7 +11,9 @@ describe('adminApiPlugin mounted in another service', () => {
   it('serves the admin routes under its prefix and leaves the host alone', async () => {
     const store = new MemoryBreakerStore();
     await store.register('pusher');
-    host.setErrorHandler((err, _request, reply) => reply.code(418).send({ host: true, message: err.message }));
+    host.setErrorHandler((err, _request, reply) =>
+      reply.code(418).send({ host: true, message: (err as Error).message }),
+    );
     host.post('/echo', async (request) => ({ got: request.body }));
     host.get('/boom', async () => {
       throw new Error('host error');

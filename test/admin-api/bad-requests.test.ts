@@ -69,7 +69,7 @@ const TABLE: readonly BadRequest[] = [
   post('a viewer forcing closed', CLOSE, GOOD, 403, 'FORBIDDEN', AS_VIEWER),
   post('a viewer resetting', RESET, { reason: 'x' }, 403, 'FORBIDDEN', AS_VIEWER),
   { what: 'a viewer clearing', method: 'DELETE', url: OVERRIDE, headers: AS_VIEWER, status: 403, code: 'FORBIDDEN' },
-  { what: 'a viewer reading metrics without a token', url: '/metrics', status: 401, code: 'AUTH_REQUIRED' },
+  { what: 'metrics without a token', url: '/metrics', status: 401, code: 'AUTH_REQUIRED' },
   // Names
   post('a name with a space', '/v1/breakers/bad%20name/force-open', GOOD, 400, 'INVALID_REQUEST'),
   post('a name starting with a dash', '/v1/breakers/-pusher/force-open', GOOD, 400, 'INVALID_REQUEST'),

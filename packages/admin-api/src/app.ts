@@ -1,0 +1,38 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { handleError, notFound } from './errors/error-handler.js';
+import { type AdminAppOptions, resolveAdminOptions } from './options.js';
+import { adminApiPlugin } from './plugin.js';
+
+/** Server-level bounds of the standalone app (a mounted plugin inherits its host's). */
+export const ADMIN_SERVER_LIMITS = Object.freeze({
+  /** A request must complete within this, ms. */
+  requestTimeoutMs: 30_000,
+  /** An idle socket is closed after this, ms. */
+  connectionTimeoutMs: 60_000,
+  /** Longest path parameter read; longer ones are a 404. Names are at most 64. */
+  maxParamLength: 200,
+});
+
+/**
+ * The admin API as a standalone Fastify instance, not yet listening: tests
+ * call `app.inject()`, server.ts calls `app.listen()`. Options are checked
+ * here, synchronously; routes load on `ready()` / `listen()` / `inject()`.
+ */
+export function buildAdminApp(options: AdminAppOptions): FastifyInstance {
+  const { logger, ...api } = options;
+  const resolved = resolveAdminOptions(api);
+  const app = Fastify({
+    loggerInstance: logger ?? pino({ level: 'silent' }),
+    bodyLimit: resolved.bodyLimitBytes,
+    requestTimeout: ADMIN_SERVER_LIMITS.requestTimeoutMs,
+    connectionTimeout: ADMIN_SERVER_LIMITS.connectionTimeoutMs,
+    routerOptions: { maxParamLength: ADMIN_SERVER_LIMITS.maxParamLength },
+    return503OnClosing: true,
+  });
+  // Errors outside the admin context (unknown routes, bad URLs) get the same shape.
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler(notFound);
+  app.register(adminApiPlugin, api);
+  return app;
+}

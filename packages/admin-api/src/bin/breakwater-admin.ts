@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+// The standalone admin API: see README.md (environment variables) and server.ts.
+import { runAdminServer } from '../server.js';
+
+await runAdminServer();

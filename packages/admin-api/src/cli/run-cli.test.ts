@@ -1,0 +1,187 @@
+import type { FastifyInstance } from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type AdminFixture, adminFixture, SECRETS, T0 } from '../test-support/admin-fixture.js';
+import { EXIT_CODES } from './exit-codes.js';
+import { type CliIo, runCli } from './run-cli.js';
+
+/** fetch() answered by app.inject(): the CLI end to end, without a port. */
+function injectFetch(app: FastifyInstance): typeof fetch {
+  return (async (input: string | URL | Request, init?: RequestInit) => {
+    const url = new URL(String(input));
+    const res = await app.inject({
+      method: (init?.method ?? 'GET') as 'GET',
+      url: url.pathname + url.search,
+      headers: init?.headers as Record<string, string>,
+      ...(init?.body === undefined ? {} : { payload: init.body as string }),
+    });
+    return new Response(res.body, { status: res.statusCode, headers: { 'content-type': 'application/json' } });
+  }) as typeof fetch;
+}
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+describe('runCli', () => {
+  let f: AdminFixture;
+  afterEach(() => f.app.close());
+
+  async function cli(argv: string[], extra: Partial<CliIo> = {}, token: string = SECRETS.operator): Promise<Run> {
+    let stdout = '';
+    let stderr = '';
+    const code = await runCli(argv, {
+      env: { BREAKWATER_URL: 'http://admin.test', BREAKWATER_TOKEN: token },
+      stdout: (t) => {
+        stdout += t;
+      },
+      stderr: (t) => {
+        stderr += t;
+      },
+      fetch: injectFetch(f.app),
+      ...extra,
+    });
+    return { code, stdout, stderr };
+  }
+
+  it('status prints a table of every breaker, or one breaker in detail', async () => {
+    f = await adminFixture();
+    const all = await cli(['status']);
+    expect(all.code).toBe(EXIT_CODES.OK);
+    expect(all.stdout.split('\n')[0]).toMatch(/^NAME\s+STATE\s+GEN\s+FAILURES/);
+    expect(all.stdout).toMatch(/billing\s+closed\s+0/);
+    expect(all.stdout).toMatch(/pusher\s+closed\s+0/);
+
+    const one = await cli(['status', 'pusher']);
+    expect(one.stdout).toContain('state           closed');
+    expect(one.stdout).toContain('rules           trip at 20 failures in 30s; cooldown 1m');
+  });
+
+  it('force-open, audit, clear: the mutation flow an SRE runs', async () => {
+    f = await adminFixture();
+    const open = await cli(['force-open', 'pusher', '--reason', 'pusher 5xx INC-7', '--ttl', '15m']);
+    expect(open).toEqual({
+      code: 0,
+      stdout: `pusher: forced_open (generation 1, automatic closed), forced_open by olga until ${new Date(T0 + 900_000).toISOString().replace('.000', '')}: pusher 5xx INC-7\n`,
+      stderr: '',
+    });
+    const detail = await cli(['status', 'pusher']);
+    expect(detail.stdout).toContain('(in 15m): pusher 5xx INC-7');
+
+    const audit = await cli(['audit', 'pusher', '--limit', '5']);
+    expect(audit.stdout).toMatch(/force_open\s+closed\s+forced_open\s+1\s+olga\s+pusher 5xx INC-7/);
+
+    const clear = await cli(['clear', 'pusher', '--reason', 'recovered']);
+    expect(clear.stdout).toBe('pusher: closed (generation 2)\n');
+    const json = await cli(['audit', 'pusher', '--json']);
+    expect(JSON.parse(json.stdout).entries.map((e: { action: string }) => e.action)).toEqual([
+      'clear_override',
+      'force_open',
+    ]);
+  });
+
+  it('--json prints the API reply', async () => {
+    f = await adminFixture();
+    const run = await cli(['reset', 'pusher', '--reason', 'fixed', '--json']);
+    expect(JSON.parse(run.stdout)).toEqual(await f.store.snapshot('pusher'));
+  });
+
+  it('exits 1 with the code and a hint when the server refuses', async () => {
+    f = await adminFixture();
+    expect(await cli(['status', 'ghost'])).toEqual({
+      code: EXIT_CODES.REFUSED,
+      stdout: '',
+      stderr:
+        'breakwater: 404 BREAKER_NOT_FOUND: breaker "ghost" does not exist in the store (see `breakwater status` for the names)\n',
+    });
+    const viewer = await cli(['reset', 'pusher', '--reason', 'x'], {}, SECRETS.viewer);
+    expect(viewer.code).toBe(EXIT_CODES.REFUSED);
+    expect(viewer.stderr).toContain('403 FORBIDDEN');
+    const badTtl = await cli(['force-open', 'pusher', '--reason', 'x', '--ttl', '5s']);
+    expect(badTtl.stderr).toBe('breakwater: 400 INVALID_REQUEST: body/ttlSeconds must be >= 10\n');
+    expect((await f.store.snapshot('pusher')).generation).toBe(0);
+  });
+
+  it('exits 2 on a bad command line, sending nothing', async () => {
+    f = await adminFixture();
+    const run = await cli(['force-open', 'pusher', '--ttl', '15m']);
+    expect(run).toEqual({ code: EXIT_CODES.USAGE, stdout: '', stderr: 'breakwater: force-open needs --reason\n' });
+    expect((await cli(['--help'])).stdout).toContain('Usage: breakwater <command>');
+  });
+
+  it('exits 3 on a server error and 4 when the server cannot be reached', async () => {
+    f = await adminFixture();
+    const failing = (async () =>
+      new Response(JSON.stringify({ statusCode: 503, code: 'STORE_UNAVAILABLE', message: 'redis down' }), {
+        status: 503,
+      })) as typeof fetch;
+    const down = await cli(['status'], { fetch: failing });
+    expect(down.code).toBe(EXIT_CODES.SERVER_ERROR);
+    expect(down.stderr).toContain('503 STORE_UNAVAILABLE: redis down');
+
+    const refused = (async () => {
+      throw new TypeError('fetch failed', { cause: Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }) });
+    }) as typeof fetch;
+    expect(await cli(['status'], { fetch: refused })).toEqual({
+      code: EXIT_CODES.UNREACHABLE,
+      stdout: '',
+      stderr: 'breakwater: cannot reach http://admin.test: ECONNREFUSED\n',
+    });
+    const notTheApi = (async () => new Response('<html>proxy</html>', { status: 200 })) as typeof fetch;
+    expect((await cli(['status'], { fetch: notTheApi })).code).toBe(EXIT_CODES.UNREACHABLE);
+  });
+
+  it('watch prints a line per change until stopped', async () => {
+    f = await adminFixture();
+    const stop = new AbortController();
+    const lines: string[] = [];
+    let polls = 0;
+    const app = injectFetch(f.app);
+    const fetchAndAct = (async (input: string | URL | Request, init?: RequestInit) => {
+      polls += 1;
+      // Between polls, an operator acts; on the fifth poll the SRE presses Ctrl-C.
+      if (polls === 2) await f.store.forceOpen('pusher', { reason: 'drill', actor: 'olga', ttlMs: 60_000 });
+      if (polls === 4) await f.store.clearOverride('pusher', { actor: 'olga', reason: 'done' });
+      if (polls === 5) stop.abort();
+      return app(input, init);
+    }) as typeof fetch;
+    const code = await runCli(['watch', 'pusher', '--interval', '250ms'], {
+      env: { BREAKWATER_TOKEN: SECRETS.viewer },
+      stdout: (t) => lines.push(t),
+      stderr: (t) => lines.push(`ERR ${t}`),
+      fetch: fetchAndAct,
+      signal: stop.signal,
+    });
+    expect(code).toBe(EXIT_CODES.OK);
+    expect(lines.map((l) => l.replace(/^\S+\s+/, '').split(',')[0])).toEqual([
+      'pusher: closed (generation 0)\n',
+      'pusher: forced_open (generation 1',
+      'pusher: closed (generation 2)\n',
+    ]);
+  });
+
+  it('watch keeps going through server trouble and stops on a 4xx', async () => {
+    f = await adminFixture();
+    const lines: string[] = [];
+    let polls = 0;
+    const app = injectFetch(f.app);
+    const flaky = (async (input: string | URL | Request, init?: RequestInit) => {
+      polls += 1;
+      if (polls === 2 || polls === 3) throw new TypeError('fetch failed', { cause: { code: 'ECONNRESET' } });
+      if (polls === 5) return app(String(input).replace('pusher', 'ghost'), init);
+      return app(input, init);
+    }) as typeof fetch;
+    const code = await runCli(['watch', 'pusher', '--interval', '250ms'], {
+      env: { BREAKWATER_TOKEN: SECRETS.viewer },
+      stdout: (t) => lines.push(t),
+      stderr: (t) => lines.push(`ERR ${t}`),
+      fetch: flaky,
+    });
+    expect(code).toBe(EXIT_CODES.REFUSED);
+    expect(lines.filter((l) => l.startsWith('ERR'))).toEqual([
+      'ERR breakwater: cannot reach http://127.0.0.1:8080: ECONNRESET (still watching)\n',
+      expect.stringContaining('ERR breakwater: 404 BREAKER_NOT_FOUND'),
+    ]);
+  });
+});

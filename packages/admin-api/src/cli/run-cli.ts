@@ -1,0 +1,147 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AdminClient } from './admin-client.js';
+import { AdminRequestError, AdminUnreachableError } from './admin-client-errors.js';
+import { type CliCommand, parseCliArgs, USAGE, UsageError } from './cli-args.js';
+import { EXIT_CODES, type ExitCode } from './exit-codes.js';
+import { formatTime, renderAudit, renderBreakerList, renderSnapshot, renderSummary } from './render.js';
+
+/** Everything the CLI touches, injected so tests run it without a process or a port. */
+export interface CliIo {
+  readonly env: NodeJS.ProcessEnv;
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  /** @default globalThis.fetch */
+  readonly fetch?: typeof fetch;
+  /** Aborting it ends `watch` with exit code 0 (the bin wires SIGINT / SIGTERM to it). */
+  readonly signal?: AbortSignal;
+}
+
+/** What to try next, by error code. */
+const HINTS: Readonly<Record<string, string>> = {
+  AUTH_REQUIRED: 'set BREAKWATER_TOKEN',
+  AUTH_INVALID: 'check BREAKWATER_TOKEN',
+  AUTH_EXPIRED: 'ask for a new token',
+  FORBIDDEN: 'this needs an operator token',
+  BREAKER_NOT_FOUND: 'see `breakwater status` for the names',
+  STORE_UNAVAILABLE: 'Redis did not answer; after a change, check with `breakwater status NAME` whether it happened',
+};
+
+/** Runs one CLI invocation; resolves to the process exit code. Never throws. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCode> {
+  try {
+    const args = parseCliArgs(argv, io.env);
+    if (args.help) {
+      io.stdout(USAGE);
+      return EXIT_CODES.OK;
+    }
+    const client = new AdminClient({
+      baseUrl: args.url,
+      token: args.token,
+      timeoutMs: args.timeoutMs,
+      ...(io.fetch ? { fetch: io.fetch } : {}),
+    });
+    return await execute(client, args.command, args.json, io);
+  } catch (err) {
+    return report(err, io);
+  }
+}
+
+async function execute(client: AdminClient, command: CliCommand, json: boolean, io: CliIo): Promise<ExitCode> {
+  const print = (value: unknown, text: () => string) =>
+    io.stdout(`${json ? JSON.stringify(value, null, 2) : text()}\n`);
+  switch (command.kind) {
+    case 'status': {
+      if (command.name === undefined) {
+        const reply = await client.list();
+        print(reply, () => renderBreakerList(reply.breakers, reply.truncated));
+      } else {
+        const snapshot = await client.get(command.name);
+        print(snapshot, () => renderSnapshot(snapshot));
+      }
+      return EXIT_CODES.OK;
+    }
+    case 'force-open':
+    case 'force-close': {
+      const body = { reason: command.reason, ttlSeconds: command.ttlSeconds };
+      const snapshot =
+        command.kind === 'force-open'
+          ? await client.forceOpen(command.name, body)
+          : await client.forceClose(command.name, body);
+      print(snapshot, () => renderSummary(snapshot));
+      return EXIT_CODES.OK;
+    }
+    case 'clear': {
+      const snapshot = await client.clearOverride(command.name, command.reason);
+      print(snapshot, () => renderSummary(snapshot));
+      return EXIT_CODES.OK;
+    }
+    case 'reset': {
+      const snapshot = await client.reset(command.name, command.reason);
+      print(snapshot, () => renderSummary(snapshot));
+      return EXIT_CODES.OK;
+    }
+    case 'audit': {
+      const entries = await client.audit(command.name, command.limit);
+      print({ entries }, () => renderAudit(entries));
+      return EXIT_CODES.OK;
+    }
+    case 'watch':
+      return watch(client, command.name, command.intervalMs, json, io);
+  }
+}
+
+/**
+ * Polls the breaker and prints a line whenever its state or generation
+ * changes (every transition and manual action bumps the generation). Server
+ * or network trouble is reported once and retried; a 4xx ends the watch.
+ */
+async function watch(
+  client: AdminClient,
+  name: string,
+  intervalMs: number,
+  json: boolean,
+  io: CliIo,
+): Promise<ExitCode> {
+  let last: string | undefined;
+  let lastProblem: string | undefined;
+  while (!io.signal?.aborted) {
+    try {
+      const snapshot = await client.get(name);
+      lastProblem = undefined;
+      const key = `${snapshot.state}/${snapshot.generation}`;
+      if (key !== last) {
+        last = key;
+        io.stdout(`${json ? JSON.stringify(snapshot) : `${formatTime(snapshot.at)}  ${renderSummary(snapshot)}`}\n`);
+      }
+    } catch (err) {
+      if (err instanceof AdminRequestError && err.status < 500) return report(err, io);
+      const problem = err instanceof Error ? err.message : String(err);
+      if (problem !== lastProblem) io.stderr(`breakwater: ${problem} (still watching)\n`);
+      lastProblem = problem;
+    }
+    try {
+      await sleep(intervalMs, undefined, io.signal ? { signal: io.signal } : {});
+    } catch {
+      break; // aborted
+    }
+  }
+  return EXIT_CODES.OK;
+}
+
+function report(err: unknown, io: CliIo): ExitCode {
+  if (err instanceof UsageError) {
+    io.stderr(`breakwater: ${err.message}\n`);
+    return EXIT_CODES.USAGE;
+  }
+  if (err instanceof AdminRequestError) {
+    const hint = HINTS[err.code] ? ` (${HINTS[err.code]})` : '';
+    io.stderr(`breakwater: ${err.status} ${err.code}: ${err.message}${hint}\n`);
+    return err.status >= 500 ? EXIT_CODES.SERVER_ERROR : EXIT_CODES.REFUSED;
+  }
+  if (err instanceof AdminUnreachableError) {
+    io.stderr(`breakwater: ${err.message}\n`);
+    return EXIT_CODES.UNREACHABLE;
+  }
+  io.stderr(`breakwater: unexpected error: ${err instanceof Error ? err.message : String(err)}\n`);
+  return EXIT_CODES.SERVER_ERROR;
+}

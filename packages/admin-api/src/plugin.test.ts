@@ -1,0 +1,48 @@
+import { MemoryBreakerStore } from '@breakwater/breaker-core';
+import Fastify from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import { adminApiPlugin } from './plugin.js';
+import { AS_OPERATOR, AS_VIEWER, TOKEN_CONFIG } from './test-support/admin-fixture.js';
+
+describe('adminApiPlugin mounted in another service', () => {
+  const host = Fastify();
+  afterEach(() => host.close());
+
+  it('serves the admin routes under its prefix and leaves the host alone', async () => {
+    const store = new MemoryBreakerStore();
+    await store.register('pusher');
+    host.setErrorHandler((err, _request, reply) =>
+      reply.code(418).send({ host: true, message: (err as Error).message }),
+    );
+    host.post('/echo', async (request) => ({ got: request.body }));
+    host.get('/boom', async () => {
+      throw new Error('host error');
+    });
+    await host.register(adminApiPlugin, { store, tokens: TOKEN_CONFIG, prefix: '/admin' });
+
+    const snapshot = await host.inject({ url: '/admin/v1/breakers/pusher', headers: AS_VIEWER });
+    expect(snapshot.statusCode).toBe(200);
+    expect(snapshot.json().name).toBe('pusher');
+    const open = await host.inject({
+      method: 'POST',
+      url: '/admin/v1/breakers/pusher/force-open',
+      headers: AS_OPERATOR,
+      payload: { reason: 'mounted', ttlSeconds: 60 },
+    });
+    expect(open.json().state).toBe('forced_open');
+    expect((await host.inject({ url: '/admin/v1/breakers' })).json().code).toBe('AUTH_REQUIRED');
+    const doc = (await host.inject({ url: '/admin/openapi.json' })).json();
+    expect(Object.keys(doc.paths)).toContain('/admin/v1/breakers/{name}/force-open');
+    expect((await host.inject({ url: '/admin/docs' })).body).toContain('href="/admin/openapi.json"');
+
+    // The host keeps its text/plain parser, its lax validation and its error handler.
+    const echo = await host.inject({
+      method: 'POST',
+      url: '/echo',
+      headers: { 'content-type': 'text/plain' },
+      payload: 'hi',
+    });
+    expect(echo.json()).toEqual({ got: 'hi' });
+    expect((await host.inject({ url: '/boom' })).json()).toEqual({ host: true, message: 'host error' });
+  });
+});

@@ -1,0 +1,59 @@
+import { BREAKER_NAME_PATTERN, MAX_AUDIT_LIMIT, MAX_REASON_LENGTH } from '@breakwater/breaker-core';
+import { type Static, Type } from '@sinclair/typebox';
+
+/** Override TTL bounds the API accepts, seconds (the store's own bounds are 1 s – 24 h). */
+export const MIN_TTL_SECONDS = 10;
+export const MAX_TTL_SECONDS = 86_400;
+export const DEFAULT_AUDIT_LIMIT = 100;
+
+export const BreakerParamsSchema = Type.Object(
+  {
+    name: Type.String({
+      pattern: BREAKER_NAME_PATTERN.source,
+      description: 'Breaker name: 1–64 characters of [A-Za-z0-9_.-], starting alphanumeric',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type BreakerParams = Static<typeof BreakerParamsSchema>;
+
+/** Why: 1–500 characters, not only whitespace. Shown in snapshots and the audit. */
+export const ReasonSchema = Type.String({
+  minLength: 1,
+  maxLength: MAX_REASON_LENGTH,
+  pattern: '\\S',
+  description: `Why: 1–${MAX_REASON_LENGTH} characters, not only whitespace`,
+});
+
+export const OverrideBodySchema = Type.Object(
+  {
+    reason: ReasonSchema,
+    ttlSeconds: Type.Integer({
+      minimum: MIN_TTL_SECONDS,
+      maximum: MAX_TTL_SECONDS,
+      description: `Seconds until the breaker returns to automatic (${MIN_TTL_SECONDS}–${MAX_TTL_SECONDS})`,
+    }),
+  },
+  { additionalProperties: false },
+);
+export type OverrideBody = Static<typeof OverrideBodySchema>;
+
+export const ResetBodySchema = Type.Object({ reason: ReasonSchema }, { additionalProperties: false });
+export type ResetBody = Static<typeof ResetBodySchema>;
+
+export const ClearQuerySchema = Type.Object({ reason: Type.Optional(ReasonSchema) }, { additionalProperties: false });
+export type ClearQuery = Static<typeof ClearQuerySchema>;
+
+export const AuditQuerySchema = Type.Object(
+  {
+    limit: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_AUDIT_LIMIT,
+        description: `Entries to return, newest first (1–${MAX_AUDIT_LIMIT}, default ${DEFAULT_AUDIT_LIMIT})`,
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type AuditQuery = Static<typeof AuditQuerySchema>;

@@ -1,0 +1,106 @@
+import { isInvalidArgumentError } from '@breakwater/breaker-core';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_SERVER_CONFIG, loadServerConfig } from './server-config.js';
+
+const TOKENS = JSON.stringify([{ name: 'olga', role: 'operator', token: 'operator-secret-000000001' }]);
+const base = { REDIS_URL: 'redis://redis:6379/0', BREAKWATER_ADMIN_TOKENS: TOKENS };
+
+function refusal(env: NodeJS.ProcessEnv, readFile?: (path: string) => string): { argument: string; message: string } {
+  try {
+    loadServerConfig(env, readFile);
+  } catch (err) {
+    expect(isInvalidArgumentError(err)).toBe(true);
+    return err as { argument: string; message: string };
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('loadServerConfig', () => {
+  it('applies documented defaults', () => {
+    expect(loadServerConfig(base)).toMatchObject({
+      redisUrl: 'redis://redis:6379/0',
+      host: DEFAULT_SERVER_CONFIG.host,
+      port: 8080,
+      keyPrefix: 'bw',
+      logLevel: 'info',
+      metricsAccess: 'viewer',
+      rateBurst: 10,
+      ratePerMinute: 30,
+      shutdownTimeoutMs: 10_000,
+      tokens: [{ name: 'olga', role: 'operator', token: 'operator-secret-000000001' }],
+    });
+  });
+
+  it('reads everything from the environment, PORT=0 included', () => {
+    const config = loadServerConfig({
+      ...base,
+      HOST: '0.0.0.0',
+      PORT: '0',
+      BREAKWATER_KEY_PREFIX: 'prod',
+      LOG_LEVEL: 'warn',
+      BREAKWATER_ADMIN_METRICS_ACCESS: 'public',
+      BREAKWATER_ADMIN_RATE_BURST: '3',
+      BREAKWATER_ADMIN_RATE_PER_MINUTE: '12',
+      BREAKWATER_ADMIN_SHUTDOWN_TIMEOUT_MS: '2000',
+    });
+    expect(config).toMatchObject({
+      host: '0.0.0.0',
+      port: 0,
+      keyPrefix: 'prod',
+      logLevel: 'warn',
+      metricsAccess: 'public',
+      rateBurst: 3,
+      ratePerMinute: 12,
+      shutdownTimeoutMs: 2_000,
+    });
+  });
+
+  it('reads tokens from a file', () => {
+    const config = loadServerConfig(
+      { REDIS_URL: base.REDIS_URL, BREAKWATER_ADMIN_TOKENS_FILE: '/etc/breakwater/tokens.json' },
+      (path) => (path === '/etc/breakwater/tokens.json' ? TOKENS : ''),
+    );
+    expect(config.tokens).toHaveLength(1);
+  });
+
+  it.each<[string, NodeJS.ProcessEnv, string]>([
+    ['no REDIS_URL', { BREAKWATER_ADMIN_TOKENS: TOKENS }, 'REDIS_URL'],
+    ['a REDIS_URL that is not redis://', { ...base, REDIS_URL: 'localhost:6379' }, 'REDIS_URL'],
+    ['no tokens', { REDIS_URL: base.REDIS_URL }, 'BREAKWATER_ADMIN_TOKENS'],
+    ['both token sources', { ...base, BREAKWATER_ADMIN_TOKENS_FILE: '/x' }, 'BREAKWATER_ADMIN_TOKENS'],
+    [
+      'tokens that are not JSON',
+      { ...base, BREAKWATER_ADMIN_TOKENS: 'olga:operator:s3cret' },
+      'BREAKWATER_ADMIN_TOKENS',
+    ],
+    ['tokens that are not an array', { ...base, BREAKWATER_ADMIN_TOKENS: '{}' }, 'BREAKWATER_ADMIN_TOKENS'],
+    [
+      'an invalid token',
+      { ...base, BREAKWATER_ADMIN_TOKENS: '[{"name":"a","role":"root","token":"x"}]' },
+      'BREAKWATER_ADMIN_TOKENS[0].role',
+    ],
+    ['a non-numeric PORT', { ...base, PORT: '80a' }, 'PORT'],
+    ['a PORT out of range', { ...base, PORT: '70000' }, 'PORT'],
+    ['an unknown LOG_LEVEL', { ...base, LOG_LEVEL: 'verbose' }, 'LOG_LEVEL'],
+    [
+      'an unknown metrics access',
+      { ...base, BREAKWATER_ADMIN_METRICS_ACCESS: 'admin' },
+      'BREAKWATER_ADMIN_METRICS_ACCESS',
+    ],
+    ['a zero burst', { ...base, BREAKWATER_ADMIN_RATE_BURST: '0' }, 'BREAKWATER_ADMIN_RATE_BURST'],
+  ])('refuses %s, naming the variable', (_, env, argument) => {
+    expect(refusal(env).argument).toBe(argument);
+  });
+
+  it('never echoes token JSON it could not parse', () => {
+    const secret = 'olga:operator:super-secret-value';
+    expect(refusal({ ...base, BREAKWATER_ADMIN_TOKENS: secret }).message).not.toContain('super-secret');
+  });
+
+  it('says which file it could not read', () => {
+    const err = refusal({ REDIS_URL: base.REDIS_URL, BREAKWATER_ADMIN_TOKENS_FILE: '/nope.json' }, () => {
+      throw new Error('ENOENT: no such file');
+    });
+    expect(err.message).toContain('cannot read /nope.json: ENOENT');
+  });
+});

@@ -1,0 +1,131 @@
+import { RedisBreakerStore } from '@breakwater/breaker-core';
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { type Logger, pino } from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { buildAdminApp } from './app.js';
+import { redisReadiness } from './readiness.js';
+import { type AdminServerConfig, loadServerConfig } from './server-config.js';
+
+/** The admin API's Redis connection fails fast: an SRE gets a 503 now, not a hung request. */
+export const ADMIN_REDIS_OPTIONS = Object.freeze({
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 1,
+  commandTimeout: 2_000,
+  connectTimeout: 5_000,
+});
+
+export interface RunningAdminServer {
+  readonly app: FastifyInstance;
+  /** `http://host:port` it listens on. */
+  readonly url: string;
+  /** Stops accepting, lets in-flight requests finish, then closes the Redis connection. */
+  close(): Promise<void>;
+}
+
+/** Starts the standalone admin API: Redis store, metrics, readiness, listening on `host:port`. */
+export async function startAdminServer(config: AdminServerConfig, logger: Logger): Promise<RunningAdminServer> {
+  for (const warning of config.warnings) logger.warn(warning);
+  const client = new Redis(config.redisUrl, {
+    ...ADMIN_REDIS_OPTIONS,
+    retryStrategy: (attempt) => Math.min(attempt * 250, 5_000),
+  });
+  // One warning per outage, not one per reconnect attempt. The URL may hold a password: never logged.
+  let outageReported = false;
+  client.on('ready', () => {
+    outageReported = false;
+    logger.info('redis ready');
+  });
+  client.on('error', (err: Error) => {
+    if (outageReported) return;
+    outageReported = true;
+    logger.warn({ err: { message: err.message } }, 'redis unavailable; /readyz answers 503 until it returns');
+  });
+  const store = new RedisBreakerStore({ client, prefix: config.keyPrefix });
+  let app: FastifyInstance;
+  let url: string;
+  try {
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry, prefix: 'breakwater_admin_' });
+    app = buildAdminApp({
+      store,
+      tokens: config.tokens,
+      logger,
+      registry,
+      readiness: redisReadiness(client),
+      metricsAccess: config.metricsAccess,
+      rateLimit: { burst: config.rateBurst, perMinute: config.ratePerMinute },
+    });
+    url = await app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    // Nothing may keep the process alive after a failed start.
+    await store.close();
+    client.removeAllListeners('error').on('error', () => {});
+    client.disconnect();
+    throw err;
+  }
+  logger.info({ url, keyPrefix: config.keyPrefix, tokens: config.tokens.length }, 'breakwater-admin listening');
+  return {
+    app,
+    url,
+    async close() {
+      await app.close();
+      await store.close();
+      await client.quit().catch(() => client.disconnect());
+    },
+  };
+}
+
+/** The `breakwater-admin` bin: configuration from the environment, graceful shutdown on SIGTERM / SIGINT. */
+export async function runAdminServer(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  let config: AdminServerConfig;
+  try {
+    config = loadServerConfig(env);
+  } catch (err) {
+    process.stderr.write(`breakwater-admin: ${(err as Error).message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const logger = pino({
+    level: config.logLevel,
+    base: { service: 'breakwater-admin' },
+    // Nothing here logs headers; this is the belt to that pair of braces.
+    redact: { paths: ['req.headers.authorization', 'headers.authorization', '*.token'], censor: '[redacted]' },
+  });
+  let server: RunningAdminServer;
+  try {
+    server = await startAdminServer(config, logger);
+  } catch (err) {
+    logger.fatal({ err }, 'could not start');
+    process.exitCode = 1;
+    return;
+  }
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting without waiting');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal, timeoutMs: config.shutdownTimeoutMs }, 'shutting down: finishing in-flight requests');
+    const deadline = setTimeout(() => {
+      logger.error('shutdown timed out; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    deadline.unref();
+    server.close().then(
+      () => {
+        logger.info('stopped');
+        process.off('SIGTERM', stop);
+        process.off('SIGINT', stop);
+        clearTimeout(deadline);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}

@@ -18,7 +18,6 @@ afterEach(async () => {
   await standIn.close();
 });
 
-const query = '?uid=user%201&sample_rate=16000';
 
 interface Client {
   readonly ws: WebSocket;
@@ -27,7 +26,7 @@ interface Client {
   next(): Promise<Buffer>;
 }
 
-function dial(url = standIn.url + query): Client {
+function dial(url = standIn.listenUrl('user 1')): Client {
   const ws = new WebSocket(url, { perMessageDeflate: false });
   clients.push(ws);
   const received: Buffer[] = [];
@@ -129,8 +128,8 @@ describe('PusherStandIn, healthy', () => {
   });
 
   it('refuses a handshake on the wrong path or without uid and sample_rate', async () => {
-    const wrongPath = dial(standIn.url.replace('/v1/trigger/listen', '/nope') + query);
-    const noUid = dial(`${standIn.url}?sample_rate=16000`);
+    const wrongPath = dial(`${standIn.url}/nope?uid=u&sample_rate=16000`);
+    const noUid = dial(`${standIn.url}/v1/trigger/listen?sample_rate=16000`);
     expect(String(await failed(wrongPath))).toContain('400');
     expect(String(await failed(noUid))).toContain('400');
     expect(standIn.stats()).toMatchObject({ dials: 2, connections: 0, badRequests: 2 });

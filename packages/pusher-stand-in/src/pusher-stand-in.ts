@@ -73,10 +73,15 @@ export class PusherStandIn {
     return standIn;
   }
 
-  /** `ws://host:port/v1/trigger/listen`: add `?uid=…&sample_rate=…`. */
+  /** The base URL, `ws://host:port`: what listen-client takes as `pusherUrl`. */
   get url(): string {
     const { address, port } = this.#http.address() as AddressInfo;
-    return `ws://${address}:${port}${PUSHER_PATH}`;
+    return `ws://${address}:${port}`;
+  }
+
+  /** The full listen URL, `ws://host:port/v1/trigger/listen?uid=…&sample_rate=…`. */
+  listenUrl(uid: string, sampleRate = 16_000): string {
+    return `${this.url}${PUSHER_PATH}?uid=${encodeURIComponent(uid)}&sample_rate=${sampleRate}`;
   }
 
   get port(): number {

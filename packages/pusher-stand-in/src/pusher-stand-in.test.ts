@@ -18,7 +18,6 @@ afterEach(async () => {
   await standIn.close();
 });
 
-
 interface Client {
   readonly ws: WebSocket;
   readonly received: Buffer[];

@@ -155,10 +155,10 @@ export class ConnectionKeeper {
     this.#hooks.statusChanged({ from: prev.value, to: next.value, status: next, cause, at: this.#o.clock.now() });
   }
 
-  #degrade(failures: number, cause: string): void {
+  /** `probeNow`: in half_open, look for the lease at once (never right after a failed probe). */
+  #degrade(failures: number, cause: string, probeNow = true): void {
     const now = this.#o.clock.now();
-    // In half_open the session may be the one to probe: look at once.
-    const nextProbeAt = this.#o.breaker.state === 'half_open' ? now : now + this.#probeDelay();
+    const nextProbeAt = probeNow && this.#o.breaker.state === 'half_open' ? now : now + this.#probeDelay();
     const since = this.#status.value === 'degraded' ? this.#status.since : now;
     this.#setStatus({ value: 'degraded', failures, since, nextProbeAt }, cause);
     this.#ensureLoop();
@@ -214,7 +214,7 @@ export class ConnectionKeeper {
       } catch (err) {
         // Never expected; never let the loop die with the session stuck.
         this.#log.error({ err }, 'pusher reconnect loop failed; degrading');
-        if (!this.#closing) this.#degrade(this.#failures(), 'loop_error');
+        if (!this.#closing) this.#degrade(this.#failures(), 'loop_error', false);
       }
     }
   }
@@ -317,7 +317,7 @@ export class ConnectionKeeper {
         .finally(() => releaseProbeSlot(b, this.#owner));
       if (this.#closing) return;
       if (link) this.#connected(link, s.failures, 'probe_succeeded');
-      else this.#degrade(s.failures + 1, 'probe_failed');
+      else this.#degrade(s.failures + 1, 'probe_failed', false);
       return;
     }
     if (!b.allow()) {
@@ -342,7 +342,7 @@ export class ConnectionKeeper {
       this.#connected(link, s.failures, 'probe_succeeded');
     } else {
       b.recordFailure();
-      this.#degrade(s.failures + 1, 'probe_failed');
+      this.#degrade(s.failures + 1, 'probe_failed', false);
     }
   }
 

@@ -8,6 +8,8 @@ export class FakeConnection implements PusherConnection {
   bufferedAmount = 0;
   closedWith: number | undefined;
   terminated = false;
+  /** pusher answers pings (set false for a silent pusher). */
+  answerPings = true;
   readonly #events: ConnectionEvents;
 
   constructor(events: ConnectionEvents) {
@@ -22,6 +24,7 @@ export class FakeConnection implements PusherConnection {
 
   ping(): void {
     this.pings++;
+    if (this.answerPings) queueMicrotask(() => this.#events.pong());
   }
 
   close(code: number): void {

@@ -14,11 +14,13 @@ export {
   resolveBreakerConfig,
 } from './config/breaker-config.js';
 export { BreakerNotFoundError, isBreakerNotFoundError } from './errors/breaker-not-found-error.js';
+export { BreakerOpenError, isBreakerOpenError } from './errors/breaker-open-error.js';
 export { BreakwaterError, type BreakwaterErrorCode, isBreakwaterError } from './errors/breakwater-error.js';
 export { InvalidArgumentError, isInvalidArgumentError } from './errors/invalid-argument-error.js';
 export { isNotRegisteredError, NotRegisteredError } from './errors/not-registered-error.js';
 export { isStoreUnavailableError, StoreUnavailableError } from './errors/store-unavailable-error.js';
 export { type BreakerKeys, breakerKeys } from './keys.js';
+export { BreakerMetrics, STATE_VALUES } from './metrics.js';
 export { MemoryReconnectRamp, type MemoryReconnectRampOptions } from './ramp/memory-reconnect-ramp.js';
 export {
   DEFAULT_RECONNECT_RAMP_OPTIONS,
@@ -28,6 +30,24 @@ export {
 } from './ramp/reconnect-ramp.js';
 export { RedisReconnectRamp, type RedisReconnectRampOptions, rampKey } from './ramp/redis-reconnect-ramp.js';
 export type { TokenBucketRules } from './ramp/token-bucket.js';
+export type {
+  ConfigDriftEvent,
+  ProbeGrantedEvent,
+  ProbeReportedEvent,
+  StateChangeEvent,
+  StoreDegradedEvent,
+  StoreRecoveredEvent,
+  ViewSource,
+} from './runtime/breaker-events.js';
+export { ClusterBreaker } from './runtime/cluster-breaker.js';
+export { createClusterBreaker } from './runtime/create-cluster-breaker.js';
+export { type BreakwaterLogger, LogAggregator, silentLogger } from './runtime/log-aggregator.js';
+export {
+  type ClusterBreakerOptions,
+  DEFAULT_CLUSTER_BREAKER_OPTIONS,
+  defaultPodId,
+} from './runtime/options.js';
+export { Signal } from './runtime/signal.js';
 export {
   type AuditEntry,
   type AutomaticState,
@@ -47,6 +67,7 @@ export type {
   AcquireProbeReply,
   ActorRequest,
   BreakerStore,
+  ClearOverrideRequest,
   Disposable,
   OverrideRequest,
   RecordReply,

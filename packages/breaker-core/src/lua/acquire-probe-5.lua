@@ -11,14 +11,7 @@
        or JSON { granted: false, reason: "not_half_open" | "held", holder?, expiresAt?, snapshot, transitions }
   Errors: BW_NOT_FOUND, BW_BAD_INPUT, BW_BAD_CONFIG
 ]]
---- @include "includes/args"
---- @include "includes/load"
---- @include "includes/window"
---- @include "includes/cooldown"
---- @include "includes/transition"
---- @include "includes/rules"
---- @include "includes/save"
---- @include "includes/reply"
+--- @include "includes/breaker"
 
 local B = bw_load()
 local pod = bw_str(ARGV[6], 'podId', 128)

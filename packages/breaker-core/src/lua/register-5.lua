@@ -10,14 +10,7 @@
   Output: JSON { created, drift, snapshot, transitions }
   Errors: BW_BAD_INPUT, BW_BAD_CONFIG
 ]]
---- @include "includes/args"
---- @include "includes/load"
---- @include "includes/window"
---- @include "includes/cooldown"
---- @include "includes/transition"
---- @include "includes/rules"
---- @include "includes/save"
---- @include "includes/reply"
+--- @include "includes/breaker"
 
 local B = bw_load()
 local created = false

@@ -12,14 +12,7 @@
        or JSON { accepted: false, reason: "stale" | "expired", snapshot, transitions }
   Errors: BW_NOT_FOUND, BW_BAD_INPUT, BW_BAD_CONFIG
 ]]
---- @include "includes/args"
---- @include "includes/load"
---- @include "includes/window"
---- @include "includes/cooldown"
---- @include "includes/transition"
---- @include "includes/rules"
---- @include "includes/save"
---- @include "includes/reply"
+--- @include "includes/breaker"
 
 local B = bw_load()
 local token = bw_str(ARGV[6], 'token', 64)

@@ -9,14 +9,7 @@
   Output: JSON { snapshot, transitions }
   Errors: BW_NOT_FOUND, BW_BAD_INPUT, BW_BAD_CONFIG
 ]]
---- @include "includes/args"
---- @include "includes/load"
---- @include "includes/window"
---- @include "includes/cooldown"
---- @include "includes/transition"
---- @include "includes/rules"
---- @include "includes/save"
---- @include "includes/reply"
+--- @include "includes/breaker"
 
 local B = bw_load()
 local actor = bw_str(ARGV[6], 'actor', 512)
@@ -24,12 +17,7 @@ local reason = bw_str(ARGV[7], 'reason', 2000)
 bw_require(B)
 bw_apply_due(B)
 local from = B.auto
-B.auto = 'closed'
-B.openedAt = nil
-B.cooldownUntil = nil
-B.probeFailures = 0
-B.hoSuccesses = 0
-bw_window_clear(B)
+bw_close_automatic(B)
 bw_transition(B, 'reset', from, 'closed', actor, reason)
 bw_save(B)
 return bw_reply(B, {})

@@ -12,14 +12,7 @@
   Output: JSON { snapshot, transitions }
   Errors: BW_NOT_FOUND, BW_BAD_INPUT, BW_BAD_CONFIG
 ]]
---- @include "includes/args"
---- @include "includes/load"
---- @include "includes/window"
---- @include "includes/cooldown"
---- @include "includes/transition"
---- @include "includes/rules"
---- @include "includes/save"
---- @include "includes/reply"
+--- @include "includes/breaker"
 
 local B = bw_load()
 local mode = bw_one_of(ARGV[6], 'mode', 'forced_open', 'forced_closed')

@@ -67,8 +67,8 @@ function open(r: BreakerRecord, now: number, out: Out, action: 'trip' | 'reopen'
   r.cooldownUntil = now + cooldownFor(r.config, r.probeFailures, r.generation, now);
 }
 
-function close(r: BreakerRecord, now: number, out: Out, actor: string, reason: string): void {
-  const from = r.auto;
+/** Automatic state to closed with an empty window and no escalation: shared by close and reset. */
+function closeAutomatic(r: BreakerRecord): void {
   r.auto = 'closed';
   r.openedAt = null;
   r.cooldownUntil = null;
@@ -76,6 +76,11 @@ function close(r: BreakerRecord, now: number, out: Out, actor: string, reason: s
   r.halfOpenSuccesses = 0;
   clearWindow(r.window);
   r.failingPods.clear();
+}
+
+function close(r: BreakerRecord, now: number, out: Out, actor: string, reason: string): void {
+  const from = r.auto;
+  closeAutomatic(r);
   transition(r, out, now, 'close', from, 'closed', actor, reason);
 }
 
@@ -216,13 +221,7 @@ export function clearOverride(r: BreakerRecord, now: number, actor: string, reas
 export function reset(r: BreakerRecord, now: number, actor: string, reason: string, out: Out): void {
   applyDue(r, now, out);
   const from = r.auto;
-  r.auto = 'closed';
-  r.openedAt = null;
-  r.cooldownUntil = null;
-  r.probeFailures = 0;
-  r.halfOpenSuccesses = 0;
-  clearWindow(r.window);
-  r.failingPods.clear();
+  closeAutomatic(r);
   transition(r, out, now, 'reset', from, 'closed', actor, reason);
 }
 

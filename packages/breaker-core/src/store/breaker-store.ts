@@ -16,6 +16,8 @@ export interface RegisterReply {
 export interface RecordReply {
   readonly snapshot: BreakerSnapshot;
   readonly configDrift: boolean;
+  /** True when the breaker did not exist (never registered here, or Redis lost it) and this call created it. */
+  readonly created: boolean;
   /** Transitions this call caused (a trip, or lazy ones that fell due). */
   readonly transitions: readonly BreakerTransition[];
 }
@@ -45,9 +47,14 @@ export interface OverrideRequest {
 }
 
 export interface ActorRequest {
+  /** Who; 1–128 characters. */
   readonly actor: string;
+  /** Why; 1–500 characters. */
   readonly reason: string;
 }
+
+/** Clearing an override may omit the reason (recorded as "override cleared"). */
+export type ClearOverrideRequest = Omit<ActorRequest, 'reason'> & { readonly reason?: string };
 
 /**
  * Where breaker state lives. Every operation is atomic: on Redis each is one
@@ -73,7 +80,7 @@ export interface BreakerStore {
   forceOpen(name: string, request: OverrideRequest): Promise<BreakerSnapshot>;
   forceClose(name: string, request: OverrideRequest): Promise<BreakerSnapshot>;
   /** Back to automatic; a no-op without an override. */
-  clearOverride(name: string, request: ActorRequest): Promise<BreakerSnapshot>;
+  clearOverride(name: string, request: ClearOverrideRequest): Promise<BreakerSnapshot>;
   /** Automatic state to `closed`, window emptied; an active override stays. */
   reset(name: string, request: ActorRequest): Promise<BreakerSnapshot>;
   /** Replaces the stored config for every pod (audited). */

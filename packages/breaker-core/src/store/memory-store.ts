@@ -12,11 +12,12 @@ import { type BreakerRecord, createRecord, toSnapshot } from '../state/breaker-r
 import type { AuditEntry, BreakerSnapshot, BreakerTransition, OverrideMode } from '../state/breaker-state.js';
 import type { ProbeLease, ProbeOutcome } from '../state/probe-lease.js';
 import * as rules from '../state/rules.js';
-import { integerInRange, knownKeys, oneOf, plainObject } from '../validate.js';
+import { integerInRange, knownKeys, plainObject } from '../validate.js';
 import type {
   AcquireProbeReply,
   ActorRequest,
   BreakerStore,
+  ClearOverrideRequest,
   Disposable,
   OverrideRequest,
   RecordReply,
@@ -24,13 +25,13 @@ import type {
   ReportProbeReply,
 } from './breaker-store.js';
 import {
-  checkActor,
+  checkActorRequest,
   checkAuditLimit,
   checkDelta,
   checkName,
+  checkOverrideRequest,
   checkPodId,
-  checkReason,
-  checkTtlMs,
+  checkProbeReport,
 } from './store-input.js';
 
 export interface MemoryBreakerStoreOptions {
@@ -99,9 +100,15 @@ export class MemoryBreakerStore implements BreakerStore {
     const config = this.#registered.get(name);
     if (!config) throw new NotRegisteredError(name);
     const now = this.#now();
+    const created = !this.#records.has(name);
     const record = this.#ensure(name, config);
     const transitions = this.#publish(record, rules.recordOutcomes(record, now, podId, failures, successes));
-    return { snapshot: toSnapshot(record, now), configDrift: record.configHash !== configHash(config), transitions };
+    return {
+      snapshot: toSnapshot(record, now),
+      configDrift: record.configHash !== configHash(config),
+      created,
+      transitions,
+    };
   }
 
   async snapshot(name: string): Promise<BreakerSnapshot> {
@@ -119,13 +126,7 @@ export class MemoryBreakerStore implements BreakerStore {
   }
 
   async reportProbe(lease: ProbeLease, outcome: ProbeOutcome): Promise<ReportProbeReply> {
-    const l = plainObject('lease', lease);
-    checkName(l.breaker);
-    if (typeof l.token !== 'string' || l.token.length === 0 || l.token.length > 64) {
-      throw new InvalidArgumentError('lease.token', 'expected the token of a lease returned by acquireProbe()');
-    }
-    oneOf('outcome', outcome, ['success', 'failure'] as const);
-    const { record, now } = this.#existing(lease.breaker);
+    const { record, now } = this.#existing(checkProbeReport(lease, outcome));
     const out: rules.Transition[] = [];
     const result = rules.reportProbe(record, now, lease.token, outcome, out);
     this.#publish(record, out);
@@ -140,7 +141,7 @@ export class MemoryBreakerStore implements BreakerStore {
     return this.#override(name, 'forced_closed', request);
   }
 
-  async clearOverride(name: string, request: ActorRequest): Promise<BreakerSnapshot> {
+  async clearOverride(name: string, request: ClearOverrideRequest): Promise<BreakerSnapshot> {
     const { actor, reason } = checkActorRequest(request, false);
     return this.#mutate(name, (r, now, out) => rules.clearOverride(r, now, actor, reason, out));
   }
@@ -161,6 +162,36 @@ export class MemoryBreakerStore implements BreakerStore {
     const limit = checkAuditLimit(plainObject('options', options).limit ?? 100);
     if (!this.#records.has(name)) throw new BreakerNotFoundError(name);
     return (this.#audit.get(name) ?? []).slice(-limit).reverse();
+  }
+
+  /**
+   * Continues a breaker from a snapshot taken elsewhere (the pod runtime's
+   * fallback picks up where the shared state was): state, generation, cooldown,
+   * escalation and override carry over, shifted by `clockOffsetMs` (snapshot
+   * clock minus this store's clock); the window starts empty and no probe lease
+   * carries over. Replaces any local record of that breaker.
+   */
+  restore(snapshot: BreakerSnapshot, clockOffsetMs = 0): void {
+    checkName(snapshot.name);
+    const toLocal = (t: number | null) => (t === null ? null : t - clockOffsetMs);
+    const record = createRecord(snapshot.name, snapshot.config);
+    record.auto = snapshot.automaticState;
+    record.generation = snapshot.generation;
+    record.openedAt = toLocal(snapshot.openedAt);
+    record.cooldownUntil = toLocal(snapshot.cooldownUntil);
+    record.probeFailures = snapshot.probeFailures;
+    record.halfOpenSuccesses = snapshot.halfOpenSuccesses;
+    record.override = snapshot.override
+      ? {
+          ...snapshot.override,
+          setAt: snapshot.override.setAt - clockOffsetMs,
+          expiresAt: snapshot.override.expiresAt - clockOffsetMs,
+        }
+      : null;
+    if (!this.#records.has(snapshot.name) && this.#records.size >= this.#maxBreakers) {
+      throw new InvalidArgumentError('name', `store already holds maxBreakers (${this.#maxBreakers}) breakers`);
+    }
+    this.#records.set(snapshot.name, record);
   }
 
   async list(): Promise<string[]> {
@@ -228,11 +259,7 @@ export class MemoryBreakerStore implements BreakerStore {
   }
 
   #override(name: string, mode: OverrideMode, request: OverrideRequest): Promise<BreakerSnapshot> {
-    const r = plainObject('request', request);
-    knownKeys('request', r, ['reason', 'actor', 'ttlMs']);
-    const reason = checkReason(r.reason);
-    const actor = checkActor(r.actor);
-    const ttlMs = checkTtlMs(r.ttlMs);
+    const { reason, actor, ttlMs } = checkOverrideRequest(request);
     return Promise.resolve(
       this.#mutate(name, (record, now, out) => rules.setOverride(record, now, mode, actor, reason, ttlMs, out)),
     );
@@ -263,13 +290,4 @@ export class MemoryBreakerStore implements BreakerStore {
     }
     return published;
   }
-}
-
-/** `reason` may be omitted when clearing an override; required for reset and config updates. */
-export function checkActorRequest(request: ActorRequest, reasonRequired: boolean): { actor: string; reason: string } {
-  const r = plainObject('request', request);
-  knownKeys('request', r, ['actor', 'reason']);
-  const actor = checkActor(r.actor);
-  const reason = r.reason === undefined && !reasonRequired ? 'override cleared' : checkReason(r.reason);
-  return { actor, reason };
 }

@@ -8,11 +8,12 @@ import { NotRegisteredError } from '../errors/not-registered-error.js';
 import { breakerKeys, checkKeyPrefix, nameFromChannel, registryKey, scriptKeys } from '../keys.js';
 import type { AuditEntry, BreakerSnapshot, BreakerState, BreakerTransition } from '../state/breaker-state.js';
 import type { ProbeLease, ProbeOutcome } from '../state/probe-lease.js';
-import { integerInRange, knownKeys, oneOf, plainObject } from '../validate.js';
+import { integerInRange, knownKeys, plainObject } from '../validate.js';
 import type {
   AcquireProbeReply,
   ActorRequest,
   BreakerStore,
+  ClearOverrideRequest,
   Disposable,
   OverrideRequest,
   RecordReply,
@@ -20,17 +21,16 @@ import type {
   ReportProbeReply,
 } from './breaker-store.js';
 import { configArgs } from './config-fields.js';
-import { checkActorRequest } from './memory-store.js';
 import { type LoadedScript, loadScripts, type ScriptName } from './script-loader.js';
 import { parseScriptReply, parseTransition, type ScriptReply } from './script-reply.js';
 import {
-  checkActor,
+  checkActorRequest,
   checkAuditLimit,
   checkDelta,
   checkName,
+  checkOverrideRequest,
   checkPodId,
-  checkReason,
-  checkTtlMs,
+  checkProbeReport,
 } from './store-input.js';
 
 export type RedisClient = Redis | Cluster;
@@ -151,7 +151,12 @@ export class RedisBreakerStore implements BreakerStore {
     const reply = await this.#run('recordOutcomes', name, 'record', [podId, failures, successes, ...registered.args]);
     // The breaker's keys had vanished (Redis restarted or they expired): list it again.
     if (reply.raw.created === true) await this.#index(name).catch(() => {});
-    return { snapshot: reply.snapshot, configDrift: reply.raw.drift === true, transitions: reply.transitions };
+    return {
+      snapshot: reply.snapshot,
+      configDrift: reply.raw.drift === true,
+      created: reply.raw.created === true,
+      transitions: reply.transitions,
+    };
   }
 
   async snapshot(name: string): Promise<BreakerSnapshot> {
@@ -191,13 +196,8 @@ export class RedisBreakerStore implements BreakerStore {
   }
 
   async reportProbe(lease: ProbeLease, outcome: ProbeOutcome): Promise<ReportProbeReply> {
-    const l = plainObject('lease', lease);
-    const name = checkName(l.breaker);
-    if (typeof l.token !== 'string' || l.token.length === 0 || l.token.length > 64) {
-      throw new InvalidArgumentError('lease.token', 'expected the token of a lease returned by acquireProbe()');
-    }
-    oneOf('outcome', outcome, ['success', 'failure'] as const);
-    const reply = await this.#run('reportProbe', name, 'reportProbe', [l.token, outcome]);
+    const name = checkProbeReport(lease, outcome);
+    const reply = await this.#run('reportProbe', name, 'reportProbe', [lease.token, outcome]);
     if (reply.raw.accepted === true) return { accepted: true, snapshot: reply.snapshot };
     const reason = reply.raw.reason === 'expired' ? 'expired' : 'stale';
     return { accepted: false, reason, snapshot: reply.snapshot };
@@ -211,7 +211,7 @@ export class RedisBreakerStore implements BreakerStore {
     return this.#override(name, 'forced_closed', request);
   }
 
-  async clearOverride(name: string, request: ActorRequest): Promise<BreakerSnapshot> {
+  async clearOverride(name: string, request: ClearOverrideRequest): Promise<BreakerSnapshot> {
     checkName(name);
     const { actor, reason } = checkActorRequest(request, false);
     return (await this.#run('clearOverride', name, 'clearOverride', [actor, reason])).snapshot;
@@ -321,11 +321,7 @@ export class RedisBreakerStore implements BreakerStore {
     request: OverrideRequest,
   ): Promise<BreakerSnapshot> {
     checkName(name);
-    const r = plainObject('request', request);
-    knownKeys('request', r, ['reason', 'actor', 'ttlMs']);
-    const reason = checkReason(r.reason);
-    const actor = checkActor(r.actor);
-    const ttlMs = checkTtlMs(r.ttlMs);
+    const { reason, actor, ttlMs } = checkOverrideRequest(request);
     return (await this.#run('setOverride', name, mode, [mode, actor, reason, ttlMs])).snapshot;
   }
 

@@ -1,4 +1,7 @@
-import { integerInRange, matching, nonBlankString } from '../validate.js';
+import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
+import type { ProbeLease, ProbeOutcome } from '../state/probe-lease.js';
+import { integerInRange, knownKeys, matching, nonBlankString, oneOf, plainObject } from '../validate.js';
+import type { ActorRequest, ClearOverrideRequest, OverrideRequest } from './breaker-store.js';
 
 /**
  * Bounds on what callers may pass to a store. Both stores check these before
@@ -42,4 +45,33 @@ export function checkActor(actor: unknown): string {
 
 export function checkAuditLimit(limit: unknown): number {
   return integerInRange('limit', limit, 1, MAX_AUDIT_LIMIT);
+}
+
+export function checkOverrideRequest(request: OverrideRequest): { reason: string; actor: string; ttlMs: number } {
+  const r = plainObject('request', request);
+  knownKeys('request', r, ['reason', 'actor', 'ttlMs']);
+  return { reason: checkReason(r.reason), actor: checkActor(r.actor), ttlMs: checkTtlMs(r.ttlMs) };
+}
+
+/** `reason` may be omitted when clearing an override; required for reset and config updates. */
+export function checkActorRequest(
+  request: ActorRequest | ClearOverrideRequest,
+  reasonRequired: boolean,
+): { actor: string; reason: string } {
+  const r = plainObject('request', request);
+  knownKeys('request', r, ['actor', 'reason']);
+  const actor = checkActor(r.actor);
+  const reason = r.reason === undefined && !reasonRequired ? 'override cleared' : checkReason(r.reason);
+  return { actor, reason };
+}
+
+/** A lease as returned by acquireProbe() and an outcome; returns the breaker name. */
+export function checkProbeReport(lease: ProbeLease, outcome: ProbeOutcome): string {
+  const l = plainObject('lease', lease);
+  const name = checkName(l.breaker);
+  if (typeof l.token !== 'string' || l.token.length === 0 || l.token.length > 64) {
+    throw new InvalidArgumentError('lease.token', 'expected the token of a lease returned by acquireProbe()');
+  }
+  oneOf('outcome', outcome, ['success', 'failure'] as const);
+  return name;
 }

@@ -26,14 +26,19 @@ local function bw_open(B, action, actor, reason)
   B.cooldownUntil = B.now + bw_cooldown(B)
 end
 
-local function bw_close(B, actor, reason)
-  local from = B.auto
+-- Automatic state to closed with an empty window and no escalation: shared by close and reset.
+local function bw_close_automatic(B)
   B.auto = 'closed'
   B.openedAt = nil
   B.cooldownUntil = nil
   B.probeFailures = 0
   B.hoSuccesses = 0
   bw_window_clear(B)
+end
+
+local function bw_close(B, actor, reason)
+  local from = B.auto
+  bw_close_automatic(B)
   bw_transition(B, 'close', from, 'closed', actor, reason)
 end
 

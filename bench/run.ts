@@ -1,0 +1,107 @@
+/**
+ * `pnpm bench`: Breakwater's benchmarks, each side by side with its baseline in
+ * one run, printed and written to BENCHMARKS.md with the command and machine.
+ *
+ *   pnpm bench                 all suites
+ *   pnpm bench --only hot-path one suite (hot-path | propagation | redis-load)
+ *   pnpm bench --no-write      print only
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { describeMachine, machineLine } from '../packages/incident-replay/src/report/machine.js';
+import { startRedis } from '../test/harness/index.js';
+import { benchHotPath, hotPathTable } from './breaker-core/hot-path.js';
+import { benchPropagation } from './breaker-core/propagation.js';
+import { benchRedisLoad } from './breaker-core/redis-load.js';
+import { fmt } from './stats.js';
+
+const SUITES = ['hot-path', 'propagation', 'redis-load'] as const;
+type Suite = (typeof SUITES)[number];
+
+const { values } = parseArgs({
+  options: { only: { type: 'string', multiple: true }, 'no-write': { type: 'boolean', default: false } },
+});
+const only = (values.only ?? [...SUITES]) as string[];
+for (const s of only) {
+  if (!(SUITES as readonly string[]).includes(s)) {
+    console.error(`unknown suite "${s}"; choose from: ${SUITES.join(', ')}`);
+    process.exit(2);
+  }
+}
+const wants = (s: Suite) => only.includes(s);
+
+const machine = describeMachine();
+console.log(`machine: ${machineLine(machine)}`);
+const server = await startRedis();
+const sections: string[] = [];
+try {
+  if (wants('hot-path')) {
+    console.log('\n▶ hot path and execute() overhead …');
+    const table = hotPathTable(await benchHotPath(server.url));
+    console.log(table);
+    sections.push(`### Hot path and \`execute()\` overhead\n\n${table}`);
+  }
+  if (wants('propagation')) {
+    console.log('\n▶ trip propagation to 30 pods …');
+    const r = await benchPropagation(server.url);
+    const table = [
+      '| pods | rounds | p50 (ms) | p99 (ms) | max (ms) |',
+      '|---:|---:|---:|---:|---:|',
+      `| ${r.pods} | ${r.rounds} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${fmt(r.maxMs, 2)} |`,
+    ].join('\n');
+    console.log(table);
+    sections.push(
+      `### Trip propagation\n\nFrom just before an operator's force-open call until each pod's \`onStateChange\`; all 30 pods (60 connections) share this one process and event loop.\n\n${table}`,
+    );
+  }
+  if (wants('redis-load')) {
+    console.log('\n▶ Redis load from one pod with failing sessions …');
+    const rows = await benchRedisLoad(server.url);
+    const table = [
+      '| sessions | outcomes/s | Breakwater requests/s | Breakwater commands/s (incl. in scripts) | naive requests/s | naive commands/s | naive ÷ Breakwater (requests) |',
+      '|---:|---:|---:|---:|---:|---:|---:|',
+      ...rows.map(
+        (r) =>
+          `| ${r.sessions} | ${fmt(r.outcomesPerSecond, 0)} | ${fmt(r.breakwater.requestsPerSecond, 1)} | ${fmt(r.breakwater.commandsPerSecond, 0)} | ${fmt(r.naive.requestsPerSecond, 0)} | ${fmt(r.naive.commandsPerSecond, 0)} | ${fmt(r.naive.requestsPerSecond / r.breakwater.requestsPerSecond, 0)}× |`,
+      ),
+    ].join('\n');
+    console.log(table);
+    sections.push(
+      `### Redis load from one pod\n\nEvery session fails 10 times a second for 3 s, on one pod that cannot trip the breaker alone (quorum 2), so the load never stops. Counted with \`INFO commandstats\` on a redis-server the benchmark started: *requests* are what the pod sent (script calls), *commands* include the ones each script runs inside Redis. Breakwater: flush 100 ms, resync 1 s. "Naive" sends one record script per outcome, as a per-call shared breaker would.\n\n${table}`,
+    );
+  }
+} finally {
+  await server.stop();
+}
+
+if (!values['no-write'] && sections.length > 0) {
+  const command = `pnpm bench${values.only ? values.only.map((o) => ` --only ${o}`).join('') : ''}`;
+  const body = [
+    `Measured ${new Date().toISOString().slice(0, 10)} with \`${command}\` on: ${machineLine(machine)}.`,
+    '',
+    ...sections.flatMap((s) => [s, '']),
+  ].join('\n');
+  writeSection('breaker-core', body);
+  console.log('\nwrote BENCHMARKS.md (section breaker-core)');
+}
+
+/** Replaces one marked section of BENCHMARKS.md, keeping the others (the replay writes its own). */
+function writeSection(name: string, body: string): void {
+  const file = new URL('../BENCHMARKS.md', import.meta.url);
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    text =
+      '# Benchmarks\n\nEvery figure here is produced by a command in this repository, with the machine it ran on.\n';
+  }
+  const start = `<!-- bench:${name}:start -->`;
+  const end = `<!-- bench:${name}:end -->`;
+  const block = `${start}\n## ${name}\n\n${body}\n${end}`;
+  const at = text.indexOf(start);
+  const next =
+    at >= 0
+      ? `${text.slice(0, at)}${block}${text.slice(text.indexOf(end) + end.length)}`
+      : `${text.trimEnd()}\n\n${block}\n`;
+  writeFileSync(file, next);
+}

@@ -1,0 +1,232 @@
+import { Registry } from 'prom-client';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { isBreakerOpenError } from '../errors/breaker-open-error.js';
+import { isInvalidArgumentError } from '../errors/invalid-argument-error.js';
+import { MemoryBreakerStore } from '../store/memory-store.js';
+import type { StateChangeEvent } from './breaker-events.js';
+import type { ClusterBreaker } from './cluster-breaker.js';
+import { createClusterBreaker } from './create-cluster-breaker.js';
+import type { ClusterBreakerOptions } from './options.js';
+
+/**
+ * The runtime on a MemoryBreakerStore (single-process use), with fake timers:
+ * batching, the hot path, events, metrics and options. Redis, faults and
+ * multi-process behaviour are tested under test/runtime.
+ */
+
+let store: MemoryBreakerStore;
+const breakers: ClusterBreaker[] = [];
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: 1_800_000_000_000 });
+  store = new MemoryBreakerStore({ clock: () => Date.now() });
+});
+
+afterEach(async () => {
+  for (const b of breakers.splice(0)) await b.close();
+  vi.useRealTimers();
+});
+
+async function make(extra: Partial<ClusterBreakerOptions> = {}): Promise<ClusterBreaker> {
+  const breaker = await createClusterBreaker({
+    name: 'pusher',
+    store,
+    podId: `pod-${breakers.length}`,
+    startTimeoutMs: 0,
+    ...extra,
+  });
+  breakers.push(breaker);
+  return breaker;
+}
+
+describe('ClusterBreaker (single process, MemoryBreakerStore)', () => {
+  it('starts closed and lets calls through', async () => {
+    const b = await make();
+    expect(b.state).toBe('closed');
+    expect(b.allow()).toBe(true);
+    expect(b.source).toBe('shared');
+  });
+
+  it('batches outcomes: many records, one store call per flush interval', async () => {
+    const b = await make({ config: { failureThreshold: 1_000 } });
+    const record = vi.spyOn(store, 'record');
+    for (let i = 0; i < 300; i++) b.recordFailure();
+    for (let i = 0; i < 100; i++) b.recordSuccess();
+    expect(record).not.toHaveBeenCalled(); // nothing on the caller's stack
+    await vi.advanceTimersByTimeAsync(100);
+    expect(record).toHaveBeenCalledTimes(1);
+    expect(record).toHaveBeenCalledWith('pusher', 'pod-0', { failures: 300, successes: 100 });
+    await vi.advanceTimersByTimeAsync(1_000); // idle ticks send nothing
+    expect(record).toHaveBeenCalledTimes(1);
+  });
+
+  it('flushes at once when this pod alone could trip, then trips', async () => {
+    const b = await make({ flushIntervalMs: 10_000, resyncIntervalMs: 60_000 });
+    for (let i = 0; i < 20; i++) b.recordFailure();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(b.state).toBe('open');
+    expect(b.allow()).toBe(false);
+  });
+
+  it('never sends more than one record call per flush interval, even with urgent flushes', async () => {
+    const b = await make({ config: { failureThreshold: 5, quorum: 2 } }); // cannot trip alone
+    const record = vi.spyOn(store, 'record');
+    for (let tick = 0; tick < 10; tick++) {
+      for (let i = 0; i < 50; i++) b.recordFailure();
+      await vi.advanceTimersByTimeAsync(100);
+    }
+    expect(record.mock.calls.length).toBeLessThanOrEqual(10);
+    expect(record.mock.calls.reduce((n, c) => n + (c[2] as { failures: number }).failures, 0)).toBe(500);
+  });
+
+  it('sees other pods’ transitions, half-opens on time, and lets exactly one probe', async () => {
+    const a = await make({ config: { failureThreshold: 3, cooldownMs: 5_000 } });
+    const b = await make({ config: { failureThreshold: 3, cooldownMs: 5_000 } });
+    a.recordFailure();
+    a.recordFailure();
+    a.recordFailure();
+    await vi.advanceTimersByTimeAsync(100);
+    expect([a.state, b.state]).toEqual(['open', 'open']);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect([a.state, b.state]).toEqual(['half_open', 'half_open']);
+    const [la, lb] = await Promise.all([a.acquireProbe(), b.acquireProbe()]);
+    expect([la, lb].filter(Boolean)).toHaveLength(1);
+    const winner = la ? a : b;
+    expect(await winner.reportProbe((la ?? lb) as NonNullable<typeof la>, 'success')).toBe(true);
+    await vi.advanceTimersByTimeAsync(0);
+    expect([a.state, b.state]).toEqual(['closed', 'closed']);
+  });
+
+  it('execute() runs and records, and rejects with BreakerOpenError without calling fn when open', async () => {
+    const b = await make({ config: { failureThreshold: 2 } });
+    expect(await b.execute(() => 42)).toBe(42);
+    await expect(b.execute(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    await expect(
+      b.execute(() => {
+        throw new Error('sync boom');
+      }),
+    ).rejects.toThrow('sync boom');
+    await vi.advanceTimersByTimeAsync(100);
+    expect(b.state).toBe('open');
+    const fn = vi.fn();
+    const err = await b.execute(fn).catch((e: unknown) => e);
+    expect(isBreakerOpenError(err)).toBe(true);
+    expect(err).toMatchObject({ breaker: 'pusher', state: 'open' });
+    expect(fn).not.toHaveBeenCalled();
+  });
+
+  it('in shadow mode computes the state but never refuses, counting would-be rejections', async () => {
+    const registry = new Registry();
+    const b = await make({ config: { failureThreshold: 2, mode: 'shadow' }, registry });
+    b.recordFailure();
+    b.recordFailure();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(b.state).toBe('open');
+    expect(b.allow()).toBe(true);
+    expect(b.allow()).toBe(true);
+    await vi.advanceTimersByTimeAsync(100);
+    const text = await registry.metrics();
+    expect(text).toContain('breakwater_breaker_rejections_total{breaker="pusher",mode="shadow"} 2');
+    expect(text).not.toContain('mode="enforce"');
+  });
+
+  it('follows a force-open at once and emits typed, disposable state-change events', async () => {
+    const b = await make();
+    const events: StateChangeEvent[] = [];
+    const sub = b.onStateChange((e) => events.push(e));
+    await store.forceOpen('pusher', { reason: 'drill', actor: 'sre', ttlMs: 2_000 });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(b.state).toBe('forced_open');
+    expect(b.allow()).toBe(false);
+    await vi.advanceTimersByTimeAsync(2_001);
+    expect(b.state).toBe('closed');
+    expect(events.map((e) => [e.from, e.to, e.cause])).toEqual([
+      ['closed', 'forced_open', 'force_open'],
+      ['forced_open', 'closed', 'override_expired'],
+    ]);
+    expect(events[0]?.generation).toBe(1);
+    sub.dispose();
+    await store.forceOpen('pusher', { reason: 'again', actor: 'sre', ttlMs: 2_000 });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(events).toHaveLength(2);
+  });
+
+  it('reports config drift when its config differs from the stored one', async () => {
+    await make({ config: { failureThreshold: 5 } });
+    const registry = new Registry();
+    const drifting = await make({ config: { failureThreshold: 9 }, registry });
+    expect(drifting.diagnostics().configDrift).toBe(true);
+    expect(drifting.snapshot.config.failureThreshold).toBe(5);
+    expect(await registry.metrics()).toContain('breakwater_breaker_config_drift{breaker="pusher"} 1');
+  });
+
+  it('exports its metrics on the injected registry', async () => {
+    const registry = new Registry();
+    const b = await make({ config: { failureThreshold: 2 }, registry });
+    b.recordSuccess();
+    b.recordFailure();
+    b.recordFailure();
+    await vi.advanceTimersByTimeAsync(100);
+    b.allow();
+    await vi.advanceTimersByTimeAsync(100);
+    const text = await registry.metrics();
+    expect(text).toContain('breakwater_breaker_state{breaker="pusher"} 1');
+    expect(text).toContain('breakwater_breaker_calls_total{breaker="pusher",outcome="failure"} 2');
+    expect(text).toContain('breakwater_breaker_calls_total{breaker="pusher",outcome="success"} 1');
+    expect(text).toContain('breakwater_breaker_rejections_total{breaker="pusher",mode="enforce"} 1');
+    expect(text).toContain('breakwater_breaker_transitions_total{breaker="pusher",from="closed",to="open"} 1');
+    expect(text).toContain('breakwater_breaker_store_up{breaker="pusher"} 1');
+    expect(text).toMatch(/breakwater_breaker_flush_duration_seconds_count\{breaker="pusher"\} \d/);
+    expect(text).toMatch(/breakwater_breaker_view_staleness_seconds\{breaker="pusher"\} \d/);
+  });
+
+  it('logs one line per transition', async () => {
+    const lines: Array<{ level: string; obj: object; msg: string }> = [];
+    const logger = {
+      info: (obj: object, msg: string) => lines.push({ level: 'info', obj, msg }),
+      warn: (obj: object, msg: string) => lines.push({ level: 'warn', obj, msg }),
+      error: (obj: object, msg: string) => lines.push({ level: 'error', obj, msg }),
+      debug: () => {},
+      child: () => logger,
+    };
+    const b = await make({ config: { failureThreshold: 1 }, logger });
+    b.recordFailure();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(lines.filter((l) => l.msg.includes('->'))).toEqual([
+      expect.objectContaining({ level: 'info', msg: 'breaker closed -> open' }),
+    ]);
+  });
+
+  it('rejects bad options naming the option, opening nothing', async () => {
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ name: 'bad name', store }, 'name'],
+      [{ name: 'p' }, 'options.redis'],
+      [{ name: 'p', store, redis: 'redis://x' }, 'options.redis'],
+      [{ name: 'p', store, flushIntervalMs: 0 }, 'options.flushIntervalMs'],
+      [{ name: 'p', store, resyncIntervalMs: 10 }, 'options.resyncIntervalMs'],
+      [{ name: 'p', store, commandTimeoutMs: 1.5 }, 'options.commandTimeoutMs'],
+      [{ name: 'p', store, podId: 'has space' }, 'options.podId'],
+      [{ name: 'p', store, config: { failureThreshold: -1 } }, 'options.config.failureThreshold'],
+      [{ name: 'p', store, clock: 'now' }, 'options.clock'],
+      [{ name: 'p', store, flushInterval: 5 }, 'options.flushInterval'],
+    ];
+    for (const [options, argument] of cases) {
+      const err = await createClusterBreaker(options as never).catch((e: unknown) => e);
+      expect(isInvalidArgumentError(err), JSON.stringify(Object.keys(options))).toBe(true);
+      expect((err as { argument: string }).argument).toBe(argument);
+    }
+    expect(await store.list()).toEqual([]);
+  });
+
+  it('after close() the hot path still answers and nothing is sent', async () => {
+    const b = await make();
+    breakers.pop();
+    b.recordFailure();
+    await b.close(); // the last counted outcome is flushed
+    expect((await store.snapshot('pusher')).window.failures).toBe(1);
+    b.recordFailure();
+    expect(b.allow()).toBe(true);
+    expect(await b.acquireProbe()).toBeNull();
+    await b.close();
+  });
+});

@@ -1,0 +1,642 @@
+import { configHash } from '../config/breaker-config.js';
+import { isBreakerNotFoundError } from '../errors/breaker-not-found-error.js';
+import { BreakerOpenError } from '../errors/breaker-open-error.js';
+import { isInvalidArgumentError } from '../errors/invalid-argument-error.js';
+import { BreakerMetrics, STATE_VALUES } from '../metrics.js';
+import {
+  admitsCalls,
+  type BreakerSnapshot,
+  type BreakerState,
+  type BreakerTransition,
+} from '../state/breaker-state.js';
+import type { ProbeLease, ProbeOutcome } from '../state/probe-lease.js';
+import type { BreakerStore, Disposable } from '../store/breaker-store.js';
+import type { MemoryBreakerStore } from '../store/memory-store.js';
+import type { RedisClient } from '../store/redis-store.js';
+import type {
+  ConfigDriftEvent,
+  ProbeGrantedEvent,
+  ProbeReportedEvent,
+  StateChangeEvent,
+  StoreDegradedEvent,
+  StoreRecoveredEvent,
+  ViewSource,
+} from './breaker-events.js';
+import { pendingCommands } from './fail-fast-client.js';
+import { type BreakwaterLogger, LogAggregator } from './log-aggregator.js';
+import type { ResolvedClusterBreakerOptions } from './options.js';
+import { Signal } from './signal.js';
+
+type Cause = StateChangeEvent['cause'];
+
+export interface ClusterBreakerParts {
+  readonly options: ResolvedClusterBreakerOptions;
+  /** The shared store (Redis, or what the caller gave). */
+  readonly shared: BreakerStore;
+  /** Same rules in this process: the fallback while the shared store is unreachable. */
+  readonly local: MemoryBreakerStore;
+  /** The breaker's own command connection, when it owns one: its status gates calls. */
+  readonly client?: RedisClient;
+  /** Connections to close on close(). */
+  readonly owned: readonly RedisClient[];
+  /** Whether close() closes `shared` (not when the caller passed its own store). */
+  readonly ownsShared: boolean;
+}
+
+/**
+ * One pod's handle on a breaker shared by the fleet.
+ *
+ * The hot path (`allow()`, `state`, `recordSuccess()`, `recordFailure()`)
+ * touches only fields of this object. Outcomes are counted and sent as one
+ * store call per flush interval (or at once when this pod's failures alone
+ * could trip the breaker). The view is refreshed by every reply, by pub/sub
+ * transitions, by a periodic resync and by a timer set for the end of the
+ * cooldown. When the shared store fails or is slow, the pod continues on a
+ * local MemoryBreakerStore restored from its last view, and rejoins (sending
+ * what it counted meanwhile) once the store answers again.
+ */
+export class ClusterBreaker {
+  readonly name: string;
+  readonly podId: string;
+
+  // ── the hot path reads only these ──
+  #state: BreakerState;
+  #admits: boolean;
+  #shadow: boolean;
+  #pendingFailures = 0;
+  #pendingSuccesses = 0;
+  #rejected = 0;
+  #shadowRejected = 0;
+  #urgentFlush = false;
+
+  // ── the view and where it came from ──
+  #view: BreakerSnapshot;
+  #source: ViewSource = 'shared';
+  /** Store clock minus pod clock, from the latest shared reply (for cooldown timing and the fallback). */
+  #offsetMs = 0;
+  #refreshedAt: number;
+  #degradedSince: number | null = null;
+  #drift = false;
+
+  readonly #o: ResolvedClusterBreakerOptions;
+  readonly #shared: BreakerStore;
+  readonly #local: MemoryBreakerStore;
+  readonly #client: RedisClient | undefined;
+  readonly #owned: readonly RedisClient[];
+  readonly #ownsShared: boolean;
+  readonly #localConfigHash: string;
+  readonly #localLeases = new WeakSet<ProbeLease>();
+  readonly #log: BreakwaterLogger;
+  readonly #storm: LogAggregator;
+  readonly #metrics: BreakerMetrics | undefined;
+  #untrackStaleness: (() => void) | undefined;
+
+  #flushTimer: NodeJS.Timeout | undefined;
+  /** Pod clock when the latest non-empty flush started: real flushes are at least one interval apart. */
+  #lastSentAt = Number.NEGATIVE_INFINITY;
+  #resyncTimer: NodeJS.Timeout | undefined;
+  #dueTimer: NodeJS.Timeout | undefined;
+  #flushing = false;
+  #resyncing = false;
+  #resyncAgain = false;
+  #subscription: Disposable | undefined;
+  #closed = false;
+
+  readonly #onStateChange: Signal<StateChangeEvent>;
+  readonly #onStoreDegraded: Signal<StoreDegradedEvent>;
+  readonly #onStoreRecovered: Signal<StoreRecoveredEvent>;
+  readonly #onProbeGranted: Signal<ProbeGrantedEvent>;
+  readonly #onProbeReported: Signal<ProbeReportedEvent>;
+  readonly #onConfigDrift: Signal<ConfigDriftEvent>;
+
+  /** Use createClusterBreaker(); this constructor expects an initial snapshot. */
+  constructor(parts: ClusterBreakerParts, initial: BreakerSnapshot, source: ViewSource) {
+    const o = parts.options;
+    this.#o = o;
+    this.name = o.name;
+    this.podId = o.podId;
+    this.#shared = parts.shared;
+    this.#local = parts.local;
+    this.#client = parts.client;
+    this.#owned = parts.owned;
+    this.#ownsShared = parts.ownsShared;
+    this.#localConfigHash = configHash(o.config);
+    this.#log = o.logger.child({ breaker: o.name, podId: o.podId });
+    this.#storm = new LogAggregator(this.#log, o.clock);
+    const onListenerError = (err: unknown) => this.#log.error({ err }, 'breaker event listener threw');
+    this.#onStateChange = new Signal(onListenerError);
+    this.#onStoreDegraded = new Signal(onListenerError);
+    this.#onStoreRecovered = new Signal(onListenerError);
+    this.#onProbeGranted = new Signal(onListenerError);
+    this.#onProbeReported = new Signal(onListenerError);
+    this.#onConfigDrift = new Signal(onListenerError);
+    this.#metrics = o.registry ? BreakerMetrics.for(o.registry) : undefined;
+
+    this.#view = initial;
+    this.#state = initial.state;
+    this.#admits = admitsCalls(initial.state);
+    this.#shadow = initial.mode === 'shadow';
+    this.#source = source;
+    this.#refreshedAt = o.clock();
+    if (source === 'shared') this.#offsetMs = initial.at - this.#refreshedAt;
+    else this.#degradedSince = this.#refreshedAt;
+    this.#metrics?.state.set({ breaker: this.name }, STATE_VALUES[initial.state]);
+    this.#metrics?.storeUp.set({ breaker: this.name }, source === 'shared' ? 1 : 0);
+    this.#untrackStaleness = this.#metrics?.trackStaleness(() => ({
+      breaker: this.name,
+      seconds: this.staleness / 1_000,
+    }));
+  }
+
+  // ── hot path: no I/O, no allocation ──────────────────────────────────────
+
+  /** May this pod dial now? Reads the in-process view only. In shadow mode always true. */
+  allow(): boolean {
+    if (this.#admits) return true;
+    if (this.#shadow) {
+      this.#shadowRejected++;
+      return true;
+    }
+    this.#rejected++;
+    return false;
+  }
+
+  /** The state callers obey, as of the latest view. */
+  get state(): BreakerState {
+    return this.#state;
+  }
+
+  recordSuccess(): void {
+    if (this.#closed) return;
+    this.#pendingSuccesses++;
+  }
+
+  recordFailure(): void {
+    if (this.#closed) return;
+    // When this pod alone could trip the breaker, flush now rather than at the next tick
+    // (off this call stack, and never more than one record call per flush interval).
+    if (++this.#pendingFailures >= this.#view.config.failureThreshold && !this.#urgentFlush) {
+      this.#urgentFlush = true;
+      queueMicrotask(this.#urgentTick);
+    }
+  }
+
+  /** allow() → run → record. Rejects with BreakerOpenError (without calling fn) when not allowed. */
+  execute<T>(fn: () => T | PromiseLike<T>): Promise<Awaited<T>> {
+    if (!this.allow()) return Promise.reject(new BreakerOpenError(this.name, this.#state));
+    let result: T | PromiseLike<T>;
+    try {
+      result = fn();
+    } catch (err) {
+      this.recordFailure();
+      return Promise.reject(err);
+    }
+    return Promise.resolve(result).then(
+      (value) => {
+        this.#pendingSuccesses++;
+        return value;
+      },
+      (err: unknown) => {
+        this.recordFailure();
+        throw err;
+      },
+    );
+  }
+
+  // ── what the view says ──────────────────────────────────────────────────
+
+  get generation(): number {
+    return this.#view.generation;
+  }
+
+  /** The latest full view of the breaker (a copy is not made: do not mutate). */
+  get snapshot(): BreakerSnapshot {
+    return this.#view;
+  }
+
+  /** `shared` while following Redis, `local` while on the fallback. */
+  get source(): ViewSource {
+    return this.#source;
+  }
+
+  /** Age of the view, ms (pod clock). */
+  get staleness(): number {
+    return Math.max(0, this.#o.clock() - this.#refreshedAt);
+  }
+
+  /** Operational counters for dashboards and tests; cheap, no I/O. */
+  diagnostics(): {
+    source: ViewSource;
+    pending: { failures: number; successes: number };
+    redisPendingCommands: number;
+    configDrift: boolean;
+  } {
+    return {
+      source: this.#source,
+      pending: { failures: this.#pendingFailures, successes: this.#pendingSuccesses },
+      redisPendingCommands: this.#client ? pendingCommands(this.#client) : 0,
+      configDrift: this.#drift,
+    };
+  }
+
+  // ── probes ──────────────────────────────────────────────────────────────
+
+  /**
+   * The one cluster-wide probe lease, when half-open (or the cooldown has just
+   * ended on the store's clock); otherwise null. Never rejects.
+   */
+  async acquireProbe(): Promise<ProbeLease | null> {
+    if (this.#closed) return null;
+    const v = this.#view;
+    const cooldownOver = v.cooldownUntil !== null && v.cooldownUntil - this.#offsetMs <= this.#o.clock();
+    if (this.#state !== 'half_open' && !(this.#state === 'open' && cooldownOver)) return null;
+    const attempt = async (source: ViewSource) => {
+      const store = source === 'shared' ? this.#shared : this.#local;
+      const reply = await store.acquireProbe(this.name, this.podId);
+      this.#apply(reply.snapshot, source, 'resync');
+      return reply;
+    };
+    let source = this.#source;
+    let reply: Awaited<ReturnType<typeof attempt>>;
+    try {
+      reply = await attempt(source);
+    } catch (err) {
+      if (source === 'local' || !this.#degrade(err)) return null;
+      source = 'local';
+      try {
+        reply = await attempt(source);
+      } catch {
+        return null;
+      }
+    }
+    if (!reply.granted) {
+      this.#metrics?.probes.inc({ breaker: this.name, result: 'refused' });
+      return null;
+    }
+    if (source === 'local') this.#localLeases.add(reply.lease);
+    this.#metrics?.probes.inc({ breaker: this.name, result: 'granted' });
+    this.#log.info(
+      { generation: reply.lease.generation, source, expiresAt: reply.lease.expiresAt },
+      'probe lease granted',
+    );
+    this.#onProbeGranted.emit({ lease: reply.lease, source });
+    return reply.lease;
+  }
+
+  /** Reports the probe's result; true if the store accepted it (a stale lease is refused). Never rejects. */
+  async reportProbe(lease: ProbeLease, outcome: ProbeOutcome): Promise<boolean> {
+    if (this.#closed) return false;
+    const source: ViewSource = this.#localLeases.has(lease) ? 'local' : 'shared';
+    let accepted = false;
+    try {
+      const store = source === 'shared' ? this.#shared : this.#local;
+      const reply = await store.reportProbe(lease, outcome);
+      accepted = reply.accepted;
+      this.#apply(reply.snapshot, source, 'resync');
+    } catch (err) {
+      if (source === 'shared') this.#degrade(err);
+    }
+    this.#metrics?.probes.inc({ breaker: this.name, result: accepted ? 'accepted' : 'rejected' });
+    this.#log.info({ generation: lease.generation, outcome, accepted }, 'probe reported');
+    this.#onProbeReported.emit({ lease, outcome, accepted });
+    return accepted;
+  }
+
+  // ── events ──────────────────────────────────────────────────────────────
+
+  onStateChange(listener: (e: StateChangeEvent) => void): Disposable {
+    return this.#onStateChange.on(listener);
+  }
+
+  onStoreDegraded(listener: (e: StoreDegradedEvent) => void): Disposable {
+    return this.#onStoreDegraded.on(listener);
+  }
+
+  onStoreRecovered(listener: (e: StoreRecoveredEvent) => void): Disposable {
+    return this.#onStoreRecovered.on(listener);
+  }
+
+  onProbeGranted(listener: (e: ProbeGrantedEvent) => void): Disposable {
+    return this.#onProbeGranted.on(listener);
+  }
+
+  onProbeReported(listener: (e: ProbeReportedEvent) => void): Disposable {
+    return this.#onProbeReported.on(listener);
+  }
+
+  onConfigDrift(listener: (e: ConfigDriftEvent) => void): Disposable {
+    return this.#onConfigDrift.on(listener);
+  }
+
+  // ── lifecycle ───────────────────────────────────────────────────────────
+
+  /** Starts timers and the subscription. Called by createClusterBreaker(). */
+  async start(configDrift: boolean): Promise<void> {
+    if (configDrift) this.#noteDrift(true);
+    this.#scheduleFlush(this.#o.flushIntervalMs);
+    const resync = setInterval(() => void this.#resync('resync'), this.#o.resyncIntervalMs);
+    resync.unref?.();
+    this.#resyncTimer = resync;
+    this.#scheduleDue();
+    // After any reconnect (ioredis resubscribes by itself), messages may have been missed: resync.
+    for (const client of this.#owned) client.on('ready', this.#onClientReady);
+    const subscribing = this.#shared.subscribe(this.name, this.#onTransition).then(
+      (subscription) => {
+        if (this.#closed) subscription.dispose();
+        else this.#subscription = subscription;
+      },
+      (err: unknown) => {
+        this.#storm.warn('subscribe', { err }, 'could not subscribe to breaker transitions; relying on resync');
+      },
+    );
+    // Wait for the subscription while Redis answers; never hang start-up on a Redis that does not.
+    await Promise.race([subscribing, delay(this.#o.startTimeoutMs)]);
+  }
+
+  /** Stops timers, sends what is still counted (best effort, bounded by the command timeout), closes connections. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    clearTimeout(this.#flushTimer);
+    clearInterval(this.#resyncTimer);
+    clearTimeout(this.#dueTimer);
+    for (const client of this.#owned) client.off('ready', this.#onClientReady);
+    this.#subscription?.dispose();
+    await this.#flush();
+    this.#closed = true;
+    if (this.#ownsShared) await this.#shared.close().catch(() => {});
+    await this.#local.close();
+    for (const client of this.#owned) client.disconnect();
+    this.#untrackStaleness?.();
+    this.#metrics?.forget(this.name);
+    for (const s of [
+      this.#onStateChange,
+      this.#onStoreDegraded,
+      this.#onStoreRecovered,
+      this.#onProbeGranted,
+      this.#onProbeReported,
+      this.#onConfigDrift,
+    ]) {
+      s.clear();
+    }
+  }
+
+  // ── internals ───────────────────────────────────────────────────────────
+
+  readonly #onTransition = (t: BreakerTransition): void => {
+    if (this.#closed || this.#source !== 'shared' || t.generation <= this.#view.generation) return;
+    // Act on the new state at once; the resync that follows fills in the details (cooldown, lease, …).
+    this.#apply({ ...this.#view, state: t.state, generation: t.generation }, 'shared', t.action, {
+      keepClock: true,
+    });
+    void this.#resync(t.action);
+  };
+
+  readonly #onClientReady = (): void => {
+    void this.#resync('resync');
+  };
+
+  /** One flush per interval: the timer re-arms itself after each flush, so slow calls never overlap. */
+  #scheduleFlush(delayMs: number): void {
+    clearTimeout(this.#flushTimer);
+    if (this.#closed) return;
+    const timer = setTimeout(this.#tick, delayMs);
+    timer.unref?.();
+    this.#flushTimer = timer;
+  }
+
+  readonly #tick = (): void => {
+    void this.#flush().finally(() => this.#scheduleFlush(this.#o.flushIntervalMs));
+  };
+
+  /**
+   * A pod that has not sent anything for a full interval flushes at once when
+   * its failures alone could trip the breaker; a busy pod just keeps its
+   * interval. Either way real flushes stay at least one interval apart.
+   */
+  readonly #urgentTick = (): void => {
+    this.#urgentFlush = false;
+    if (this.#closed || this.#flushing || this.#o.clock() - this.#lastSentAt < this.#o.flushIntervalMs) return;
+    clearTimeout(this.#flushTimer);
+    this.#tick();
+  };
+
+  async #flush(): Promise<void> {
+    if (this.#flushing || this.#closed) return;
+    const failures = this.#pendingFailures;
+    const successes = this.#pendingSuccesses;
+    this.#pendingFailures = 0;
+    this.#pendingSuccesses = 0;
+    this.#reportRejections();
+    if (failures === 0 && successes === 0) return;
+    if (this.#metrics) {
+      if (failures > 0) this.#metrics.calls.inc({ breaker: this.name, outcome: 'failure' }, failures);
+      if (successes > 0) this.#metrics.calls.inc({ breaker: this.name, outcome: 'success' }, successes);
+    }
+    this.#flushing = true;
+    this.#lastSentAt = this.#o.clock();
+    const started = process.hrtime.bigint();
+    try {
+      if (this.#source === 'shared') {
+        try {
+          const reply = await this.#shared.record(this.name, this.podId, { failures, successes });
+          this.#afterRecord(reply, 'shared');
+          return;
+        } catch (err) {
+          if (!this.#degrade(err)) return;
+        }
+      }
+      // On the fallback (or just fallen back): the same outcomes feed the local breaker.
+      const reply = await this.#local.record(this.name, this.podId, { failures, successes });
+      this.#afterRecord(reply, 'local');
+    } catch (err) {
+      this.#storm.warn('flush', { err }, 'could not record outcomes');
+    } finally {
+      this.#flushing = false;
+      this.#metrics?.flushDuration.observe({ breaker: this.name }, Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  }
+
+  #afterRecord(reply: Awaited<ReturnType<BreakerStore['record']>>, source: ViewSource): void {
+    const cause = reply.transitions.at(-1)?.action ?? 'resync';
+    this.#apply(reply.snapshot, source, cause, { authoritative: reply.created });
+    if (source === 'shared') this.#noteDrift(reply.configDrift);
+  }
+
+  #reportRejections(): void {
+    if (!this.#metrics) return;
+    if (this.#rejected > 0) this.#metrics.rejections.inc({ breaker: this.name, mode: 'enforce' }, this.#rejected);
+    if (this.#shadowRejected > 0) {
+      this.#metrics.rejections.inc({ breaker: this.name, mode: 'shadow' }, this.#shadowRejected);
+    }
+    this.#rejected = 0;
+    this.#shadowRejected = 0;
+  }
+
+  async #resync(cause: Cause): Promise<void> {
+    if (this.#closed) return;
+    if (this.#resyncing) {
+      this.#resyncAgain = true;
+      return;
+    }
+    this.#resyncing = true;
+    try {
+      if (this.#source === 'shared') await this.#resyncShared(cause);
+      else await this.#resyncLocal();
+    } catch (err) {
+      this.#storm.warn('resync', { err }, 'resync failed');
+    } finally {
+      this.#resyncing = false;
+      if (this.#resyncAgain && !this.#closed) {
+        this.#resyncAgain = false;
+        void this.#resync(cause);
+      }
+    }
+  }
+
+  async #resyncShared(cause: Cause): Promise<void> {
+    try {
+      this.#apply(await this.#shared.snapshot(this.name), 'shared', cause);
+    } catch (err) {
+      if (isBreakerNotFoundError(err)) {
+        // Redis lost the breaker (restart without persistence): create it again from our config.
+        try {
+          const reply = await this.#shared.register(this.name, this.#o.config);
+          this.#apply(reply.snapshot, 'shared', 'resync', { authoritative: true });
+          this.#noteDrift(reply.configDrift);
+        } catch (again) {
+          this.#degrade(again);
+        }
+        return;
+      }
+      this.#degrade(err);
+    }
+  }
+
+  async #resyncLocal(): Promise<void> {
+    this.#apply(await this.#local.snapshot(this.name), 'local', 'resync');
+    if (this.#client && this.#client.status !== 'ready') return; // would fail at once; wait for 'ready'
+    await this.#rejoin();
+  }
+
+  /** Back to the shared state: send what was counted while apart (still in the window), adopt the shared view. */
+  async #rejoin(): Promise<void> {
+    const local = this.#view;
+    const replayed = { failures: local.window.failures, successes: local.window.successes };
+    let reply: Awaited<ReturnType<BreakerStore['record']>>;
+    try {
+      reply = await this.#shared.record(this.name, this.podId, replayed);
+    } catch (err) {
+      this.#countError(err);
+      this.#storm.warn('store-down', { err }, 'shared breaker state still unreachable; staying on the local breaker');
+      return;
+    }
+    const downtimeMs = this.#degradedSince === null ? 0 : this.#o.clock() - this.#degradedSince;
+    this.#source = 'shared';
+    this.#degradedSince = null;
+    this.#metrics?.storeUp.set({ breaker: this.name }, 1);
+    this.#storm.flush('store-down', 'repeated store errors while on the local breaker');
+    this.#log.warn({ downtimeMs, replayed }, 'shared breaker state reachable again: rejoined');
+    this.#apply(reply.snapshot, 'shared', 'rejoin', { authoritative: true });
+    this.#noteDrift(reply.configDrift);
+    this.#onStoreRecovered.emit({ downtimeMs, replayed });
+  }
+
+  /**
+   * Switches to the local breaker after a failed shared call. Returns false
+   * (and stays put) when the error is a bug in the call, not a store problem.
+   */
+  #degrade(err: unknown): boolean {
+    if (isInvalidArgumentError(err)) {
+      this.#log.error({ err }, 'store refused a breaker call: this is a bug');
+      return false;
+    }
+    this.#countError(err);
+    if (this.#source === 'local') return true;
+    this.#source = 'local';
+    this.#degradedSince = this.#o.clock();
+    // A timed-out command stays queued until Redis answers; dropping the connection
+    // fails it now, so nothing piles up while Redis is stalled.
+    if (this.#client && /timed out/i.test(String((err as Error)?.message ?? err))) this.#client.disconnect(true);
+    this.#local.restore(this.#view, this.#offsetMs);
+    this.#metrics?.storeUp.set({ breaker: this.name }, 0);
+    this.#storm.warn('store-down', { err }, 'shared breaker state unreachable: continuing on the local breaker');
+    const error = err instanceof Error ? err : new Error(String(err));
+    this.#onStoreDegraded.emit({ error });
+    void this.#local
+      .snapshot(this.name)
+      .then((snap) => this.#apply(snap, 'local', 'fallback', { authoritative: true }));
+    return true;
+  }
+
+  #countError(err: unknown): void {
+    const message = String((err as Error)?.message ?? err);
+    const kind = /timed out/i.test(message)
+      ? 'timeout'
+      : /unavailable|closed|writeable|ECONN|connect/i.test(message)
+        ? 'unavailable'
+        : 'other';
+    this.#metrics?.storeErrors.inc({ breaker: this.name, kind });
+  }
+
+  #noteDrift(drift: boolean): void {
+    if (drift === this.#drift) return;
+    this.#drift = drift;
+    this.#metrics?.configDrift.set({ breaker: this.name }, drift ? 1 : 0);
+    if (drift) {
+      const event = { localHash: this.#localConfigHash, storedHash: this.#view.configHash };
+      this.#log.warn(event, 'this pod’s breaker config differs from the stored one; the stored one is in force');
+      this.#onConfigDrift.emit(event);
+    }
+  }
+
+  #apply(
+    snap: BreakerSnapshot,
+    source: ViewSource,
+    cause: Cause,
+    { authoritative = false, keepClock = false }: { authoritative?: boolean; keepClock?: boolean } = {},
+  ): void {
+    if (this.#closed || source !== this.#source) return; // a late reply from the other store
+    if (!authoritative && snap.generation < this.#view.generation) return; // older than what we know
+    const from = this.#state;
+    const now = this.#o.clock();
+    this.#view = snap;
+    this.#state = snap.state;
+    this.#admits = admitsCalls(snap.state);
+    this.#shadow = snap.mode === 'shadow';
+    if (!keepClock) {
+      this.#refreshedAt = now;
+      this.#offsetMs = source === 'shared' ? snap.at - now : 0;
+      this.#scheduleDue();
+    }
+    if (from === snap.state) return;
+    this.#metrics?.state.set({ breaker: this.name }, STATE_VALUES[snap.state]);
+    this.#metrics?.transitions.inc({ breaker: this.name, from, to: snap.state });
+    this.#log.info(
+      { from, to: snap.state, generation: snap.generation, cause, source },
+      `breaker ${from} -> ${snap.state}`,
+    );
+    this.#onStateChange.emit({ from, to: snap.state, generation: snap.generation, cause, source });
+  }
+
+  /** Wakes up when the cooldown or an override ends (store clock), so the fleet half-opens on time. */
+  #scheduleDue(): void {
+    clearTimeout(this.#dueTimer);
+    this.#dueTimer = undefined;
+    const v = this.#view;
+    const due = [
+      v.state === 'open' || v.automaticState === 'open' ? v.cooldownUntil : null,
+      v.override?.expiresAt ?? null,
+    ]
+      .filter((t): t is number => t !== null)
+      .map((t) => t - this.#offsetMs);
+    if (due.length === 0 || this.#closed) return;
+    const delay = Math.max(0, Math.min(...due) - this.#o.clock()) + 1;
+    const timer = setTimeout(() => void this.#resync('resync'), Math.min(delay, 2_147_000_000));
+    timer.unref?.();
+    this.#dueTimer = timer;
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref?.());
+}

@@ -1,0 +1,146 @@
+import { parseArgs } from 'node:util';
+
+export type FailureMode = 'hang' | 'refuse' | 'close-1011';
+export type PhaseName = 'baseline' | 'breakwater';
+
+/** One replay: the scenario (in scenario time) and how it is run. */
+export interface ReplayOptions {
+  /** Listen pods, each its own process. Range 1 – 200. @default 30 */
+  readonly pods: number;
+  /** Live sessions per pod. Range 1 – 1,000. @default 50 */
+  readonly sessions: number;
+  /** Healthy traffic before pusher fails, scenario seconds. Range 5 – 3,600. @default 60 */
+  readonly healthySeconds: number;
+  /** How long pusher stays down, scenario seconds. Range 10 – 7,200. @default 720 (the incident's 12 minutes) */
+  readonly outageSeconds: number;
+  /** Longest wait for every session to reconnect after pusher returns, scenario seconds. Range 10 – 7,200. @default 600 */
+  readonly recoverySeconds: number;
+  /** How pusher fails. @default 'hang' */
+  readonly failureMode: FailureMode;
+  /** Scenario seconds per wall-clock second: timers, backoffs and cooldowns run this much faster. Range 1 – 100. @default 10 */
+  readonly timeScale: number;
+  /** Which phases run, in order. @default ['baseline', 'breakwater'] */
+  readonly phases: readonly PhaseName[];
+  /** An operator force-opens the breaker mid-outage through the admin API and clears it later. @default false */
+  readonly sre: boolean;
+  /** Where report.json and chart.html go. @default 'demo-out' */
+  readonly outDir: string;
+  /** Print the report as JSON instead of the table. @default false */
+  readonly json: boolean;
+  /** Redis to use instead of starting one. @default process.env.REDIS_URL */
+  readonly redisUrl: string | undefined;
+}
+
+export const DEFAULT_REPLAY_OPTIONS: Omit<ReplayOptions, 'redisUrl'> = Object.freeze<Omit<ReplayOptions, 'redisUrl'>>({
+  pods: 30,
+  sessions: 50,
+  healthySeconds: 60,
+  outageSeconds: 720,
+  recoverySeconds: 600,
+  failureMode: 'hang',
+  timeScale: 10,
+  phases: ['baseline', 'breakwater'],
+  sre: false,
+  outDir: 'demo-out',
+  json: false,
+});
+
+export const USAGE = `Usage: pnpm demo [options]
+
+Reruns the pusher outage: pods × sessions stream to a pusher stand-in that fails,
+first with the old client (baseline), then with Breakwater, and compares them.
+
+  --pods N               listen pods, each a process          (default 30, 1–200)
+  --sessions N           sessions per pod                     (default 50, 1–1000)
+  --healthy-seconds S    healthy traffic first, scenario s    (default 60)
+  --outage-seconds S     how long pusher is down, scenario s  (default 720)
+  --recovery-seconds S   longest wait for reconnects          (default 600)
+  --failure-mode M       hang | refuse | close-1011           (default hang)
+  --time-scale X         scenario seconds per real second     (default 10, 1–100)
+  --phase P              baseline | breakwater | both         (default both)
+  --sre                  an operator force-opens the breaker mid-outage, clears it later
+  --out DIR              where report.json and chart.html go  (default demo-out)
+  --json                 print the report as JSON
+  --help                 this text
+
+Redis: REDIS_URL if set, else a throwaway redis-server, else Docker (testcontainers).`;
+
+/** Thrown for a bad flag; the CLI prints the message and the usage, and exits 2. */
+export class ReplayUsageError extends Error {
+  override name = 'ReplayUsageError';
+}
+
+/** Parses and validates command-line flags; throws ReplayUsageError saying what is wrong. */
+export function parseReplayArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ReplayOptions | 'help' {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        pods: { type: 'string' },
+        sessions: { type: 'string' },
+        'healthy-seconds': { type: 'string' },
+        'outage-seconds': { type: 'string' },
+        'recovery-seconds': { type: 'string' },
+        'failure-mode': { type: 'string' },
+        'time-scale': { type: 'string' },
+        phase: { type: 'string' },
+        sre: { type: 'boolean' },
+        out: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean' },
+      },
+    }));
+  } catch (err) {
+    throw new ReplayUsageError((err as Error).message);
+  }
+  if (values.help) return 'help';
+  const d = DEFAULT_REPLAY_OPTIONS;
+  const phase = oneOf('--phase', values.phase, ['baseline', 'breakwater', 'both'] as const, 'both');
+  const out = values.out ?? d.outDir;
+  if (typeof out !== 'string' || out.trim() === '') throw new ReplayUsageError('--out: expected a directory path');
+  return {
+    pods: int('--pods', values.pods, d.pods, 1, 200),
+    sessions: int('--sessions', values.sessions, d.sessions, 1, 1_000),
+    healthySeconds: num('--healthy-seconds', values['healthy-seconds'], d.healthySeconds, 5, 3_600),
+    outageSeconds: num('--outage-seconds', values['outage-seconds'], d.outageSeconds, 10, 7_200),
+    recoverySeconds: num('--recovery-seconds', values['recovery-seconds'], d.recoverySeconds, 10, 7_200),
+    failureMode: oneOf(
+      '--failure-mode',
+      values['failure-mode'],
+      ['hang', 'refuse', 'close-1011'] as const,
+      d.failureMode,
+    ),
+    timeScale: num('--time-scale', values['time-scale'], d.timeScale, 1, 100),
+    phases: phase === 'both' ? ['baseline', 'breakwater'] : [phase],
+    sre: values.sre === true,
+    outDir: out,
+    json: values.json === true,
+    redisUrl: env.REDIS_URL || undefined,
+  };
+}
+
+function num(flag: string, raw: unknown, fallback: number, min: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
+  if (!Number.isFinite(n) || n < min || n > max) {
+    throw new ReplayUsageError(`${flag}: expected a number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  }
+  return n;
+}
+
+function int(flag: string, raw: unknown, fallback: number, min: number, max: number): number {
+  const n = num(flag, raw, fallback, min, max);
+  if (!Number.isInteger(n)) throw new ReplayUsageError(`${flag}: expected a whole number, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+function oneOf<T extends string>(flag: string, raw: unknown, allowed: readonly T[], fallback: T): T {
+  if (raw === undefined) return fallback;
+  if (typeof raw !== 'string' || !(allowed as readonly string[]).includes(raw)) {
+    throw new ReplayUsageError(`${flag}: expected one of ${allowed.join(', ')}, got ${JSON.stringify(raw)}`);
+  }
+  return raw as T;
+}

@@ -1,0 +1,199 @@
+import {
+  breakerKeys,
+  isBreakerNotFoundError,
+  isInvalidArgumentError,
+  isStoreUnavailableError,
+  RedisBreakerStore,
+} from '@breakwater/breaker-core';
+import { Cluster, Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type RedisCluster, startRedis, startRedisCluster } from '../harness/index.js';
+import { manualClock } from './manual-clock.js';
+
+/** What only the Redis store has: Redis TIME, key layout and TTLs, Lua-side checks, restarts. */
+
+const clients: Array<Redis | Cluster> = [];
+function track<T extends Redis | Cluster>(client: T): T {
+  client.on('error', () => {});
+  clients.push(client);
+  return client;
+}
+afterEach(() => {
+  for (const c of clients.splice(0)) c.disconnect();
+});
+
+const DATA_KEYS = ['state', 'config', 'window', 'pods', 'audit'] as const;
+
+describe('RedisBreakerStore on a single redis-server', () => {
+  it('uses Redis TIME as its clock by default', async () => {
+    const server = await startRedis();
+    const client = track(new Redis(server.url));
+    const store = new RedisBreakerStore({ client });
+    const redisNow = async () => {
+      const [s, us] = await client.time();
+      return Number(s) * 1000 + Math.floor(Number(us) / 1000);
+    };
+    const before = await redisNow();
+    const { snapshot } = await store.register('pusher', {});
+    const after = await redisNow();
+    expect(snapshot.at).toBeGreaterThanOrEqual(before);
+    expect(snapshot.at).toBeLessThanOrEqual(after);
+  });
+
+  it('gives every key a TTL, refreshes it while in use, and keeps an override alive to its expiry', async () => {
+    const server = await startRedis();
+    const client = track(new Redis(server.url));
+    const store = new RedisBreakerStore({ client, keyTtlMs: 3_600_000 });
+    await store.register('pusher', { failureThreshold: 1 });
+    await store.record('pusher', 'pod-a', { failures: 1, successes: 0 }); // creates window, pods, audit
+    const keys = breakerKeys('bw', 'pusher');
+    for (const k of DATA_KEYS) {
+      const ttl = await client.pttl(keys[k]);
+      expect(ttl, k).toBeGreaterThan(3_500_000);
+      expect(ttl, k).toBeLessThanOrEqual(3_600_000);
+    }
+    expect(await client.pttl('bw:breakers')).toBeGreaterThan(0);
+
+    await client.pexpire(keys.state, 1_000_000); // less than half the TTL left: the next call refreshes it
+    await store.snapshot('pusher');
+    expect(await client.pttl(keys.state)).toBeGreaterThan(3_500_000);
+
+    await store.forceOpen('pusher', { reason: 'long maintenance', actor: 'ops', ttlMs: 86_400_000 });
+    for (const k of DATA_KEYS) expect(await client.pttl(keys[k]), k).toBeGreaterThan(86_400_000);
+  });
+
+  it('keeps the window and the failing-pod set bounded', async () => {
+    const server = await startRedis();
+    const client = track(new Redis(server.url));
+    const clock = manualClock();
+    const store = new RedisBreakerStore({ client, clock });
+    await store.register('pusher', { failureThreshold: 1_000_000, windowMs: 10_000, bucketMs: 1_000 });
+    for (let i = 0; i < 200; i++) {
+      await store.record('pusher', `pod-${i}`, { failures: 1, successes: 1 });
+      clock.advance(250);
+    }
+    const keys = breakerKeys('bw', 'pusher');
+    expect(await client.hlen(keys.window)).toBeLessThanOrEqual(3 * 10);
+    // Only pods whose failure is within the 10 s window remain (250 ms apart → 40).
+    expect(await client.zcard(keys.pods)).toBeLessThanOrEqual(41);
+  });
+
+  it('re-creates a breaker from the pod config after Redis lost everything', async () => {
+    const server = await startRedis();
+    const client = track(new Redis(server.url, { maxRetriesPerRequest: 1 }));
+    const store = new RedisBreakerStore({ client });
+    await store.register('pusher', { failureThreshold: 3 });
+    await store.record('pusher', 'pod-a', { failures: 3, successes: 0 });
+    await server.restart();
+    await waitForReady(client);
+    await expect(store.snapshot('pusher')).rejects.toSatisfy(isBreakerNotFoundError);
+    const r = await store.record('pusher', 'pod-a', { failures: 1, successes: 0 });
+    expect(r.snapshot).toMatchObject({ state: 'closed', generation: 0, window: { failures: 1 } });
+    expect(r.snapshot.config.failureThreshold).toBe(3);
+    expect(await store.list()).toEqual(['pusher']);
+  });
+
+  it('fails with StoreUnavailableError, not a hang, when the server is paused past the command timeout', async () => {
+    const server = await startRedis();
+    const client = track(new Redis(server.url, { commandTimeout: 200, maxRetriesPerRequest: 0 }));
+    const store = new RedisBreakerStore({ client });
+    await store.register('pusher', {});
+    await server.pause();
+    try {
+      await expect(store.snapshot('pusher')).rejects.toSatisfy(isStoreUnavailableError);
+    } finally {
+      await server.resume();
+    }
+  });
+
+  it('checks arguments again inside Lua: a malformed call is refused and writes nothing', async () => {
+    const server = await startRedis();
+    const client = track(new Redis(server.url));
+    const store = new RedisBreakerStore({ client });
+    await store.register('pusher', {});
+    const keys = breakerKeys('bw', 'pusher');
+    const before = await client.hgetall(keys.state);
+    const call = (client as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>).bw1_recordOutcomes;
+    const args = (failures: string) => [
+      keys.state,
+      keys.config,
+      keys.window,
+      keys.pods,
+      keys.audit,
+      '',
+      keys.channel,
+      3_600_000,
+      1_000,
+      'pusher',
+      'pod-a',
+      failures,
+      '0',
+      'hash',
+      '[]',
+    ];
+    await expect(call?.call(client, ...args('-5'))).rejects.toThrow(/BW_BAD_INPUT failures/);
+    await expect(call?.call(client, ...args('1.5'))).rejects.toThrow(/BW_BAD_INPUT failures/);
+    expect(await client.hgetall(keys.state)).toEqual(before);
+    expect(await client.exists(keys.window)).toBe(0);
+  });
+
+  it('rejects bad options with the option named', () => {
+    const client = track(new Redis({ lazyConnect: true }));
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ client: {} }, /options.client/],
+      [{ client, prefix: 'has{brace}' }, /prefix/],
+      [{ client, keyTtlMs: 1_000 }, /options.keyTtlMs/],
+      [{ client, auditMaxLength: 0 }, /options.auditMaxLength/],
+      [{ client, clock: 5 }, /options.clock/],
+      [{ client, prefx: 'typo' }, /options.prefx/],
+    ];
+    for (const [options, message] of cases) {
+      let error: unknown;
+      try {
+        new RedisBreakerStore(options as never);
+      } catch (err) {
+        error = err;
+      }
+      expect(isInvalidArgumentError(error)).toBe(true);
+      expect(String(error)).toMatch(message);
+    }
+  });
+});
+
+describe('RedisBreakerStore on a Redis Cluster', () => {
+  let cluster: RedisCluster;
+  beforeAll(async () => {
+    cluster = await startRedisCluster({ masters: 3 });
+  });
+  afterAll(() => cluster.stop());
+
+  it('keeps all of a breaker’s keys in one slot, for several breakers on different nodes', async () => {
+    const client = track(new Cluster([...cluster.startupNodes]));
+    const store = new RedisBreakerStore({ client });
+    const owners = new Set<number>();
+    for (const name of ['pusher', 'billing', 'search', 'geo', 'auth', 'mail']) {
+      await store.register(name, { failureThreshold: 1 });
+      await store.record(name, 'pod-a', { failures: 1, successes: 0 });
+      const keys = breakerKeys('bw', name);
+      const nodes = await Promise.all(DATA_KEYS.map((k) => cluster.nodeForKey(keys[k])));
+      expect(new Set(nodes.map((n) => n.port)).size).toBe(1);
+      owners.add((nodes[0] as { port: number }).port);
+      expect((await store.snapshot(name)).state).toBe('open');
+    }
+    expect(owners.size).toBeGreaterThan(1);
+    expect(await store.list()).toEqual(['auth', 'billing', 'geo', 'mail', 'pusher', 'search']);
+  });
+});
+
+/** After a restart, the client reconnects on its own; wait until a command goes through. */
+async function waitForReady(client: Redis): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await client.ping();
+      return;
+    } catch (err) {
+      if (attempt > 200) throw err;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+}

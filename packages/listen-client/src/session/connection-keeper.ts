@@ -4,9 +4,11 @@ import type { BreakerStateChange } from '../breaker/session-breaker.js';
 import type { RepeatLog } from '../log/repeat-log.js';
 import type { PusherMetrics } from '../metrics/pusher-metrics.js';
 import type { TimerHandle } from '../time/scheduler.js';
-import type { ConnectionEvents, DialAttempt, PusherConnection } from '../transport/pusher-connection.js';
+import type { DialAttempt, PusherConnection } from '../transport/pusher-connection.js';
 import { backoffDelay } from './backoff.js';
+import { dialLink, type Link } from './dial-link.js';
 import { Liveness } from './liveness.js';
+import { admit } from './ramp-admission.js';
 import type { ResolvedSessionOptions } from './session-options.js';
 import type { SessionStateChange, SessionStatus } from './session-status.js';
 
@@ -21,13 +23,6 @@ export interface KeeperHooks {
   message(data: Buffer, isBinary: boolean): void;
   lost(reason: LossReason): void;
   statusChanged(change: SessionStateChange): void;
-}
-
-/** One dial's connection, and whether it died before the session took it. */
-interface Link {
-  readonly conn: PusherConnection;
-  active: boolean;
-  dead: boolean;
 }
 
 /**
@@ -249,7 +244,7 @@ export class ConnectionKeeper {
       this.#degrade(failures, `breaker_${b.state}`);
       return;
     }
-    const admission = await this.#admit();
+    const admission = await admit(this.#o, this.#metrics, this.#repeat);
     if (this.#closing) return;
     if (!admission.ok) {
       const retryAt = o.clock.now() + admission.retryAfterMs + Math.floor(o.random() * admission.retryAfterMs);
@@ -324,7 +319,7 @@ export class ConnectionKeeper {
       this.#metrics.breakerRejections.inc();
       return later(`breaker_${b.state}`);
     }
-    const admission = await this.#admit();
+    const admission = await admit(this.#o, this.#metrics, this.#repeat);
     if (this.#closing || this.#status !== s) return;
     if (!admission.ok) {
       const at = o.clock.now() + admission.retryAfterMs + Math.floor(o.random() * admission.retryAfterMs);
@@ -346,87 +341,21 @@ export class ConnectionKeeper {
     }
   }
 
-  /** Asks the ramp; an unreachable or slow ramp admits (the breaker still gates). */
-  async #admit(): Promise<{ ok: true } | { ok: false; retryAfterMs: number }> {
-    const ramp = this.#o.ramp;
-    if (!ramp) return { ok: true };
-    const clock = this.#o.clock;
-    let timer: TimerHandle | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => {
-      timer = clock.setTimeout(() => resolve('timeout'), this.#o.rampTimeoutMs);
-    });
-    try {
-      const decision = await Promise.race([ramp.take(), timeout]);
-      if (decision === 'timeout') throw new Error(`ramp did not answer within ${this.#o.rampTimeoutMs} ms`);
-      if (decision.admitted) {
-        this.#metrics.rampDecisions.inc({ result: 'admitted' });
-        return { ok: true };
-      }
-      this.#metrics.rampDecisions.inc({ result: 'deferred' });
-      return { ok: false, retryAfterMs: Math.max(1, decision.retryAfterMs) };
-    } catch (err) {
-      this.#metrics.rampDecisions.inc({ result: 'error' });
-      this.#repeat.warn('ramp_unavailable', this.#o.sessionId, { err }, 'reconnect ramp unavailable; admitting');
-      return { ok: true };
-    } finally {
-      if (timer !== undefined) clock.clearTimeout(timer);
-    }
-  }
-
   // ── connections ────────────────────────────────────────────────────────────
 
-  /** One dial, bounded by the connect timeout. Counts the result; never throws. */
+  /** One dial, bounded by the connect timeout; events reach the session only once it is taken. */
   async #dial(): Promise<Link | undefined> {
-    const o = this.#o;
-    let link: Link | undefined;
-    const events: ConnectionEvents = {
-      message: (data, isBinary) => {
-        if (link?.active) this.#hooks.message(data, isBinary);
+    const link = await dialLink(this.#o, this.#metrics, this.#repeat, {
+      message: (data, isBinary) => this.#hooks.message(data, isBinary),
+      pong: () => this.#liveness.onPong(),
+      lost: (code) => this.#lost(code === 1000 || code === 1001 ? 'closed' : 'dropped', code !== 1000 && code !== 1001),
+      started: (attempt) => {
+        this.#dialing = attempt;
       },
-      pong: () => {
-        if (link?.active) this.#liveness.onPong();
-      },
-      close: (code) => {
-        if (!link) return;
-        if (!link.active) link.dead = true;
-        else this.#lost(code === 1000 || code === 1001 ? 'closed' : 'dropped', code !== 1000 && code !== 1001);
-      },
-    };
-    let attempt: DialAttempt;
-    try {
-      attempt = o.dialer(o.url, events);
-    } catch (err) {
-      this.#dialFailed('failure', err);
-      return undefined;
-    }
-    this.#dialing = attempt;
-    let timedOut = false;
-    const timer = o.clock.setTimeout(() => {
-      timedOut = true;
-      attempt.abort();
-    }, o.connectTimeoutMs);
-    try {
-      const conn = await attempt.ready;
-      link = { conn, active: false, dead: false };
-    } catch (err) {
-      this.#dialFailed(timedOut ? 'timeout' : 'failure', err);
-      return undefined;
-    } finally {
-      o.clock.clearTimeout(timer);
-      if (this.#dialing === attempt) this.#dialing = undefined;
-    }
-    this.#metrics.reconnectAttempts.inc({ result: 'success' });
-    if (this.#closing) {
-      link.conn.close(1000, 'session closed');
-      return undefined;
-    }
+      closing: () => this.#closing,
+    });
+    this.#dialing = undefined;
     return link;
-  }
-
-  #dialFailed(result: 'failure' | 'timeout', err: unknown): void {
-    this.#metrics.reconnectAttempts.inc({ result });
-    if (this.#closing) return;
-    this.#repeat.warn(`dial_${result}`, this.#o.sessionId, { err: String(err) }, `pusher dial ${result}`);
   }
 
   #connected(link: Link, failuresBefore: number, cause: string): void {

@@ -37,7 +37,10 @@ export interface PusherSessionOptions {
   ramp?: ReconnectRamp | null;
   /** pino logger; the session logs through a child with `session`. @default silent */
   logger?: Logger;
-  /** prom-client registry for the metrics (one set per registry, shared by sessions). @default a private Registry */
+  /**
+   * prom-client registry for the metrics (one set per registry, shared by sessions).
+   * @default a private Registry shared by every session given none (not exported anywhere)
+   */
   registry?: Registry;
   /** Time and timers. @default real time */
   clock?: Scheduler;
@@ -175,6 +178,19 @@ const OBJECT_KEYS = [
 ];
 
 let sessionSeq = 0;
+/** Shared by sessions given no logger / registry: one silent logger, one set of metrics per process. */
+let defaultLogger: Logger | undefined;
+let defaultRegistry: Registry | undefined;
+
+function sharedSilentLogger(): Logger {
+  defaultLogger ??= pino({ level: 'silent' });
+  return defaultLogger;
+}
+
+function sharedRegistry(): Registry {
+  defaultRegistry ??= new Registry();
+  return defaultRegistry;
+}
 
 /** Fills defaults and validates; every error is an InvalidArgumentError naming the option. */
 export function resolveSessionOptions(options: PusherSessionOptions): ResolvedSessionOptions {
@@ -214,11 +230,11 @@ export function resolveSessionOptions(options: PusherSessionOptions): ResolvedSe
   if (ramp !== null && typeof (ramp as ReconnectRamp).take !== 'function') {
     throw new InvalidArgumentError('options.ramp', 'expected a ReconnectRamp (take()) or null');
   }
-  const logger = o.logger ?? pino({ level: 'silent' });
+  const logger = o.logger ?? sharedSilentLogger();
   if (typeof (logger as Logger).child !== 'function' || typeof (logger as Logger).warn !== 'function') {
     throw new InvalidArgumentError('options.logger', 'expected a pino Logger');
   }
-  const registry = o.registry ?? new Registry();
+  const registry = o.registry ?? sharedRegistry();
   if (typeof (registry as Registry).getSingleMetric !== 'function') {
     throw new InvalidArgumentError('options.registry', 'expected a prom-client Registry');
   }

@@ -49,7 +49,7 @@ export class ConnectionKeeper {
   #wake: (() => void) | undefined;
   #dialing: DialAttempt | undefined;
   #closing = false;
-  #started = false;
+  #started: Promise<void> | undefined;
   #breakerSubscription: { dispose(): void } | undefined;
 
   constructor(o: ResolvedSessionOptions, metrics: PusherMetrics, log: Logger, repeat: RepeatLog, hooks: KeeperHooks) {
@@ -77,10 +77,17 @@ export class ConnectionKeeper {
     return this.#status.value === 'connected' ? this.#link?.conn : undefined;
   }
 
-  /** First connect: one dial bounded by the connect timeout; on failure the session starts degraded. */
-  async start(): Promise<void> {
-    if (this.#started || this.#closing) return;
-    this.#started = true;
+  /**
+   * First connect: one dial bounded by the connect timeout; on failure the session
+   * starts degraded. Calling it again returns the same promise.
+   */
+  start(): Promise<void> {
+    if (this.#closing) return Promise.resolve();
+    this.#started ??= this.#firstConnect();
+    return this.#started;
+  }
+
+  async #firstConnect(): Promise<void> {
     const b = this.#o.breaker;
     try {
       this.#breakerSubscription = b.onStateChange((e) => this.#onBreaker(e));

@@ -405,6 +405,17 @@ describe('PusherSession: malformed frames and close', () => {
     expect(h.clock.pending).toBe(0);
   });
 
+  it('start() twice shares one first connect', async () => {
+    const h = harness();
+    const a = h.session.start();
+    const b = h.session.start();
+    await h.advance(0);
+    h.dialer.last.accept();
+    await Promise.all([a, b]);
+    expect(h.dialer.dials).toHaveLength(1);
+    expect(h.session.state).toBe('connected');
+  });
+
   it('close() during a dial aborts it; close() twice is fine', async () => {
     const h = harness();
     void h.session.start();

@@ -8,6 +8,7 @@ const alias = {
   '@breakwater/breaker-core': pkg('breaker-core'),
   '@breakwater/listen-client': pkg('listen-client'),
   '@breakwater/admin-api': pkg('admin-api'),
+  '@breakwater/pusher-stand-in': pkg('pusher-stand-in'),
 };
 
 export default defineConfig({

@@ -21,6 +21,15 @@ export { isNotRegisteredError, NotRegisteredError } from './errors/not-registere
 export { isStoreUnavailableError, StoreUnavailableError } from './errors/store-unavailable-error.js';
 export { type BreakerKeys, breakerKeys } from './keys.js';
 export { BreakerMetrics, STATE_VALUES } from './metrics.js';
+export { MemoryReconnectRamp, type MemoryReconnectRampOptions } from './ramp/memory-reconnect-ramp.js';
+export {
+  DEFAULT_RECONNECT_RAMP_OPTIONS,
+  type RampDecision,
+  type ReconnectRamp,
+  type ReconnectRampOptions,
+} from './ramp/reconnect-ramp.js';
+export { RedisReconnectRamp, type RedisReconnectRampOptions, rampKey } from './ramp/redis-reconnect-ramp.js';
+export type { TokenBucketRules } from './ramp/token-bucket.js';
 export type {
   ConfigDriftEvent,
   ProbeGrantedEvent,

@@ -1,2 +1,67 @@
+/**
+ * @breakwater/listen-client — what a listen pod imports for each live session's
+ * connection to pusher: the wire codec, one calm reconnect loop per session gated
+ * by the cluster breaker and the reconnect ramp, and a degraded mode in which no
+ * app call blocks or throws and no conversation is lost.
+ */
+
 /** The package's version, kept in step with package.json. */
 export const VERSION = '0.1.0';
+
+export type { BreakerStateChange, SessionBreaker } from './breaker/session-breaker.js';
+export {
+  ConversationFallback,
+  type ConversationFallbackOptions,
+  DEFAULT_CONVERSATION_FALLBACK_OPTIONS,
+  type FallbackHandler,
+} from './conversation/conversation-fallback.js';
+export {
+  type ConversationOutcome,
+  FALLBACK_REASONS,
+  type FallbackReason,
+  type FallbackResult,
+} from './conversation/conversation-outcome.js';
+export {
+  LegacyPusherSession,
+  type LegacyPusherSessionOptions,
+  type LegacyStats,
+} from './legacy/legacy-pusher-session.js';
+export { REPEAT_WINDOW_MS } from './log/repeat-log.js';
+export { PusherMetrics } from './metrics/pusher-metrics.js';
+export {
+  type ConversationResult,
+  type DecodedFrame,
+  decodeServerFrame,
+  encodeConversationResult,
+  type MalformedReason,
+} from './protocol/decode.js';
+export {
+  type ConversationRequest,
+  encodeAudio,
+  encodeConversationId,
+  encodeHeartbeat,
+  encodeProcessConversation,
+  encodeSpeakerSample,
+  encodeTranscript,
+  MAX_ID_LENGTH,
+  type SpeakerSample,
+} from './protocol/encode.js';
+export { HEADER_BYTES, Opcode } from './protocol/opcode.js';
+export { backoffDelay } from './session/backoff.js';
+export { PROBE_SPREAD } from './session/connection-keeper.js';
+export { PusherSession, type PusherSessionStats, REPLAY_BATCH } from './session/pusher-session.js';
+export {
+  DEFAULT_PUSHER_SESSION_OPTIONS,
+  listenUrl,
+  type PusherSessionOptions,
+} from './session/session-options.js';
+export {
+  SESSION_STATES,
+  type SessionState,
+  type SessionStateChange,
+  type SessionStatus,
+} from './session/session-status.js';
+export { ManualScheduler } from './time/manual-scheduler.js';
+export { type Scheduler, systemScheduler, type TimerHandle } from './time/scheduler.js';
+export type { ConnectionEvents, DialAttempt, PusherConnection, PusherDialer } from './transport/pusher-connection.js';
+export { MAX_INBOUND_FRAME_BYTES, wsDialer } from './transport/ws-dialer.js';

@@ -33,6 +33,8 @@ const LUA_DIR = new URL('../lua/', import.meta.url);
 const INCLUDE = /^--- @include "([a-z0-9/_-]+)"\s*$/gm;
 
 let cache: Record<ScriptName, LoadedScript> | undefined;
+const single = new Map<string, LoadedScript>();
+const definedOn = new WeakMap<object, Set<string>>();
 
 export function loadScripts(): Record<ScriptName, LoadedScript> {
   cache ??= Object.fromEntries(
@@ -43,6 +45,35 @@ export function loadScripts(): Record<ScriptName, LoadedScript> {
     }),
   ) as Record<ScriptName, LoadedScript>;
   return cache;
+}
+
+/**
+ * One script outside the breaker's set (e.g. `ramp-take-1`), loaded once and
+ * named `bw<version>_<name>` like the others.
+ */
+export function loadScript(name: string, file: string): LoadedScript {
+  let script = single.get(file);
+  if (!script) {
+    const numberOfKeys = Number(file.slice(file.lastIndexOf('-') + 1));
+    script = { command: `bw${SCRIPT_VERSION}_${name}`, numberOfKeys, lua: expand(file, new Set()) };
+    single.set(file, script);
+  }
+  return script;
+}
+
+/** Defines `script` on `client` (ioredis `defineCommand`) once; later calls are no-ops. */
+export function defineScript(
+  client: { defineCommand(name: string, definition: { numberOfKeys: number; lua: string }): void },
+  script: LoadedScript,
+): void {
+  let names = definedOn.get(client);
+  if (!names) {
+    names = new Set();
+    definedOn.set(client, names);
+  }
+  if (names.has(script.command)) return;
+  client.defineCommand(script.command, { numberOfKeys: script.numberOfKeys, lua: script.lua });
+  names.add(script.command);
 }
 
 function expand(file: string, seen: Set<string>): string {

@@ -1,0 +1,412 @@
+import type { Logger } from 'pino';
+import { claimProbeSlot, releaseProbeSlot } from '../breaker/probe-slot.js';
+import type { BreakerStateChange } from '../breaker/session-breaker.js';
+import type { RepeatLog } from '../log/repeat-log.js';
+import type { PusherMetrics } from '../metrics/pusher-metrics.js';
+import type { TimerHandle } from '../time/scheduler.js';
+import type { DialAttempt, PusherConnection } from '../transport/pusher-connection.js';
+import { backoffDelay } from './backoff.js';
+import { dialLink, type Link } from './dial-link.js';
+import { Liveness } from './liveness.js';
+import { admit } from './ramp-admission.js';
+import type { ResolvedSessionOptions } from './session-options.js';
+import type { SessionStateChange, SessionStatus } from './session-status.js';
+
+/** A degraded session's probe comes after the cooldown plus up to this fraction of it, so probes spread. */
+export const PROBE_SPREAD = 0.2;
+
+export type LossReason = 'closed' | 'dropped' | 'pong_timeout' | 'send_failed';
+
+/** What the keeper tells its session. */
+export interface KeeperHooks {
+  opened(conn: PusherConnection): void;
+  message(data: Buffer, isBinary: boolean): void;
+  lost(reason: LossReason): void;
+  statusChanged(change: SessionStateChange): void;
+}
+
+/**
+ * The one reconnect loop of one session. Everything that dials lives here:
+ * the single `setStatus()`, breaker gating (no dial unless `allow()`; in
+ * half_open only the lease holder dials), the reconnect ramp, backoff, quick
+ * retries, degraded probing, and liveness. Senders never dial: they call
+ * {@link markLost}, and this loop decides what happens next.
+ */
+export class ConnectionKeeper {
+  readonly #o: ResolvedSessionOptions;
+  readonly #metrics: PusherMetrics;
+  readonly #log: Logger;
+  readonly #repeat: RepeatLog;
+  readonly #hooks: KeeperHooks;
+  readonly #liveness: Liveness;
+  /** Identity for the pod's probe slot. */
+  readonly #owner = {};
+  #status: SessionStatus = { value: 'idle' };
+  #link: Link | undefined;
+  #connectedAt = 0;
+  #failuresAtConnect = 0;
+  #loopRunning = false;
+  #wake: (() => void) | undefined;
+  #dialing: DialAttempt | undefined;
+  #closing = false;
+  #started: Promise<void> | undefined;
+  #breakerSubscription: { dispose(): void } | undefined;
+
+  constructor(o: ResolvedSessionOptions, metrics: PusherMetrics, log: Logger, repeat: RepeatLog, hooks: KeeperHooks) {
+    this.#o = o;
+    this.#metrics = metrics;
+    this.#log = log;
+    this.#repeat = repeat;
+    this.#hooks = hooks;
+    this.#liveness = new Liveness({
+      clock: o.clock,
+      heartbeatIntervalMs: o.heartbeatIntervalMs,
+      pingIntervalMs: o.pingIntervalMs,
+      pongTimeoutMs: o.pongTimeoutMs,
+      onDead: (reason) => this.markLost(reason),
+    });
+    metrics.sessions.inc({ state: 'idle' });
+  }
+
+  get status(): SessionStatus {
+    return this.#status;
+  }
+
+  /** The open connection, only while `connected`. */
+  get connection(): PusherConnection | undefined {
+    return this.#status.value === 'connected' ? this.#link?.conn : undefined;
+  }
+
+  /**
+   * First connect: one dial bounded by the connect timeout; on failure the session
+   * starts degraded. Calling it again returns the same promise.
+   */
+  start(): Promise<void> {
+    if (this.#closing) return Promise.resolve();
+    this.#started ??= this.#firstConnect();
+    return this.#started;
+  }
+
+  async #firstConnect(): Promise<void> {
+    const b = this.#o.breaker;
+    try {
+      this.#breakerSubscription = b.onStateChange((e) => this.#onBreaker(e));
+    } catch (err) {
+      this.#log.warn({ err }, 'could not subscribe to breaker transitions; relying on the probe cooldown');
+    }
+    if (!b.allow()) {
+      this.#metrics.breakerRejections.inc();
+      this.#degrade(0, `breaker_${b.state}`);
+      return;
+    }
+    this.#setStatus({ value: 'connecting', attempt: 1 }, 'start');
+    const link = await this.#dial();
+    if (this.#closing) return;
+    if (link) {
+      b.recordSuccess();
+      this.#connected(link, 0, 'connected');
+    } else {
+      b.recordFailure();
+      this.#degrade(1, 'first_connect_failed');
+    }
+  }
+
+  /** Senders call this when the connection fails them; only the loop reconnects. */
+  markLost(reason: LossReason): void {
+    this.#lost(reason, true);
+  }
+
+  /** Stops dialing; the open connection (if any) stays until {@link finishClose}. */
+  beginClose(): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.#wake?.();
+    this.#dialing?.abort();
+    this.#breakerSubscription?.dispose();
+  }
+
+  /** Closes the connection with 1000 and ends in `closed`. */
+  finishClose(): void {
+    this.beginClose();
+    this.#liveness.stop();
+    const link = this.#link;
+    this.#link = undefined;
+    if (link) {
+      link.active = false;
+      try {
+        link.conn.close(1000, 'session closed');
+      } catch {
+        link.conn.terminate();
+      }
+    }
+    releaseProbeSlot(this.#o.breaker, this.#owner);
+    this.#setStatus({ value: 'closed', since: this.#o.clock.now() }, 'close');
+  }
+
+  // ── state ──────────────────────────────────────────────────────────────────
+
+  /** The single state setter: logs `from -> to`, moves the gauge, emits. Same-state updates are silent. */
+  #setStatus(next: SessionStatus, cause: string): void {
+    const prev = this.#status;
+    if (prev.value === 'closed') return;
+    this.#status = next;
+    if (prev.value === next.value) return;
+    this.#metrics.sessions.dec({ state: prev.value });
+    this.#metrics.sessions.inc({ state: next.value });
+    this.#log.debug({ from: prev.value, to: next.value, cause }, `pusher session ${prev.value} -> ${next.value}`);
+    this.#hooks.statusChanged({ from: prev.value, to: next.value, status: next, cause, at: this.#o.clock.now() });
+  }
+
+  /** `probeNow`: in half_open, look for the lease at once (never right after a failed probe). */
+  #degrade(failures: number, cause: string, probeNow = true): void {
+    const now = this.#o.clock.now();
+    const nextProbeAt = probeNow && this.#o.breaker.state === 'half_open' ? now : now + this.#probeDelay();
+    const since = this.#status.value === 'degraded' ? this.#status.since : now;
+    this.#setStatus({ value: 'degraded', failures, since, nextProbeAt }, cause);
+    this.#ensureLoop();
+  }
+
+  #probeDelay(): number {
+    return Math.round(this.#o.degradedProbeIntervalMs * (1 + PROBE_SPREAD * this.#o.random()));
+  }
+
+  #onBreaker(e: BreakerStateChange): void {
+    const s = this.#status;
+    if (s.value !== 'degraded' || this.#closing) return;
+    const now = this.#o.clock.now();
+    let next: number;
+    if (e.to === 'closed' || e.to === 'forced_closed') {
+      // Recovery: spread the pod's sessions instead of all dialing on the same tick.
+      next = now + Math.floor(this.#o.random() * this.#o.recoverySpreadMs);
+    } else if (e.to === 'half_open') {
+      next = now;
+    } else {
+      return;
+    }
+    if (next >= s.nextProbeAt) return;
+    this.#setStatus({ ...s, nextProbeAt: next }, `breaker_${e.to}`);
+    this.#wake?.();
+  }
+
+  // ── the loop ───────────────────────────────────────────────────────────────
+
+  #ensureLoop(): void {
+    if (this.#loopRunning || this.#closing) return;
+    this.#loopRunning = true;
+    void this.#loop().finally(() => {
+      this.#loopRunning = false;
+    });
+  }
+
+  async #loop(): Promise<void> {
+    while (!this.#closing) {
+      const s = this.#status;
+      try {
+        if (s.value === 'reconnect_backoff') {
+          await this.#sleepUntil(s.retryAt);
+          if (this.#closing) return;
+          if (this.#status === s) await this.#reconnectAttempt(s.failures);
+        } else if (s.value === 'degraded') {
+          await this.#sleepUntil(s.nextProbeAt);
+          if (this.#closing) return;
+          if (this.#status === s) await this.#degradedWake(s);
+        } else {
+          return;
+        }
+      } catch (err) {
+        // Never expected; never let the loop die with the session stuck.
+        this.#log.error({ err }, 'pusher reconnect loop failed; degrading');
+        if (!this.#closing) this.#degrade(this.#failures(), 'loop_error', false);
+      }
+    }
+  }
+
+  #failures(): number {
+    const s = this.#status;
+    return 'failures' in s ? s.failures : 0;
+  }
+
+  #sleepUntil(at: number): Promise<void> {
+    const ms = at - this.#o.clock.now();
+    if (ms <= 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      let timer: TimerHandle | undefined;
+      const done = () => {
+        if (timer !== undefined) this.#o.clock.clearTimeout(timer);
+        timer = undefined;
+        if (this.#wake === done) this.#wake = undefined;
+        resolve();
+      };
+      this.#wake = done;
+      timer = this.#o.clock.setTimeout(done, ms);
+    });
+  }
+
+  /** One attempt out of reconnect_backoff: breaker, ramp, then up to 1 + quickRetries dials. */
+  async #reconnectAttempt(failures: number): Promise<void> {
+    const o = this.#o;
+    const b = o.breaker;
+    if (!b.allow()) {
+      this.#metrics.breakerRejections.inc();
+      this.#degrade(failures, `breaker_${b.state}`);
+      return;
+    }
+    const admission = await admit(this.#o, this.#metrics, this.#repeat);
+    if (this.#closing) return;
+    if (!admission.ok) {
+      const retryAt = o.clock.now() + admission.retryAfterMs + Math.floor(o.random() * admission.retryAfterMs);
+      this.#setStatus({ value: 'reconnect_backoff', failures, retryAt }, 'ramp_deferred');
+      return;
+    }
+    for (let i = 0; i <= o.quickRetries; i++) {
+      if (i > 0) {
+        await this.#sleepUntil(
+          o.clock.now() + backoffDelay(i, o.quickRetryBaseMs, o.quickRetryMaxMs, o.backoffJitter, o.random),
+        );
+        if (this.#closing) return;
+        if (!b.allow()) {
+          this.#metrics.breakerRejections.inc();
+          this.#degrade(failures + 1, `breaker_${b.state}`);
+          return;
+        }
+      }
+      this.#setStatus({ value: 'connecting', attempt: failures + 1 }, 'reconnect');
+      const link = await this.#dial();
+      if (this.#closing) return;
+      if (link) {
+        b.recordSuccess();
+        this.#connected(link, failures, 'reconnected');
+        return;
+      }
+      b.recordFailure();
+    }
+    const n = failures + 1;
+    if (n >= o.degradeAfterFailures || !b.allow()) {
+      this.#degrade(n, n >= o.degradeAfterFailures ? 'attempts_exhausted' : `breaker_${b.state}`);
+      return;
+    }
+    const retryAt = o.clock.now() + backoffDelay(n + 1, o.backoffBaseMs, o.backoffMaxMs, o.backoffJitter, o.random);
+    this.#setStatus({ value: 'reconnect_backoff', failures: n, retryAt }, 'attempt_failed');
+  }
+
+  /** A degraded session's wake-up: probe under the lease, or (breaker closed) through the ramp. */
+  async #degradedWake(s: Extract<SessionStatus, { value: 'degraded' }>): Promise<void> {
+    const o = this.#o;
+    const b = o.breaker;
+    const later = (cause: string) => this.#setStatus({ ...s, nextProbeAt: o.clock.now() + this.#probeDelay() }, cause);
+    if (b.state === 'half_open') {
+      if (!claimProbeSlot(b, this.#owner)) return later('probe_slot_taken');
+      let lease: Awaited<ReturnType<typeof b.acquireProbe>> = null;
+      try {
+        lease = await b.acquireProbe();
+      } catch (err) {
+        this.#repeat.warn(
+          'acquire_probe_failed',
+          o.sessionId,
+          { err },
+          'acquireProbe rejected (contract says it never does)',
+        );
+      }
+      if (!lease || this.#closing) {
+        releaseProbeSlot(b, this.#owner);
+        return later('no_lease');
+      }
+      this.#setStatus({ value: 'half_open_probe', failures: s.failures, lease: true }, 'lease_granted');
+      const link = await this.#dial();
+      void Promise.resolve()
+        .then(() => b.reportProbe(lease, link ? 'success' : 'failure'))
+        .catch(() => false)
+        .finally(() => releaseProbeSlot(b, this.#owner));
+      if (this.#closing) return;
+      if (link) this.#connected(link, s.failures, 'probe_succeeded');
+      else this.#degrade(s.failures + 1, 'probe_failed', false);
+      return;
+    }
+    if (!b.allow()) {
+      this.#metrics.breakerRejections.inc();
+      return later(`breaker_${b.state}`);
+    }
+    const admission = await admit(this.#o, this.#metrics, this.#repeat);
+    if (this.#closing || this.#status !== s) return;
+    if (!admission.ok) {
+      const at = o.clock.now() + admission.retryAfterMs + Math.floor(o.random() * admission.retryAfterMs);
+      return this.#setStatus({ ...s, nextProbeAt: at }, 'ramp_deferred');
+    }
+    if (!b.allow()) {
+      this.#metrics.breakerRejections.inc();
+      return later(`breaker_${b.state}`);
+    }
+    this.#setStatus({ value: 'half_open_probe', failures: s.failures, lease: false }, 'probe');
+    const link = await this.#dial();
+    if (this.#closing) return;
+    if (link) {
+      b.recordSuccess();
+      this.#connected(link, s.failures, 'probe_succeeded');
+    } else {
+      b.recordFailure();
+      this.#degrade(s.failures + 1, 'probe_failed', false);
+    }
+  }
+
+  // ── connections ────────────────────────────────────────────────────────────
+
+  /** One dial, bounded by the connect timeout; events reach the session only once it is taken. */
+  async #dial(): Promise<Link | undefined> {
+    const link = await dialLink(this.#o, this.#metrics, this.#repeat, {
+      message: (data, isBinary) => this.#hooks.message(data, isBinary),
+      pong: () => this.#liveness.onPong(),
+      lost: (code) => this.#lost(code === 1000 || code === 1001 ? 'closed' : 'dropped', code !== 1000 && code !== 1001),
+      started: (attempt) => {
+        this.#dialing = attempt;
+      },
+      closing: () => this.#closing,
+    });
+    this.#dialing = undefined;
+    return link;
+  }
+
+  #connected(link: Link, failuresBefore: number, cause: string): void {
+    if (link.dead) {
+      // It opened and died before it could be used: a failed attempt, not a connection.
+      this.#metrics.connectionLosses.inc({ reason: 'dropped' });
+      this.#o.breaker.recordFailure();
+      this.#afterLoss(failuresBefore + 1, 'dropped');
+      return;
+    }
+    link.active = true;
+    this.#link = link;
+    this.#connectedAt = this.#o.clock.now();
+    this.#failuresAtConnect = failuresBefore;
+    this.#setStatus({ value: 'connected', since: this.#connectedAt }, cause);
+    this.#liveness.start(link.conn);
+    this.#hooks.opened(link.conn);
+  }
+
+  #lost(reason: LossReason, failure: boolean): void {
+    const link = this.#link;
+    if (!link || this.#status.value !== 'connected') return;
+    this.#link = undefined;
+    link.active = false;
+    this.#liveness.stop();
+    this.#metrics.connectionLosses.inc({ reason });
+    if (reason === 'pong_timeout' || reason === 'send_failed') link.conn.terminate();
+    this.#hooks.lost(reason);
+    if (this.#closing) return;
+    if (failure) this.#o.breaker.recordFailure();
+    this.#repeat.warn(`connection_${reason}`, this.#o.sessionId, { reason }, `pusher connection lost (${reason})`);
+    const stable = this.#o.clock.now() - this.#connectedAt >= this.#o.stableConnectionMs;
+    this.#afterLoss(stable ? 0 : this.#failuresAtConnect + 1, reason);
+  }
+
+  #afterLoss(failures: number, cause: string): void {
+    const o = this.#o;
+    if (failures >= o.degradeAfterFailures || !o.breaker.allow()) {
+      this.#degrade(failures, cause);
+      return;
+    }
+    const retryAt =
+      o.clock.now() + backoffDelay(failures + 1, o.backoffBaseMs, o.backoffMaxMs, o.backoffJitter, o.random);
+    this.#setStatus({ value: 'reconnect_backoff', failures, retryAt }, cause);
+    this.#ensureLoop();
+  }
+}

@@ -1,0 +1,79 @@
+import type { RepeatLog } from '../log/repeat-log.js';
+import type { PusherMetrics } from '../metrics/pusher-metrics.js';
+import type { ConnectionEvents, DialAttempt, PusherConnection } from '../transport/pusher-connection.js';
+import type { ResolvedSessionOptions } from './session-options.js';
+
+/** One dial's connection: `active` once the session took it, `dead` if it closed before that. */
+export interface Link {
+  readonly conn: PusherConnection;
+  active: boolean;
+  dead: boolean;
+}
+
+export interface LinkHandlers {
+  message(data: Buffer, isBinary: boolean): void;
+  pong(): void;
+  /** The active connection closed, with this code. */
+  lost(code: number): void;
+  /** The dial is under way (the keeper aborts it on close). */
+  started(attempt: DialAttempt): void;
+  closing(): boolean;
+}
+
+/**
+ * One dial, bounded by the connect timeout. Counts the result in
+ * `pusher_reconnect_attempts_total`, logs failures folded, never throws.
+ * Events from the connection are delivered only while the link is active, so a
+ * connection that dies before the session takes it is marked dead, not lost.
+ */
+export async function dialLink(
+  o: ResolvedSessionOptions,
+  metrics: PusherMetrics,
+  repeat: RepeatLog,
+  handlers: LinkHandlers,
+): Promise<Link | undefined> {
+  let link: Link | undefined;
+  const events: ConnectionEvents = {
+    message: (data, isBinary) => {
+      if (link?.active) handlers.message(data, isBinary);
+    },
+    pong: () => {
+      if (link?.active) handlers.pong();
+    },
+    close: (code) => {
+      if (!link) return;
+      if (!link.active) link.dead = true;
+      else handlers.lost(code);
+    },
+  };
+  const failed = (result: 'failure' | 'timeout', err: unknown) => {
+    metrics.reconnectAttempts.inc({ result });
+    if (!handlers.closing()) repeat.warn(`dial_${result}`, o.sessionId, { err: String(err) }, `pusher dial ${result}`);
+    return undefined;
+  };
+  let attempt: DialAttempt;
+  try {
+    attempt = o.dialer(o.url, events);
+  } catch (err) {
+    return failed('failure', err);
+  }
+  handlers.started(attempt);
+  let timedOut = false;
+  const timer = o.clock.setTimeout(() => {
+    timedOut = true;
+    attempt.abort();
+  }, o.connectTimeoutMs);
+  try {
+    link = { conn: await attempt.ready, active: false, dead: false };
+  } catch (err) {
+    return failed(timedOut ? 'timeout' : 'failure', err);
+  } finally {
+    o.clock.clearTimeout(timer);
+  }
+  metrics.reconnectAttempts.inc({ result: 'success' });
+  if (handlers.closing()) {
+    link.conn.close(1000, 'session closed');
+    return undefined;
+  }
+  return link;
+}

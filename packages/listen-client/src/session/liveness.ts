@@ -1,0 +1,75 @@
+import { encodeHeartbeat } from '../protocol/encode.js';
+import type { Scheduler, TimerHandle } from '../time/scheduler.js';
+import type { PusherConnection } from '../transport/pusher-connection.js';
+
+export interface LivenessOptions {
+  readonly clock: Scheduler;
+  readonly heartbeatIntervalMs: number;
+  readonly pingIntervalMs: number;
+  readonly pongTimeoutMs: number;
+  /** pusher went silent (no pong in time) or a heartbeat could not be sent. */
+  readonly onDead: (reason: 'pong_timeout' | 'send_failed') => void;
+}
+
+/**
+ * Keeps one connection honest: a heartbeat frame (opcode 100) every interval,
+ * because load balancers count data frames and not pings, and a WebSocket ping
+ * whose pong must come back in time, because a pusher that accepts and then
+ * says nothing looks alive to TCP.
+ */
+export class Liveness {
+  readonly #o: LivenessOptions;
+  #conn: PusherConnection | undefined;
+  #heartbeat: TimerHandle | undefined;
+  #ping: TimerHandle | undefined;
+  #pongDeadline: TimerHandle | undefined;
+
+  constructor(options: LivenessOptions) {
+    this.#o = options;
+  }
+
+  start(conn: PusherConnection): void {
+    this.stop();
+    this.#conn = conn;
+    this.#scheduleHeartbeat();
+    this.#schedulePing();
+  }
+
+  stop(): void {
+    this.#conn = undefined;
+    for (const t of [this.#heartbeat, this.#ping, this.#pongDeadline])
+      if (t !== undefined) this.#o.clock.clearTimeout(t);
+    this.#heartbeat = this.#ping = this.#pongDeadline = undefined;
+  }
+
+  /** Any pong proves pusher is alive. */
+  onPong(): void {
+    if (this.#pongDeadline !== undefined) this.#o.clock.clearTimeout(this.#pongDeadline);
+    this.#pongDeadline = undefined;
+  }
+
+  #scheduleHeartbeat(): void {
+    this.#heartbeat = this.#o.clock.setTimeout(() => {
+      const conn = this.#conn;
+      if (!conn) return;
+      if (!conn.send(encodeHeartbeat())) {
+        this.#o.onDead('send_failed');
+        return;
+      }
+      this.#scheduleHeartbeat();
+    }, this.#o.heartbeatIntervalMs);
+  }
+
+  #schedulePing(): void {
+    this.#ping = this.#o.clock.setTimeout(() => {
+      const conn = this.#conn;
+      if (!conn) return;
+      conn.ping();
+      this.#pongDeadline ??= this.#o.clock.setTimeout(() => {
+        this.#pongDeadline = undefined;
+        if (this.#conn) this.#o.onDead('pong_timeout');
+      }, this.#o.pongTimeoutMs);
+      this.#schedulePing();
+    }, this.#o.pingIntervalMs);
+  }
+}

@@ -1,0 +1,352 @@
+import { InvalidArgumentError } from '@breakwater/breaker-core';
+import type { Logger } from 'pino';
+import type { ConversationOutcome } from '../conversation/conversation-outcome.js';
+import { ConversationTracker } from '../conversation/conversation-tracker.js';
+import { RepeatLog } from '../log/repeat-log.js';
+import { PusherMetrics } from '../metrics/pusher-metrics.js';
+import { decodeServerFrame } from '../protocol/decode.js';
+import {
+  type ConversationRequest,
+  encodeAudio,
+  encodeConversationId,
+  encodeSpeakerSample,
+  encodeTranscript,
+  MAX_ID_LENGTH,
+  type SpeakerSample,
+} from '../protocol/encode.js';
+import type { TimerHandle } from '../time/scheduler.js';
+import { ConnectionKeeper } from './connection-keeper.js';
+import { type PusherSessionOptions, type ResolvedSessionOptions, resolveSessionOptions } from './session-options.js';
+import type { SessionState, SessionStateChange, SessionStatus } from './session-status.js';
+import { TranscriptBuffer } from './transcript-buffer.js';
+
+/** Segments per replayed 102 frame. */
+export const REPLAY_BATCH = 100;
+
+/** Counters of one session (the metrics add up every session on a registry). */
+export interface PusherSessionStats {
+  readonly state: SessionState;
+  readonly audioDroppedChunks: number;
+  readonly audioDroppedBytes: number;
+  readonly transcriptBuffered: number;
+  readonly transcriptDropped: number;
+  readonly speakerSamplesDropped: number;
+  readonly pendingConversations: number;
+  readonly malformedFrames: number;
+  /** 201s for conversations that had already ended (timed out, failed over): ignored. */
+  readonly lateAnswers: number;
+}
+
+/**
+ * One live session's connection to pusher. Every call an app makes is
+ * non-blocking and never throws for a pusher problem: audio is dropped (and
+ * counted) while not connected, transcripts wait in a bounded buffer and are
+ * replayed on reconnect, conversations end in exactly one outcome (pusher or
+ * the fallback). One loop per session reconnects ({@link ConnectionKeeper}),
+ * gated by the cluster breaker and the reconnect ramp.
+ */
+export class PusherSession {
+  readonly #o: ResolvedSessionOptions;
+  readonly #metrics: PusherMetrics;
+  readonly #log: Logger;
+  readonly #repeat: RepeatLog;
+  readonly #keeper: ConnectionKeeper;
+  readonly #tracker: ConversationTracker;
+  readonly #transcripts: TranscriptBuffer;
+  readonly #listeners = new Set<(change: SessionStateChange) => void>();
+  #conversationId: string | undefined;
+  #conversationSent = false;
+  #closing: Promise<void> | undefined;
+  #lostWhileClosing: (() => void) | undefined;
+  #stats = {
+    audioDroppedChunks: 0,
+    audioDroppedBytes: 0,
+    transcriptDropped: 0,
+    speakerSamplesDropped: 0,
+    malformedFrames: 0,
+  };
+
+  /** Validates every option (InvalidArgumentError naming it); does no I/O until {@link start}. */
+  constructor(options: PusherSessionOptions) {
+    const o = resolveSessionOptions(options);
+    this.#o = o;
+    this.#metrics = PusherMetrics.for(o.registry);
+    this.#log = o.logger.child({ session: o.sessionId, breaker: o.breaker.name });
+    this.#repeat = RepeatLog.for(o.logger, o.clock);
+    this.#transcripts = new TranscriptBuffer(o.transcriptBufferSize);
+    this.#tracker = new ConversationTracker({
+      clock: o.clock,
+      fallback: o.fallback,
+      metrics: this.#metrics,
+      timeoutMs: o.conversationTimeoutMs,
+      rememberCompleted: o.rememberConversations,
+    });
+    this.#keeper = new ConnectionKeeper(o, this.#metrics, this.#log, this.#repeat, {
+      opened: () => this.#opened(),
+      message: (data, isBinary) => this.#message(data, isBinary),
+      lost: () => {
+        this.#tracker.requeueSent();
+        this.#lostWhileClosing?.();
+      },
+      statusChanged: (change) => this.#statusChanged(change),
+    });
+  }
+
+  get state(): SessionState {
+    return this.#keeper.status.value;
+  }
+
+  get status(): SessionStatus {
+    return this.#keeper.status;
+  }
+
+  /** Counters of this session. */
+  stats(): PusherSessionStats {
+    return {
+      state: this.state,
+      ...this.#stats,
+      transcriptBuffered: this.#transcripts.size,
+      pendingConversations: this.#tracker.size,
+      lateAnswers: this.#tracker.lateAnswers,
+    };
+  }
+
+  /**
+   * Connects. Never rejects because of pusher: resolves within the connect
+   * timeout, `connected` or (pusher unreachable, breaker not allowing) `degraded`.
+   */
+  async start(): Promise<void> {
+    try {
+      await this.#keeper.start();
+    } catch (err) {
+      this.#log.error({ err }, 'pusher session start failed');
+    }
+  }
+
+  /** Sends one audio chunk (PCM16 LE mono) if connected; otherwise drops and counts it. Returns whether it was sent. */
+  sendAudio(pcm: Uint8Array, startTimeSec: number): boolean {
+    const bytes = pcm instanceof Uint8Array ? pcm.byteLength : 0;
+    try {
+      const conn = this.#keeper.connection;
+      if (!conn || this.#closing || conn.bufferedAmount > this.#o.maxSocketBufferedBytes) {
+        this.#dropAudio(bytes);
+        return false;
+      }
+      if (this.#send(encodeAudio(startTimeSec, pcm))) return true;
+    } catch (err) {
+      this.#repeat.warn('audio_invalid', this.#o.sessionId, { err: String(err) }, 'invalid audio chunk dropped');
+    }
+    this.#dropAudio(bytes);
+    return false;
+  }
+
+  /**
+   * Sends transcript segments (102) if connected; otherwise keeps them in the
+   * bounded buffer, replayed on reconnect. Returns whether they were sent now.
+   */
+  sendTranscript(segments: readonly unknown[], memoryId?: string): boolean {
+    try {
+      if (!Array.isArray(segments)) throw new InvalidArgumentError('segments', 'expected an array');
+      if (memoryId !== undefined && (typeof memoryId !== 'string' || memoryId.length === 0)) {
+        throw new InvalidArgumentError('memoryId', 'expected a non-empty string or undefined');
+      }
+      if (segments.length === 0) return true;
+      if (this.#keeper.connection && !this.#closing) {
+        this.#replayTranscripts();
+        if (this.#transcripts.size === 0 && this.#send(encodeTranscript(segments, memoryId))) return true;
+      }
+      for (const segment of segments) this.#bufferSegment(segment, memoryId);
+    } catch (err) {
+      this.#repeat.warn('transcript_invalid', this.#o.sessionId, { err: String(err) }, 'invalid transcript dropped');
+      this.#metrics.queueDrops.inc({ queue: 'transcript' });
+      this.#stats.transcriptDropped++;
+    }
+    return false;
+  }
+
+  /** The conversation the session's audio belongs to; sent (103) when it changes and after every reconnect. */
+  setConversation(conversationId: string): void {
+    if (typeof conversationId !== 'string' || conversationId.length === 0 || conversationId.length > MAX_ID_LENGTH) {
+      this.#repeat.warn('conversation_id_invalid', this.#o.sessionId, {}, 'invalid conversation id ignored');
+      return;
+    }
+    if (conversationId === this.#conversationId) return;
+    this.#conversationId = conversationId;
+    this.#conversationSent = false;
+    if (this.#keeper.connection) this.#sendConversationId();
+  }
+
+  /** Sends a speaker sample (105) if connected; otherwise drops and counts it. */
+  sendSpeakerSample(sample: SpeakerSample): boolean {
+    try {
+      const frame = encodeSpeakerSample(sample);
+      if (this.#keeper.connection && !this.#closing && this.#send(frame)) return true;
+      this.#metrics.queueDroppedBytes.inc({ queue: 'speaker_sample' }, frame.length);
+    } catch (err) {
+      this.#repeat.warn('speaker_sample_invalid', this.#o.sessionId, { err: String(err) }, 'invalid speaker sample');
+    }
+    this.#metrics.queueDrops.inc({ queue: 'speaker_sample' });
+    this.#stats.speakerSamplesDropped++;
+    return false;
+  }
+
+  /**
+   * Processes a conversation: exactly one outcome per conversation id, via pusher
+   * (its 201 success) or via the fallback (degraded, breaker open, pusher error,
+   * no answer in time, session closed). Repeats of an id share its outcome.
+   * Rejects only for a request without a valid `conversation_id` (a bug, not a
+   * pusher problem).
+   */
+  processConversation(request: ConversationRequest): Promise<ConversationOutcome> {
+    try {
+      const id = (request as { conversation_id?: unknown } | null)?.conversation_id;
+      if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) {
+        throw new InvalidArgumentError('request.conversation_id', `expected a string of 1–${MAX_ID_LENGTH} characters`);
+      }
+      const known = this.#tracker.lookup(id);
+      if (known) return known;
+      const state = this.state;
+      if (this.#closing || state === 'closed') return this.#tracker.addFallback(request, 'closed');
+      if (this.#tracker.size >= this.#o.maxPendingConversations)
+        return this.#tracker.addFallback(request, 'overloaded');
+      if (state === 'degraded' || state === 'half_open_probe') return this.#tracker.addFallback(request, 'degraded');
+      if (!this.#o.breaker.allow()) return this.#tracker.addFallback(request, 'breaker_open');
+      const outcome = this.#tracker.add(request);
+      if (this.#keeper.connection) this.#tracker.sendQueued((frame) => this.#send(frame));
+      return outcome;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Typed, disposable subscription to state changes. */
+  onStateChange(fn: (change: SessionStateChange) => void): { dispose(): void } {
+    if (typeof fn !== 'function') throw new InvalidArgumentError('fn', 'expected a function');
+    const entry = (c: SessionStateChange) => fn(c);
+    this.#listeners.add(entry);
+    return { dispose: () => this.#listeners.delete(entry) };
+  }
+
+  /**
+   * Flushes what may be flushed (buffered transcripts, if connected), waits up to
+   * `closeTimeoutMs` for answers to conversations already sent, hands the rest to
+   * the fallback (`closed`), and closes the socket with 1000. Never rejects.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close().catch((err: unknown) => this.#log.error({ err }, 'pusher session close failed'));
+    return this.#closing;
+  }
+
+  // ── internals ──────────────────────────────────────────────────────────────
+
+  async #close(): Promise<void> {
+    this.#keeper.beginClose();
+    if (this.#keeper.connection) {
+      this.#replayTranscripts();
+      await this.#waitForAnswers();
+    }
+    this.#tracker.failover('closed');
+    this.#keeper.finishClose();
+    this.#listeners.clear();
+  }
+
+  #waitForAnswers(): Promise<void> {
+    if (this.#tracker.inFlight === 0 || this.#o.closeTimeoutMs === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const clock = this.#o.clock;
+      let timer: TimerHandle | undefined;
+      const done = () => {
+        if (timer !== undefined) clock.clearTimeout(timer);
+        this.#lostWhileClosing = undefined;
+        resolve();
+      };
+      timer = clock.setTimeout(done, this.#o.closeTimeoutMs);
+      this.#lostWhileClosing = done;
+      this.#tracker.onIdle(done);
+    });
+  }
+
+  #send(frame: Buffer): boolean {
+    const conn = this.#keeper.connection;
+    if (!conn) return false;
+    let sent = false;
+    try {
+      sent = conn.send(frame);
+    } catch {
+      sent = false;
+    }
+    if (!sent) this.#keeper.markLost('send_failed');
+    return sent;
+  }
+
+  #opened(): void {
+    this.#conversationSent = false;
+    this.#sendConversationId();
+    this.#replayTranscripts();
+    this.#tracker.sendQueued((frame) => this.#send(frame));
+  }
+
+  #sendConversationId(): void {
+    if (this.#conversationId === undefined || this.#conversationSent) return;
+    if (this.#send(encodeConversationId(this.#conversationId))) this.#conversationSent = true;
+  }
+
+  #replayTranscripts(): void {
+    if (this.#transcripts.size === 0) return;
+    const batches = this.#transcripts.drain(REPLAY_BATCH);
+    for (const [i, batch] of batches.entries()) {
+      if (!this.#send(encodeTranscript(batch.segments, batch.memoryId))) {
+        // Connection gone mid-replay: put back what was not sent, in order.
+        for (const rest of batches.slice(i)) for (const s of rest.segments) this.#bufferSegment(s, rest.memoryId);
+        return;
+      }
+    }
+  }
+
+  #bufferSegment(segment: unknown, memoryId: string | undefined): void {
+    const bytes = Buffer.byteLength(JSON.stringify(segment) ?? '');
+    const dropped =
+      this.#o.transcriptBufferSize === 0 ? { bytes } : this.#transcripts.push({ segment, memoryId, bytes });
+    if (dropped) {
+      this.#metrics.queueDrops.inc({ queue: 'transcript' });
+      this.#metrics.queueDroppedBytes.inc({ queue: 'transcript' }, dropped.bytes);
+      this.#stats.transcriptDropped++;
+    }
+  }
+
+  #dropAudio(bytes: number): void {
+    this.#metrics.queueDrops.inc({ queue: 'audio' });
+    this.#metrics.queueDroppedBytes.inc({ queue: 'audio' }, bytes);
+    this.#stats.audioDroppedChunks++;
+    this.#stats.audioDroppedBytes += bytes;
+  }
+
+  #message(data: Buffer, isBinary: boolean): void {
+    const decoded = decodeServerFrame(data, isBinary);
+    if (!decoded.ok) {
+      this.#stats.malformedFrames++;
+      this.#metrics.malformedFrames.inc({ reason: decoded.reason });
+      this.#repeat.warn(
+        `malformed_${decoded.reason}`,
+        this.#o.sessionId,
+        { reason: decoded.reason, detail: decoded.detail },
+        'malformed frame from pusher ignored',
+      );
+      return;
+    }
+    if (!this.#tracker.answer(decoded.result)) {
+      this.#log.debug({ conversationId: decoded.result.conversationId }, 'late or unknown 201 ignored');
+    }
+  }
+
+  #statusChanged(change: SessionStateChange): void {
+    if (change.to === 'degraded') this.#tracker.failover('degraded');
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(change);
+      } catch (err) {
+        this.#log.warn({ err }, 'onStateChange listener threw');
+      }
+    }
+  }
+}

@@ -1,0 +1,37 @@
+import type { RepeatLog } from '../log/repeat-log.js';
+import type { PusherMetrics } from '../metrics/pusher-metrics.js';
+import type { TimerHandle } from '../time/scheduler.js';
+import type { ResolvedSessionOptions } from './session-options.js';
+
+export type Admission = { readonly ok: true } | { readonly ok: false; readonly retryAfterMs: number };
+
+/**
+ * Asks the cluster-wide reconnect ramp whether a reconnect attempt may start.
+ * A ramp that fails or does not answer within `rampTimeoutMs` admits: the ramp
+ * only spreads recovery, while the breaker (with its own Redis-down fallback)
+ * still decides whether pusher may be called at all. Never rejects.
+ */
+export async function admit(o: ResolvedSessionOptions, metrics: PusherMetrics, repeat: RepeatLog): Promise<Admission> {
+  const ramp = o.ramp;
+  if (!ramp) return { ok: true };
+  let timer: TimerHandle | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = o.clock.setTimeout(() => resolve('timeout'), o.rampTimeoutMs);
+  });
+  try {
+    const decision = await Promise.race([ramp.take(), timeout]);
+    if (decision === 'timeout') throw new Error(`ramp did not answer within ${o.rampTimeoutMs} ms`);
+    if (decision.admitted) {
+      metrics.rampDecisions.inc({ result: 'admitted' });
+      return { ok: true };
+    }
+    metrics.rampDecisions.inc({ result: 'deferred' });
+    return { ok: false, retryAfterMs: Math.max(1, decision.retryAfterMs) };
+  } catch (err) {
+    metrics.rampDecisions.inc({ result: 'error' });
+    repeat.warn('ramp_unavailable', o.sessionId, { err: String(err) }, 'reconnect ramp unavailable; admitting');
+    return { ok: true };
+  } finally {
+    if (timer !== undefined) o.clock.clearTimeout(timer);
+  }
+}

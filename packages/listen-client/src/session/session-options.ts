@@ -1,0 +1,291 @@
+import {
+  InvalidArgumentError,
+  integerInRange,
+  knownKeys,
+  numberInRange,
+  plainObject,
+  type ReconnectRamp,
+} from '@breakwater/breaker-core';
+import { type Logger, pino } from 'pino';
+import { Registry } from 'prom-client';
+import { isSessionBreaker, type SessionBreaker } from '../breaker/session-breaker.js';
+import { ConversationFallback, type FallbackHandler } from '../conversation/conversation-fallback.js';
+import { isScheduler, type Scheduler, systemScheduler } from '../time/scheduler.js';
+import type { PusherDialer } from '../transport/pusher-connection.js';
+import { wsDialer } from '../transport/ws-dialer.js';
+
+export interface PusherSessionOptions {
+  /** pusher's base URL, `ws://` or `wss://` (the session adds `/v1/trigger/listen?uid=…&sample_rate=…`). Required. */
+  pusherUrl: string;
+  /** The user id, 1–256 characters, URL-encoded into the query. Required. */
+  uid: string;
+  /** The cluster breaker for pusher (breaker-core's `ClusterBreaker`), shared by the pod's sessions. Required. */
+  breaker: SessionBreaker;
+  /**
+   * Where conversations go when pusher cannot take them: a handler (the session
+   * runs it with the default concurrency, timeout and queue) or a
+   * {@link ConversationFallback} shared by the pod's sessions. Required.
+   */
+  fallback: FallbackHandler | ConversationFallback;
+  /** Audio sample rate, Hz, sent in the query. Integer 1 – 192_000. @default 16_000 */
+  sampleRate?: number;
+  /**
+   * Cluster-wide reconnect ramp (breaker-core's `RedisReconnectRamp`), asked before
+   * every reconnect attempt. `null`: reconnects are spread by jitter only.
+   * @default null
+   */
+  ramp?: ReconnectRamp | null;
+  /** pino logger; the session logs through a child with `session`. @default silent */
+  logger?: Logger;
+  /**
+   * prom-client registry for the metrics (one set per registry, shared by sessions).
+   * @default a private Registry shared by every session given none (not exported anywhere)
+   */
+  registry?: Registry;
+  /** Time and timers. @default real time */
+  clock?: Scheduler;
+  /** Random numbers in [0, 1) for jitter. @default Math.random */
+  random?: () => number;
+  /** Opens connections. @default the `ws` dialer */
+  dialer?: PusherDialer;
+  /** Names the session in logs. @default `<uid>#<n>` */
+  sessionId?: string;
+  /** A dial that has not opened by then fails, ms. 1 – 600_000. @default 3_000 */
+  connectTimeoutMs?: number;
+  /** Extra dials within one attempt after the first fails. Integer 0 – 10. @default 3 */
+  quickRetries?: number;
+  /** First quick-retry delay, ms, doubling. 1 – 60_000. @default 250 */
+  quickRetryBaseMs?: number;
+  /** Cap on a quick-retry delay, ms. @default 2_000 */
+  quickRetryMaxMs?: number;
+  /** First reconnect backoff, ms, doubling per failed attempt. 1 – 3_600_000. @default 1_000 */
+  backoffBaseMs?: number;
+  /** Cap on a backoff, ms. @default 60_000 */
+  backoffMaxMs?: number;
+  /** A backoff is shortened by up to this fraction at random (spreads the fleet). 0 – 1. @default 0.5 */
+  backoffJitter?: number;
+  /** Failed attempts after which the session is degraded. Integer 1 – 100. @default 6 */
+  degradeAfterFailures?: number;
+  /** A degraded session considers one probe per this cooldown, ms. 1 – 86_400_000. @default 60_000 */
+  degradedProbeIntervalMs?: number;
+  /** When the breaker closes, degraded sessions reconnect at a random point within this, ms. 0 – 3_600_000. @default 10_000 */
+  recoverySpreadMs?: number;
+  /** A ramp that has not answered by then counts as unreachable (the attempt goes ahead), ms. @default 1_000 */
+  rampTimeoutMs?: number;
+  /** A connection must last this long to reset the failure count; shorter ones count as failed attempts, ms. @default 10_000 */
+  stableConnectionMs?: number;
+  /** Heartbeat frame (opcode 100) interval, ms. 1 – 3_600_000. @default 20_000 */
+  heartbeatIntervalMs?: number;
+  /** WebSocket ping interval, ms. @default 20_000 */
+  pingIntervalMs?: number;
+  /** A ping unanswered this long means pusher is silent: the socket is terminated, ms. @default 10_000 */
+  pongTimeoutMs?: number;
+  /** Transcript segments kept while not connected (oldest dropped beyond it). Integer 0 – 1_000_000. @default 1_000 */
+  transcriptBufferSize?: number;
+  /** Audio is dropped while the socket holds more than this unsent, bytes. @default 1_048_576 */
+  maxSocketBufferedBytes?: number;
+  /** pusher must answer a 104 within this, or the conversation goes to the fallback, ms. @default 30_000 */
+  conversationTimeoutMs?: number;
+  /** Conversations waiting on this session at once; beyond it they go to the fallback (`overloaded`). @default 10_000 */
+  maxPendingConversations?: number;
+  /** Ended conversation ids remembered so a repeat gets the same outcome. Integer 0 – 1_000_000. @default 10_000 */
+  rememberConversations?: number;
+  /** close() waits this long for answers to conversations already sent, ms. 0 – 600_000. @default 2_000 */
+  closeTimeoutMs?: number;
+}
+
+/** Defaults of every numeric option, from the incident analysis (DESIGN.md, layer 2). */
+export const DEFAULT_PUSHER_SESSION_OPTIONS = Object.freeze({
+  sampleRate: 16_000,
+  connectTimeoutMs: 3_000,
+  quickRetries: 3,
+  quickRetryBaseMs: 250,
+  quickRetryMaxMs: 2_000,
+  backoffBaseMs: 1_000,
+  backoffMaxMs: 60_000,
+  backoffJitter: 0.5,
+  degradeAfterFailures: 6,
+  degradedProbeIntervalMs: 60_000,
+  recoverySpreadMs: 10_000,
+  rampTimeoutMs: 1_000,
+  stableConnectionMs: 10_000,
+  heartbeatIntervalMs: 20_000,
+  pingIntervalMs: 20_000,
+  pongTimeoutMs: 10_000,
+  transcriptBufferSize: 1_000,
+  maxSocketBufferedBytes: 1_048_576,
+  conversationTimeoutMs: 30_000,
+  maxPendingConversations: 10_000,
+  rememberConversations: 10_000,
+  closeTimeoutMs: 2_000,
+});
+
+type Numeric = keyof typeof DEFAULT_PUSHER_SESSION_OPTIONS;
+
+export type ResolvedSessionOptions = { readonly [K in Numeric]: number } & {
+  readonly url: string;
+  readonly uid: string;
+  readonly breaker: SessionBreaker;
+  readonly fallback: ConversationFallback;
+  readonly ramp: ReconnectRamp | null;
+  readonly logger: Logger;
+  readonly registry: Registry;
+  readonly clock: Scheduler;
+  readonly random: () => number;
+  readonly dialer: PusherDialer;
+  readonly sessionId: string;
+};
+
+const HOUR = 3_600_000;
+/** [min, max] of each numeric option; integers unless listed in FRACTIONS. */
+const RANGES: Record<Numeric, [number, number]> = {
+  sampleRate: [1, 192_000],
+  connectTimeoutMs: [1, 600_000],
+  quickRetries: [0, 10],
+  quickRetryBaseMs: [1, 60_000],
+  quickRetryMaxMs: [1, 600_000],
+  backoffBaseMs: [1, HOUR],
+  backoffMaxMs: [1, 24 * HOUR],
+  backoffJitter: [0, 1],
+  degradeAfterFailures: [1, 100],
+  degradedProbeIntervalMs: [1, 24 * HOUR],
+  recoverySpreadMs: [0, HOUR],
+  rampTimeoutMs: [1, 600_000],
+  stableConnectionMs: [0, 24 * HOUR],
+  heartbeatIntervalMs: [1, HOUR],
+  pingIntervalMs: [1, HOUR],
+  pongTimeoutMs: [1, HOUR],
+  transcriptBufferSize: [0, 1_000_000],
+  maxSocketBufferedBytes: [0, 1_073_741_824],
+  conversationTimeoutMs: [1, 24 * HOUR],
+  maxPendingConversations: [1, 1_000_000],
+  rememberConversations: [0, 1_000_000],
+  closeTimeoutMs: [0, 600_000],
+};
+const FRACTIONS: ReadonlySet<Numeric> = new Set(['backoffJitter']);
+const OBJECT_KEYS = [
+  'pusherUrl',
+  'uid',
+  'breaker',
+  'fallback',
+  'ramp',
+  'logger',
+  'registry',
+  'clock',
+  'random',
+  'dialer',
+  'sessionId',
+];
+
+let sessionSeq = 0;
+/** Shared by sessions given no logger / registry: one silent logger, one set of metrics per process. */
+let defaultLogger: Logger | undefined;
+let defaultRegistry: Registry | undefined;
+
+function sharedSilentLogger(): Logger {
+  defaultLogger ??= pino({ level: 'silent' });
+  return defaultLogger;
+}
+
+function sharedRegistry(): Registry {
+  defaultRegistry ??= new Registry();
+  return defaultRegistry;
+}
+
+/** Fills defaults and validates; every error is an InvalidArgumentError naming the option. */
+export function resolveSessionOptions(options: PusherSessionOptions): ResolvedSessionOptions {
+  const o = plainObject('options', options);
+  knownKeys('options', o, [...OBJECT_KEYS, ...Object.keys(RANGES)]);
+  const numbers = {} as Record<Numeric, number>;
+  for (const key of Object.keys(RANGES) as Numeric[]) {
+    const [min, max] = RANGES[key];
+    const value = o[key] ?? DEFAULT_PUSHER_SESSION_OPTIONS[key];
+    numbers[key] = FRACTIONS.has(key)
+      ? numberInRange(`options.${key}`, value, min, max)
+      : integerInRange(`options.${key}`, value, min, max);
+  }
+  if (numbers.quickRetryMaxMs < numbers.quickRetryBaseMs) {
+    throw new InvalidArgumentError(
+      'options.quickRetryMaxMs',
+      `must be ≥ quickRetryBaseMs (${numbers.quickRetryBaseMs})`,
+    );
+  }
+  if (numbers.backoffMaxMs < numbers.backoffBaseMs) {
+    throw new InvalidArgumentError('options.backoffMaxMs', `must be ≥ backoffBaseMs (${numbers.backoffBaseMs})`);
+  }
+  const uid = o.uid;
+  if (typeof uid !== 'string' || uid.length === 0 || uid.length > 256) {
+    throw new InvalidArgumentError('options.uid', `expected a string of 1–256 characters, got ${typeof uid}`);
+  }
+  const url = listenUrl(o.pusherUrl, uid, numbers.sampleRate);
+  if (!isSessionBreaker(o.breaker)) {
+    throw new InvalidArgumentError('options.breaker', 'expected a ClusterBreaker (allow, record*, acquireProbe, …)');
+  }
+  let fallback: ConversationFallback;
+  if (o.fallback instanceof ConversationFallback) fallback = o.fallback;
+  else if (typeof o.fallback === 'function')
+    fallback = new ConversationFallback({ handler: o.fallback as FallbackHandler });
+  else throw new InvalidArgumentError('options.fallback', 'expected a handler function or a ConversationFallback');
+  const ramp = o.ramp ?? null;
+  if (ramp !== null && typeof (ramp as ReconnectRamp).take !== 'function') {
+    throw new InvalidArgumentError('options.ramp', 'expected a ReconnectRamp (take()) or null');
+  }
+  const logger = o.logger ?? sharedSilentLogger();
+  if (typeof (logger as Logger).child !== 'function' || typeof (logger as Logger).warn !== 'function') {
+    throw new InvalidArgumentError('options.logger', 'expected a pino Logger');
+  }
+  const registry = o.registry ?? sharedRegistry();
+  if (typeof (registry as Registry).getSingleMetric !== 'function') {
+    throw new InvalidArgumentError('options.registry', 'expected a prom-client Registry');
+  }
+  const clock = o.clock ?? systemScheduler;
+  if (!isScheduler(clock))
+    throw new InvalidArgumentError('options.clock', 'expected { now, setTimeout, clearTimeout }');
+  const random = o.random ?? Math.random;
+  if (typeof random !== 'function') throw new InvalidArgumentError('options.random', 'expected a function');
+  const dialer = o.dialer ?? wsDialer;
+  if (typeof dialer !== 'function') throw new InvalidArgumentError('options.dialer', 'expected a function');
+  sessionSeq++;
+  const sessionId = o.sessionId ?? `${uid}#${sessionSeq}`;
+  if (typeof sessionId !== 'string' || sessionId.length === 0) {
+    throw new InvalidArgumentError('options.sessionId', 'expected a non-empty string');
+  }
+  return {
+    ...numbers,
+    url,
+    uid,
+    breaker: o.breaker,
+    fallback,
+    ramp: ramp as ReconnectRamp | null,
+    logger: logger as Logger,
+    registry: registry as Registry,
+    clock,
+    random: random as () => number,
+    dialer: dialer as PusherDialer,
+    sessionId,
+  };
+}
+
+/** `<pusherUrl>/v1/trigger/listen?uid=…&sample_rate=…`; only ws:// and wss:// are accepted. */
+export function listenUrl(pusherUrl: unknown, uid: string, sampleRate: number): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(String(pusherUrl));
+  } catch {
+    throw new InvalidArgumentError(
+      'options.pusherUrl',
+      `expected a ws:// or wss:// URL, got ${JSON.stringify(pusherUrl)}`,
+    );
+  }
+  if ((parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') || typeof pusherUrl !== 'string') {
+    throw new InvalidArgumentError(
+      'options.pusherUrl',
+      `expected a ws:// or wss:// URL, got ${JSON.stringify(pusherUrl)}`,
+    );
+  }
+  if (parsed.search !== '' || parsed.hash !== '') {
+    throw new InvalidArgumentError('options.pusherUrl', 'expected a base URL without query or fragment');
+  }
+  const base = parsed.href.replace(/\/+$/, '');
+  return `${base}/v1/trigger/listen?uid=${encodeURIComponent(uid)}&sample_rate=${sampleRate}`;
+}

@@ -1,0 +1,32 @@
+/** An open connection to pusher, as a session uses it. */
+export interface PusherConnection {
+  /** Sends one binary frame; false when the socket is no longer open (nothing sent). */
+  send(frame: Uint8Array): boolean;
+  /** Bytes queued in the socket, not yet written: audio is dropped above a bound. */
+  readonly bufferedAmount: number;
+  /** A WebSocket ping; the answer arrives as {@link ConnectionEvents.pong}. */
+  ping(): void;
+  /** A clean close (close frame with `code`). */
+  close(code: number, reason: string): void;
+  /** Destroys the socket at once (no close handshake): for a silent pusher. */
+  terminate(): void;
+}
+
+/** What a connection tells its session, after it opened. */
+export interface ConnectionEvents {
+  message(data: Buffer, isBinary: boolean): void;
+  pong(): void;
+  /** Exactly once per opened connection. 1006 = no close frame (dropped). */
+  close(code: number, reason: string): void;
+}
+
+/** One dial in progress. */
+export interface DialAttempt {
+  /** Resolves when the WebSocket is open; rejects if it fails or is aborted. */
+  readonly ready: Promise<PusherConnection>;
+  /** Gives up (connect timeout, session closed): `ready` rejects, the socket is destroyed. */
+  abort(): void;
+}
+
+/** Opens connections. The default is {@link wsDialer}; tests inject their own. */
+export type PusherDialer = (url: string, events: ConnectionEvents) => DialAttempt;

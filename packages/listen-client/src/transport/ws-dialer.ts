@@ -1,0 +1,64 @@
+import { WebSocket } from 'ws';
+import type { ConnectionEvents, DialAttempt, PusherConnection, PusherDialer } from './pusher-connection.js';
+
+/** Largest frame accepted from pusher (its frames are small JSON answers). */
+export const MAX_INBOUND_FRAME_BYTES = 1_048_576;
+
+/**
+ * Dials pusher with `ws`: no compression (audio does not compress and deflate
+ * costs event-loop time), a bounded inbound frame size, no handshake timeout of
+ * its own (the session's connect timeout aborts the dial).
+ */
+export const wsDialer: PusherDialer = (url: string, events: ConnectionEvents): DialAttempt => {
+  const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: MAX_INBOUND_FRAME_BYTES });
+  let opened = false;
+  let settle: { resolve(c: PusherConnection): void; reject(e: Error): void } | undefined;
+  const ready = new Promise<PusherConnection>((resolve, reject) => {
+    settle = { resolve, reject };
+  });
+  const fail = (err: Error) => {
+    if (opened || !settle) return;
+    const s = settle;
+    settle = undefined;
+    s.reject(err);
+  };
+  const connection: PusherConnection = {
+    send: (frame) => {
+      if (ws.readyState !== WebSocket.OPEN) return false;
+      ws.send(frame, { binary: true });
+      return true;
+    },
+    get bufferedAmount() {
+      return ws.bufferedAmount;
+    },
+    ping: () => {
+      if (ws.readyState === WebSocket.OPEN) ws.ping();
+    },
+    close: (code, reason) => ws.close(code, reason),
+    terminate: () => ws.terminate(),
+  };
+  ws.on('open', () => {
+    opened = true;
+    const s = settle;
+    settle = undefined;
+    s?.resolve(connection);
+  });
+  ws.on('error', (err: Error) => fail(err));
+  ws.on('unexpected-response', (_req, res) => {
+    fail(new Error(`pusher refused the upgrade with HTTP ${res.statusCode}`));
+    ws.terminate();
+  });
+  ws.on('message', (data: Buffer, isBinary: boolean) => events.message(data, isBinary));
+  ws.on('pong', () => events.pong());
+  ws.on('close', (code: number, reason: Buffer) => {
+    if (opened) events.close(code, reason.toString('utf8'));
+    else fail(new Error(`connection closed before it opened (${code})`));
+  });
+  return {
+    ready,
+    abort: () => {
+      fail(new Error('dial aborted'));
+      ws.terminate();
+    },
+  };
+};

@@ -1,0 +1,17 @@
+/**
+ * @breakwater/pusher-stand-in — a real WebSocket server speaking the pusher wire
+ * protocol, with faults switchable at runtime. Private: for tests and the
+ * incident replay, never for production.
+ */
+export { FAULT_KINDS, type PusherFault, type PusherFaultKind } from './fault.js';
+export { PUSHER_PATH, PusherStandIn, type PusherStandInOptions } from './pusher-stand-in.js';
+export type { PusherStandInStats } from './stand-in-stats.js';
+export {
+  conversationResultFrame,
+  frame,
+  MALFORMED_FRAMES,
+  type MalformedKind,
+  OPCODES,
+  parseClientFrame,
+  type ReceivedFrame,
+} from './wire.js';

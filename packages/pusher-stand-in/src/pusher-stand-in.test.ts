@@ -1,0 +1,253 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { PusherStandIn } from './pusher-stand-in.js';
+import { frame } from './wire.js';
+
+// Real sockets on loopback. No timing assertions: every wait is for an event.
+
+let standIn: PusherStandIn;
+const clients: WebSocket[] = [];
+
+beforeEach(async () => {
+  standIn = await PusherStandIn.start();
+});
+
+afterEach(async () => {
+  for (const c of clients) c.terminate();
+  clients.length = 0;
+  await standIn.close();
+});
+
+interface Client {
+  readonly ws: WebSocket;
+  readonly received: Buffer[];
+  readonly closed: Promise<number>;
+  next(): Promise<Buffer>;
+}
+
+function dial(url = standIn.listenUrl('user 1')): Client {
+  const ws = new WebSocket(url, { perMessageDeflate: false });
+  clients.push(ws);
+  const received: Buffer[] = [];
+  const waiters: ((b: Buffer) => void)[] = [];
+  ws.on('message', (data: Buffer) => {
+    const w = waiters.shift();
+    if (w) w(data);
+    else received.push(data);
+  });
+  ws.on('error', () => {});
+  const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+  return {
+    ws,
+    received,
+    closed,
+    next: () => {
+      const b = received.shift();
+      return b ? Promise.resolve(b) : new Promise((resolve) => waiters.push(resolve));
+    },
+  };
+}
+
+function opened(c: Client): Promise<void> {
+  return new Promise((resolve, reject) => {
+    c.ws.once('open', () => resolve());
+    c.ws.once('error', reject);
+  });
+}
+
+function failed(c: Client): Promise<Error> {
+  return new Promise((resolve) => {
+    c.ws.once('error', (err) => resolve(err));
+    c.ws.once('open', () => resolve(new Error('unexpectedly opened')));
+  });
+}
+
+const json = (opcode: number, body: unknown) => frame(opcode, Buffer.from(JSON.stringify(body)));
+
+function audio(startTime: number, bytes: number): Buffer {
+  const payload = Buffer.alloc(8 + bytes);
+  payload.writeDoubleLE(startTime, 0);
+  return frame(101, payload);
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 2_000 && !condition(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(condition()).toBe(true);
+}
+
+describe('PusherStandIn, healthy', () => {
+  it('counts every opcode and answers 104 with a 201 success', async () => {
+    const c = dial();
+    await opened(c);
+    c.ws.send(frame(100));
+    c.ws.send(audio(1.5, 320));
+    c.ws.send(json(102, { segments: [{ text: 'hi' }, { text: 'there' }], memory_id: 'm1' }));
+    c.ws.send(frame(103, Buffer.from('conv-1')));
+    c.ws.send(json(105, { person_id: 'p', conversation_id: 'conv-1', segment_ids: ['a'] }));
+    c.ws.send(json(104, { conversation_id: 'conv-1', language: 'en' }));
+    const answer = await c.next();
+    expect(answer.readUInt32LE(0)).toBe(201);
+    expect(JSON.parse(answer.subarray(4).toString())).toEqual({ conversation_id: 'conv-1', success: true });
+    const stats = standIn.stats();
+    expect(stats.framesByOpcode).toEqual({ 100: 1, 101: 1, 102: 1, 103: 1, 104: 1, 105: 1 });
+    expect(stats).toMatchObject({
+      dials: 1,
+      connections: 1,
+      open: 1,
+      audioBytes: 320,
+      transcriptSegments: 2,
+      conversationRequests: 1,
+      conversationsProcessed: 1,
+      malformedFrames: 0,
+    });
+    expect(standIn.processedConversations()).toEqual(new Map([['conv-1', 1]]));
+  });
+
+  it('answers pings and records the close code', async () => {
+    const c = dial();
+    await opened(c);
+    const pong = new Promise<void>((resolve) => c.ws.once('pong', () => resolve()));
+    c.ws.ping();
+    await pong;
+    c.ws.close(1000);
+    await until(() => standIn.stats().closeCodes['1000'] === 1);
+    expect(standIn.stats()).toMatchObject({ pings: 1, open: 0 });
+  });
+
+  it('counts malformed frames from the client and stays up', async () => {
+    const c = dial();
+    await opened(c);
+    c.ws.send(Buffer.from([1, 2]));
+    c.ws.send(frame(777));
+    c.ws.send(frame(104, Buffer.from('{not json')));
+    c.ws.send('text is not the protocol');
+    c.ws.send(json(104, { conversation_id: 'ok' }));
+    await c.next();
+    expect(standIn.stats()).toMatchObject({ malformedFrames: 4, conversationsProcessed: 1 });
+  });
+
+  it('refuses a handshake on the wrong path or without uid and sample_rate', async () => {
+    const wrongPath = dial(`${standIn.url}/nope?uid=u&sample_rate=16000`);
+    const noUid = dial(`${standIn.url}/v1/trigger/listen?sample_rate=16000`);
+    expect(String(await failed(wrongPath))).toContain('400');
+    expect(String(await failed(noUid))).toContain('400');
+    expect(standIn.stats()).toMatchObject({ dials: 2, connections: 0, badRequests: 2 });
+  });
+});
+
+describe('PusherStandIn, faults', () => {
+  it('refuse: counts the dial and resets it before any handshake', async () => {
+    standIn.setFault({ kind: 'refuse' });
+    const err = await failed(dial());
+    expect(String(err)).toMatch(/ECONNRESET|socket hang up/);
+    expect(standIn.stats()).toMatchObject({ dials: 1, refused: 1, connections: 0 });
+  });
+
+  it('reject: answers the upgrade with 503', async () => {
+    standIn.setFault({ kind: 'reject' });
+    expect(String(await failed(dial()))).toContain('503');
+    expect(standIn.stats()).toMatchObject({ dials: 1, refused: 1, connections: 0 });
+  });
+
+  it('hang: accepts, then answers neither pings nor 104s, on live connections too', async () => {
+    const c = dial();
+    await opened(c);
+    standIn.setFault({ kind: 'hang' });
+    let ponged = false;
+    c.ws.on('pong', () => {
+      ponged = true;
+    });
+    c.ws.ping();
+    c.ws.send(json(104, { conversation_id: 'never' }));
+    await until(() => standIn.stats().pings === 1 && standIn.stats().framesByOpcode['104'] === 1);
+    // Healing the fault proves the connection still works: a second ping gets its pong.
+    standIn.setFault({ kind: 'none' });
+    const pong = new Promise<void>((resolve) => c.ws.once('pong', () => resolve()));
+    c.ws.ping();
+    await pong;
+    expect(ponged).toBe(true); // only the second one
+    expect(standIn.stats()).toMatchObject({ pings: 2, conversationRequests: 0, conversationsProcessed: 0 });
+    expect(c.received).toEqual([]);
+  });
+
+  it('close: accepts then closes with 1011', async () => {
+    standIn.setFault({ kind: 'close' });
+    const c = dial();
+    await opened(c);
+    expect(await c.closed).toBe(1011);
+    expect(standIn.stats().connections).toBe(1);
+  });
+
+  it('slow_accept: the handshake completes only after the delay', async () => {
+    standIn.setFault({ kind: 'slow_accept', delayMs: 150 });
+    const c = dial();
+    let open = false;
+    c.ws.once('open', () => {
+      open = true;
+    });
+    await until(() => standIn.stats().dials === 1);
+    expect(open).toBe(false);
+    await until(() => open);
+    expect(standIn.stats().connections).toBe(1);
+  });
+
+  it('process_error: answers 104 with an error', async () => {
+    standIn.setFault({ kind: 'process_error', error: 'llm down' });
+    const c = dial();
+    await opened(c);
+    c.ws.send(json(104, { conversation_id: 'c9' }));
+    const answer = await c.next();
+    expect(JSON.parse(answer.subarray(4).toString())).toEqual({ conversation_id: 'c9', error: 'llm down' });
+    expect(standIn.stats()).toMatchObject({ conversationRequests: 1, conversationsProcessed: 0 });
+  });
+
+  it('drop_mid_stream: destroys the connection without a close frame after N frames', async () => {
+    const c = dial();
+    await opened(c);
+    standIn.setFault({ kind: 'drop_mid_stream', afterFrames: 3 });
+    for (let i = 0; i < 5; i++) c.ws.send(frame(100));
+    expect(await c.closed).toBe(1006);
+    expect(standIn.stats().framesByOpcode['100']).toBe(3);
+  });
+
+  it('malformed: answers 104 with broken frames and no 201', async () => {
+    standIn.setFault({ kind: 'malformed' });
+    const c = dial();
+    await opened(c);
+    c.ws.send(json(104, { conversation_id: 'c1' }));
+    const frames = [await c.next(), await c.next(), await c.next(), await c.next()];
+    expect(frames.map((f) => f.length)).toContain(2);
+    expect(frames.filter((f) => f.length >= 4).map((f) => f.readUInt32LE(0))).toEqual([999, 201, 201]);
+    expect(standIn.stats().conversationsProcessed).toBe(0);
+  });
+
+  it('dropAll, closeAll, sendMalformed and sendText reach every live connection', async () => {
+    const a = dial();
+    const b = dial();
+    await Promise.all([opened(a), opened(b)]);
+    expect(standIn.sendMalformed('short')).toBe(2);
+    expect((await a.next()).length).toBe(2);
+    expect(standIn.sendText('hello')).toBe(2);
+    expect(standIn.closeAll(1011)).toBe(2);
+    expect(await a.closed).toBe(1011);
+    expect(await b.closed).toBe(1011);
+    const c = dial();
+    await opened(c);
+    expect(standIn.dropAll()).toBe(1);
+    expect(await c.closed).toBe(1006);
+  });
+
+  it('rejects a bad fault naming the field', () => {
+    expect(() => standIn.setFault({ kind: 'explode' } as never)).toThrow(/fault.kind/);
+    expect(() => standIn.setFault({ kind: 'slow_accept', delayMs: -1 })).toThrow(/fault.delayMs/);
+    expect(() => standIn.setFault({ kind: 'close', code: 1006 })).toThrow(/fault.code/);
+    expect(standIn.fault).toEqual({ kind: 'none' });
+  });
+
+  it('resetStats zeroes the counters', async () => {
+    const c = dial();
+    await opened(c);
+    standIn.resetStats();
+    expect(standIn.stats()).toMatchObject({ dials: 0, connections: 0, open: 1 });
+  });
+});

@@ -1,0 +1,289 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { checkFault, type PusherFault } from './fault.js';
+import { emptyStats, type MutableStats, type PusherStandInStats } from './stand-in-stats.js';
+import { conversationResultFrame, MALFORMED_FRAMES, type MalformedKind, parseClientFrame } from './wire.js';
+
+export interface PusherStandInOptions {
+  /** Port to listen on; 0 picks a free one. @default 0 */
+  port?: number;
+  /** @default '127.0.0.1' (loopback only) */
+  host?: string;
+  /** Largest frame accepted, bytes. @default 4_194_304 */
+  maxPayload?: number;
+}
+
+export const PUSHER_PATH = '/v1/trigger/listen';
+
+interface Peer {
+  readonly ws: WebSocket;
+  /** Frames left before the drop_mid_stream fault destroys this connection. */
+  dropAfter: number | undefined;
+  /** Set once terminated: frames ws had already read from the socket are not counted. */
+  dropped: boolean;
+}
+
+/**
+ * A pusher stand-in: a real `ws` WebSocket server on a real port that speaks the
+ * pusher wire protocol, records what it received, answers 104 with 201, and dies
+ * in the ways pusher died when told to ({@link setFault}).
+ */
+export class PusherStandIn {
+  readonly #http: Server;
+  readonly #wss: WebSocketServer;
+  readonly #sockets = new Set<Socket>();
+  readonly #peers = new Set<Peer>();
+  readonly #processed = new Map<string, number>();
+  readonly #pending = new Set<NodeJS.Timeout>();
+  #stats: MutableStats = emptyStats();
+  #fault: PusherFault = { kind: 'none' };
+  #closed = false;
+
+  private constructor(http: Server, wss: WebSocketServer) {
+    this.#http = http;
+    this.#wss = wss;
+  }
+
+  /** Starts a stand-in and resolves once it listens. */
+  static async start(options: PusherStandInOptions = {}): Promise<PusherStandIn> {
+    const port = options.port ?? 0;
+    if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+      throw new RangeError(`options.port: expected an integer in [0, 65535], got ${String(port)}`);
+    }
+    const maxPayload = options.maxPayload ?? 4 * 1024 * 1024;
+    if (!Number.isInteger(maxPayload) || maxPayload < 1024) {
+      throw new RangeError(`options.maxPayload: expected an integer ≥ 1024, got ${String(maxPayload)}`);
+    }
+    const http = createServer((_req, res) => {
+      res.writeHead(426, { 'content-type': 'text/plain' }).end('pusher speaks WebSocket only\n');
+    });
+    // autoPong off: the hang fault must be able to leave pings unanswered.
+    const wss = new WebSocketServer({ noServer: true, autoPong: false, perMessageDeflate: false, maxPayload });
+    const standIn = new PusherStandIn(http, wss);
+    standIn.#wire();
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(port, options.host ?? '127.0.0.1', () => {
+        http.off('error', reject);
+        resolve();
+      });
+    });
+    return standIn;
+  }
+
+  /** The base URL, `ws://host:port`: what listen-client takes as `pusherUrl`. */
+  get url(): string {
+    const { address, port } = this.#http.address() as AddressInfo;
+    return `ws://${address}:${port}`;
+  }
+
+  /** The full listen URL, `ws://host:port/v1/trigger/listen?uid=…&sample_rate=…`. */
+  listenUrl(uid: string, sampleRate = 16_000): string {
+    return `${this.url}${PUSHER_PATH}?uid=${encodeURIComponent(uid)}&sample_rate=${sampleRate}`;
+  }
+
+  get port(): number {
+    return (this.#http.address() as AddressInfo).port;
+  }
+
+  get fault(): PusherFault {
+    return this.#fault;
+  }
+
+  /** Switches the fault for new connections, and for live ones where it applies (hang, answers, drops). */
+  setFault(fault: PusherFault): void {
+    this.#fault = checkFault(fault);
+    for (const peer of this.#peers) {
+      peer.dropAfter = fault.kind === 'drop_mid_stream' ? fault.afterFrames : undefined;
+      if (fault.kind === 'drop_mid_stream' && fault.afterFrames === 0) peer.ws.terminate();
+    }
+  }
+
+  /** Destroys every live connection without a close frame (the client sees 1006). Returns how many. */
+  dropAll(): number {
+    const n = this.#peers.size;
+    for (const peer of this.#peers) peer.ws.terminate();
+    return n;
+  }
+
+  /** Closes every live connection with `code` (a close frame is sent). Returns how many. */
+  closeAll(code = 1011, reason = 'stand-in closed it'): number {
+    const n = this.#peers.size;
+    for (const peer of this.#peers) peer.ws.close(code, reason);
+    return n;
+  }
+
+  /** Sends one malformed frame of `kind` to every live connection. Returns how many got it. */
+  sendMalformed(kind: MalformedKind): number {
+    let n = 0;
+    for (const peer of this.#peers) {
+      peer.ws.send(MALFORMED_FRAMES[kind](), { binary: true });
+      n++;
+    }
+    return n;
+  }
+
+  /** Sends a text (non-binary) frame to every live connection: the protocol allows only binary. */
+  sendText(text: string): number {
+    for (const peer of this.#peers) peer.ws.send(text, { binary: false });
+    return this.#peers.size;
+  }
+
+  stats(): PusherStandInStats {
+    return {
+      ...this.#stats,
+      open: this.#peers.size,
+      framesByOpcode: { ...this.#stats.framesByOpcode },
+      closeCodes: { ...this.#stats.closeCodes },
+    };
+  }
+
+  /** How many times each conversation id was answered with a 201 success. */
+  processedConversations(): ReadonlyMap<string, number> {
+    return new Map(this.#processed);
+  }
+
+  /** Zeroes the counters (live connections stay open and are not recounted). */
+  resetStats(): void {
+    this.#stats = emptyStats();
+    this.#processed.clear();
+  }
+
+  /** Stops listening and destroys every connection. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const t of this.#pending) clearTimeout(t);
+    this.#pending.clear();
+    for (const peer of this.#peers) peer.ws.terminate();
+    for (const socket of this.#sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
+    await new Promise<void>((resolve) => this.#http.close(() => resolve()));
+  }
+
+  // ── internals ──────────────────────────────────────────────────────────────
+
+  #wire(): void {
+    this.#http.on('connection', (socket: Socket) => {
+      this.#stats.dials++;
+      if (this.#closed || this.#fault.kind === 'refuse') {
+        this.#stats.refused++;
+        socket.resetAndDestroy();
+        return;
+      }
+      this.#sockets.add(socket);
+      socket.on('close', () => this.#sockets.delete(socket));
+      socket.on('error', () => {});
+    });
+    this.#http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade(req, socket, head));
+    this.#wss.on('connection', (ws: WebSocket) => this.#accept(ws));
+  }
+
+  #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => {});
+    const fault = this.#fault;
+    if (fault.kind === 'reject') {
+      this.#stats.refused++;
+      refuseUpgrade(socket, fault.status ?? 503, 'Service Unavailable');
+      return;
+    }
+    const url = new URL(req.url ?? '/', 'ws://stand-in');
+    const uid = url.searchParams.get('uid');
+    const sampleRate = Number(url.searchParams.get('sample_rate'));
+    if (url.pathname !== PUSHER_PATH || !uid || !Number.isInteger(sampleRate) || sampleRate <= 0) {
+      this.#stats.badRequests++;
+      refuseUpgrade(socket, 400, 'Bad Request');
+      return;
+    }
+    const complete = () => {
+      if (socket.destroyed || this.#closed) return;
+      this.#wss.handleUpgrade(req, socket, head, (ws) => this.#wss.emit('connection', ws, req));
+    };
+    if (fault.kind === 'slow_accept') {
+      const timer = setTimeout(() => {
+        this.#pending.delete(timer);
+        complete();
+      }, fault.delayMs);
+      this.#pending.add(timer);
+      return;
+    }
+    complete();
+  }
+
+  #accept(ws: WebSocket): void {
+    this.#stats.connections++;
+    const fault = this.#fault;
+    const peer: Peer = {
+      ws,
+      dropAfter: fault.kind === 'drop_mid_stream' ? fault.afterFrames : undefined,
+      dropped: false,
+    };
+    this.#peers.add(peer);
+    ws.on('error', () => {});
+    ws.on('close', (code: number) => {
+      this.#peers.delete(peer);
+      this.#stats.closeCodes[code] = (this.#stats.closeCodes[code] ?? 0) + 1;
+    });
+    ws.on('ping', (data: Buffer) => {
+      this.#stats.pings++;
+      if (this.#fault.kind !== 'hang') ws.pong(data);
+    });
+    ws.on('message', (data: Buffer, isBinary: boolean) => this.#receive(peer, data, isBinary));
+    if (fault.kind === 'close') ws.close(fault.code ?? 1011, 'pusher internal error');
+    else if (fault.kind === 'drop_mid_stream' && fault.afterFrames === 0) ws.terminate();
+  }
+
+  #receive(peer: Peer, data: Buffer, isBinary: boolean): void {
+    if (peer.dropped) return;
+    const frame = isBinary ? parseClientFrame(data) : ({ opcode: 'malformed', reason: 'text frame' } as const);
+    if (frame.opcode === 'malformed') {
+      this.#stats.malformedFrames++;
+    } else {
+      const key = String(frame.opcode);
+      this.#stats.framesByOpcode[key] = (this.#stats.framesByOpcode[key] ?? 0) + 1;
+    }
+    if (peer.dropAfter !== undefined) {
+      peer.dropAfter--;
+      if (peer.dropAfter <= 0) {
+        peer.dropped = true;
+        peer.ws.terminate();
+        return;
+      }
+    }
+    const fault = this.#fault;
+    if (fault.kind === 'hang' || frame.opcode === 'malformed') return;
+    switch (frame.opcode) {
+      case 101:
+        this.#stats.audioBytes += frame.audioBytes;
+        return;
+      case 102:
+        this.#stats.transcriptSegments += frame.segments;
+        return;
+      case 104:
+        this.#stats.conversationRequests++;
+        if (fault.kind === 'process_error') {
+          peer.ws.send(
+            conversationResultFrame({
+              conversation_id: frame.conversationId,
+              error: fault.error ?? 'processing failed',
+            }),
+          );
+        } else if (fault.kind === 'malformed') {
+          for (const make of Object.values(MALFORMED_FRAMES)) peer.ws.send(make(), { binary: true });
+        } else {
+          this.#processed.set(frame.conversationId, (this.#processed.get(frame.conversationId) ?? 0) + 1);
+          this.#stats.conversationsProcessed++;
+          peer.ws.send(conversationResultFrame({ conversation_id: frame.conversationId, success: true }));
+        }
+        return;
+      default:
+        return;
+    }
+  }
+}
+
+function refuseUpgrade(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}

@@ -1,0 +1,52 @@
+/** What the stand-in saw, for tests and the incident replay to count. */
+export interface PusherStandInStats {
+  /** TCP connections made to the port, refused ones included: every dial. */
+  readonly dials: number;
+  /** WebSocket handshakes completed. */
+  readonly connections: number;
+  /** Dials reset or rejected by the `refuse` / `reject` faults. */
+  readonly refused: number;
+  /** Handshakes refused for a bad path or query (not `/v1/trigger/listen?uid=…&sample_rate=…`). */
+  readonly badRequests: number;
+  /** Connections open now. */
+  readonly open: number;
+  /** Frames received, by opcode (`"100"`…`"105"`), processed or not. */
+  readonly framesByOpcode: Readonly<Record<string, number>>;
+  /** Frames received that break the protocol. */
+  readonly malformedFrames: number;
+  /** WebSocket pings received (answered unless the `hang` fault is on). */
+  readonly pings: number;
+  /** Audio bytes received in 101 frames (after the 8-byte start time). */
+  readonly audioBytes: number;
+  /** Transcript segments received in 102 frames. */
+  readonly transcriptSegments: number;
+  /** 104 requests received. */
+  readonly conversationRequests: number;
+  /** Conversations answered with a 201 success. */
+  readonly conversationsProcessed: number;
+  /** Close codes of connections the client closed, by code. */
+  readonly closeCodes: Readonly<Record<string, number>>;
+}
+
+export function emptyStats(): MutableStats {
+  return {
+    dials: 0,
+    connections: 0,
+    refused: 0,
+    badRequests: 0,
+    open: 0,
+    framesByOpcode: {},
+    malformedFrames: 0,
+    pings: 0,
+    audioBytes: 0,
+    transcriptSegments: 0,
+    conversationRequests: 0,
+    conversationsProcessed: 0,
+    closeCodes: {},
+  };
+}
+
+export type MutableStats = { -readonly [K in keyof PusherStandInStats]: PusherStandInStats[K] } & {
+  framesByOpcode: Record<string, number>;
+  closeCodes: Record<string, number>;
+};

@@ -11,7 +11,7 @@ import type { ClusterBreakerOptions } from './options.js';
 /**
  * The runtime on a MemoryBreakerStore (single-process use), with fake timers:
  * batching, the hot path, events, metrics and options. Redis, faults and
- * multi-process behaviour are tested under test/runtime.
+ * multi-process behaviour are tested under test/breaker-core/runtime.
  */
 
 let store: MemoryBreakerStore;

@@ -1,6 +1,6 @@
 import { type BreakerStore, MemoryBreakerStore, RedisBreakerStore } from '@breakwater/breaker-core';
 import { Cluster, Redis } from 'ioredis';
-import { acquireRedis, type RedisCluster, startRedisCluster, type TestRedis } from '../harness/index.js';
+import { acquireRedis, type RedisCluster, startRedisCluster, type TestRedis } from '../../harness/index.js';
 import type { ManualClock } from './manual-clock.js';
 
 /** Where a store under test keeps its state: one process, one Redis, or a Redis Cluster. */

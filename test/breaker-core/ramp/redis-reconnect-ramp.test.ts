@@ -7,7 +7,7 @@ import {
 } from '@breakwater/breaker-core';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acquireRedis, startRedis, startRedisCluster, type TestRedis } from '../harness/index.js';
+import { acquireRedis, startRedis, startRedisCluster, type TestRedis } from '../../harness/index.js';
 
 // The ramp against a real Redis: same decisions as the memory ramp, atomic under
 // concurrent pods, one key with the breaker's hash tag and a TTL.

@@ -7,7 +7,7 @@ import {
 } from '@breakwater/breaker-core';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisCluster, startRedis, startRedisCluster } from '../harness/index.js';
+import { type RedisCluster, startRedis, startRedisCluster } from '../../harness/index.js';
 import { manualClock } from './manual-clock.js';
 
 /** What only the Redis store has: Redis TIME, key layout and TTLs, Lua-side checks, restarts. */

@@ -5,7 +5,7 @@ import {
   type ProbeLease,
 } from '@breakwater/breaker-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type RedisServer, startRedis } from '../harness/index.js';
+import { type RedisServer, startRedis } from '../../harness/index.js';
 import { PodProcess } from './pod-process.js';
 import { waitUntil } from './wait-until.js';
 

@@ -1,7 +1,7 @@
 import { RedisBreakerStore } from '@breakwater/breaker-core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { acquireRedis, type TestRedis } from '../harness/index.js';
+import { acquireRedis, type TestRedis } from '../../harness/index.js';
 import { manualClock } from './manual-clock.js';
 
 const PODS = 30;

@@ -1,7 +1,7 @@
 import { createClusterBreaker } from '@breakwater/breaker-core';
 import { Redis } from 'ioredis';
 import { expect, it } from 'vitest';
-import { startRedis } from '../harness/index.js';
+import { startRedis } from '../../harness/index.js';
 
 /**
  * 300 sessions failing on one pod must not become 300 Redis clients: the pod

@@ -6,7 +6,7 @@ import {
 } from '@breakwater/breaker-core';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startRedis } from '../harness/index.js';
+import { startRedis } from '../../harness/index.js';
 import { PodProcess } from './pod-process.js';
 import { waitUntil } from './wait-until.js';
 

@@ -9,7 +9,7 @@ import {
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { acquireRedis, type TestRedis } from '../harness/index.js';
+import { acquireRedis, type TestRedis } from '../../harness/index.js';
 import { manualClock } from './manual-clock.js';
 
 /**

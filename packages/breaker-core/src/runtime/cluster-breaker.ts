@@ -61,6 +61,7 @@ export class ClusterBreaker {
 
   // ── the hot path reads only these ──
   #state: BreakerState;
+  #generation: number;
   #admits: boolean;
   #shadow: boolean;
   #pendingFailures = 0;
@@ -134,6 +135,7 @@ export class ClusterBreaker {
 
     this.#view = initial;
     this.#state = initial.state;
+    this.#generation = initial.generation;
     this.#admits = admitsCalls(initial.state);
     this.#shadow = initial.mode === 'shadow';
     this.#source = source;
@@ -205,11 +207,16 @@ export class ClusterBreaker {
 
   // ── what the view says ──────────────────────────────────────────────────
 
+  /** The generation of `state`. */
   get generation(): number {
-    return this.#view.generation;
+    return this.#generation;
   }
 
-  /** The latest full view of the breaker (a copy is not made: do not mutate). */
+  /**
+   * The latest full snapshot (do not mutate). After a pub/sub transition,
+   * `state` and `generation` move at once and this catches up on the resync
+   * that follows, milliseconds later.
+   */
   get snapshot(): BreakerSnapshot {
     return this.#view;
   }
@@ -383,11 +390,10 @@ export class ClusterBreaker {
   // ── internals ───────────────────────────────────────────────────────────
 
   readonly #onTransition = (t: BreakerTransition): void => {
-    if (this.#closed || this.#source !== 'shared' || t.generation <= this.#view.generation) return;
-    // Act on the new state at once; the resync that follows fills in the details (cooldown, lease, …).
-    this.#apply({ ...this.#view, state: t.state, generation: t.generation }, 'shared', t.action, {
-      keepClock: true,
-    });
+    if (this.#closed || this.#source !== 'shared' || t.generation <= this.#generation) return;
+    // Act on the new state at once; the resync that follows brings the full snapshot (cooldown, override, …).
+    this.#generation = t.generation;
+    this.#setState(t.state, t.generation, t.action, 'shared');
     void this.#resync(t.action);
   };
 
@@ -593,29 +599,30 @@ export class ClusterBreaker {
     snap: BreakerSnapshot,
     source: ViewSource,
     cause: Cause,
-    { authoritative = false, keepClock = false }: { authoritative?: boolean; keepClock?: boolean } = {},
+    { authoritative = false }: { authoritative?: boolean } = {},
   ): void {
     if (this.#closed || source !== this.#source) return; // a late reply from the other store
-    if (!authoritative && snap.generation < this.#view.generation) return; // older than what we know
-    const from = this.#state;
+    if (!authoritative && snap.generation < this.#generation) return; // older than what we know
     const now = this.#o.clock();
     this.#view = snap;
-    this.#state = snap.state;
-    this.#admits = admitsCalls(snap.state);
+    this.#generation = snap.generation;
     this.#shadow = snap.mode === 'shadow';
-    if (!keepClock) {
-      this.#refreshedAt = now;
-      this.#offsetMs = source === 'shared' ? snap.at - now : 0;
-      this.#scheduleDue();
-    }
-    if (from === snap.state) return;
-    this.#metrics?.state.set({ breaker: this.name }, STATE_VALUES[snap.state]);
-    this.#metrics?.transitions.inc({ breaker: this.name, from, to: snap.state });
-    this.#log.info(
-      { from, to: snap.state, generation: snap.generation, cause, source },
-      `breaker ${from} -> ${snap.state}`,
-    );
-    this.#onStateChange.emit({ from, to: snap.state, generation: snap.generation, cause, source });
+    this.#refreshedAt = now;
+    this.#offsetMs = source === 'shared' ? snap.at - now : 0;
+    this.#scheduleDue();
+    this.#setState(snap.state, snap.generation, cause, source);
+  }
+
+  /** The one place the state callers obey changes: metrics, one log line, one event. */
+  #setState(to: BreakerState, generation: number, cause: Cause, source: ViewSource): void {
+    const from = this.#state;
+    if (from === to) return;
+    this.#state = to;
+    this.#admits = admitsCalls(to);
+    this.#metrics?.state.set({ breaker: this.name }, STATE_VALUES[to]);
+    this.#metrics?.transitions.inc({ breaker: this.name, from, to });
+    this.#log.info({ from, to, generation, cause, source }, `breaker ${from} -> ${to}`);
+    this.#onStateChange.emit({ from, to, generation, cause, source });
   }
 
   /** Wakes up when the cooldown or an override ends (store clock), so the fleet half-opens on time. */

@@ -9,6 +9,7 @@ const alias = {
   '@breakwater/listen-client': pkg('listen-client'),
   '@breakwater/admin-api': pkg('admin-api'),
   '@breakwater/pusher-stand-in': pkg('pusher-stand-in'),
+  '@breakwater/incident-replay': pkg('incident-replay'),
 };
 
 export default defineConfig({

@@ -27,11 +27,11 @@ export interface LineChartSpec {
   readonly height?: number;
 }
 
-const PAD = { left: 56, right: 16, top: 28, bottom: 40 };
+const PAD = { left: 56, right: 16, top: 44, bottom: 36 };
 
 export function lineChart(spec: LineChartSpec): string {
-  const width = spec.width ?? 560;
-  const height = spec.height ?? 220;
+  const width = spec.width ?? 620;
+  const height = spec.height ?? 240;
   const innerW = width - PAD.left - PAD.right;
   const innerH = height - PAD.top - PAD.bottom;
   const allX = spec.series.flatMap((s) => s.points.map((p) => p[0]));
@@ -73,10 +73,11 @@ export function lineChart(spec: LineChartSpec): string {
       const d = s.points.map(([x, y], j) => `${j === 0 ? 'M' : 'L'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join('');
       parts.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="1.6"/>`);
     }
-    const lx = PAD.left + 8 + i * 118;
+    // Legend on its own line under the title.
+    const lx = PAD.left + i * 100;
     parts.push(
-      `<rect x="${lx}" y="${PAD.top + innerH + 20}" width="10" height="3" fill="${s.color}"/>`,
-      `<text x="${lx + 14}" y="${PAD.top + innerH + 25}" fill="#333">${esc(s.name)}</text>`,
+      `<rect x="${lx}" y="25" width="10" height="3" fill="${s.color}"/>`,
+      `<text x="${lx + 14}" y="30" fill="#333">${esc(s.name)}</text>`,
     );
   });
   parts.push('</svg>');

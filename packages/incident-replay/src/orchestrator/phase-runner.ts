@@ -1,0 +1,249 @@
+import { randomBytes } from 'node:crypto';
+import { AdminClient, startAdminServer } from '@breakwater/admin-api';
+import { pino } from 'pino';
+import type { PhaseName, ReplayOptions } from '../options.js';
+import { CHART_STATES, type ChartState, type PodConfig, type PodSample } from '../pod/messages.js';
+import { cpuBusySampler } from '../report/machine.js';
+import { faultFor, timeline } from '../scenario/scenario.js';
+import { PodFleet } from './pod-fleet.js';
+import { PusherProcess, type PusherStats } from './pusher-process.js';
+import type { ReplayRedis } from './replay-redis.js';
+
+/** One point of a phase's timeline (every tick, ~0.5 s wall). */
+export interface TimelinePoint {
+  /** Scenario seconds since the phase began. */
+  readonly t: number;
+  /** Dials pusher received, per scenario second. */
+  readonly dialsPerSecond: number;
+  /** WebSocket handshakes pusher completed (connects and reconnects), per scenario second. */
+  readonly connectsPerSecond: number;
+  readonly sessions: Record<ChartState, number>;
+  /** Worst pod's event-loop delay p99 over the tick, wall ms. */
+  readonly eventLoopP99Ms: number;
+  /** Whole-machine CPU busy, 0–1. */
+  readonly cpuBusy: number;
+  /** Pods whose breaker does not admit calls (Breakwater only). */
+  readonly podsNotAdmitting: number;
+}
+
+/** What a phase produced: the raw material of the report. */
+export interface PhaseRun {
+  readonly phase: PhaseName;
+  readonly timeline: TimelinePoint[];
+  readonly marks: { readonly failAt: number; readonly recoverAt: number };
+  readonly dialAttemptsDuringOutage: number;
+  readonly recoveredAfterMs: number | null;
+  readonly sessionsNotRecovered: number;
+  readonly finals: PodSample[];
+  readonly trippedAt: Array<number | null>;
+  readonly health: { unhealthyPods: number; failedProbes: number };
+  readonly pusher: PusherStats;
+  readonly sre: ReadonlyArray<{ readonly at: number; readonly action: string; readonly ok: boolean }>;
+  readonly cpuBusyPeak: number;
+  readonly cpuBusyMean: number;
+}
+
+const TICK_MS = 500;
+const SRE_TOKEN_NAME = 'sre-oncall';
+
+export interface PhaseDeps {
+  readonly options: ReplayOptions;
+  readonly redis: ReplayRedis | undefined;
+  readonly progress: (line: string) => void;
+}
+
+/** Runs one phase end to end: stand-in, (admin API), pods, the failure timeline, drain. */
+export async function runPhase(phase: PhaseName, deps: PhaseDeps): Promise<PhaseRun> {
+  const o = deps.options;
+  const plan = timeline(o);
+  const scenarioSeconds = (wallMs: number) => (wallMs * o.timeScale) / 1_000;
+  const pusher = await PusherProcess.start();
+  let admin: { client: AdminClient; close(): Promise<void> } | undefined;
+  let fleet: PodFleet | undefined;
+  try {
+    // The admin API runs beside every Breakwater phase; with --sre an operator uses it mid-outage.
+    if (phase === 'breakwater') admin = await startAdmin(deps.redis);
+    const configs: PodConfig[] = Array.from({ length: o.pods }, (_, pod) => ({
+      pod,
+      phase,
+      sessions: o.sessions,
+      pusherUrl: pusher.url,
+      redisUrl: deps.redis?.url,
+      keyPrefix: deps.redis?.prefix ?? 'bw',
+      timeScale: o.timeScale,
+      failureMode: o.failureMode,
+    }));
+    deps.progress(`[${phase}] starting ${o.pods} pods × ${o.sessions} sessions …`);
+    fleet = await PodFleet.start(configs, 120_000);
+
+    const cpu = cpuBusySampler();
+    const points: TimelinePoint[] = [];
+    const cpuSamples: number[] = [];
+    const sre: Array<{ at: number; action: string; ok: boolean }> = [];
+    const start = Date.now();
+    let last = await pusher.stats();
+    let lastAt = start;
+    let stage: 'healthy' | 'outage' | 'recovery' = 'healthy';
+    let dialsAtFail = 0;
+    let dialsAtRecover = 0;
+    let recoveredAfterMs: number | null = null;
+    let notRecovered = 0;
+    let sreOpened = false;
+    let sreCleared = false;
+
+    for (;;) {
+      await sleep(TICK_MS);
+      const now = Date.now();
+      const elapsed = now - start;
+      if (stage === 'healthy' && elapsed >= plan.failAtMs) {
+        await pusher.setFault(faultFor(o.failureMode));
+        fleet.broadcast({ type: 'failure-began', at: now });
+        dialsAtFail = (await pusher.stats()).dials;
+        stage = 'outage';
+      }
+      if (admin && o.sre && stage === 'outage' && !sreOpened && elapsed >= plan.sreForceOpenAtMs) {
+        sreOpened = true;
+        const ttlSeconds = Math.max(10, Math.ceil((plan.recoverAtMs - elapsed) / 1_000) + 30);
+        sre.push({
+          at: scenarioSeconds(elapsed),
+          action: 'force-open',
+          ok: await tryAdmin(() =>
+            admin?.client.forceOpen('pusher', { reason: 'replay: pusher outage, holding the fleet off', ttlSeconds }),
+          ),
+        });
+      }
+      if (stage === 'outage' && elapsed >= plan.recoverAtMs) {
+        await pusher.setFault({ kind: 'none' });
+        dialsAtRecover = (await pusher.stats()).dials;
+        stage = 'recovery';
+        if (admin && sreOpened && !sreCleared) {
+          sreCleared = true;
+          sre.push({
+            at: scenarioSeconds(elapsed),
+            action: 'clear-override',
+            ok: await tryAdmin(() => admin?.client.clearOverride('pusher', 'replay: pusher is back')),
+          });
+        }
+      }
+
+      const stats = await pusher.stats();
+      const samples = fleet.samples();
+      const sessions = sumStates(samples);
+      const wallSeconds = (now - lastAt) / 1_000;
+      const perScenarioSecond = (n: number) => n / (wallSeconds * o.timeScale);
+      const busy = cpu();
+      cpuSamples.push(busy);
+      const point: TimelinePoint = {
+        t: Math.round(scenarioSeconds(elapsed) * 10) / 10,
+        dialsPerSecond: perScenarioSecond(stats.dials - last.dials),
+        connectsPerSecond: perScenarioSecond(stats.connections - last.connections),
+        sessions,
+        eventLoopP99Ms: Math.max(0, ...samples.map((s) => s.eventLoopP99Ms)),
+        cpuBusy: busy,
+        podsNotAdmitting: samples.filter(
+          (s) => s.breakerState !== null && !['closed', 'forced_closed'].includes(s.breakerState),
+        ).length,
+      };
+      points.push(point);
+      last = stats;
+      lastAt = now;
+      deps.progress(progressLine(phase, stage, point, fleet.health().unhealthyPods, samples.length, o.pods));
+
+      if (stage === 'recovery') {
+        const waiting = sessions.reconnecting + sessions.degraded + sessions.probing;
+        if (waiting === 0) {
+          recoveredAfterMs = scenarioSeconds(now - start - plan.recoverAtMs) * 1_000;
+          break;
+        }
+        if (elapsed >= plan.recoveryDeadlineMs) {
+          notRecovered = waiting;
+          break;
+        }
+      }
+    }
+
+    fleet.broadcast({ type: 'stop-load' });
+    // Conversations in flight get their full timeout and a fallback run (scenario 30 s + 30 s), then stop.
+    const drainMs = (60_000 + 5_000) / o.timeScale + 2_000;
+    deps.progress(`[${phase}] draining conversations (up to ${Math.round(drainMs / 1_000)} s) …`);
+    const finals = await fleet.finish(drainMs, drainMs + 10_000);
+    return {
+      phase,
+      timeline: points,
+      marks: { failAt: scenarioSeconds(plan.failAtMs), recoverAt: scenarioSeconds(plan.recoverAtMs) },
+      dialAttemptsDuringOutage: dialsAtRecover - dialsAtFail,
+      recoveredAfterMs,
+      sessionsNotRecovered: notRecovered,
+      finals,
+      trippedAt: finals.map((f) =>
+        f.trippedAt === null ? null : scenarioSeconds(f.trippedAt - start - plan.failAtMs) * 1_000,
+      ),
+      health: fleet.health(),
+      pusher: await pusher.stats(),
+      sre,
+      cpuBusyPeak: Math.max(0, ...cpuSamples),
+      cpuBusyMean: cpuSamples.reduce((a, b) => a + b, 0) / Math.max(1, cpuSamples.length),
+    };
+  } finally {
+    fleet?.kill();
+    await admin?.close();
+    await pusher.close();
+  }
+}
+
+async function startAdmin(redis: ReplayRedis | undefined): Promise<{ client: AdminClient; close(): Promise<void> }> {
+  if (!redis) throw new Error('--sre needs Redis');
+  const token = randomBytes(24).toString('hex');
+  const server = await startAdminServer(
+    {
+      redisUrl: redis.url,
+      tokens: [{ name: SRE_TOKEN_NAME, role: 'operator', token }],
+      warnings: [],
+      host: '127.0.0.1',
+      port: 0,
+      keyPrefix: redis.prefix,
+      logLevel: 'silent',
+      metricsAccess: 'public',
+      rateBurst: 10,
+      ratePerMinute: 60,
+      shutdownTimeoutMs: 2_000,
+    },
+    pino({ level: 'silent' }),
+  );
+  return { client: new AdminClient({ baseUrl: server.url, token }), close: () => server.close() };
+}
+
+async function tryAdmin(call: () => Promise<unknown> | undefined): Promise<boolean> {
+  try {
+    await call();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function sumStates(samples: readonly PodSample[]): Record<ChartState, number> {
+  const total = Object.fromEntries(CHART_STATES.map((s) => [s, 0])) as Record<ChartState, number>;
+  for (const s of samples) for (const state of CHART_STATES) total[state] += s.sessionsByState[state];
+  return total;
+}
+
+function progressLine(
+  phase: PhaseName,
+  stage: string,
+  p: TimelinePoint,
+  unhealthy: number,
+  reporting: number,
+  pods: number,
+): string {
+  const s = p.sessions;
+  return (
+    `[${phase}] t=${Math.round(p.t)}s ${stage.padEnd(8)} pods ${reporting}/${pods} (unhealthy ${unhealthy}) · ` +
+    `connected ${s.connected} reconnecting ${s.reconnecting} degraded ${s.degraded} probing ${s.probing} ` +
+    `closed ${s.closed_by_client} · dials/s ${Math.round(p.dialsPerSecond)} · loop p99 ${Math.round(p.eventLoopP99Ms)} ms · cpu ${Math.round(p.cpuBusy * 100)}%`
+  );
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,68 @@
+import type { FailureMode, PhaseName } from '../options.js';
+
+/** What the orchestrator tells a pod process when it forks it. */
+export interface PodConfig {
+  readonly pod: number;
+  readonly phase: PhaseName;
+  readonly sessions: number;
+  readonly pusherUrl: string;
+  /** Breakwater phase only. */
+  readonly redisUrl: string | undefined;
+  readonly keyPrefix: string;
+  readonly timeScale: number;
+  readonly failureMode: FailureMode;
+}
+
+/** Session states as the replay charts them, for both clients. */
+export const CHART_STATES = [
+  'starting',
+  'connected',
+  'reconnecting',
+  'degraded',
+  'probing',
+  'closed_by_client',
+] as const;
+export type ChartState = (typeof CHART_STATES)[number];
+
+/** Sent by a pod every sample period (and once more, final, when asked to stop). */
+export interface PodSample {
+  readonly type: 'sample';
+  readonly pod: number;
+  /** Wall clock, ms since epoch. */
+  readonly at: number;
+  readonly sessionsByState: Record<ChartState, number>;
+  /** Dials this pod made since the phase began. */
+  readonly dials: number;
+  /** Event-loop delay over the last period, ms. */
+  readonly eventLoopP99Ms: number;
+  readonly eventLoopMaxMs: number;
+  /** Over the whole phase so far, ms. */
+  readonly eventLoopPhaseP99Ms: number;
+  readonly breakerState: string | null;
+  /** Wall clock when the pod's breaker first stopped admitting after the failure began, or null. */
+  readonly trippedAt: number | null;
+  readonly conversations: {
+    readonly requested: number;
+    readonly viaPusher: number;
+    readonly viaFallback: number;
+    readonly pending: number;
+  };
+  readonly transcriptsToApp: number;
+  readonly transcriptsToAppExpected: number;
+  readonly appSessionsClosed: number;
+  readonly rssMiB: number;
+  readonly final: boolean;
+}
+
+export type OrchestratorMessage =
+  | { readonly type: 'start'; readonly config: PodConfig }
+  | { readonly type: 'probe'; readonly id: number }
+  | { readonly type: 'failure-began'; readonly at: number }
+  | { readonly type: 'stop-load' }
+  | { readonly type: 'finish'; readonly drainMs: number };
+
+export type PodMessage =
+  | { readonly type: 'ready'; readonly pod: number }
+  | { readonly type: 'probe-ack'; readonly id: number }
+  | PodSample
+  | { readonly type: 'error'; readonly pod: number; readonly message: string };

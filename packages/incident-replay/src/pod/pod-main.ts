@@ -1,0 +1,184 @@
+/**
+ * One listen pod of the replay, in its own process: `sessions` app slots
+ * streaming to pusher through the phase's client (legacy or Breakwater),
+ * reporting a sample every second to the orchestrator over IPC.
+ */
+import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
+import {
+  admitsCalls,
+  type ClusterBreaker,
+  createClusterBreaker,
+  type RedisClient,
+  RedisReconnectRamp,
+} from '@breakwater/breaker-core';
+import { ConversationFallback } from '@breakwater/listen-client';
+import { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
+import { scaledScheduler } from '../scenario/scaled-scheduler.js';
+import { LOAD_PROFILE, scaledSettings } from '../scenario/scenario.js';
+import { AppSlot, type PodTally } from './app-slot.js';
+import {
+  CHART_STATES,
+  type ChartState,
+  type OrchestratorMessage,
+  type PodConfig,
+  type PodMessage,
+} from './messages.js';
+import { DialCounter } from './observed-dialer.js';
+import { breakwaterClient, type ClientContext, legacyClient } from './pusher-client.js';
+
+const SAMPLE_EVERY_MS = 500;
+
+function send(message: PodMessage): void {
+  process.send?.(message);
+}
+
+let config: PodConfig;
+let breaker: ClusterBreaker | undefined;
+let rampClient: RedisClient | undefined;
+let failureBeganAt = Number.POSITIVE_INFINITY;
+let trippedAt: number | null = null;
+const slots: AppSlot[] = [];
+const counter = new DialCounter();
+const tally: PodTally = {
+  conversationsRequested: 0,
+  viaPusher: 0,
+  viaFallback: 0,
+  failed: 0,
+  transcriptsToApp: 0,
+  transcriptsToAppExpected: 0,
+  appSessionsClosed: 0,
+};
+let period: IntervalHistogram;
+let whole: IntervalHistogram;
+let sampler: NodeJS.Timeout | undefined;
+
+async function start(c: PodConfig): Promise<void> {
+  config = c;
+  period = monitorEventLoopDelay({ resolution: 10 });
+  whole = monitorEventLoopDelay({ resolution: 10 });
+  period.enable();
+  whole.enable();
+  const clock = scaledScheduler(c.timeScale);
+  const settings = scaledSettings(c.timeScale);
+  const ctx: ClientContext = { pusherUrl: c.pusherUrl, clock, counter };
+  let make = (uid: string) => legacyClient(uid, ctx);
+  if (c.phase === 'breakwater') {
+    if (!c.redisUrl) throw new Error('the breakwater phase needs Redis');
+    const registry = new Registry();
+    breaker = await createClusterBreaker({
+      name: 'pusher',
+      redis: c.redisUrl,
+      prefix: c.keyPrefix,
+      podId: `pod-${c.pod}`,
+      registry,
+      ...settings.breaker,
+    });
+    breaker.onStateChange((e) => {
+      if (trippedAt === null && !admitsCalls(e.to) && Date.now() >= failureBeganAt) trippedAt = Date.now();
+    });
+    rampClient = new Redis(c.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 250 });
+    rampClient.on('error', () => {});
+    const ramp = new RedisReconnectRamp({ client: rampClient, name: 'pusher', prefix: c.keyPrefix, ...settings.ramp });
+    const fallback = new ConversationFallback({
+      // The pod's local conversation processing: async work off the event loop's critical path.
+      handler: () =>
+        new Promise((resolve) => clock.setTimeout(() => resolve({ processed: true }), LOAD_PROFILE.fallbackWorkMs)),
+      clock,
+      ...settings.fallback,
+    });
+    const bw = { breaker, ramp, fallback, registry };
+    make = (uid: string) => breakwaterClient(uid, { ...ctx, breakwater: bw });
+  }
+  for (let i = 0; i < c.sessions; i++) slots.push(new AppSlot(`p${c.pod}-s${i}`, clock, tally, make));
+  // Users arrive spread over the first seconds, not all in one tick.
+  await Promise.all(
+    slots.map(
+      (slot, i) =>
+        new Promise<void>((resolve) =>
+          clock.setTimeout(
+            () => void slot.start().then(resolve, resolve),
+            (LOAD_PROFILE.startSpreadMs * i) / c.sessions,
+          ),
+        ),
+    ),
+  );
+  sampler = setInterval(() => send(sample(false)), SAMPLE_EVERY_MS);
+  send({ type: 'ready', pod: c.pod });
+}
+
+function sample(final: boolean): PodMessage {
+  const sessionsByState = Object.fromEntries(CHART_STATES.map((s) => [s, 0])) as Record<ChartState, number>;
+  let pending = 0;
+  for (const slot of slots) {
+    const state = slot.chartState();
+    if (state) sessionsByState[state]++;
+    pending += slot.pending;
+  }
+  const ms = (h: IntervalHistogram, p: number) => (h.count > 0 ? h.percentile(p) / 1e6 : 0);
+  const message: PodMessage = {
+    type: 'sample',
+    pod: config.pod,
+    at: Date.now(),
+    sessionsByState,
+    dials: counter.dials,
+    eventLoopP99Ms: ms(period, 99),
+    eventLoopMaxMs: period.count > 0 ? period.max / 1e6 : 0,
+    eventLoopPhaseP99Ms: ms(whole, 99),
+    breakerState: breaker?.state ?? null,
+    trippedAt,
+    conversations: {
+      requested: tally.conversationsRequested,
+      viaPusher: tally.viaPusher,
+      viaFallback: tally.viaFallback,
+      pending,
+    },
+    transcriptsToApp: tally.transcriptsToApp,
+    transcriptsToAppExpected: tally.transcriptsToAppExpected,
+    appSessionsClosed: tally.appSessionsClosed,
+    rssMiB: Math.round(process.memoryUsage.rss() / 2 ** 20),
+    final,
+  };
+  period.reset();
+  return message;
+}
+
+/** Lets conversations in flight end (bounded by drainMs), closes everything, sends the final sample. */
+async function finish(drainMs: number): Promise<void> {
+  for (const slot of slots) slot.stop();
+  await Promise.race([Promise.all(slots.map((s) => s.settled())), new Promise((r) => setTimeout(r, drainMs))]);
+  clearInterval(sampler);
+  send(sample(true));
+  await Promise.race([
+    Promise.all(slots.map((s) => s.close())).then(() => breaker?.close()),
+    new Promise((r) => setTimeout(r, 2_000)),
+  ]);
+  rampClient?.disconnect();
+  setTimeout(() => process.exit(0), 50);
+}
+
+process.on('message', (m: OrchestratorMessage) => {
+  switch (m.type) {
+    case 'start':
+      start(m.config).catch((err: unknown) => {
+        send({ type: 'error', pod: m.config.pod, message: String((err as Error)?.stack ?? err) });
+        process.exit(1);
+      });
+      break;
+    case 'probe':
+      send({ type: 'probe-ack', id: m.id });
+      break;
+    case 'failure-began':
+      failureBeganAt = m.at;
+      break;
+    case 'stop-load':
+      for (const slot of slots) slot.stop();
+      break;
+    case 'finish':
+      void finish(m.drainMs);
+      break;
+  }
+});
+
+// The orchestrator going away means the replay is over: never linger as an orphan.
+process.on('disconnect', () => process.exit(0));

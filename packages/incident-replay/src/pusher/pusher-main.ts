@@ -1,0 +1,35 @@
+/**
+ * The pusher stand-in in its own process, so its work (a storm of dials) and
+ * the orchestrator's timing do not share an event loop. Driven over IPC.
+ */
+import { type PusherFault, PusherStandIn } from '@breakwater/pusher-stand-in';
+
+export type PusherCommand =
+  | { readonly id: number; readonly type: 'fault'; readonly fault: PusherFault }
+  | { readonly id: number; readonly type: 'stats' }
+  | { readonly id: number; readonly type: 'close' };
+
+const standIn = await PusherStandIn.start();
+process.send?.({ type: 'ready', url: standIn.url });
+
+process.on('message', (c: PusherCommand) => {
+  switch (c.type) {
+    case 'fault':
+      standIn.setFault(c.fault);
+      // Live connections die as pusher's did: closed (1011) or reset, not left standing.
+      if (c.fault.kind === 'close') standIn.closeAll(c.fault.code ?? 1011);
+      if (c.fault.kind === 'refuse') standIn.dropAll();
+      process.send?.({ id: c.id, result: true });
+      break;
+    case 'stats':
+      process.send?.({ id: c.id, result: { ...standIn.stats(), processed: standIn.processedConversations().size } });
+      break;
+    case 'close':
+      void standIn.close().then(() => {
+        process.send?.({ id: c.id, result: true });
+        setTimeout(() => process.exit(0), 20);
+      });
+      break;
+  }
+});
+process.on('disconnect', () => process.exit(0));

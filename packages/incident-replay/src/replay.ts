@@ -1,0 +1,81 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { PhaseName, ReplayOptions } from './options.js';
+import { type PhaseRun, runPhase } from './orchestrator/phase-runner.js';
+import { acquireReplayRedis, type ReplayRedis } from './orchestrator/replay-redis.js';
+import { chartPage } from './report/chart-page.js';
+import { describeMachine, type Machine, machineLine } from './report/machine.js';
+import { type PhaseSummary, summarize } from './report/summary.js';
+import { sideBySide } from './report/table.js';
+
+export interface ReplayReport {
+  readonly generatedAt: string;
+  readonly scenario: Omit<ReplayOptions, 'redisUrl' | 'json' | 'outDir'> & { readonly redis: string };
+  readonly machine: Machine & { readonly cpuBusyPeak: number; readonly cpuBusyMean: number };
+  readonly baseline?: PhaseSummary;
+  readonly breakwater?: PhaseSummary;
+  readonly sre?: PhaseRun['sre'];
+  readonly timelines: Partial<Record<PhaseName, PhaseRun['timeline']>>;
+  readonly notes: readonly string[];
+}
+
+export interface ReplayResult {
+  readonly report: ReplayReport;
+  readonly table: string;
+  readonly files: { readonly report: string; readonly chart: string };
+}
+
+/** Runs the scenario for each phase in turn and writes report.json and chart.html to `outDir`. */
+export async function runReplay(
+  options: ReplayOptions,
+  progress: (line: string) => void = () => {},
+): Promise<ReplayResult> {
+  const machine = describeMachine();
+  progress(`machine: ${machineLine(machine)}`);
+  let redis: ReplayRedis | undefined;
+  const runs: PhaseRun[] = [];
+  try {
+    if (options.phases.includes('breakwater')) {
+      redis = await acquireReplayRedis(options.redisUrl);
+      progress(`redis: ${redis.describe}`);
+    }
+    for (const phase of options.phases) runs.push(await runPhase(phase, { options, redis, progress }));
+  } finally {
+    await redis?.release().catch(() => {});
+  }
+
+  const summaries: Partial<Record<PhaseName, PhaseSummary>> = {};
+  for (const run of runs) summaries[run.phase] = summarize(run);
+  const { redisUrl: _url, json: _json, outDir: _out, ...scenario } = options;
+  const report: ReplayReport = {
+    generatedAt: new Date().toISOString(),
+    scenario: { ...scenario, redis: redis?.describe ?? 'none (baseline only)' },
+    machine: {
+      ...machine,
+      cpuBusyPeak: Math.max(0, ...runs.map((r) => r.cpuBusyPeak)),
+      cpuBusyMean: runs.reduce((a, r) => a + r.cpuBusyMean, 0) / Math.max(1, runs.length),
+    },
+    ...summaries,
+    sre: runs.find((r) => r.phase === 'breakwater')?.sre,
+    timelines: Object.fromEntries(runs.map((r) => [r.phase, r.timeline])),
+    notes: [
+      `Durations are scenario time: wall-clock × time-scale (${options.timeScale}). Event-loop delay and CPU are wall-clock.`,
+      'Rates (dials, reconnects) are per scenario second, as pusher would have seen them at real speed.',
+      'A transcript counts as delivered when it reached a live app session at most 5 scenario seconds late.',
+    ],
+  };
+
+  const outDir = resolve(options.outDir);
+  mkdirSync(outDir, { recursive: true });
+  const files = { report: join(outDir, 'report.json'), chart: join(outDir, 'chart.html') };
+  writeFileSync(files.report, `${JSON.stringify(report, null, 2)}\n`);
+  const caption = `${options.pods} pods × ${options.sessions} sessions, pusher ${options.failureMode} for ${options.outageSeconds} s (scenario), time-scale ${options.timeScale}${options.sre ? ', SRE force-open mid-outage' : ''}. Machine: ${machineLine(machine)}.`;
+  writeFileSync(
+    files.chart,
+    chartPage(
+      runs.map((r) => ({ phase: r.phase, timeline: r.timeline, marks: r.marks })),
+      caption,
+    ),
+  );
+  return { report, table: sideBySide(summaries), files };
+}

@@ -36,7 +36,7 @@ async function main(): Promise<number> {
     console.log(JSON.stringify(result.report, null, 2));
   } else {
     console.log(`\n${result.table}\n`);
-    console.log(`report: ${result.files.report}\nchart:  ${result.files.chart}`);
+    console.log(`report: ${result.files.report}\nchart:  ${result.files.chart} (and ${result.files.svg})`);
   }
   return 0;
 }

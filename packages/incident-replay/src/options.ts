@@ -11,13 +11,17 @@ export interface ReplayOptions {
   readonly sessions: number;
   /** Healthy traffic before pusher fails, scenario seconds. Range 5 – 3,600. @default 60 */
   readonly healthySeconds: number;
-  /** How long pusher stays down, scenario seconds. Range 10 – 7,200. @default 720 (the incident's 12 minutes) */
+  /** How long pusher stays down, scenario seconds. Range 10 – 7,200. @default 360 (the incident's was 720) */
   readonly outageSeconds: number;
   /** Longest wait for every session to reconnect after pusher returns, scenario seconds. Range 10 – 7,200. @default 600 */
   readonly recoverySeconds: number;
-  /** How pusher fails. @default 'hang' */
+  /** How pusher fails. @default 'refuse' */
   readonly failureMode: FailureMode;
-  /** Scenario seconds per wall-clock second: timers, backoffs and cooldowns run this much faster. Range 1 – 100. @default 10 */
+  /**
+   * Scenario seconds per wall-clock second: backoffs, cooldowns, probes and the outage run this
+   * much faster; network deadlines (connect and pong timeouts) stay in wall time. Range 1 – 100.
+   * @default 5
+   */
   readonly timeScale: number;
   /** Which phases run, in order. @default ['baseline', 'breakwater'] */
   readonly phases: readonly PhaseName[];
@@ -35,10 +39,10 @@ export const DEFAULT_REPLAY_OPTIONS: Omit<ReplayOptions, 'redisUrl'> = Object.fr
   pods: 30,
   sessions: 50,
   healthySeconds: 60,
-  outageSeconds: 720,
+  outageSeconds: 360,
   recoverySeconds: 600,
-  failureMode: 'hang',
-  timeScale: 10,
+  failureMode: 'refuse',
+  timeScale: 5,
   phases: ['baseline', 'breakwater'],
   sre: false,
   outDir: 'demo-out',
@@ -53,10 +57,10 @@ first with the old client (baseline), then with Breakwater, and compares them.
   --pods N               listen pods, each a process          (default 30, 1–200)
   --sessions N           sessions per pod                     (default 50, 1–1000)
   --healthy-seconds S    healthy traffic first, scenario s    (default 60)
-  --outage-seconds S     how long pusher is down, scenario s  (default 720)
+  --outage-seconds S     how long pusher is down, scenario s  (default 360; the incident: 720)
   --recovery-seconds S   longest wait for reconnects          (default 600)
-  --failure-mode M       hang | refuse | close-1011           (default hang)
-  --time-scale X         scenario seconds per real second     (default 10, 1–100)
+  --failure-mode M       refuse | hang | close-1011           (default refuse)
+  --time-scale X         scenario seconds per real second     (default 5, 1–100)
   --phase P              baseline | breakwater | both         (default both)
   --sre                  an operator force-opens the breaker mid-outage, clears it later
   --out DIR              where report.json and chart.html go  (default demo-out)

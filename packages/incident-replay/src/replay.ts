@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { PhaseName, ReplayOptions } from './options.js';
 import { type PhaseRun, runPhase } from './orchestrator/phase-runner.js';
 import { acquireReplayRedis, type ReplayRedis } from './orchestrator/replay-redis.js';
-import { chartPage } from './report/chart-page.js';
+import { chartPage, chartSvg } from './report/chart-page.js';
 import { describeMachine, type Machine, machineLine } from './report/machine.js';
 import { type PhaseSummary, summarize } from './report/summary.js';
 import { sideBySide } from './report/table.js';
@@ -22,7 +22,7 @@ export interface ReplayReport {
 export interface ReplayResult {
   readonly report: ReplayReport;
   readonly table: string;
-  readonly files: { readonly report: string; readonly chart: string };
+  readonly files: { readonly report: string; readonly chart: string; readonly svg: string };
 }
 
 /** Runs the scenario for each phase in turn and writes report.json and chart.html to `outDir`. */
@@ -67,15 +67,15 @@ export async function runReplay(
 
   const outDir = resolve(options.outDir);
   mkdirSync(outDir, { recursive: true });
-  const files = { report: join(outDir, 'report.json'), chart: join(outDir, 'chart.html') };
+  const files = {
+    report: join(outDir, 'report.json'),
+    chart: join(outDir, 'chart.html'),
+    svg: join(outDir, 'chart.svg'),
+  };
+  const chartPhases = runs.map((r) => ({ phase: r.phase, timeline: r.timeline, marks: r.marks }));
   writeFileSync(files.report, `${JSON.stringify(report, null, 2)}\n`);
   const caption = `${options.pods} pods × ${options.sessions} sessions, pusher ${options.failureMode} for ${options.outageSeconds} s (scenario), time-scale ${options.timeScale}${options.sre ? ', SRE force-open mid-outage' : ''}. Machine: ${machineLine(machine)}.`;
-  writeFileSync(
-    files.chart,
-    chartPage(
-      runs.map((r) => ({ phase: r.phase, timeline: r.timeline, marks: r.marks })),
-      caption,
-    ),
-  );
+  writeFileSync(files.chart, chartPage(chartPhases, caption));
+  writeFileSync(files.svg, `${chartSvg(chartPhases)}\n`);
   return { report, table: sideBySide(summaries), files };
 }

@@ -13,6 +13,12 @@ export interface PusherStandInOptions {
   host?: string;
   /** Largest frame accepted, bytes. @default 4_194_304 */
   maxPayload?: number;
+  /**
+   * Pending-connection queue of the listening socket (capped by the kernel's somaxconn).
+   * A real pusher sits behind a load balancer; a replay of hundreds of sessions needs more than
+   * Node's default. Range 1 – 65,535. @default 511
+   */
+  backlog?: number;
 }
 
 export const PUSHER_PATH = '/v1/trigger/listen';
@@ -56,6 +62,10 @@ export class PusherStandIn {
     if (!Number.isInteger(maxPayload) || maxPayload < 1024) {
       throw new RangeError(`options.maxPayload: expected an integer ≥ 1024, got ${String(maxPayload)}`);
     }
+    const backlog = options.backlog ?? 511;
+    if (!Number.isInteger(backlog) || backlog < 1 || backlog > 65_535) {
+      throw new RangeError(`options.backlog: expected an integer in [1, 65535], got ${String(backlog)}`);
+    }
     const http = createServer((_req, res) => {
       res.writeHead(426, { 'content-type': 'text/plain' }).end('pusher speaks WebSocket only\n');
     });
@@ -65,7 +75,7 @@ export class PusherStandIn {
     standIn.#wire();
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
-      http.listen(port, options.host ?? '127.0.0.1', () => {
+      http.listen({ port, host: options.host ?? '127.0.0.1', backlog }, () => {
         http.off('error', reject);
         resolve();
       });

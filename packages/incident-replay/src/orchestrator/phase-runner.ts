@@ -74,7 +74,8 @@ export async function runPhase(phase: PhaseName, deps: PhaseDeps): Promise<Phase
       failureMode: o.failureMode,
     }));
     deps.progress(`[${phase}] starting ${o.pods} pods × ${o.sessions} sessions …`);
-    fleet = await PodFleet.start(configs, 120_000);
+    fleet = await PodFleet.start(configs, 180_000);
+    await fleet.begin(120_000);
 
     const cpu = cpuBusySampler();
     const points: TimelinePoint[] = [];
@@ -85,6 +86,7 @@ export async function runPhase(phase: PhaseName, deps: PhaseDeps): Promise<Phase
     let lastAt = start;
     let stage: 'healthy' | 'outage' | 'recovery' = 'healthy';
     let dialsAtFail = 0;
+    let failedAtWall = Number.POSITIVE_INFINITY;
     let dialsAtRecover = 0;
     let recoveredAfterMs: number | null = null;
     let notRecovered = 0;
@@ -96,8 +98,8 @@ export async function runPhase(phase: PhaseName, deps: PhaseDeps): Promise<Phase
       const now = Date.now();
       const elapsed = now - start;
       if (stage === 'healthy' && elapsed >= plan.failAtMs) {
+        failedAtWall = Date.now();
         await pusher.setFault(faultFor(o.failureMode));
-        fleet.broadcast({ type: 'failure-began', at: now });
         dialsAtFail = (await pusher.stats()).dials;
         stage = 'outage';
       }
@@ -150,7 +152,8 @@ export async function runPhase(phase: PhaseName, deps: PhaseDeps): Promise<Phase
       deps.progress(progressLine(phase, stage, point, fleet.health().unhealthyPods, samples.length, o.pods));
 
       if (stage === 'recovery') {
-        const waiting = sessions.reconnecting + sessions.degraded + sessions.probing;
+        // Recovered: every slot holds a connected session (a brand-new user's first connect aside).
+        const waiting = o.pods * o.sessions - sessions.connected - sessions.starting;
         if (waiting === 0) {
           recoveredAfterMs = scenarioSeconds(now - start - plan.recoverAtMs) * 1_000;
           break;
@@ -175,9 +178,10 @@ export async function runPhase(phase: PhaseName, deps: PhaseDeps): Promise<Phase
       recoveredAfterMs,
       sessionsNotRecovered: notRecovered,
       finals,
-      trippedAt: finals.map((f) =>
-        f.trippedAt === null ? null : scenarioSeconds(f.trippedAt - start - plan.failAtMs) * 1_000,
-      ),
+      trippedAt: finals.map((f) => {
+        const first = f.tripTimes.find((t) => t >= failedAtWall);
+        return first === undefined ? null : scenarioSeconds(first - failedAtWall) * 1_000;
+      }),
       health: fleet.health(),
       pusher: await pusher.stats(),
       sre,

@@ -60,22 +60,31 @@ export class PodFleet {
       child.send({ type: 'start', config } satisfies OrchestratorMessage);
     }
     const fleet = new PodFleet(pods);
-    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
-        Promise.all(ready),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`pods not ready within ${startTimeoutMs} ms`)), startTimeoutMs);
-        }),
-      ]);
+      await withTimeout(Promise.all(ready), startTimeoutMs, 'pods not ready');
     } catch (err) {
       fleet.kill();
       throw err;
-    } finally {
-      clearTimeout(timer);
     }
     fleet.#probeTimer = setInterval(() => fleet.#probe(), 1_000);
     return fleet;
+  }
+
+  /** Every pod starts its sessions (spread over a few seconds); resolves when all have. */
+  async begin(timeoutMs: number): Promise<void> {
+    const begun = this.#pods.map(
+      (p) =>
+        new Promise<void>((resolve) => {
+          const onMessage = (m: PodMessage) => {
+            if (m.type !== 'begun') return;
+            p.child.off('message', onMessage);
+            resolve();
+          };
+          p.child.on('message', onMessage);
+        }),
+    );
+    this.broadcast({ type: 'begin' });
+    await withTimeout(Promise.all(begun), timeoutMs, 'sessions not started');
   }
 
   static #receive(pod: PodHandle, m: PodMessage): void {
@@ -145,5 +154,19 @@ export class PodFleet {
   kill(): void {
     clearInterval(this.#probeTimer);
     for (const pod of this.#pods) if (pod.child.exitCode === null) pod.child.kill('SIGKILL');
+  }
+}
+
+async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -106,10 +106,17 @@ export class AppSlot {
     this.#timers.push(this.#clock.setTimeout(() => void this.#end(), lifetime));
     if (previous) void previous.close().catch(() => {});
     const ok = await this.#client.start();
-    if (!ok && this.#appAlive) {
-      // The old client closed the app's WebSocket (1011): this user's session is gone.
+    if (!ok && this.#appAlive && !this.#stopped) {
+      // The old client closed the app's WebSocket (1011): this user's session is gone. Their app
+      // reconnects a little later, as a new session, whose first connect will be tried again.
       this.#appAlive = false;
       this.#tally.appSessionsClosed++;
+      const generation = this.#generation;
+      this.#timers.push(
+        this.#clock.setTimeout(() => {
+          if (generation === this.#generation) void this.#end();
+        }, LOAD_PROFILE.appReconnectMs),
+      );
     }
   }
 

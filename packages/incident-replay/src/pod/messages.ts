@@ -39,8 +39,8 @@ export interface PodSample {
   /** Over the whole phase so far, ms. */
   readonly eventLoopPhaseP99Ms: number;
   readonly breakerState: string | null;
-  /** Wall clock when the pod's breaker first stopped admitting after the failure began, or null. */
-  readonly trippedAt: number | null;
+  /** Wall clock of each move of the pod's breaker from admitting to not admitting (first 64). */
+  readonly tripTimes: readonly number[];
   readonly conversations: {
     readonly requested: number;
     readonly viaPusher: number;
@@ -56,13 +56,14 @@ export interface PodSample {
 
 export type OrchestratorMessage =
   | { readonly type: 'start'; readonly config: PodConfig }
+  | { readonly type: 'begin' }
   | { readonly type: 'probe'; readonly id: number }
-  | { readonly type: 'failure-began'; readonly at: number }
   | { readonly type: 'stop-load' }
   | { readonly type: 'finish'; readonly drainMs: number };
 
 export type PodMessage =
   | { readonly type: 'ready'; readonly pod: number }
+  | { readonly type: 'begun'; readonly pod: number }
   | { readonly type: 'probe-ack'; readonly id: number }
   | PodSample
   | { readonly type: 'error'; readonly pod: number; readonly message: string };

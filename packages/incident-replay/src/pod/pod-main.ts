@@ -13,8 +13,9 @@ import {
 } from '@breakwater/breaker-core';
 import { ConversationFallback } from '@breakwater/listen-client';
 import { Redis } from 'ioredis';
+import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { scaledScheduler } from '../scenario/scaled-scheduler.js';
+import { type ScaledScheduler, scaledScheduler } from '../scenario/scaled-scheduler.js';
 import { LOAD_PROFILE, scaledSettings } from '../scenario/scenario.js';
 import { AppSlot, type PodTally } from './app-slot.js';
 import {
@@ -36,8 +37,8 @@ function send(message: PodMessage): void {
 let config: PodConfig;
 let breaker: ClusterBreaker | undefined;
 let rampClient: RedisClient | undefined;
-let failureBeganAt = Number.POSITIVE_INFINITY;
-let trippedAt: number | null = null;
+/** Wall times this pod's breaker stopped admitting calls (bounded: the first few are what count). */
+const tripTimes: number[] = [];
 const slots: AppSlot[] = [];
 const counter = new DialCounter();
 const tally: PodTally = {
@@ -49,33 +50,42 @@ const tally: PodTally = {
   transcriptsToAppExpected: 0,
   appSessionsClosed: 0,
 };
+let clock: ScaledScheduler;
 let period: IntervalHistogram;
 let whole: IntervalHistogram;
 let sampler: NodeJS.Timeout | undefined;
 
 async function start(c: PodConfig): Promise<void> {
   config = c;
-  period = monitorEventLoopDelay({ resolution: 10 });
-  whole = monitorEventLoopDelay({ resolution: 10 });
+  period = monitorEventLoopDelay({ resolution: 20 });
+  whole = monitorEventLoopDelay({ resolution: 20 });
   period.enable();
   whole.enable();
-  const clock = scaledScheduler(c.timeScale);
+  clock = scaledScheduler(c.timeScale);
   const settings = scaledSettings(c.timeScale);
-  const ctx: ClientContext = { pusherUrl: c.pusherUrl, clock, counter };
+  const ctx: ClientContext = {
+    pusherUrl: c.pusherUrl,
+    clock,
+    counter,
+    session: settings.session,
+    legacy: settings.legacy,
+  };
   let make = (uid: string) => legacyClient(uid, ctx);
   if (c.phase === 'breakwater') {
     if (!c.redisUrl) throw new Error('the breakwater phase needs Redis');
     const registry = new Registry();
+    const logger = pino({ level: process.env.BREAKWATER_REPLAY_LOG ?? 'silent' }, pino.destination(2));
     breaker = await createClusterBreaker({
       name: 'pusher',
       redis: c.redisUrl,
       prefix: c.keyPrefix,
       podId: `pod-${c.pod}`,
       registry,
+      logger,
       ...settings.breaker,
     });
     breaker.onStateChange((e) => {
-      if (trippedAt === null && !admitsCalls(e.to) && Date.now() >= failureBeganAt) trippedAt = Date.now();
+      if (!admitsCalls(e.to) && admitsCalls(e.from) && tripTimes.length < 64) tripTimes.push(Date.now());
     });
     rampClient = new Redis(c.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 250 });
     rampClient.on('error', () => {});
@@ -87,10 +97,16 @@ async function start(c: PodConfig): Promise<void> {
       clock,
       ...settings.fallback,
     });
-    const bw = { breaker, ramp, fallback, registry };
+    const bw = { breaker, ramp, fallback, registry, logger };
     make = (uid: string) => breakwaterClient(uid, { ...ctx, breakwater: bw });
   }
   for (let i = 0; i < c.sessions; i++) slots.push(new AppSlot(`p${c.pod}-s${i}`, clock, tally, make));
+  sampler = setInterval(() => send(sample(false)), SAMPLE_EVERY_MS);
+  send({ type: 'ready', pod: c.pod });
+}
+
+/** Sessions start only once every pod is up, so start-up work never competes with the scenario. */
+async function begin(): Promise<void> {
   // Users arrive spread over the first seconds, not all in one tick.
   await Promise.all(
     slots.map(
@@ -98,13 +114,12 @@ async function start(c: PodConfig): Promise<void> {
         new Promise<void>((resolve) =>
           clock.setTimeout(
             () => void slot.start().then(resolve, resolve),
-            (LOAD_PROFILE.startSpreadMs * i) / c.sessions,
+            (LOAD_PROFILE.startSpreadMs * i) / slots.length,
           ),
         ),
     ),
   );
-  sampler = setInterval(() => send(sample(false)), SAMPLE_EVERY_MS);
-  send({ type: 'ready', pod: c.pod });
+  send({ type: 'begun', pod: config.pod });
 }
 
 function sample(final: boolean): PodMessage {
@@ -126,7 +141,7 @@ function sample(final: boolean): PodMessage {
     eventLoopMaxMs: period.count > 0 ? period.max / 1e6 : 0,
     eventLoopPhaseP99Ms: ms(whole, 99),
     breakerState: breaker?.state ?? null,
-    trippedAt,
+    tripTimes,
     conversations: {
       requested: tally.conversationsRequested,
       viaPusher: tally.viaPusher,
@@ -165,11 +180,11 @@ process.on('message', (m: OrchestratorMessage) => {
         process.exit(1);
       });
       break;
+    case 'begin':
+      void begin();
+      break;
     case 'probe':
       send({ type: 'probe-ack', id: m.id });
-      break;
-    case 'failure-began':
-      failureBeganAt = m.at;
       break;
     case 'stop-load':
       for (const slot of slots) slot.stop();

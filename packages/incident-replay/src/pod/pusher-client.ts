@@ -6,6 +6,7 @@ import {
   PusherSession,
   type Scheduler,
 } from '@breakwater/listen-client';
+import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ChartState } from './messages.js';
 import { type DialCounter, observedDialer } from './observed-dialer.js';
@@ -30,11 +31,19 @@ export interface ClientContext {
   readonly pusherUrl: string;
   readonly clock: Scheduler;
   readonly counter: DialCounter;
+  /** Deadlines in scenario ms (see scaledSettings). */
+  readonly session: {
+    readonly connectTimeoutMs: number;
+    readonly pongTimeoutMs: number;
+    readonly rampTimeoutMs: number;
+  };
+  readonly legacy: { readonly connectTimeoutMs: number };
   readonly breakwater?: {
     readonly breaker: ClusterBreaker;
     readonly ramp: ReconnectRamp;
     readonly fallback: ConversationFallback;
     readonly registry: Registry;
+    readonly logger: Logger;
   };
 }
 
@@ -49,7 +58,9 @@ export function breakwaterClient(uid: string, ctx: ClientContext): PusherClient 
     ramp: bw.ramp,
     fallback: bw.fallback,
     registry: bw.registry,
+    logger: bw.logger,
     clock: ctx.clock,
+    ...ctx.session,
     dialer: observedDialer(ctx.counter),
   });
   return {
@@ -93,6 +104,7 @@ export function legacyClient(uid: string, ctx: ClientContext): PusherClient {
     pusherUrl: ctx.pusherUrl,
     uid,
     clock: ctx.clock,
+    ...ctx.legacy,
     dialer: observedDialer(ctx.counter, {
       open: () => {
         open++;

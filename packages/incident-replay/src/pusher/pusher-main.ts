@@ -9,7 +9,8 @@ export type PusherCommand =
   | { readonly id: number; readonly type: 'stats' }
   | { readonly id: number; readonly type: 'close' };
 
-const standIn = await PusherStandIn.start();
+// A deep accept queue, like the load balancer in front of the real pusher.
+const standIn = await PusherStandIn.start({ backlog: 4_096 });
 process.send?.({ type: 'ready', url: standIn.url });
 
 process.on('message', (c: PusherCommand) => {

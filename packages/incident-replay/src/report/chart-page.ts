@@ -26,12 +26,43 @@ const TITLE: Record<PhaseName, string> = { baseline: 'old client (baseline)', br
  * so the two columns compare at a glance.
  */
 export function chartPage(phases: readonly ChartPhase[], caption: string): string {
+  const columns = chartColumns(phases).map((charts) => `<div class="col">${charts.join('\n')}</div>`);
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Breakwater incident replay</title>
+<style>body{font-family:system-ui,sans-serif;margin:24px;color:#222}.row{display:flex;gap:24px;flex-wrap:wrap}.col{display:flex;flex-direction:column;gap:8px}p{max-width:1150px}</style>
+</head><body>
+<h1>Incident replay: the old client vs Breakwater</h1>
+<p>${escapeHtml(caption)}</p>
+<div class="row">${columns.join('\n')}</div>
+<p>The grey "cpu %" line is the whole machine's CPU use, drawn on the event-loop axis scaled so its top is 100%.</p>
+</body></html>
+`;
+}
+
+/** The same charts as one standalone SVG (a grid, phases side by side), e.g. for a README. */
+export function chartSvg(phases: readonly ChartPhase[]): string {
+  const columns = chartColumns(phases);
+  const cellW = 640;
+  const cellH = 250;
+  const rows = Math.max(0, ...columns.map((c) => c.length));
+  const cells = columns.flatMap((charts, x) =>
+    charts.map((chart, y) => chart.replace('<svg ', `<svg x="${x * cellW}" y="${y * cellH}" `)),
+  );
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${columns.length * cellW}" height="${rows * cellH}" viewBox="0 0 ${columns.length * cellW} ${rows * cellH}">`,
+    `<rect width="100%" height="100%" fill="#fff"/>`,
+    ...cells,
+    '</svg>',
+  ].join('\n');
+}
+
+function chartColumns(phases: readonly ChartPhase[]): string[][] {
   const all = phases.flatMap((p) => p.timeline);
   const xMax = Math.max(1, ...all.map((p) => p.t));
   const yDials = Math.max(1, ...all.map((p) => p.dialsPerSecond));
   const ySessions = Math.max(1, ...all.map((p) => Object.values(p.sessions).reduce((a, b) => a + b, 0)));
   const yLoop = Math.max(1, ...all.map((p) => p.eventLoopP99Ms));
-  const columns = phases.map((p) => {
+  return phases.map((p) => {
     const markers: Marker[] = [
       { x: p.marks.failAt, label: 'pusher fails' },
       { x: p.marks.recoverAt, label: 'pusher back' },
@@ -71,18 +102,8 @@ export function chartPage(phases: readonly ChartPhase[], caption: string): strin
         yMax: yLoop,
       }),
     ];
-    return `<div class="col">${charts.join('\n')}</div>`;
+    return charts;
   });
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Breakwater incident replay</title>
-<style>body{font-family:system-ui,sans-serif;margin:24px;color:#222}.row{display:flex;gap:24px;flex-wrap:wrap}.col{display:flex;flex-direction:column;gap:8px}p{max-width:1150px}</style>
-</head><body>
-<h1>Incident replay: the old client vs Breakwater</h1>
-<p>${escapeHtml(caption)}</p>
-<div class="row">${columns.join('\n')}</div>
-<p>The grey "cpu %" line is the whole machine's CPU use, drawn on the event-loop axis scaled so its top is 100%.</p>
-</body></html>
-`;
 }
 
 function escapeHtml(text: string): string {

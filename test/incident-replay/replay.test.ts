@@ -1,0 +1,61 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type ReplayReport, runReplay } from '@breakwater/incident-replay';
+import { afterAll, expect, it } from 'vitest';
+import { acquireRedis, type TestRedis } from '../harness/index.js';
+
+/**
+ * A small replay of the outage, both phases, real processes: 3 pods × 10
+ * sessions against the pusher stand-in, pusher refusing connections for two
+ * scenario minutes at 20× speed. The full-size replay is `pnpm demo`.
+ */
+
+let redis: TestRedis | undefined;
+const out = mkdtempSync(join(tmpdir(), 'breakwater-replay-'));
+
+afterAll(async () => {
+  await redis?.release();
+  rmSync(out, { recursive: true, force: true });
+});
+
+it('Breakwater dials a fraction of the old client, loses no conversation and recovers every session', async () => {
+  redis = await acquireRedis('replay');
+  const { report, table } = await runReplay({
+    pods: 3,
+    sessions: 10,
+    healthySeconds: 20,
+    outageSeconds: 120,
+    recoverySeconds: 400,
+    failureMode: 'refuse',
+    timeScale: 20,
+    phases: ['baseline', 'breakwater'],
+    sre: false,
+    outDir: out,
+    json: false,
+    redisUrl: redis.url,
+  });
+  const { baseline, breakwater } = report;
+  if (!baseline || !breakwater) throw new Error(`both phases must report:\n${table}`);
+
+  // The storm, and its absence.
+  expect(baseline.dialAttempts, table).toBeGreaterThan(100);
+  expect(breakwater.dialAttempts, table).toBeLessThanOrEqual(baseline.dialAttempts * 0.05);
+  expect(breakwater.timeToTripAllPodsMs, table).not.toBeNull();
+
+  // Nothing lost, everyone back, the app's own flow untouched.
+  expect(breakwater.conversationsRequested, table).toBeGreaterThan(0);
+  expect(breakwater.conversationsLost, table).toBe(0);
+  expect(breakwater.conversationsViaFallback, table).toBeGreaterThan(0);
+  expect(breakwater.recoveryTimeMs, table).not.toBeNull();
+  expect(breakwater.sessionsNotRecovered, table).toBe(0);
+  expect(breakwater.transcriptsToAppExpected, table).toBeGreaterThan(0);
+  expect(breakwater.transcriptsToApp, table).toBe(breakwater.transcriptsToAppExpected);
+
+  // What was written is what was returned.
+  const written = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as ReplayReport;
+  expect(written.breakwater).toEqual(breakwater);
+  expect(written.scenario).toMatchObject({ pods: 3, sessions: 10, failureMode: 'refuse', timeScale: 20 });
+  expect(written.machine.cores).toBeGreaterThan(0);
+  expect(readFileSync(join(out, 'chart.html'), 'utf8')).toMatch(/<svg[\s\S]*Breakwater: dials against pusher/);
+}, 300_000);

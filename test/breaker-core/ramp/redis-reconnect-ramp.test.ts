@@ -44,9 +44,10 @@ describe('RedisReconnectRamp', () => {
       prefix,
       ratePerSec: 3.5,
       burst: 4,
+      maxWaitMs: 700,
       clock,
     });
-    const inMemory = new MemoryReconnectRamp({ ratePerSec: 3.5, burst: 4, clock });
+    const inMemory = new MemoryReconnectRamp({ ratePerSec: 3.5, burst: 4, maxWaitMs: 700, clock });
     const fromRedis: RampDecision[] = [];
     const fromMemory: RampDecision[] = [];
     // A fixed, irregular schedule of requests with costs 1..2.
@@ -58,7 +59,8 @@ describe('RedisReconnectRamp', () => {
       fromMemory.push(await inMemory.take(cost));
     }
     expect(fromRedis).toEqual(fromMemory);
-    expect(fromRedis.filter((d) => d.admitted).length).toBeGreaterThan(4);
+    expect(fromRedis.filter((d) => d.admitted && d.delayMs === 0).length).toBeGreaterThan(4);
+    expect(fromRedis.filter((d) => d.admitted && d.delayMs > 0).length).toBeGreaterThan(1);
     expect(fromRedis.filter((d) => !d.admitted).length).toBeGreaterThan(2);
   });
 
@@ -74,12 +76,17 @@ describe('RedisReconnectRamp', () => {
           prefix,
           ratePerSec: 1,
           burst: 25,
+          maxWaitMs: 50_000,
           clock: () => now,
         }),
     );
     const decisions = await Promise.all(pods.flatMap((pod) => Array.from({ length: 100 }, () => pod.take())));
-    expect(decisions.filter((d) => d.admitted)).toHaveLength(25);
-    expect(decisions.filter((d) => !d.admitted).every((d) => !d.admitted && d.retryAfterMs === 1_000)).toBe(true);
+    // 25 at once, then exactly one slot per second for 50 s, each booked once; the rest refused.
+    const now0 = decisions.filter((d) => d.admitted && d.delayMs === 0);
+    const booked = decisions.flatMap((d) => (d.admitted && d.delayMs > 0 ? [d.delayMs] : [])).sort((a, b) => a - b);
+    expect(now0).toHaveLength(25);
+    expect(booked).toEqual(Array.from({ length: 50 }, (_, i) => (i + 1) * 1_000));
+    expect(decisions.filter((d) => !d.admitted)).toHaveLength(225);
   });
 
   it('runs on Redis TIME by default, with one hash-tagged key that has a TTL', async () => {
@@ -90,6 +97,7 @@ describe('RedisReconnectRamp', () => {
       prefix: `${redis.prefix}time`,
       ratePerSec: 0.001,
       burst: 3,
+      maxWaitMs: 0,
     });
     expect(ramp.key).toBe(`${redis.prefix}time:{pusher}:ramp`);
     const decisions = [await ramp.take(), await ramp.take(), await ramp.take(), await ramp.take()];
@@ -99,7 +107,7 @@ describe('RedisReconnectRamp', () => {
     expect(refusal.retryAfterMs).toBeGreaterThan(900_000);
     expect(refusal.retryAfterMs).toBeLessThanOrEqual(1_000_000);
     const ttl = await c.pttl(ramp.key);
-    // The TTL outlives a full refill (3,000 s here), so expiry grants nothing a full bucket would not.
+    // The TTL outlives a full refill (3,000 s here, no booking), so expiry grants nothing a full bucket would not.
     expect(ttl).toBeGreaterThan(3_000_000);
     expect(await c.keys(`${redis.prefix}time*`)).toEqual([ramp.key]);
   });
@@ -124,6 +132,7 @@ describe('RedisReconnectRamp', () => {
       { client: c, name: 'pusher', prefix: 'a{b}' },
       { client: c, name: 'pusher', ratePerSec: 0 },
       { client: c, name: 'pusher', burst: 0 },
+      { client: c, name: 'pusher', maxWaitMs: -5 },
       { client: c, name: 'pusher', clock: 'now' as never },
       { client: c, name: 'pusher', rate: 1 } as never,
     ]) {
@@ -139,6 +148,7 @@ describe('RedisReconnectRamp', () => {
       'prefix',
       'options.ratePerSec',
       'options.burst',
+      'options.maxWaitMs',
       'options.clock',
       'options.rate',
     ]);
@@ -155,6 +165,7 @@ describe('RedisReconnectRamp', () => {
       prefix: 'bwtest',
       ratePerSec: 2,
       burst: 2,
+      maxWaitMs: 0,
       clock: () => now,
     });
     const admitted: boolean[] = [];

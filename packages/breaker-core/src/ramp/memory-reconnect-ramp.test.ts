@@ -3,9 +3,9 @@ import { isInvalidArgumentError } from '../errors/invalid-argument-error.js';
 import { MemoryReconnectRamp } from './memory-reconnect-ramp.js';
 
 describe('MemoryReconnectRamp', () => {
-  it('admits the burst, then the rate, on its injected clock', async () => {
+  it('as a plain bucket admits the burst, then the rate, on its injected clock', async () => {
     let now = 0;
-    const ramp = new MemoryReconnectRamp({ ratePerSec: 2, burst: 2, clock: () => now });
+    const ramp = new MemoryReconnectRamp({ ratePerSec: 2, burst: 2, maxWaitMs: 0, clock: () => now });
     const admitted = async () => (await ramp.take()).admitted;
     expect([await admitted(), await admitted(), await admitted()]).toEqual([true, true, false]);
     expect(await ramp.take()).toEqual({ admitted: false, retryAfterMs: 500 });
@@ -20,8 +20,20 @@ describe('MemoryReconnectRamp', () => {
     expect(count).toBe(20);
   });
 
+  it('books later callers a slot each, so nobody asks twice and the rate holds', async () => {
+    const ramp = new MemoryReconnectRamp({ ratePerSec: 2, burst: 2, maxWaitMs: 10_000, clock: () => 0 });
+    const slots: number[] = [];
+    for (let caller = 0; caller < 25; caller++) {
+      const d = await ramp.take();
+      if (d.admitted) slots.push(d.delayMs);
+    }
+    // 2 at once, then one every 500 ms for 10 s: 21 booked, the rest told to come back later.
+    expect(slots).toEqual([0, 0, ...Array.from({ length: 20 }, (_, i) => (i + 1) * 500)]);
+    expect(await ramp.take()).toEqual({ admitted: false, retryAfterMs: 500 });
+  });
+
   it('uses the documented defaults', () => {
-    expect(new MemoryReconnectRamp().rules).toEqual({ ratePerSec: 50, burst: 50 });
+    expect(new MemoryReconnectRamp().rules).toEqual({ ratePerSec: 50, burst: 50, maxWaitMs: 600_000 });
   });
 
   it('rejects bad options and costs, naming them', async () => {

@@ -27,7 +27,7 @@ export class MemoryReconnectRamp implements ReconnectRamp {
 
   constructor(options: MemoryReconnectRampOptions = {}) {
     const o = plainObject('options', options);
-    knownKeys('options', o, ['ratePerSec', 'burst', 'clock']);
+    knownKeys('options', o, ['ratePerSec', 'burst', 'maxWaitMs', 'clock']);
     if (options.clock !== undefined && typeof options.clock !== 'function') {
       throw new InvalidArgumentError('options.clock', `expected a function returning ms, got ${typeof options.clock}`);
     }

@@ -1,8 +1,9 @@
 /**
  * A cluster-wide admission gate for reconnects. When the breaker closes after an
  * outage, every session of every pod wants to reconnect at once; each asks the ramp
- * first, and the ramp admits at most `burst` at once and `ratePerSec` after that,
- * fleet-wide, so recovery does not become the next storm.
+ * once, and the ramp admits at most `burst` at once and `ratePerSec` after that,
+ * fleet-wide, handing later callers a booked slot (`delayMs`), so recovery does not
+ * become the next storm — neither on pusher nor on Redis.
  *
  * Implementations: {@link RedisReconnectRamp} (one token bucket in Redis shared by
  * every pod) and {@link MemoryReconnectRamp} (one process; tests and single-pod use).
@@ -19,12 +20,17 @@ export interface ReconnectRamp {
 export type RampDecision =
   | {
       readonly admitted: true;
-      /** Whole tokens left in the bucket after this admission. */
+      /** Whole tokens left in the bucket after this admission (0 while slots are booked ahead). */
       readonly tokens: number;
+      /**
+       * Wait this long before reconnecting, ms: 0 = now; more = the caller holds a booked slot
+       * that far ahead (its token is already taken), so it must not ask again.
+       */
+      readonly delayMs: number;
     }
   | {
       readonly admitted: false;
-      /** How long until `cost` tokens will be there, ms (ask again then, with jitter). */
+      /** Every slot within `maxWaitMs` is booked: ask again after this, ms (with jitter). */
       readonly retryAfterMs: number;
     };
 
@@ -41,7 +47,15 @@ export interface ReconnectRampOptions {
    * @default 50
    */
   burst?: number;
+  /**
+   * How far ahead a caller may book a slot, ms. A caller beyond the burst is not told "ask
+   * again soon" (10,000 sessions asking every few ms would be a storm on Redis) but given the
+   * next free slot, up to this far ahead: each session asks once, then waits its turn. Beyond
+   * it, the caller is refused with a `retryAfterMs`. 0 = no booking (a plain token bucket).
+   * Range 0 – 3,600,000. @default 600_000
+   */
+  maxWaitMs?: number;
 }
 
 /** Defaults for every ramp; see {@link ReconnectRampOptions}. */
-export const DEFAULT_RECONNECT_RAMP_OPTIONS = Object.freeze({ ratePerSec: 50, burst: 50 });
+export const DEFAULT_RECONNECT_RAMP_OPTIONS = Object.freeze({ ratePerSec: 50, burst: 50, maxWaitMs: 600_000 });

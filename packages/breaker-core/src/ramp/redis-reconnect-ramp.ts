@@ -47,7 +47,7 @@ export class RedisReconnectRamp implements ReconnectRamp {
 
   constructor(options: RedisReconnectRampOptions) {
     const o = plainObject('options', options);
-    knownKeys('options', o, ['client', 'name', 'prefix', 'ratePerSec', 'burst', 'clock']);
+    knownKeys('options', o, ['client', 'name', 'prefix', 'ratePerSec', 'burst', 'maxWaitMs', 'clock']);
     const client = options.client as unknown;
     if (
       typeof client !== 'object' ||
@@ -100,6 +100,7 @@ export class RedisReconnectRamp implements ReconnectRamp {
         this.#rules.burst,
         n,
         this.#keyTtlMs,
+        this.#rules.maxWaitMs,
       );
     } catch (err) {
       throw fromRedisError(err, this.#name, 'ramp.take');
@@ -120,7 +121,9 @@ function parseDecision(reply: unknown): RampDecision {
   } catch (err) {
     throw new StoreUnavailableError(`ramp script reply is not JSON: ${String(reply).slice(0, 200)}`, { cause: err });
   }
-  if (raw.admitted === true && typeof raw.tokens === 'number') return { admitted: true, tokens: raw.tokens };
+  if (raw.admitted === true && typeof raw.tokens === 'number' && typeof raw.delayMs === 'number') {
+    return { admitted: true, tokens: raw.tokens, delayMs: raw.delayMs };
+  }
   if (raw.admitted === false && typeof raw.retryAfterMs === 'number') {
     return { admitted: false, retryAfterMs: raw.retryAfterMs };
   }

@@ -3,8 +3,8 @@ import { isInvalidArgumentError } from '../errors/invalid-argument-error.js';
 import { fullRefillMs, MICRO_TOKENS, resolveTokenBucketRules, takeTokens } from './token-bucket.js';
 
 describe('token bucket rules', () => {
-  it('defaults to 50 per second with a burst of 50', () => {
-    expect(resolveTokenBucketRules({})).toEqual({ ratePerSec: 50, burst: 50 });
+  it('defaults to 50 per second, a burst of 50 and slots booked up to 10 minutes ahead', () => {
+    expect(resolveTokenBucketRules({})).toEqual({ ratePerSec: 50, burst: 50, maxWaitMs: 600_000 });
   });
 
   it.each([
@@ -14,6 +14,8 @@ describe('token bucket rules', () => {
     [{ ratePerSec: '5' }, 'options.ratePerSec'],
     [{ burst: 0 }, 'options.burst'],
     [{ burst: 1.5 }, 'options.burst'],
+    [{ maxWaitMs: -1 }, 'options.maxWaitMs'],
+    [{ maxWaitMs: 3_600_001 }, 'options.maxWaitMs'],
   ])('rejects %o naming %s', (input, argument) => {
     let caught: unknown;
     try {
@@ -25,14 +27,15 @@ describe('token bucket rules', () => {
     expect((caught as { argument: string }).argument).toBe(argument);
   });
 
-  it('computes the time of a full refill', () => {
+  it('computes the time of a full refill from the lowest point', () => {
     expect(fullRefillMs({ ratePerSec: 50, burst: 50 })).toBe(1_000);
     expect(fullRefillMs({ ratePerSec: 0.5, burst: 3 })).toBe(6_000);
+    expect(fullRefillMs({ ratePerSec: 50, burst: 50, maxWaitMs: 60_000 })).toBe(61_000);
   });
 });
 
-describe('takeTokens', () => {
-  const rules = { ratePerSec: 10, burst: 3 };
+describe('takeTokens as a plain bucket (maxWaitMs 0)', () => {
+  const rules = { ratePerSec: 10, burst: 3, maxWaitMs: 0 };
 
   it('starts full, empties, then refuses with the time until the next token', () => {
     let state: ReturnType<typeof takeTokens>['next'];
@@ -43,9 +46,9 @@ describe('takeTokens', () => {
       decisions.push(r.decision);
     }
     expect(decisions).toEqual([
-      { admitted: true, tokens: 2 },
-      { admitted: true, tokens: 1 },
-      { admitted: true, tokens: 0 },
+      { admitted: true, tokens: 2, delayMs: 0 },
+      { admitted: true, tokens: 1, delayMs: 0 },
+      { admitted: true, tokens: 0, delayMs: 0 },
       { admitted: false, retryAfterMs: 100 },
     ]);
   });
@@ -53,8 +56,8 @@ describe('takeTokens', () => {
   it('refills at the rate and never beyond the burst', () => {
     const empty = { tokens: 0, at: 0 };
     expect(takeTokens(empty, 50, rules, 1).decision).toEqual({ admitted: false, retryAfterMs: 50 });
-    expect(takeTokens(empty, 100, rules, 1).decision).toEqual({ admitted: true, tokens: 0 });
-    expect(takeTokens(empty, 60_000, rules, 1).decision).toEqual({ admitted: true, tokens: 2 });
+    expect(takeTokens(empty, 100, rules, 1).decision).toEqual({ admitted: true, tokens: 0, delayMs: 0 });
+    expect(takeTokens(empty, 60_000, rules, 1).decision).toEqual({ admitted: true, tokens: 2, delayMs: 0 });
   });
 
   it('writes nothing when it refuses', () => {
@@ -71,6 +74,36 @@ describe('takeTokens', () => {
   });
 
   it('takes a cost of several tokens at once', () => {
-    expect(takeTokens(undefined, 0, rules, 3).decision).toEqual({ admitted: true, tokens: 0 });
+    expect(takeTokens(undefined, 0, rules, 3).decision).toEqual({ admitted: true, tokens: 0, delayMs: 0 });
+  });
+});
+
+describe('takeTokens with booked slots', () => {
+  const rules = { ratePerSec: 10, burst: 2, maxWaitMs: 300 };
+
+  it('gives each caller beyond the burst the next free slot, one emission apart, up to maxWaitMs', () => {
+    let state: ReturnType<typeof takeTokens>['next'];
+    const decisions = [];
+    for (let i = 0; i < 7; i++) {
+      const r = takeTokens(state, 1_000, rules, 1);
+      state = r.next;
+      decisions.push(r.decision);
+    }
+    expect(decisions).toEqual([
+      { admitted: true, tokens: 1, delayMs: 0 },
+      { admitted: true, tokens: 0, delayMs: 0 },
+      { admitted: true, tokens: 0, delayMs: 100 },
+      { admitted: true, tokens: 0, delayMs: 200 },
+      { admitted: true, tokens: 0, delayMs: 300 },
+      { admitted: false, retryAfterMs: 100 },
+      { admitted: false, retryAfterMs: 100 },
+    ]);
+  });
+
+  it('pays the booked slots back as time passes', () => {
+    let state: ReturnType<typeof takeTokens>['next'];
+    for (let i = 0; i < 5; i++) state = takeTokens(state, 0, rules, 1).next; // 2 now + 3 booked
+    expect(takeTokens(state, 250, rules, 1).decision).toEqual({ admitted: true, tokens: 0, delayMs: 150 });
+    expect(takeTokens(state, 10_000, rules, 1).decision).toEqual({ admitted: true, tokens: 1, delayMs: 0 });
   });
 });

@@ -14,6 +14,7 @@ export interface TokenBucketState {
 export interface TokenBucketRules {
   readonly ratePerSec: number;
   readonly burst: number;
+  readonly maxWaitMs: number;
 }
 
 /** Fills defaults and validates; errors name the option (`options.ratePerSec`, …). */
@@ -27,6 +28,12 @@ export function resolveTokenBucketRules(options: ReconnectRampOptions, argument 
       { minExclusive: true },
     ),
     burst: integerInRange(`${argument}.burst`, options.burst ?? DEFAULT_RECONNECT_RAMP_OPTIONS.burst, 1, 1_000_000),
+    maxWaitMs: integerInRange(
+      `${argument}.maxWaitMs`,
+      options.maxWaitMs ?? DEFAULT_RECONNECT_RAMP_OPTIONS.maxWaitMs,
+      0,
+      3_600_000,
+    ),
   };
 }
 
@@ -36,9 +43,10 @@ export function checkCost(cost: unknown, rules: TokenBucketRules): number {
 }
 
 /**
- * Refill then take, the same steps as the Lua script. Mutates `state` only when
- * admitting (a refusal writes nothing there either). `state` undefined = a full,
- * new bucket.
+ * Refill then take, the same steps as the Lua script. A caller beyond the tokens
+ * at hand books the next slot if it is at most `maxWaitMs` away: the bucket goes
+ * negative (tokens owed to the future) and the caller waits `delayMs`. A refusal
+ * writes nothing. `state` undefined = a full, new bucket.
  */
 export function takeTokens(
   state: TokenBucketState | undefined,
@@ -56,20 +64,18 @@ export function takeTokens(
     tokens = Math.min(capacity, tokens + Math.floor(elapsed * rules.ratePerSec * 1000));
   }
   const need = cost * MICRO_TOKENS;
-  if (tokens >= need) {
+  const delayMs = tokens >= need ? 0 : Math.ceil((need - tokens) / (rules.ratePerSec * 1000));
+  if (delayMs <= rules.maxWaitMs) {
     tokens -= need;
     return {
-      decision: { admitted: true, tokens: Math.floor(tokens / MICRO_TOKENS) },
+      decision: { admitted: true, tokens: Math.max(0, Math.floor(tokens / MICRO_TOKENS)), delayMs },
       next: { tokens, at: Math.max(now, at) },
     };
   }
-  return {
-    decision: { admitted: false, retryAfterMs: Math.ceil((need - tokens) / (rules.ratePerSec * 1000)) },
-    next: state,
-  };
+  return { decision: { admitted: false, retryAfterMs: delayMs - rules.maxWaitMs }, next: state };
 }
 
-/** Time a bucket takes to refill from empty, ms. */
-export function fullRefillMs(rules: TokenBucketRules): number {
-  return Math.ceil((rules.burst * 1000) / rules.ratePerSec);
+/** Time a bucket takes to refill from its lowest (every slot within maxWaitMs booked) to full, ms. */
+export function fullRefillMs(rules: Pick<TokenBucketRules, 'ratePerSec' | 'burst'> & { maxWaitMs?: number }): number {
+  return Math.ceil((rules.burst * 1000) / rules.ratePerSec) + (rules.maxWaitMs ?? 0);
 }

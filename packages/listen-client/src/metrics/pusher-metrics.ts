@@ -13,7 +13,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
  * | `pusher_queue_dropped_bytes_total` | counter | `queue` | bytes of those items |
  * | `pusher_conversation_outcomes_total` | counter | `via` = pusher, fallback | conversations ended, one per conversation id |
  * | `pusher_conversation_fallbacks_total` | counter | `reason` = degraded, breaker_open, timeout, pusher_error, closed, overloaded | why a conversation went to the fallback |
- * | `pusher_ramp_decisions_total` | counter | `result` = admitted, deferred, error | reconnect-ramp answers (error = ramp unreachable: admitted anyway) |
+ * | `pusher_ramp_decisions_total` | counter | `result` = admitted, booked, deferred, error | reconnect-ramp answers (booked = a slot ahead; error = ramp unreachable: admitted anyway) |
  * | `pusher_connection_losses_total` | counter | `reason` = closed, dropped, pong_timeout, send_failed | connections lost after they opened |
  * | `pusher_malformed_frames_total` | counter | `reason` = text_frame, short, unknown_opcode, bad_json, bad_shape | frames from pusher that break the protocol |
  */

@@ -242,6 +242,16 @@ export class ConnectionKeeper {
     });
   }
 
+  /**
+   * Waits for a slot the ramp booked `delayMs` ahead, without asking again (a breaker
+   * event may wake the loop early: it sleeps again until the slot). False if closing.
+   */
+  async #waitForSlot(delayMs: number): Promise<boolean> {
+    const at = this.#o.clock.now() + delayMs;
+    while (!this.#closing && this.#o.clock.now() < at) await this.#sleepUntil(at);
+    return !this.#closing;
+  }
+
   /** One attempt out of reconnect_backoff: breaker, ramp, then up to 1 + quickRetries dials. */
   async #reconnectAttempt(failures: number): Promise<void> {
     const o = this.#o;
@@ -256,6 +266,12 @@ export class ConnectionKeeper {
     if (!admission.ok) {
       const retryAt = o.clock.now() + admission.retryAfterMs + Math.floor(o.random() * admission.retryAfterMs);
       this.#setStatus({ value: 'reconnect_backoff', failures, retryAt }, 'ramp_deferred');
+      return;
+    }
+    if (!(await this.#waitForSlot(admission.delayMs))) return;
+    if (!b.allow()) {
+      this.#metrics.breakerRejections.inc();
+      this.#degrade(failures, `breaker_${b.state}`);
       return;
     }
     for (let i = 0; i <= o.quickRetries; i++) {
@@ -332,6 +348,7 @@ export class ConnectionKeeper {
       const at = o.clock.now() + admission.retryAfterMs + Math.floor(o.random() * admission.retryAfterMs);
       return this.#setStatus({ ...s, nextProbeAt: at }, 'ramp_deferred');
     }
+    if (!(await this.#waitForSlot(admission.delayMs)) || this.#status !== s) return;
     if (!b.allow()) {
       this.#metrics.breakerRejections.inc();
       return later(`breaker_${b.state}`);

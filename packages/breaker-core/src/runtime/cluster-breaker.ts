@@ -93,6 +93,8 @@ export class ClusterBreaker {
   #untrackStaleness: (() => void) | undefined;
 
   #flushTimer: NodeJS.Timeout | undefined;
+  /** A flush is scheduled. An idle pod arms no timer at all: the first outcome arms one. */
+  #flushArmed = false;
   /** Pod clock when the latest non-empty flush started: real flushes are at least one interval apart. */
   #lastSentAt = Number.NEGATIVE_INFINITY;
   #resyncTimer: NodeJS.Timeout | undefined;
@@ -155,6 +157,7 @@ export class ClusterBreaker {
   /** May this pod dial now? Reads the in-process view only. In shadow mode always true. */
   allow(): boolean {
     if (this.#admits) return true;
+    if (!this.#flushArmed) this.#armFlush(); // so the rejection count reaches the metrics
     if (this.#shadow) {
       this.#shadowRejected++;
       return true;
@@ -171,10 +174,12 @@ export class ClusterBreaker {
   recordSuccess(): void {
     if (this.#closed) return;
     this.#pendingSuccesses++;
+    if (!this.#flushArmed) this.#armFlush();
   }
 
   recordFailure(): void {
     if (this.#closed) return;
+    if (!this.#flushArmed) this.#armFlush();
     // When this pod alone could trip the breaker, flush now rather than at the next tick
     // (off this call stack, and never more than one record call per flush interval).
     if (++this.#pendingFailures >= this.#view.config.failureThreshold && !this.#urgentFlush) {
@@ -195,7 +200,7 @@ export class ClusterBreaker {
     }
     return Promise.resolve(result).then(
       (value) => {
-        this.#pendingSuccesses++;
+        this.recordSuccess();
         return value;
       },
       (err: unknown) => {
@@ -340,7 +345,6 @@ export class ClusterBreaker {
   /** Starts timers and the subscription. Called by createClusterBreaker(). */
   async start(configDrift: boolean): Promise<void> {
     if (configDrift) this.#noteDrift(true);
-    this.#scheduleFlush(this.#o.flushIntervalMs);
     const resync = setInterval(() => void this.#resync('resync'), this.#o.resyncIntervalMs);
     resync.unref?.();
     this.#resyncTimer = resync;
@@ -401,17 +405,27 @@ export class ClusterBreaker {
     void this.#resync('resync');
   };
 
-  /** One flush per interval: the timer re-arms itself after each flush, so slow calls never overlap. */
-  #scheduleFlush(delayMs: number): void {
-    clearTimeout(this.#flushTimer);
+  /**
+   * Flushes one interval after the first outcome since the last flush. The timer
+   * re-arms only while outcomes keep coming, so slow calls never overlap and an
+   * idle pod does not wake up at all.
+   */
+  #armFlush(): void {
     if (this.#closed) return;
-    const timer = setTimeout(this.#tick, delayMs);
+    this.#flushArmed = true;
+    clearTimeout(this.#flushTimer);
+    const timer = setTimeout(this.#tick, this.#o.flushIntervalMs);
     timer.unref?.();
     this.#flushTimer = timer;
   }
 
   readonly #tick = (): void => {
-    void this.#flush().finally(() => this.#scheduleFlush(this.#o.flushIntervalMs));
+    clearTimeout(this.#flushTimer);
+    void this.#flush().finally(() => {
+      this.#flushArmed = false;
+      const pending = this.#pendingFailures + this.#pendingSuccesses + this.#rejected + this.#shadowRejected;
+      if (pending > 0) this.#armFlush();
+    });
   };
 
   /**
@@ -422,7 +436,6 @@ export class ClusterBreaker {
   readonly #urgentTick = (): void => {
     this.#urgentFlush = false;
     if (this.#closed || this.#flushing || this.#o.clock() - this.#lastSentAt < this.#o.flushIntervalMs) return;
-    clearTimeout(this.#flushTimer);
     this.#tick();
   };
 

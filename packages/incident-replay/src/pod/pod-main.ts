@@ -57,8 +57,8 @@ let sampler: NodeJS.Timeout | undefined;
 
 async function start(c: PodConfig): Promise<void> {
   config = c;
-  period = monitorEventLoopDelay({ resolution: 20 });
-  whole = monitorEventLoopDelay({ resolution: 20 });
+  period = monitorEventLoopDelay({ resolution: 40 });
+  whole = monitorEventLoopDelay({ resolution: 40 });
   period.enable();
   whole.enable();
   clock = scaledScheduler(c.timeScale);

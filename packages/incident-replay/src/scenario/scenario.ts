@@ -7,7 +7,7 @@ import type { FailureMode, ReplayOptions } from '../options.js';
  */
 export const LOAD_PROFILE = Object.freeze({
   /** One 100 ms PCM16 chunk (3,200 bytes at 16 kHz) every … ms. */
-  audioEveryMs: 5_000,
+  audioEveryMs: 10_000,
   audioChunkBytes: 3_200,
   /** A transcript segment for the app (and pusher) every … ms. */
   transcriptEveryMs: 10_000,

@@ -1,7 +1,7 @@
 import type { PhaseName } from '../options.js';
 import type { TimelinePoint } from '../orchestrator/phase-runner.js';
 import type { ChartState } from '../pod/messages.js';
-import { lineChart, type Marker } from './svg-chart.js';
+import { lineChart, type Marker, niceCeil } from './svg-chart.js';
 
 export interface ChartPhase {
   readonly phase: PhaseName;
@@ -61,7 +61,8 @@ function chartColumns(phases: readonly ChartPhase[]): string[][] {
   const xMax = Math.max(1, ...all.map((p) => p.t));
   const yDials = Math.max(1, ...all.map((p) => p.dialsPerSecond));
   const ySessions = Math.max(1, ...all.map((p) => Object.values(p.sessions).reduce((a, b) => a + b, 0)));
-  const yLoop = Math.max(1, ...all.map((p) => p.eventLoopP99Ms));
+  // CPU is drawn on the event-loop axis with 100 % at its top, so that top must be known here.
+  const yLoop = niceCeil(Math.max(1, ...all.map((p) => p.eventLoopP99Ms)));
   return phases.map((p) => {
     const markers: Marker[] = [
       { x: p.marks.failAt, label: 'pusher fails' },

@@ -52,8 +52,8 @@ export function lineChart(spec: LineChartSpec): string {
       `<text x="${PAD.left - 6}" y="${sy(y) + 4}" text-anchor="end" fill="#555">${fmtTick(y)}</text>`,
     );
   }
-  for (let i = 0; i <= 5; i++) {
-    const x = (xMax * i) / 5;
+  const xStep = niceCeil(xMax / 6);
+  for (let x = 0; x <= xMax; x += xStep) {
     parts.push(
       `<text x="${sx(x)}" y="${height - PAD.bottom + 14}" text-anchor="middle" fill="#555">${fmtTick(x)}</text>`,
     );
@@ -65,7 +65,10 @@ export function lineChart(spec: LineChartSpec): string {
   for (const m of spec.markers ?? []) {
     parts.push(
       `<line x1="${sx(m.x)}" x2="${sx(m.x)}" y1="${PAD.top}" y2="${PAD.top + innerH}" stroke="#999" stroke-dasharray="4 3"/>`,
-      `<text x="${sx(m.x) + 3}" y="${PAD.top + 10}" fill="#666">${esc(m.label)}</text>`,
+      // Near the right edge, the label goes on the left of its line.
+      sx(m.x) > width - PAD.right - 90
+        ? `<text x="${sx(m.x) - 3}" y="${PAD.top + 10}" text-anchor="end" fill="#666">${esc(m.label)}</text>`
+        : `<text x="${sx(m.x) + 3}" y="${PAD.top + 10}" fill="#666">${esc(m.label)}</text>`,
     );
   }
   spec.series.forEach((s, i) => {
@@ -84,7 +87,8 @@ export function lineChart(spec: LineChartSpec): string {
   return parts.join('\n');
 }
 
-function niceCeil(v: number): number {
+/** The smallest of 1, 2, 2.5, 5 × 10^k that is ≥ v: axis maxima and tick steps people can read. */
+export function niceCeil(v: number): number {
   if (v <= 0) return 1;
   const p = 10 ** Math.floor(Math.log10(v));
   for (const m of [1, 2, 2.5, 5, 10]) if (v <= m * p) return m * p;

@@ -16,6 +16,8 @@ const ROWS: ReadonlyArray<[keyof PhaseSummary, string, (v: number | null) => str
   ['transcriptsToApp', 'transcripts to the app, on time', count],
   ['transcriptsToAppExpected', '… expected', count],
   ['appSessionsClosed', 'app sessions closed by the client (1011)', count],
+  ['cpuBusyMean', 'machine CPU busy, mean over the phase', percent],
+  ['cpuBusyPeak', 'machine CPU busy, peak', percent],
 ];
 
 /** The side-by-side table printed at the end and put in BENCHMARKS.md / README. */
@@ -27,6 +29,10 @@ export function sideBySide(results: Partial<Record<PhaseName, PhaseSummary>>): s
     ([key, label, fmt]) => `| ${label} | ${phases.map((p) => fmt(results[p]?.[key] ?? null)).join(' | ')} |`,
   );
   return [header, rule, ...rows].join('\n');
+}
+
+function percent(v: number | null): string {
+  return v === null ? '—' : `${Math.round(v * 100)} %`;
 }
 
 function count(v: number | null): string {

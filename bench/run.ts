@@ -6,8 +6,8 @@
  *   pnpm bench --only hot-path one suite (hot-path | propagation | redis-load)
  *   pnpm bench --no-write      print only
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { writeBenchmarkSection } from '../packages/incident-replay/src/report/benchmarks-file.js';
 import { describeMachine, machineLine } from '../packages/incident-replay/src/report/machine.js';
 import { startRedis } from '../test/harness/index.js';
 import { benchHotPath, hotPathTable } from './breaker-core/hot-path.js';
@@ -81,27 +81,6 @@ if (!values['no-write'] && sections.length > 0) {
     '',
     ...sections.flatMap((s) => [s, '']),
   ].join('\n');
-  writeSection('breaker-core', body);
+  writeBenchmarkSection(new URL('../BENCHMARKS.md', import.meta.url), 'breaker-core', body);
   console.log('\nwrote BENCHMARKS.md (section breaker-core)');
-}
-
-/** Replaces one marked section of BENCHMARKS.md, keeping the others (the replay writes its own). */
-function writeSection(name: string, body: string): void {
-  const file = new URL('../BENCHMARKS.md', import.meta.url);
-  let text = '';
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    text =
-      '# Benchmarks\n\nEvery figure here is produced by a command in this repository, with the machine it ran on.\n';
-  }
-  const start = `<!-- bench:${name}:start -->`;
-  const end = `<!-- bench:${name}:end -->`;
-  const block = `${start}\n## ${name}\n\n${body}\n${end}`;
-  const at = text.indexOf(start);
-  const next =
-    at >= 0
-      ? `${text.slice(0, at)}${block}${text.slice(text.indexOf(end) + end.length)}`
-      : `${text.trimEnd()}\n\n${block}\n`;
-  writeFileSync(file, next);
 }

@@ -19,18 +19,12 @@ export interface Load {
   readonly commandsPerSecond: number;
 }
 
-/** Commands a pod sends itself, besides scripts (never run inside our scripts). */
-const CLIENT_COMMANDS = new Set([
-  'ping',
-  'subscribe',
-  'unsubscribe',
-  'zadd',
-  'pexpire',
-  'exists',
-  'zrange',
-  'client',
-  'select',
-]);
+/**
+ * Commands a pod sends itself besides scripts, none of which our scripts run inside
+ * Redis (register()'s ZADD/PEXPIRE happen before the measurement and run inside
+ * scripts too, so they must not be counted here).
+ */
+const CLIENT_COMMANDS = new Set(['ping', 'subscribe', 'unsubscribe', 'client', 'select']);
 
 const FAILURE_EVERY_MS = 100; // each session fails 10 times a second
 const RUN_MS = 3_000;

@@ -33,6 +33,7 @@ it('Breakwater dials a fraction of the old client, loses no conversation and rec
     sre: false,
     outDir: out,
     json: false,
+    writeBenchmarks: false,
     redisUrl: redis.url,
   });
   const { baseline, breakwater } = report;

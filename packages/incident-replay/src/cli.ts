@@ -1,7 +1,13 @@
 #!/usr/bin/env node
 /** `pnpm demo`: the incident replay. See README.md and `--help`. */
+import { copyFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseReplayArgs, ReplayUsageError, USAGE } from './options.js';
 import { runReplay } from './replay.js';
+import { writeBenchmarkSection } from './report/benchmarks-file.js';
+import { machineLine } from './report/machine.js';
+
+const REPO = new URL('../../../', import.meta.url);
 
 async function main(): Promise<number> {
   let options: ReturnType<typeof parseReplayArgs>;
@@ -37,6 +43,22 @@ async function main(): Promise<number> {
   } else {
     console.log(`\n${result.table}\n`);
     console.log(`report: ${result.files.report}\nchart:  ${result.files.chart} (and ${result.files.svg})`);
+  }
+  if (options.writeBenchmarks) {
+    const r = result.report;
+    const command = ['pnpm demo', ...process.argv.slice(2).filter((a) => a !== '--write-benchmarks')].join(' ');
+    const body = [
+      `Measured ${r.generatedAt.slice(0, 10)} with \`${command}\` on: ${machineLine(r.machine)}.`,
+      '',
+      `Scenario: ${r.scenario.pods} pods × ${r.scenario.sessions} sessions; pusher \`${r.scenario.failureMode}\` for ${r.scenario.outageSeconds} s after ${r.scenario.healthySeconds} s healthy; time-scale ${r.scenario.timeScale} (durations are scenario time, event-loop delay is wall-clock; see packages/incident-replay/README.md).`,
+      '',
+      result.table,
+      '',
+      '![incident replay chart](docs/replay-chart.svg)',
+    ].join('\n');
+    writeBenchmarkSection(new URL('BENCHMARKS.md', REPO), 'incident-replay', body);
+    copyFileSync(result.files.svg, fileURLToPath(new URL('docs/replay-chart.svg', REPO)));
+    console.log('wrote BENCHMARKS.md (section incident-replay) and docs/replay-chart.svg');
   }
   return 0;
 }

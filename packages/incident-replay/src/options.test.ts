@@ -29,6 +29,7 @@ describe('parseReplayArgs', () => {
           '--out',
           'x',
           '--json',
+          '--write-benchmarks',
         ],
         {},
       ),
@@ -42,6 +43,7 @@ describe('parseReplayArgs', () => {
       sre: true,
       outDir: 'x',
       json: true,
+      writeBenchmarks: true,
     });
     expect(parseReplayArgs(['--help'], {})).toBe('help');
   });

@@ -31,6 +31,8 @@ export interface ReplayOptions {
   readonly outDir: string;
   /** Print the report as JSON instead of the table. @default false */
   readonly json: boolean;
+  /** Also write the table into BENCHMARKS.md and the chart to docs/replay-chart.svg. @default false */
+  readonly writeBenchmarks: boolean;
   /** Redis to use instead of starting one. @default process.env.REDIS_URL */
   readonly redisUrl: string | undefined;
 }
@@ -47,6 +49,7 @@ export const DEFAULT_REPLAY_OPTIONS: Omit<ReplayOptions, 'redisUrl'> = Object.fr
   sre: false,
   outDir: 'demo-out',
   json: false,
+  writeBenchmarks: false,
 });
 
 export const USAGE = `Usage: pnpm demo [options]
@@ -65,6 +68,7 @@ first with the old client (baseline), then with Breakwater, and compares them.
   --sre                  an operator force-opens the breaker mid-outage, clears it later
   --out DIR              where report.json and chart.html go  (default demo-out)
   --json                 print the report as JSON
+  --write-benchmarks     also put the table in BENCHMARKS.md and the chart in docs/replay-chart.svg
   --help                 this text
 
 Redis: REDIS_URL if set, else a throwaway redis-server, else Docker (testcontainers).`;
@@ -94,6 +98,7 @@ export function parseReplayArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
         sre: { type: 'boolean' },
         out: { type: 'string' },
         json: { type: 'boolean' },
+        'write-benchmarks': { type: 'boolean' },
         help: { type: 'boolean' },
       },
     }));
@@ -122,6 +127,7 @@ export function parseReplayArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
     sre: values.sre === true,
     outDir: out,
     json: values.json === true,
+    writeBenchmarks: values['write-benchmarks'] === true,
     redisUrl: env.REDIS_URL || undefined,
   };
 }

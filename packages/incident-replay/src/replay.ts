@@ -10,7 +10,9 @@ import { sideBySide } from './report/table.js';
 
 export interface ReplayReport {
   readonly generatedAt: string;
-  readonly scenario: Omit<ReplayOptions, 'redisUrl' | 'json' | 'outDir'> & { readonly redis: string };
+  readonly scenario: Omit<ReplayOptions, 'redisUrl' | 'json' | 'outDir' | 'writeBenchmarks'> & {
+    readonly redis: string;
+  };
   readonly machine: Machine & { readonly cpuBusyPeak: number; readonly cpuBusyMean: number };
   readonly baseline?: PhaseSummary;
   readonly breakwater?: PhaseSummary;
@@ -46,7 +48,7 @@ export async function runReplay(
 
   const summaries: Partial<Record<PhaseName, PhaseSummary>> = {};
   for (const run of runs) summaries[run.phase] = summarize(run);
-  const { redisUrl: _url, json: _json, outDir: _out, ...scenario } = options;
+  const { redisUrl: _url, json: _json, outDir: _out, writeBenchmarks: _write, ...scenario } = options;
   const report: ReplayReport = {
     generatedAt: new Date().toISOString(),
     scenario: { ...scenario, redis: redis?.describe ?? 'none (baseline only)' },

@@ -1,0 +1,24 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+
+/**
+ * Replaces one marked section of BENCHMARKS.md, keeping the others: `pnpm bench`
+ * writes `breaker-core`, `pnpm demo --write-benchmarks` writes `incident-replay`.
+ */
+export function writeBenchmarkSection(file: URL | string, name: string, body: string): void {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    text =
+      '# Benchmarks\n\nEvery figure here is produced by a command in this repository, with the machine it ran on.\n';
+  }
+  const start = `<!-- bench:${name}:start -->`;
+  const end = `<!-- bench:${name}:end -->`;
+  const block = `${start}\n## ${name}\n\n${body.trimEnd()}\n${end}`;
+  const at = text.indexOf(start);
+  const next =
+    at >= 0
+      ? `${text.slice(0, at)}${block}${text.slice(text.indexOf(end) + end.length)}`
+      : `${text.trimEnd()}\n\n${block}\n`;
+  writeFileSync(file, next);
+}

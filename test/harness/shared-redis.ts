@@ -9,7 +9,7 @@ export interface TestRedis {
   readonly prefix: string;
   /** The started server, or undefined when REDIS_URL was used (never fault-inject a shared server). */
   readonly server: RedisServer | undefined;
-  /** Deletes this prefix's keys (SCAN + UNLINK, never FLUSHDB) and stops a started server. */
+  /** Deletes this prefix's keys (SCAN + UNLINK; nothing else on the server is touched) and stops a started server. */
   release(): Promise<void>;
 }
 

@@ -4,7 +4,7 @@ import { copyFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseReplayArgs, ReplayUsageError, USAGE } from './options.js';
 import { runReplay } from './replay.js';
-import { writeBenchmarkSection } from './report/benchmarks-file.js';
+import { replaceBetweenMarkers, writeBenchmarkSection } from './report/benchmarks-file.js';
 import { machineLine } from './report/machine.js';
 
 const REPO = new URL('../../../', import.meta.url);
@@ -58,7 +58,12 @@ async function main(): Promise<number> {
     ].join('\n');
     writeBenchmarkSection(new URL('BENCHMARKS.md', REPO), 'incident-replay', body);
     copyFileSync(result.files.svg, fileURLToPath(new URL('docs/replay-chart.svg', REPO)));
-    console.log('wrote BENCHMARKS.md (section incident-replay) and docs/replay-chart.svg');
+    replaceBetweenMarkers(
+      new URL('README.md', REPO),
+      'replay-table',
+      `${result.table}\n\n\`${command}\`, ${r.generatedAt.slice(0, 10)}.`,
+    );
+    console.log('wrote BENCHMARKS.md (section incident-replay), the README table and docs/replay-chart.svg');
   }
   return 0;
 }

@@ -87,7 +87,9 @@ async function start(c: PodConfig): Promise<void> {
     breaker.onStateChange((e) => {
       if (!admitsCalls(e.to) && admitsCalls(e.from) && tripTimes.length < 64) tripTimes.push(Date.now());
     });
-    rampClient = new Redis(c.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 250 });
+    // The ramp's deadline is the session's rampTimeoutMs (1 s wall): a shorter client timeout would
+    // fail ramp calls under load, and a ramp that fails admits — it would leak the recovery storm.
+    rampClient = new Redis(c.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 1_000 });
     rampClient.on('error', () => {});
     const ramp = new RedisReconnectRamp({ client: rampClient, name: 'pusher', prefix: c.keyPrefix, ...settings.ramp });
     const fallback = new ConversationFallback({

@@ -22,3 +22,15 @@ export function writeBenchmarkSection(file: URL | string, name: string, body: st
       : `${text.trimEnd()}\n\n${block}\n`;
   writeFileSync(file, next);
 }
+
+/** Replaces the text between two marker comments in a file (e.g. the replay table in README.md). */
+export function replaceBetweenMarkers(file: URL | string, name: string, body: string): boolean {
+  const text = readFileSync(file, 'utf8');
+  const start = `<!-- ${name}:start -->`;
+  const end = `<!-- ${name}:end -->`;
+  const at = text.indexOf(start);
+  const until = text.indexOf(end);
+  if (at < 0 || until < at) return false;
+  writeFileSync(file, `${text.slice(0, at + start.length)}\n${body.trimEnd()}\n${text.slice(until)}`);
+  return true;
+}

@@ -31,7 +31,7 @@ export function describeMachine(): Machine {
 }
 
 export function machineLine(m: Machine): string {
-  return `${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB (${Math.round(freemem() / 2 ** 30)} GiB free), ${m.os}, Node ${m.node}, Redis ${m.redis}, load ${m.loadAverage1m}`;
+  return `${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB (${Math.round(freemem() / 2 ** 30)} GiB free), ${m.os}, Node ${m.node}, Redis ${m.redis}, 1-min load average at start ${m.loadAverage1m}`;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { type BreakerConfig, configHash } from '../config/breaker-config.js';
 import type { ProbeLease, ProbeOutcome } from '../state/probe-lease.js';
 import { type BreakerRecord, countFailingPods, effectiveState, liveLease, MAX_TRACKED_PODS } from './breaker-record.js';
-import type { BreakerAction, BreakerState, OverrideMode } from './breaker-state.js';
+import type { BreakerAction, BreakerState, BreakerTransition, OverrideMode } from './breaker-state.js';
 import { cooldownFor } from './cooldown.js';
 import { addToWindow, clearWindow, createWindow, sumWindow } from './sliding-window.js';
 
@@ -14,16 +14,8 @@ import { addToWindow, clearWindow, createWindow, sumWindow } from './sliding-win
  * The Lua scripts in ../lua implement exactly these rules; the conformance and
  * property tests hold the two to the same results.
  */
-export interface Transition {
-  readonly action: BreakerAction;
-  readonly from: BreakerState;
-  readonly to: BreakerState;
-  readonly state: BreakerState;
-  readonly generation: number;
-  readonly at: number;
-  readonly actor: string;
-  readonly reason: string;
-}
+/** A transition as the rules produce it; the store adds the breaker's name when publishing. */
+export type Transition = Omit<BreakerTransition, 'name'>;
 
 type Out = Transition[];
 

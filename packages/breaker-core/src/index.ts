@@ -39,14 +39,15 @@ export type {
   StoreRecoveredEvent,
   ViewSource,
 } from './runtime/breaker-events.js';
+export { type BreakwaterLogger, silentLogger } from './runtime/breakwater-logger.js';
 export { ClusterBreaker } from './runtime/cluster-breaker.js';
 export { createClusterBreaker } from './runtime/create-cluster-breaker.js';
-export { type BreakwaterLogger, LogAggregator, silentLogger } from './runtime/log-aggregator.js';
 export {
   type ClusterBreakerOptions,
   DEFAULT_CLUSTER_BREAKER_OPTIONS,
   defaultPodId,
 } from './runtime/options.js';
+export { REPEAT_WINDOW_MS, RepeatLog, type RepeatTimers } from './runtime/repeat-log.js';
 export { Signal } from './runtime/signal.js';
 export {
   type AuditEntry,

@@ -26,7 +26,6 @@ export {
   type LegacyPusherSessionOptions,
   type LegacyStats,
 } from './legacy/legacy-pusher-session.js';
-export { REPEAT_WINDOW_MS } from './log/repeat-log.js';
 export { PusherMetrics } from './metrics/pusher-metrics.js';
 export {
   type ConversationResult,

@@ -22,9 +22,10 @@ import type {
   StoreRecoveredEvent,
   ViewSource,
 } from './breaker-events.js';
+import type { BreakwaterLogger } from './breakwater-logger.js';
 import { pendingCommands } from './fail-fast-client.js';
-import { type BreakwaterLogger, LogAggregator } from './log-aggregator.js';
 import type { ResolvedClusterBreakerOptions } from './options.js';
+import { RepeatLog } from './repeat-log.js';
 import { Signal } from './signal.js';
 
 type Cause = StateChangeEvent['cause'];
@@ -88,7 +89,7 @@ export class ClusterBreaker {
   readonly #localConfigHash: string;
   readonly #localLeases = new WeakSet<ProbeLease>();
   readonly #log: BreakwaterLogger;
-  readonly #storm: LogAggregator;
+  readonly #storm: RepeatLog;
   readonly #metrics: BreakerMetrics | undefined;
   #untrackStaleness: (() => void) | undefined;
 
@@ -125,7 +126,7 @@ export class ClusterBreaker {
     this.#ownsShared = parts.ownsShared;
     this.#localConfigHash = configHash(o.config);
     this.#log = o.logger.child({ breaker: o.name, podId: o.podId });
-    this.#storm = new LogAggregator(this.#log, o.clock);
+    this.#storm = RepeatLog.for(this.#log);
     const onListenerError = (err: unknown) => this.#log.error({ err }, 'breaker event listener threw');
     this.#onStateChange = new Signal(onListenerError);
     this.#onStoreDegraded = new Signal(onListenerError);
@@ -357,7 +358,12 @@ export class ClusterBreaker {
         else this.#subscription = subscription;
       },
       (err: unknown) => {
-        this.#storm.warn('subscribe', { err }, 'could not subscribe to breaker transitions; relying on resync');
+        this.#storm.warn(
+          'subscribe',
+          this.podId,
+          { err },
+          'could not subscribe to breaker transitions; relying on resync',
+        );
       },
     );
     // Wait for the subscription while Redis answers; never hang start-up on a Redis that does not.
@@ -468,7 +474,7 @@ export class ClusterBreaker {
       const reply = await this.#local.record(this.name, this.podId, { failures, successes });
       this.#afterRecord(reply, 'local');
     } catch (err) {
-      this.#storm.warn('flush', { err }, 'could not record outcomes');
+      this.#storm.warn('flush', this.podId, { err }, 'could not record outcomes');
     } finally {
       this.#flushing = false;
       this.#metrics?.flushDuration.observe({ breaker: this.name }, Number(process.hrtime.bigint() - started) / 1e9);
@@ -502,7 +508,7 @@ export class ClusterBreaker {
       if (this.#source === 'shared') await this.#resyncShared(cause);
       else await this.#resyncLocal();
     } catch (err) {
-      this.#storm.warn('resync', { err }, 'resync failed');
+      this.#storm.warn('resync', this.podId, { err }, 'resync failed');
     } finally {
       this.#resyncing = false;
       if (this.#resyncAgain && !this.#closed) {
@@ -546,14 +552,18 @@ export class ClusterBreaker {
       reply = await this.#shared.record(this.name, this.podId, replayed);
     } catch (err) {
       this.#countError(err);
-      this.#storm.warn('store-down', { err }, 'shared breaker state still unreachable; staying on the local breaker');
+      this.#storm.warn(
+        'store-down',
+        this.podId,
+        { err },
+        'shared breaker state still unreachable; staying on the local breaker',
+      );
       return;
     }
     const downtimeMs = this.#degradedSince === null ? 0 : this.#o.clock() - this.#degradedSince;
     this.#source = 'shared';
     this.#degradedSince = null;
     this.#metrics?.storeUp.set({ breaker: this.name }, 1);
-    this.#storm.flush('store-down', 'repeated store errors while on the local breaker');
     this.#log.warn({ downtimeMs, replayed }, 'shared breaker state reachable again: rejoined');
     this.#apply(reply.snapshot, 'shared', 'rejoin', { authoritative: true });
     this.#noteDrift(reply.configDrift);
@@ -578,7 +588,12 @@ export class ClusterBreaker {
     if (this.#client && /timed out/i.test(String((err as Error)?.message ?? err))) this.#client.disconnect(true);
     this.#local.restore(this.#view, this.#offsetMs);
     this.#metrics?.storeUp.set({ breaker: this.name }, 0);
-    this.#storm.warn('store-down', { err }, 'shared breaker state unreachable: continuing on the local breaker');
+    this.#storm.warn(
+      'store-down',
+      this.podId,
+      { err },
+      'shared breaker state unreachable: continuing on the local breaker',
+    );
     const error = err instanceof Error ? err : new Error(String(err));
     this.#onStoreDegraded.emit({ error });
     void this.#local

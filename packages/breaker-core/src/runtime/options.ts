@@ -9,7 +9,7 @@ import type { BreakerStore } from '../store/breaker-store.js';
 import type { RedisClient } from '../store/redis-store.js';
 import { checkName, POD_ID_PATTERN } from '../store/store-input.js';
 import { integerInRange, knownKeys, plainObject } from '../validate.js';
-import { type BreakwaterLogger, silentLogger } from './log-aggregator.js';
+import { type BreakwaterLogger, silentLogger } from './breakwater-logger.js';
 
 export interface ClusterBreakerOptions {
   /** Breaker name, shared by every pod: 1–64 of `[A-Za-z0-9_.-]`. */

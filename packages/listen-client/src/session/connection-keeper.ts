@@ -1,7 +1,7 @@
+import type { RepeatLog } from '@breakwater/breaker-core';
 import type { Logger } from 'pino';
 import { claimProbeSlot, releaseProbeSlot } from '../breaker/probe-slot.js';
 import type { BreakerStateChange } from '../breaker/session-breaker.js';
-import type { RepeatLog } from '../log/repeat-log.js';
 import type { PusherMetrics } from '../metrics/pusher-metrics.js';
 import type { TimerHandle } from '../time/scheduler.js';
 import type { DialAttempt, PusherConnection } from '../transport/pusher-connection.js';

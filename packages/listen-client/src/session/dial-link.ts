@@ -1,4 +1,4 @@
-import type { RepeatLog } from '../log/repeat-log.js';
+import type { RepeatLog } from '@breakwater/breaker-core';
 import type { PusherMetrics } from '../metrics/pusher-metrics.js';
 import type { ConnectionEvents, DialAttempt, PusherConnection } from '../transport/pusher-connection.js';
 import type { ResolvedSessionOptions } from './session-options.js';

@@ -1,8 +1,7 @@
-import { InvalidArgumentError } from '@breakwater/breaker-core';
+import { InvalidArgumentError, RepeatLog } from '@breakwater/breaker-core';
 import type { Logger } from 'pino';
 import type { ConversationOutcome } from '../conversation/conversation-outcome.js';
 import { ConversationTracker } from '../conversation/conversation-tracker.js';
-import { RepeatLog } from '../log/repeat-log.js';
 import { PusherMetrics } from '../metrics/pusher-metrics.js';
 import { decodeServerFrame } from '../protocol/decode.js';
 import {

@@ -1,4 +1,4 @@
-import type { RepeatLog } from '../log/repeat-log.js';
+import type { RepeatLog } from '@breakwater/breaker-core';
 import type { PusherMetrics } from '../metrics/pusher-metrics.js';
 import type { TimerHandle } from '../time/scheduler.js';
 import type { ResolvedSessionOptions } from './session-options.js';

@@ -62,6 +62,31 @@ describe('RedisBreakerStore on a single redis-server', () => {
     for (const k of DATA_KEYS) expect(await client.pttl(keys[k]), k).toBeGreaterThan(86_400_000);
   });
 
+  it('gives the window and failing-pod set a TTL when a record below the threshold creates them', async () => {
+    const server = await startRedis();
+    const client = track(new Redis(server.url));
+    const store = new RedisBreakerStore({ client, keyTtlMs: 3_600_000 });
+    const keys = breakerKeys('bw', 'pusher');
+    const expectTtls = async (when: string) => {
+      for (const k of ['window', 'pods'] as const) {
+        const ttl = await client.pttl(keys[k]);
+        expect(ttl, `${k} ${when}`).toBeGreaterThan(3_500_000);
+        expect(ttl, `${k} ${when}`).toBeLessThanOrEqual(3_600_000);
+      }
+    };
+    await store.register('pusher', { failureThreshold: 20 });
+    // No transition: the state is unchanged and its TTL is fresh, yet both keys are new.
+    const first = await store.record('pusher', 'pod-a', { failures: 1, successes: 1 });
+    expect(first.transitions).toEqual([]);
+    await expectTtls('after the first record');
+
+    await store.reset('pusher', { actor: 'ops', reason: 'drill' }); // deletes both keys
+    expect(await client.exists(keys.window, keys.pods)).toBe(0);
+    const again = await store.record('pusher', 'pod-b', { failures: 1, successes: 0 });
+    expect(again.transitions).toEqual([]);
+    await expectTtls('after a reset');
+  });
+
   it('keeps the window and the failing-pod set bounded', async () => {
     const server = await startRedis();
     const client = track(new Redis(server.url));

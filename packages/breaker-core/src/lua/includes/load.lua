@@ -77,7 +77,9 @@ local function bw_load()
     auditMax = bw_int(ARGV[4], 'auditMaxLength', 1, 1000000),
     name = ARGV[5],
     out = {},
+    -- dirty: the state hash must be written; created: this call created a key (see save.lua)
     dirty = false,
+    created = false,
   }
   local c = bw_hgetall(KEYS[2])
   B.exists = c.hash ~= nil

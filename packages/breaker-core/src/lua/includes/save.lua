@@ -1,7 +1,9 @@
 --[[
-  Persists B to the state hash (only when something changed) and refreshes the
-  TTL of every key while the breaker is in use: always after a change, else once
-  less than half the TTL remains. An override keeps its keys alive past expiry.
+  Persists B to the state hash (only when something changed) and sets the TTL of
+  every key: always after a change or when this call created a key (B.created: the
+  window or failing-pod set, which a call without a transition may create; a key
+  created without one would never expire), else once less than half the TTL of the
+  state key remains. An override keeps its keys alive past its expiry.
 ]]
 
 local function bw_or_empty(v)
@@ -31,7 +33,7 @@ local function bw_save(B)
       ttl = keep
     end
   end
-  if B.dirty or redis.call('PTTL', KEYS[1]) < ttl / 2 then
+  if B.dirty or B.created or redis.call('PTTL', KEYS[1]) < ttl / 2 then
     for i = 1, 5 do
       redis.call('PEXPIRE', KEYS[i], ttl)
     end

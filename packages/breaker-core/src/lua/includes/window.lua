@@ -3,6 +3,8 @@
   bucket epoch = floor(now / bucketMs) lives in slot epoch % buckets, and a slot
   holding an older epoch is reused. Bounded by construction.
   Distinct failing pods: KEYS[4], pruned to the window and capped at 10,000.
+  Both keys are created here, by calls that need not change the state (a record below
+  the threshold), so creating one sets B.created and bw_save gives it its TTL.
 ]]
 
 local BW_MAX_TRACKED_PODS = 10000
@@ -11,6 +13,10 @@ local function bw_window_add(B, failures, successes)
   local epoch = math.floor(B.now / B.cfg.bucketMs)
   local slot = epoch % B.cfg.buckets
   local f, s = 0, 0
+  -- HGETALL of a missing hash is empty, and a stored ring always has fields: empty = no key yet.
+  if next(B.win) == nil then
+    B.created = true
+  end
   if bw_num(B.win['e' .. slot]) == epoch then
     f = tonumber(B.win['f' .. slot])
     s = tonumber(B.win['s' .. slot])
@@ -42,6 +48,9 @@ local function bw_window_clear(B)
 end
 
 local function bw_track_failing_pod(B, pod)
+  if redis.call('EXISTS', KEYS[4]) == 0 then
+    B.created = true
+  end
   redis.call('ZADD', KEYS[4], B.now, pod)
   redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', B.now - B.cfg.windowMs)
   local extra = redis.call('ZCARD', KEYS[4]) - BW_MAX_TRACKED_PODS

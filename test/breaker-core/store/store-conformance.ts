@@ -240,6 +240,20 @@ export function describeStoreConformance(target: StoreTarget): void {
       expect(await store.reportProbe(a.lease, 'success')).toMatchObject({ accepted: false, reason: 'stale' });
     });
 
+    /** Trips, then fails `probes` probes in a row; returns every cooldown the breaker was given, ms. */
+    async function escalate(store: BreakerStore, name: string, clock: ManualClock, probes: number) {
+      const trip = await fail(store, name, 'pod-a', 20);
+      const cooldowns = [(trip.snapshot.cooldownUntil as number) - trip.snapshot.at];
+      for (let i = 0; i < probes; i++) {
+        clock.set(await cooldownEnd(store, name));
+        const lease = await store.acquireProbe(name, 'pod-a');
+        if (!lease.granted) throw new Error('expected a lease');
+        const r = await store.reportProbe(lease.lease, 'failure');
+        cooldowns.push((r.snapshot.cooldownUntil as number) - r.snapshot.at);
+      }
+      return cooldowns;
+    }
+
     it('escalates the cooldown on repeated probe failures, up to the cap', async () => {
       const { clock, store, name, register } = setup({
         cooldownMs: 10_000,
@@ -247,21 +261,30 @@ export function describeStoreConformance(target: StoreTarget): void {
         maxCooldownMs: 35_000,
       });
       await register();
-      const trip = await fail(store, name, 'pod-a', 20);
-      const cooldowns = [(trip.snapshot.cooldownUntil as number) - trip.snapshot.at];
-      for (let i = 0; i < 4; i++) {
-        clock.set(await cooldownEnd(store, name));
-        const lease = await store.acquireProbe(name, 'pod-a');
-        if (!lease.granted) throw new Error('expected a lease');
-        const r = await store.reportProbe(lease.lease, 'failure');
-        cooldowns.push((r.snapshot.cooldownUntil as number) - r.snapshot.at);
-      }
-      expect(cooldowns).toEqual([10_000, 20_000, 35_000, 35_000, 35_000]);
+      expect(await escalate(store, name, clock, 4)).toEqual([10_000, 20_000, 35_000, 35_000, 35_000]);
       clock.set(await cooldownEnd(store, name));
       const lease = await store.acquireProbe(name, 'pod-a');
       if (!lease.granted) throw new Error('expected a lease');
       await store.reportProbe(lease.lease, 'success');
       expect((await store.snapshot(name)).probeFailures).toBe(0); // closing forgets the escalation
+    });
+
+    it('keeps the escalated cooldown within the cap when jitter is added', async () => {
+      const { clock, store, name, register } = setup({
+        cooldownMs: 10_000,
+        cooldownMultiplier: 2,
+        maxCooldownMs: 35_000,
+        cooldownJitter: 0.5,
+      });
+      await register();
+      const cooldowns = await escalate(store, name, clock, 4);
+      const unjittered = [10_000, 20_000, 35_000, 35_000, 35_000];
+      for (const [i, c] of cooldowns.entries()) {
+        const base = unjittered[i] as number;
+        expect(c, `cooldown ${i}`).toBeGreaterThanOrEqual(base);
+        expect(c, `cooldown ${i}`).toBeLessThanOrEqual(Math.min(base * 1.5, 35_000));
+      }
+      expect(cooldowns.slice(2)).toEqual([35_000, 35_000, 35_000]); // at the cap the jitter has no room
     });
 
     it('adds bounded jitter to the cooldown', async () => {

@@ -33,9 +33,12 @@ export interface BreakerConfig {
   readonly cooldownMs: number;
   /** Each consecutive failed probe multiplies the cooldown by this (1 = no escalation). Range 1 – 100. @default 1 */
   readonly cooldownMultiplier: number;
-  /** Cap on the escalated cooldown, ms; ≥ `cooldownMs`. @default 600_000 */
+  /** Cap on the cooldown, escalation and jitter included, ms; ≥ `cooldownMs`. @default 600_000 */
   readonly maxCooldownMs: number;
-  /** Adds up to this fraction of the cooldown, chosen per opening (0 = none). Range 0 – 1. @default 0 */
+  /**
+   * Adds up to this fraction of the cooldown, chosen per opening (0 = none), never
+   * past `maxCooldownMs`. Range 0 – 1. @default 0
+   */
   readonly cooldownJitter: number;
   /** How long a granted probe lease is valid, ms. Range 100 ms – 1 h. @default 10_000 */
   readonly probeLeaseMs: number;

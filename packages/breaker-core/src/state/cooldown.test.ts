@@ -25,6 +25,21 @@ describe('cooldownFor', () => {
     expect(values.size).toBeGreaterThan(40);
   });
 
+  it('never exceeds the cap, jitter included', () => {
+    const config = resolveBreakerConfig({
+      cooldownMs: 10_000,
+      cooldownMultiplier: 2,
+      maxCooldownMs: 35_000,
+      cooldownJitter: 0.5,
+    });
+    for (let gen = 1; gen <= 50; gen++) {
+      const now = 1_800_000_000_000 + gen * 13;
+      expect(cooldownFor(config, 1, gen, now)).toBeLessThanOrEqual(30_000); // 20 s + up to 50 %
+      expect(cooldownFor(config, 1, gen, now)).toBeGreaterThanOrEqual(20_000);
+      expect(cooldownFor(config, 3, gen, now)).toBe(35_000); // capped before and after the jitter
+    }
+  });
+
   it('keeps the jitter unit in [0, 1)', () => {
     for (const [g, t] of [
       [0, 0],

@@ -2,10 +2,12 @@ import type { BreakerConfig } from '../config/breaker-config.js';
 
 /**
  * Cooldown for an opening after `probeFailures` consecutive failed probes:
- * `cooldownMs × multiplier^probeFailures`, capped at `maxCooldownMs`, plus up
- * to `cooldownJitter` of itself. Multiplied step by step (not `**`) and jittered
- * by a deterministic hash of (generation, now) so lua/includes/cooldown.lua
- * computes the identical number: both stores must agree to the millisecond.
+ * `cooldownMs × multiplier^probeFailures` plus up to `cooldownJitter` of itself,
+ * never more than `maxCooldownMs`: the cap is applied again after the jitter,
+ * because operators read it as the longest the breaker stays open. Multiplied
+ * step by step (not `**`) and jittered by a deterministic hash of (generation,
+ * now) so lua/includes/cooldown.lua computes the identical number: both stores
+ * must agree to the millisecond.
  */
 export function cooldownFor(config: BreakerConfig, probeFailures: number, generation: number, now: number): number {
   let cooldown = config.cooldownMs;
@@ -20,7 +22,7 @@ export function cooldownFor(config: BreakerConfig, probeFailures: number, genera
   if (config.cooldownJitter > 0) {
     cooldown += Math.floor(cooldown * config.cooldownJitter * jitterUnit(generation, now));
   }
-  return cooldown;
+  return Math.min(cooldown, config.maxCooldownMs);
 }
 
 const P = 1_000_003;

@@ -1,7 +1,8 @@
 --[[
   Cooldown after B.probeFailures consecutive failed probes: cooldownMs x multiplier^k,
-  step by step, capped at maxCooldownMs, plus up to cooldownJitter of itself keyed on
-  (generation, now). Identical arithmetic to src/state/cooldown.ts.
+  step by step, plus up to cooldownJitter of itself keyed on (generation, now), and
+  never more than maxCooldownMs (clamped again after the jitter). Identical arithmetic
+  to src/state/cooldown.ts.
 ]]
 
 local function bw_cooldown(B)
@@ -19,5 +20,5 @@ local function bw_cooldown(B)
     local u = (((B.gen % P) * 7919 + (B.now % P)) % P) / P
     c = c + math.floor(c * B.cfg.cooldownJitter * u)
   end
-  return c
+  return math.min(c, B.cfg.maxCooldownMs)
 end

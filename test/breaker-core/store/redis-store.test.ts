@@ -162,6 +162,34 @@ describe('RedisBreakerStore on a single redis-server', () => {
     expect(await client.exists(keys.window)).toBe(0);
   });
 
+  it('checks a config passed to a script before writing anything: the stored one stays intact', async () => {
+    const server = await startRedis();
+    const client = track(new Redis(server.url));
+    const clock = manualClock();
+    const store = new RedisBreakerStore({ client, clock });
+    await store.register('pusher', { failureThreshold: 5 });
+    await store.forceOpen('pusher', { reason: 'drill', actor: 'ops', ttlMs: 1_000 });
+    clock.advance(2_000); // the override's expiry is due: the next script would audit and publish it
+    const keys = breakerKeys('bw', 'pusher');
+    const before = {
+      config: await client.hgetall(keys.config),
+      state: await client.hgetall(keys.state),
+      audit: await client.xlen(keys.audit),
+    };
+    const call = (client as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>).bw1_updateConfig;
+    const base = [keys.state, keys.config, keys.window, keys.pods, keys.audit, clock(), keys.channel, 3_600_000, 1_000];
+    const lacksMode = ['hash16hex0000000', '[]', 'windowMs', '30000', 'bucketMs', '1000', 'failureThreshold', '3'];
+    await expect(call?.call(client, ...base, 'pusher', 'ops', 'tighter', ...lacksMode)).rejects.toThrow(
+      /BW_BAD_INPUT config lacks/,
+    );
+    const badLayout = [...lacksMode.slice(0, 2), 'windowMs', '30000', 'bucketMs', '0'];
+    await expect(call?.call(client, ...base, 'pusher', 'ops', 'tighter', ...badLayout)).rejects.toThrow(/BW_BAD_INPUT/);
+    expect(await client.hgetall(keys.config)).toEqual(before.config);
+    expect(await client.hgetall(keys.state)).toEqual(before.state);
+    expect(await client.xlen(keys.audit)).toBe(before.audit);
+    expect((await store.snapshot('pusher')).config.failureThreshold).toBe(5); // and still readable
+  });
+
   it('rejects bad options with the option named', () => {
     const client = track(new Redis({ lazyConnect: true }));
     const cases: Array<[Record<string, unknown>, RegExp]> = [

@@ -12,7 +12,7 @@
   ARGV[8]    successes since the pod's last flush (integer >= 0)
   ARGV[9]    config hash of the pod's config
   ARGV[10]   canonical config JSON
-  ARGV[11..] config field/value pairs
+  ARGV[11..] config field/value pairs (checked before anything is written: BW_BAD_INPUT)
 
   Output: JSON { created, drift, snapshot, transitions }
   Errors: BW_BAD_INPUT, BW_BAD_CONFIG
@@ -23,9 +23,10 @@ local B = bw_load()
 local pod = bw_str(ARGV[6], 'podId', 128)
 local failures = bw_int(ARGV[7], 'failures', 0, 1000000000)
 local successes = bw_int(ARGV[8], 'successes', 0, 1000000000)
+local config = bw_config_arg(9)
 local created = false
 if not B.exists then
-  bw_write_config(B, 9)
+  bw_write_config(B, config)
   created = true
 end
 bw_apply_due(B)

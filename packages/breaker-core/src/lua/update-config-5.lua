@@ -7,7 +7,7 @@
   ARGV[7]    reason (1..2000 bytes)
   ARGV[8]    config hash
   ARGV[9]    canonical config JSON
-  ARGV[10..] config field/value pairs
+  ARGV[10..] config field/value pairs (checked before anything is written: BW_BAD_INPUT)
 
   Output: JSON { snapshot, transitions }
   Errors: BW_NOT_FOUND, BW_BAD_INPUT, BW_BAD_CONFIG
@@ -17,10 +17,11 @@
 local B = bw_load()
 local actor = bw_str(ARGV[6], 'actor', 512)
 local reason = bw_str(ARGV[7], 'reason', 2000)
+local config = bw_config_arg(8)
 bw_require(B)
 bw_apply_due(B)
 local oldWindow, oldBucket = B.cfg.windowMs, B.cfg.bucketMs
-bw_write_config(B, 8)
+bw_write_config(B, config)
 if B.cfg.windowMs ~= oldWindow or B.cfg.bucketMs ~= oldBucket then
   redis.call('DEL', KEYS[3])
   B.win = {}

@@ -1,5 +1,6 @@
 --[[
-  Reads one breaker into a table B. Does no writes.
+  Reads one breaker into a table B (bw_load does no writes); checks a config passed
+  as arguments (bw_config_arg) and stores it (bw_write_config).
 
   KEYS (shared by every script, all carrying the breaker's {hash tag}):
     KEYS[1] state   hash: auto, gen, openedAt, cooldownUntil, probeFailures, hoSuccesses,
@@ -41,7 +42,8 @@ local function bw_num(v)
   return tonumber(v)
 end
 
-local function bw_parse_config(c)
+-- A config table from hash fields, or nil and the first thing wrong with them.
+local function bw_read_config(c)
   local cfg = {
     hash = c.hash,
     json = c.json,
@@ -62,10 +64,24 @@ local function bw_parse_config(c)
   for _, field in ipairs({ 'hash', 'json', 'windowMs', 'bucketMs', 'failureThreshold', 'quorum', 'cooldownMs',
     'cooldownMultiplier', 'maxCooldownMs', 'cooldownJitter', 'probeLeaseMs', 'successThreshold', 'mode' }) do
     if cfg[field] == nil then
-      bw_fail('BW_BAD_CONFIG', 'stored config of ' .. ARGV[5] .. ' lacks ' .. field)
+      return nil, 'lacks ' .. field
     end
   end
+  -- The ring loops over windowMs / bucketMs slots: a bad layout would hang the script.
+  if cfg.bucketMs < 1 or cfg.windowMs % cfg.bucketMs ~= 0 or cfg.windowMs / cfg.bucketMs > 600 then
+    return nil, 'has windowMs ' .. cfg.windowMs .. ' not a multiple of bucketMs ' .. cfg.bucketMs
+      .. ' with at most 600 buckets'
+  end
   cfg.buckets = cfg.windowMs / cfg.bucketMs
+  return cfg
+end
+
+-- The stored config; unreadable is BW_BAD_CONFIG (written by another version, or by hand).
+local function bw_parse_config(c)
+  local cfg, problem = bw_read_config(c)
+  if not cfg then
+    bw_fail('BW_BAD_CONFIG', 'stored config of ' .. ARGV[5] .. ' ' .. problem)
+  end
   return cfg
 end
 
@@ -115,15 +131,34 @@ local function bw_load()
   return B
 end
 
--- Writes the config from ARGV[first..]: hash, json, then field/value pairs.
-local function bw_write_config(B, first)
-  local args = { 'hash', ARGV[first], 'json', ARGV[first + 1] }
-  for i = first + 2, #ARGV do
-    args[#args + 1] = ARGV[i]
+--[[
+  The caller's config from ARGV[first..]: hash, json, then field/value pairs. Checked
+  (BW_BAD_INPUT) before the script writes anything, so a malformed one leaves the
+  stored config, the audit and the channel as they were.
+]]
+local function bw_config_arg(first)
+  local c = { hash = ARGV[first], json = ARGV[first + 1] }
+  local fields = { 'hash', ARGV[first], 'json', ARGV[first + 1] }
+  for i = first + 2, #ARGV, 2 do
+    if ARGV[i + 1] == nil then
+      bw_fail('BW_BAD_INPUT', 'config: field ' .. ARGV[i] .. ' has no value')
+    end
+    c[ARGV[i]] = ARGV[i + 1]
+    fields[#fields + 1] = ARGV[i]
+    fields[#fields + 1] = ARGV[i + 1]
   end
+  local cfg, problem = bw_read_config(c)
+  if not cfg then
+    bw_fail('BW_BAD_INPUT', 'config ' .. problem)
+  end
+  return { cfg = cfg, fields = fields }
+end
+
+-- Replaces the stored config with one checked by bw_config_arg.
+local function bw_write_config(B, config)
   redis.call('DEL', KEYS[2])
-  redis.call('HSET', KEYS[2], unpack(args))
-  B.cfg = bw_parse_config(bw_hgetall(KEYS[2]))
+  redis.call('HSET', KEYS[2], unpack(config.fields))
+  B.cfg = config.cfg
   B.exists = true
   B.dirty = true
 end

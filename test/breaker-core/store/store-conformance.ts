@@ -317,6 +317,20 @@ export function describeStoreConformance(target: StoreTarget): void {
       expect(audit[0]).toMatchObject({ action: 'override_expired', actor: 'system', from: 'forced_open', to: 'open' });
     });
 
+    it('records an override’s expiry at the time it lapsed, not when a later call noticed', async () => {
+      const { clock, store, name, register } = setup();
+      await register();
+      const forced = await store.forceOpen(name, { reason: 'pusher deploy', actor: 'alice', ttlMs: 10_000 });
+      const expiresAt = forced.override?.expiresAt as number;
+      clock.advance(25_000); // nobody calls until long after the expiry
+      const noticed = await store.record(name, 'pod-a', { failures: 0, successes: 1 });
+      expect(noticed.snapshot.at).toBe(expiresAt + 15_000);
+      expect(noticed.transitions).toEqual([
+        expect.objectContaining({ action: 'override_expired', at: expiresAt, generation: forced.generation + 1 }),
+      ]);
+      expect((await store.audit(name, { limit: 1 }))[0]).toMatchObject({ action: 'override_expired', at: expiresAt });
+    });
+
     it('lets a force-close override hold an open breaker closed, then clears back to automatic', async () => {
       const { store, name, register } = setup();
       await register();

@@ -91,6 +91,12 @@ export interface BreakerTransition {
   readonly to: BreakerState;
   readonly state: BreakerState;
   readonly generation: number;
+  /**
+   * When it took effect, ms since epoch on the store's clock: the time of the call
+   * that made it, except `override_expired`, which carries the override's
+   * `expiresAt` (the call that noticed may come later; time-driven `half_open`
+   * is stamped when a call applied it).
+   */
   readonly at: number;
   readonly actor: string;
   readonly reason: string;

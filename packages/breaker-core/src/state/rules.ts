@@ -38,8 +38,10 @@ function transition(
 export function applyDue(r: BreakerRecord, now: number, out: Out): void {
   if (r.override && r.override.expiresAt <= now) {
     const from = effectiveState(r);
+    // Stamped with when it lapsed, not when a call noticed: the audit says when the fleet went back to automatic.
+    const expiredAt = r.override.expiresAt;
     r.override = null;
-    transition(r, out, now, 'override_expired', from, effectiveState(r), 'system', 'override expired');
+    transition(r, out, expiredAt, 'override_expired', from, effectiveState(r), 'system', 'override expired');
   }
   if (r.auto === 'open' && r.cooldownUntil !== null && r.cooldownUntil <= now) {
     r.auto = 'half_open';

@@ -6,8 +6,10 @@
 local function bw_apply_due(B)
   if B.ov and B.ov.expiresAt <= B.now then
     local from = bw_effective(B)
+    -- Stamped with when it lapsed, not when a call noticed (as rules.ts).
+    local expiredAt = B.ov.expiresAt
     B.ov = nil
-    bw_transition(B, 'override_expired', from, bw_effective(B), 'system', 'override expired')
+    bw_transition(B, 'override_expired', from, bw_effective(B), 'system', 'override expired', expiredAt)
   end
   if B.auto == 'open' and B.cooldownUntil ~= nil and B.cooldownUntil <= B.now then
     B.auto = 'half_open'

@@ -1,7 +1,8 @@
 --[[
   One transition: bump the generation (fencing any outstanding probe lease),
   append to the bounded audit stream, and PUBLISH on the breaker's channel,
-  all inside the calling script so pods never see one without the others.
+  all inside the calling script so pods never see one without the others. `at` is
+  when it took effect: B.now, except for a lapsed override (its expiry time).
 ]]
 
 local function bw_effective(B)
@@ -11,17 +12,18 @@ local function bw_effective(B)
   return B.auto
 end
 
-local function bw_transition(B, action, from, to, actor, reason)
+local function bw_transition(B, action, from, to, actor, reason, at)
+  at = at or B.now
   B.gen = B.gen + 1
   B.lease = nil
   B.dirty = true
   local state = bw_effective(B)
   redis.call('XADD', KEYS[5], 'MAXLEN', B.auditMax, '*',
-    'at', B.now, 'actor', actor, 'action', action, 'from', from, 'to', to,
+    'at', at, 'actor', actor, 'action', action, 'from', from, 'to', to,
     'generation', B.gen, 'reason', reason)
   local t = {
     name = B.name, action = action, from = from, to = to, state = state,
-    generation = B.gen, at = B.now, actor = actor, reason = reason,
+    generation = B.gen, at = at, actor = actor, reason = reason,
   }
   redis.call('PUBLISH', B.channel, cjson.encode(t))
   B.out[#B.out + 1] = t

@@ -459,6 +459,8 @@ export function describeStoreConformance(target: StoreTarget): void {
         () => store.record(name, 'pod-a', { failures: Number.NaN, successes: 0 }),
         () => store.record(name, 'pod a', { failures: 1, successes: 0 }),
         () => store.record(name, '', { failures: 1, successes: 0 }),
+        () => store.record(name, 'pod-a', { failures: 1, successes: 0, failure: 1 } as never), // a typo
+        () => store.record(name, 'pod-a', { failures: 1 } as never),
         () => store.forceOpen(name, { reason: '', actor: 'a', ttlMs: 10_000 }),
         () => store.forceOpen(name, { reason: '   ', actor: 'a', ttlMs: 10_000 }),
         () => store.forceOpen(name, { reason: 'x'.repeat(501), actor: 'a', ttlMs: 10_000 }),
@@ -470,6 +472,7 @@ export function describeStoreConformance(target: StoreTarget): void {
         () => store.clearOverride(name, { actor: '' }),
         () => store.audit(name, { limit: 0 }),
         () => store.audit(name, { limit: 1_001 }),
+        () => store.audit(name, { limt: 5 } as never),
         () => store.reportProbe({ breaker: name, token: '', generation: 1, holder: 'a', expiresAt: 0 }, 'success'),
         () =>
           store.reportProbe(

@@ -26,9 +26,9 @@ import type {
 } from './breaker-store.js';
 import {
   checkActorRequest,
-  checkAuditLimit,
-  checkDelta,
+  checkAuditOptions,
   checkName,
+  checkOutcomes,
   checkOverrideRequest,
   checkPodId,
   checkProbeReport,
@@ -94,9 +94,7 @@ export class MemoryBreakerStore implements BreakerStore {
   async record(name: string, podId: string, outcomes: { failures: number; successes: number }): Promise<RecordReply> {
     checkName(name);
     checkPodId(podId);
-    const o = plainObject('outcomes', outcomes);
-    const failures = checkDelta('failures', o.failures);
-    const successes = checkDelta('successes', o.successes);
+    const { failures, successes } = checkOutcomes(outcomes);
     const config = this.#registered.get(name);
     if (!config) throw new NotRegisteredError(name);
     const now = this.#now();
@@ -159,7 +157,7 @@ export class MemoryBreakerStore implements BreakerStore {
 
   async audit(name: string, options: { limit?: number } = {}): Promise<AuditEntry[]> {
     checkName(name);
-    const limit = checkAuditLimit(plainObject('options', options).limit ?? 100);
+    const limit = checkAuditOptions(options);
     if (!this.#records.has(name)) throw new BreakerNotFoundError(name);
     return (this.#audit.get(name) ?? []).slice(-limit).reverse();
   }

@@ -25,9 +25,9 @@ import { type LoadedScript, loadScripts, type ScriptName } from './script-loader
 import { parseScriptReply, parseTransition, type ScriptReply } from './script-reply.js';
 import {
   checkActorRequest,
-  checkAuditLimit,
-  checkDelta,
+  checkAuditOptions,
   checkName,
+  checkOutcomes,
   checkOverrideRequest,
   checkPodId,
   checkProbeReport,
@@ -143,9 +143,7 @@ export class RedisBreakerStore implements BreakerStore {
   async record(name: string, podId: string, outcomes: { failures: number; successes: number }): Promise<RecordReply> {
     checkName(name);
     checkPodId(podId);
-    const o = plainObject('outcomes', outcomes);
-    const failures = checkDelta('failures', o.failures);
-    const successes = checkDelta('successes', o.successes);
+    const { failures, successes } = checkOutcomes(outcomes);
     const registered = this.#registered.get(name);
     if (!registered) throw new NotRegisteredError(name);
     const reply = await this.#run('recordOutcomes', name, 'record', [podId, failures, successes, ...registered.args]);
@@ -232,7 +230,7 @@ export class RedisBreakerStore implements BreakerStore {
 
   async audit(name: string, options: { limit?: number } = {}): Promise<AuditEntry[]> {
     checkName(name);
-    const limit = checkAuditLimit(plainObject('options', options).limit ?? 100);
+    const limit = checkAuditOptions(options);
     const keys = breakerKeys(this.#prefix, name);
     let rows: [string, string[]][];
     try {

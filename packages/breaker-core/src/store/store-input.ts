@@ -18,6 +18,7 @@ export const MAX_ACTOR_LENGTH = 128;
 /** Largest outcome delta one record() call may carry. */
 export const MAX_DELTA = 1_000_000_000;
 export const MAX_AUDIT_LIMIT = 1_000;
+export const DEFAULT_AUDIT_LIMIT = 100;
 
 export function checkName(name: unknown): string {
   return matching('name', name, BREAKER_NAME_PATTERN, '1–64 characters of [A-Za-z0-9_.-], starting alphanumeric');
@@ -29,6 +30,13 @@ export function checkPodId(podId: unknown): string {
 
 export function checkDelta(argument: 'failures' | 'successes', value: unknown): number {
   return integerInRange(argument, value, 0, MAX_DELTA);
+}
+
+/** record()'s outcome counts; an unknown key (say `failure`) is refused, not ignored. */
+export function checkOutcomes(outcomes: unknown): { failures: number; successes: number } {
+  const o = plainObject('outcomes', outcomes);
+  knownKeys('outcomes', o, ['failures', 'successes']);
+  return { failures: checkDelta('failures', o.failures), successes: checkDelta('successes', o.successes) };
 }
 
 export function checkTtlMs(ttlMs: unknown): number {
@@ -45,6 +53,13 @@ export function checkActor(actor: unknown): string {
 
 export function checkAuditLimit(limit: unknown): number {
   return integerInRange('limit', limit, 1, MAX_AUDIT_LIMIT);
+}
+
+/** audit()'s options; returns the limit (default 100). */
+export function checkAuditOptions(options: unknown): number {
+  const o = plainObject('options', options);
+  knownKeys('options', o, ['limit']);
+  return checkAuditLimit(o.limit ?? DEFAULT_AUDIT_LIMIT);
 }
 
 export function checkOverrideRequest(request: OverrideRequest): { reason: string; actor: string; ttlMs: number } {

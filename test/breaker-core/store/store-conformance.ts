@@ -72,6 +72,21 @@ export function describeStoreConformance(target: StoreTarget): void {
       expect((await store.register(name, { failureThreshold: 5 })).configDrift).toBe(false);
     });
 
+    it('re-registering applies and publishes what fell due, like any other call', async () => {
+      const { clock, store, name, register } = setup({ failureThreshold: 3 });
+      await register();
+      await fail(store, name, 'pod-a', 3);
+      const received: BreakerTransition[] = [];
+      const sub = await target.create(clock).subscribe(name, (t) => received.push(t));
+      clock.advance(60_000); // the cooldown ended; nobody has called since
+      const again = await target.create(clock).register(name, { failureThreshold: 3 });
+      expect(again.snapshot).toMatchObject({ state: 'half_open', generation: 2, cooldownUntil: null });
+      await waitUntil(() => received.length >= 1);
+      sub.dispose();
+      expect(received).toEqual([expect.objectContaining({ action: 'half_open', generation: 2 })]);
+      expect((await store.audit(name, { limit: 1 }))[0]).toMatchObject({ action: 'half_open', generation: 2 });
+    });
+
     it('trips exactly at the failure threshold, not one before', async () => {
       const { store, name, register } = setup();
       await register();

@@ -47,7 +47,8 @@ type Op =
   | { op: 'report'; lease: number; outcome: 'success' | 'failure' }
   | { op: 'force'; mode: 'open' | 'close'; ttlMs: number }
   | { op: 'clear' }
-  | { op: 'reset' };
+  | { op: 'reset' }
+  | { op: 'register'; drift: boolean };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   {
@@ -86,6 +87,8 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('clear' as const) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('reset' as const) }) },
+  // A pod (re)starting: the same rules, or drifted ones the store must report and not apply.
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('register' as const), drift: fc.boolean() }) },
 );
 
 let redis: TestRedis;
@@ -189,6 +192,13 @@ it('MemoryBreakerStore and RedisBreakerStore agree on random histories, and keep
           case 'reset':
             check(await both((s) => s.reset(name, { actor: 'prop', reason: 'model' })));
             break;
+          case 'register': {
+            const rules = op.drift ? { ...config, failureThreshold: (config.failureThreshold ?? 20) + 1 } : config;
+            const r = await both((s) => s.register(name, rules));
+            expect(r.configDrift).toBe(op.drift);
+            check(r.snapshot);
+            break;
+          }
         }
       }
       // Same audit history, generations strictly increasing.

@@ -88,6 +88,10 @@ export class MemoryBreakerStore implements BreakerStore {
     const now = this.#now();
     const record = this.#ensure(name, resolved);
     this.#registered.set(name, resolved);
+    // Like every other operation (and register-5.lua): what fell due is applied and published first.
+    const out: rules.Transition[] = [];
+    rules.applyDue(record, now, out);
+    this.#publish(record, out);
     return { snapshot: toSnapshot(record, now), configDrift: record.configHash !== configHash(resolved) };
   }
 

@@ -7,7 +7,7 @@ import { matching } from './validate.js';
  *
  * | key                       | type   | holds                                             | bound            |
  * |---------------------------|--------|---------------------------------------------------|------------------|
- * | `<p>:{<name>}:state`      | hash   | automatic state, generation, cooldown, lease, override | fixed fields |
+ * | `<p>:{<name>}:state`      | hash   | incarnation, automatic state, generation, cooldown, lease, override | fixed fields |
  * | `<p>:{<name>}:config`     | hash   | the stored rules and their hash                   | fixed fields     |
  * | `<p>:{<name>}:window`     | hash   | ring of buckets `e<i>`/`f<i>`/`s<i>`              | 3 × buckets      |
  * | `<p>:{<name>}:pods`       | zset   | pod → time of its latest failure                  | window + 10,000  |

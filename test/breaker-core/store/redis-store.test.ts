@@ -118,6 +118,30 @@ describe('RedisBreakerStore on a single redis-server', () => {
     expect(await store.list()).toEqual(['pusher']);
   });
 
+  it('never repeats a lease token after Redis lost the keys: an old holder’s late report is refused', async () => {
+    const server = await startRedis();
+    const client = track(new Redis(server.url));
+    const clock = manualClock();
+    const store = new RedisBreakerStore({ client, clock });
+    const config = { failureThreshold: 1, cooldownMs: 1_000, probeLeaseMs: 60_000 };
+    const halfOpenLease = async (pod: string) => {
+      await store.record('pusher', pod, { failures: 1, successes: 0 }); // re-creates the breaker if lost
+      clock.advance(1_000);
+      const reply = await store.acquireProbe('pusher', pod);
+      if (!reply.granted) throw new Error(`expected a lease, got ${reply.reason}`);
+      return reply.lease;
+    };
+    await store.register('pusher', config);
+    const old = await halfOpenLease('pod-a');
+    const keys = breakerKeys('bw', 'pusher');
+    await client.unlink(...DATA_KEYS.map((k) => keys[k])); // Redis lost everything (no persistence, failover)
+    const fresh = await halfOpenLease('pod-b');
+    expect(fresh.generation).toBe(old.generation); // same generation and sequence in the new life…
+    expect(fresh.token).not.toBe(old.token); // …but not the same token
+    expect(await store.reportProbe(old, 'success')).toMatchObject({ accepted: false, reason: 'stale' });
+    expect((await store.reportProbe(fresh, 'success')).snapshot.state).toBe('closed');
+  });
+
   it('fails with StoreUnavailableError, not a hang, when the server is paused past the command timeout', async () => {
     const server = await startRedis();
     const client = track(new Redis(server.url, { commandTimeout: 200, maxRetriesPerRequest: 0 }));

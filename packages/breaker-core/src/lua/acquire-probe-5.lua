@@ -2,7 +2,9 @@
   acquire probe lease: in half_open (and no override), exactly one pod cluster-wide
   gets a lease bound to the current generation, valid for probeLeaseMs. Its holder asking
   again gets the same lease; everyone else learns who holds it and until when. An expired
-  lease is free to take.
+  lease is free to take. The token, `<incarnation>.<generation>.<sequence>` (at most 64
+  bytes; opaque to callers), never repeats for a breaker, even one re-created after
+  Redis lost its keys.
 
   KEYS[1..5], ARGV[1..5]: see includes/load.lua.
   ARGV[6]  pod id asking (1..128 bytes)
@@ -27,7 +29,9 @@ else
   else
     if not held then
       B.leaseSeq = B.leaseSeq + 1
-      B.lease = { token = B.gen .. '.' .. B.leaseSeq, holder = pod, expiresAt = B.now + B.cfg.probeLeaseMs, gen = B.gen }
+      -- incarnation.generation.sequence: unique for this breaker even after Redis lost its keys
+      local token = B.inc .. '.' .. B.gen .. '.' .. B.leaseSeq
+      B.lease = { token = token, holder = pod, expiresAt = B.now + B.cfg.probeLeaseMs, gen = B.gen }
       B.dirty = true
     end
     local l = B.lease

@@ -18,6 +18,12 @@ interface StoredLease {
  */
 export interface BreakerRecord {
   readonly name: string;
+  /**
+   * Which life of the breaker this record is (the Redis store uses Redis TIME at
+   * creation). A re-created or restored breaker restarts its generation and lease
+   * sequence, so lease tokens carry this to stay unique.
+   */
+  readonly incarnation: string;
   config: BreakerConfig;
   configHash: string;
   auto: AutomaticState;
@@ -27,7 +33,7 @@ export interface BreakerRecord {
   probeFailures: number;
   halfOpenSuccesses: number;
   lease: StoredLease | null;
-  /** Counts leases granted, so every token is unique. */
+  /** Counts leases granted in this incarnation, so every token is unique. */
   leaseSeq: number;
   override: BreakerOverride | null;
   window: Bucket[];
@@ -35,9 +41,10 @@ export interface BreakerRecord {
   failingPods: Map<string, number>;
 }
 
-export function createRecord(name: string, config: BreakerConfig): BreakerRecord {
+export function createRecord(name: string, config: BreakerConfig, incarnation: string): BreakerRecord {
   return {
     name,
+    incarnation,
     config,
     configHash: configHash(config),
     auto: 'closed',

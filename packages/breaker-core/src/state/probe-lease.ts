@@ -5,7 +5,11 @@
  */
 export interface ProbeLease {
   readonly breaker: string;
-  /** Opaque; present it to reportProbe(). */
+  /**
+   * Opaque (at most 64 characters); present it to reportProbe(). Never repeats for
+   * a breaker, even one re-created after its store lost it: it carries the
+   * breaker's incarnation as well as the generation.
+   */
   readonly token: string;
   readonly generation: number;
   readonly holder: string;

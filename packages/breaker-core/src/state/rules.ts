@@ -145,7 +145,8 @@ export function acquireProbe(r: BreakerRecord, now: number, podId: string, out: 
   if (!held) {
     r.leaseSeq += 1;
     r.lease = {
-      token: `${r.generation}.${r.leaseSeq}`,
+      // incarnation.generation.sequence: unique even across a re-created or restored record
+      token: `${r.incarnation}.${r.generation}.${r.leaseSeq}`,
       holder: podId,
       expiresAt: now + r.config.probeLeaseMs,
       generation: r.generation,

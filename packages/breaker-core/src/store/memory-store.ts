@@ -46,6 +46,18 @@ export interface MemoryBreakerStoreOptions {
 export const DEFAULT_MEMORY_STORE_OPTIONS = Object.freeze({ auditMaxLength: 1_000, maxBreakers: 10_000 });
 
 /**
+ * Counts records created in this process, across every MemoryBreakerStore: a
+ * record's incarnation. A restored record restarts its lease sequence (often at
+ * the same generation), and only a fresh incarnation keeps its tokens from
+ * repeating ones granted before. The `m` keeps them apart from Redis tokens.
+ */
+let incarnations = 0;
+function nextIncarnation(): string {
+  incarnations += 1;
+  return `m${incarnations}`;
+}
+
+/**
  * The breaker rules in one process, with the same semantics as the Redis store.
  * Serves single-process use and is the pod runtime's fallback while Redis is
  * unreachable. Each operation is one synchronous step, so it is atomic.
@@ -176,7 +188,7 @@ export class MemoryBreakerStore implements BreakerStore {
   restore(snapshot: BreakerSnapshot, clockOffsetMs = 0): void {
     checkName(snapshot.name);
     const toLocal = (t: number | null) => (t === null ? null : t - clockOffsetMs);
-    const record = createRecord(snapshot.name, snapshot.config);
+    const record = createRecord(snapshot.name, snapshot.config, nextIncarnation());
     record.auto = snapshot.automaticState;
     record.generation = snapshot.generation;
     record.openedAt = toLocal(snapshot.openedAt);
@@ -237,7 +249,7 @@ export class MemoryBreakerStore implements BreakerStore {
       if (this.#records.size >= this.#maxBreakers) {
         throw new InvalidArgumentError('name', `store already holds maxBreakers (${this.#maxBreakers}) breakers`);
       }
-      record = createRecord(name, config);
+      record = createRecord(name, config, nextIncarnation());
       this.#records.set(name, record);
     }
     return record;

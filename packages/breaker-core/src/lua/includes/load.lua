@@ -3,7 +3,7 @@
   as arguments (bw_config_arg) and stores it (bw_write_config).
 
   KEYS (shared by every script, all carrying the breaker's {hash tag}):
-    KEYS[1] state   hash: auto, gen, openedAt, cooldownUntil, probeFailures, hoSuccesses,
+    KEYS[1] state   hash: inc, auto, gen, openedAt, cooldownUntil, probeFailures, hoSuccesses,
                           lease*, leaseSeq, ov* (empty string = none)
     KEYS[2] config  hash: hash, json and one field per rule (see config-fields.ts)
     KEYS[3] window  hash: ring of buckets e<i> (epoch), f<i> (failures), s<i> (successes)
@@ -23,6 +23,17 @@ local function bw_now()
   end
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+--[[
+  Which life of the breaker this is: Redis TIME in microseconds when its state was
+  first written. A breaker whose keys were lost starts again at generation 0 and lease
+  sequence 0, so lease tokens carry this to stay unique across lives. Always Redis
+  TIME, even with an injected clock: a test clock may well repeat.
+]]
+local function bw_incarnation()
+  local t = redis.call('TIME')
+  return t[1] .. string.format('%06d', tonumber(t[2]))
 end
 
 local function bw_hgetall(key)
@@ -103,6 +114,12 @@ local function bw_load()
     B.cfg = bw_parse_config(c)
   end
   local s = bw_hgetall(KEYS[1])
+  B.inc = s.inc
+  if B.inc == nil or B.inc == '' then
+    -- A new breaker (or one stored before incarnations): a new life, saved by this call.
+    B.inc = bw_incarnation()
+    B.dirty = true
+  end
   B.auto = s.auto or 'closed'
   B.gen = bw_num(s.gen) or 0
   B.openedAt = bw_num(s.openedAt)

@@ -18,7 +18,7 @@ local function bw_save(B)
     local l = B.lease or {}
     local o = B.ov or {}
     redis.call('HSET', KEYS[1],
-      'name', B.name, 'auto', B.auto, 'gen', B.gen,
+      'name', B.name, 'inc', B.inc, 'auto', B.auto, 'gen', B.gen,
       'openedAt', bw_or_empty(B.openedAt), 'cooldownUntil', bw_or_empty(B.cooldownUntil),
       'probeFailures', B.probeFailures, 'hoSuccesses', B.hoSuccesses, 'leaseSeq', B.leaseSeq,
       'leaseToken', bw_or_empty(l.token), 'leaseHolder', bw_or_empty(l.holder),

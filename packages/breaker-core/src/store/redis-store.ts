@@ -5,10 +5,17 @@ import { BreakerNotFoundError } from '../errors/breaker-not-found-error.js';
 import { fromRedisError } from '../errors/from-redis-error.js';
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
 import { NotRegisteredError } from '../errors/not-registered-error.js';
-import { breakerKeys, checkKeyPrefix, nameFromChannel, registryKey, scriptKeys } from '../keys.js';
-import type { AuditEntry, BreakerSnapshot, BreakerState, BreakerTransition } from '../state/breaker-state.js';
+import { breakerKeys, checkKeyPrefix, nameFromChannel, registryKey } from '../keys.js';
+import type {
+  AuditEntry,
+  BreakerSnapshot,
+  BreakerState,
+  BreakerTransition,
+  OverrideMode,
+} from '../state/breaker-state.js';
 import type { ProbeLease, ProbeOutcome } from '../state/probe-lease.js';
 import { integerInRange, knownKeys, plainObject } from '../validate.js';
+import { BreakerScripts, type ScriptCall } from './breaker-scripts.js';
 import type {
   AcquireProbeReply,
   ActorRequest,
@@ -21,8 +28,7 @@ import type {
   ReportProbeReply,
 } from './breaker-store.js';
 import { configArgs } from './config-fields.js';
-import { type LoadedScript, loadScripts, type ScriptName } from './script-loader.js';
-import { parseScriptReply, parseTransition, type ScriptReply } from './script-reply.js';
+import { parseTransition } from './script-reply.js';
 import {
   checkActorRequest,
   checkAuditOptions,
@@ -63,11 +69,6 @@ export const DEFAULT_REDIS_STORE_OPTIONS = Object.freeze({
   auditMaxLength: 1_000,
 });
 
-type ScriptCommand = (...args: (string | number)[]) => Promise<unknown>;
-
-/** Clients that already have the scripts defined (defineCommand once per client). */
-const defined = new WeakSet<object>();
-
 /**
  * Breaker state in Redis, shared by every pod. Each operation is one Lua
  * script that decides atomically on Redis time, appends to the audit stream
@@ -79,7 +80,7 @@ export class RedisBreakerStore implements BreakerStore {
   readonly #keyTtlMs: number;
   readonly #auditMaxLength: number;
   readonly #clock: Clock | undefined;
-  readonly #scripts: Record<ScriptName, LoadedScript>;
+  readonly #scripts: BreakerScripts;
   readonly #registered = new Map<string, { config: BreakerConfig; args: string[] }>();
   readonly #listeners = new Map<string, Set<(t: BreakerTransition) => void>>();
   readonly #wired = new WeakSet<object>();
@@ -116,13 +117,7 @@ export class RedisBreakerStore implements BreakerStore {
       100_000,
     );
     this.#clock = options.clock;
-    this.#scripts = loadScripts();
-    if (!defined.has(this.#client)) {
-      for (const script of Object.values(this.#scripts)) {
-        this.#client.defineCommand(script.command, { numberOfKeys: script.numberOfKeys, lua: script.lua });
-      }
-      defined.add(this.#client);
-    }
+    this.#scripts = new BreakerScripts(this.#client);
   }
 
   /** The key prefix in use (the admin API shows it; tests clean up by it). */
@@ -134,10 +129,10 @@ export class RedisBreakerStore implements BreakerStore {
     checkName(name);
     const resolved = resolveBreakerConfig(config);
     const args = configArgs(resolved);
-    const reply = await this.#run('register', name, 'register', args);
+    const reply = await this.#scripts.register(this.#call(name), args);
     this.#registered.set(name, { config: resolved, args });
     await this.#index(name);
-    return { snapshot: reply.snapshot, configDrift: reply.raw.drift === true };
+    return { snapshot: reply.snapshot, configDrift: reply.drift };
   }
 
   async record(name: string, podId: string, outcomes: { failures: number; successes: number }): Promise<RecordReply> {
@@ -146,59 +141,39 @@ export class RedisBreakerStore implements BreakerStore {
     const { failures, successes } = checkOutcomes(outcomes);
     const registered = this.#registered.get(name);
     if (!registered) throw new NotRegisteredError(name);
-    const reply = await this.#run('recordOutcomes', name, 'record', [podId, failures, successes, ...registered.args]);
+    const reply = await this.#scripts.recordOutcomes(this.#call(name), podId, failures, successes, registered.args);
     // The breaker's keys had vanished (Redis restarted or they expired): list it again.
-    if (reply.raw.created === true) await this.#index(name).catch(() => {});
+    if (reply.created) await this.#index(name).catch(() => {});
     return {
       snapshot: reply.snapshot,
-      configDrift: reply.raw.drift === true,
-      created: reply.raw.created === true,
+      configDrift: reply.drift,
+      created: reply.created,
       transitions: reply.transitions,
     };
   }
 
   async snapshot(name: string): Promise<BreakerSnapshot> {
     checkName(name);
-    return (await this.#run('readSnapshot', name, 'snapshot', [])).snapshot;
+    return (await this.#scripts.readSnapshot(this.#call(name))).snapshot;
   }
 
   async acquireProbe(name: string, podId: string): Promise<AcquireProbeReply> {
     checkName(name);
     checkPodId(podId);
-    const reply = await this.#run('acquireProbe', name, 'acquireProbe', [podId]);
-    const raw = reply.raw;
-    if (raw.granted === true) {
-      const lease = raw.lease as { token: string; generation: number; holder: string; expiresAt: number };
-      return {
-        granted: true,
-        lease: {
-          breaker: name,
-          token: lease.token,
-          generation: lease.generation,
-          holder: lease.holder,
-          expiresAt: lease.expiresAt,
-        },
-        snapshot: reply.snapshot,
-      };
-    }
-    if (raw.reason === 'held') {
-      return {
-        granted: false,
-        reason: 'held',
-        holder: String(raw.holder),
-        expiresAt: Number(raw.expiresAt),
-        snapshot: reply.snapshot,
-      };
+    const reply = await this.#scripts.acquireProbe(this.#call(name), podId);
+    if (reply.granted) return { granted: true, lease: { breaker: name, ...reply.lease }, snapshot: reply.snapshot };
+    if (reply.reason === 'held') {
+      const { holder, expiresAt, snapshot } = reply;
+      return { granted: false, reason: 'held', holder, expiresAt, snapshot };
     }
     return { granted: false, reason: 'not_half_open', snapshot: reply.snapshot };
   }
 
   async reportProbe(lease: ProbeLease, outcome: ProbeOutcome): Promise<ReportProbeReply> {
     const name = checkProbeReport(lease, outcome);
-    const reply = await this.#run('reportProbe', name, 'reportProbe', [lease.token, outcome]);
-    if (reply.raw.accepted === true) return { accepted: true, snapshot: reply.snapshot };
-    const reason = reply.raw.reason === 'expired' ? 'expired' : 'stale';
-    return { accepted: false, reason, snapshot: reply.snapshot };
+    const reply = await this.#scripts.reportProbe(this.#call(name), lease.token, outcome);
+    if (reply.accepted) return { accepted: true, snapshot: reply.snapshot };
+    return { accepted: false, reason: reply.reason, snapshot: reply.snapshot };
   }
 
   forceOpen(name: string, request: OverrideRequest): Promise<BreakerSnapshot> {
@@ -212,20 +187,20 @@ export class RedisBreakerStore implements BreakerStore {
   async clearOverride(name: string, request: ClearOverrideRequest): Promise<BreakerSnapshot> {
     checkName(name);
     const { actor, reason } = checkActorRequest(request, false);
-    return (await this.#run('clearOverride', name, 'clearOverride', [actor, reason])).snapshot;
+    return (await this.#scripts.clearOverride(this.#call(name), actor, reason)).snapshot;
   }
 
   async reset(name: string, request: ActorRequest): Promise<BreakerSnapshot> {
     checkName(name);
     const { actor, reason } = checkActorRequest(request, true);
-    return (await this.#run('reset', name, 'reset', [actor, reason])).snapshot;
+    return (await this.#scripts.reset(this.#call(name), actor, reason)).snapshot;
   }
 
   async updateConfig(name: string, config: BreakerConfigInput, request: ActorRequest): Promise<BreakerSnapshot> {
     checkName(name);
     const resolved = resolveBreakerConfig(config);
     const { actor, reason } = checkActorRequest(request, true);
-    return (await this.#run('updateConfig', name, 'updateConfig', [actor, reason, ...configArgs(resolved)])).snapshot;
+    return (await this.#scripts.updateConfig(this.#call(name), actor, reason, configArgs(resolved))).snapshot;
   }
 
   async audit(name: string, options: { limit?: number } = {}): Promise<AuditEntry[]> {
@@ -313,37 +288,22 @@ export class RedisBreakerStore implements BreakerStore {
 
   // ── internals ──────────────────────────────────────────────────────────────
 
-  async #override(
-    name: string,
-    mode: 'forced_open' | 'forced_closed',
-    request: OverrideRequest,
-  ): Promise<BreakerSnapshot> {
+  async #override(name: string, mode: OverrideMode, request: OverrideRequest): Promise<BreakerSnapshot> {
     checkName(name);
     const { reason, actor, ttlMs } = checkOverrideRequest(request);
-    return (await this.#run('setOverride', name, mode, [mode, actor, reason, ttlMs])).snapshot;
+    return (await this.#scripts.setOverride(this.#call(name), mode, actor, reason, ttlMs)).snapshot;
   }
 
-  async #run(script: ScriptName, name: string, operation: string, args: (string | number)[]): Promise<ScriptReply> {
+  /** The shared part of every script call; refuses once the store is closed. */
+  #call(name: string): ScriptCall {
     if (this.#closed) throw new InvalidArgumentError('store', 'this RedisBreakerStore was closed');
-    const keys = breakerKeys(this.#prefix, name);
-    const command = (this.#client as unknown as Record<string, ScriptCommand>)[this.#scripts[script].command];
-    if (!command) throw new InvalidArgumentError('store', `script ${script} is not defined on the client`);
-    let reply: unknown;
-    try {
-      reply = await command.call(
-        this.#client,
-        ...scriptKeys(keys),
-        this.#clock ? Math.floor(this.#clock()) : '',
-        keys.channel,
-        this.#keyTtlMs,
-        this.#auditMaxLength,
-        name,
-        ...args,
-      );
-    } catch (err) {
-      throw fromRedisError(err, name, operation);
-    }
-    return parseScriptReply(reply);
+    return {
+      name,
+      keys: breakerKeys(this.#prefix, name),
+      now: this.#clock?.(),
+      keyTtlMs: this.#keyTtlMs,
+      auditMaxLength: this.#auditMaxLength,
+    };
   }
 
   async #index(name: string): Promise<void> {

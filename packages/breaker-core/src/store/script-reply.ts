@@ -7,16 +7,38 @@ import {
   type BreakerState,
   type BreakerTransition,
 } from '../state/breaker-state.js';
+import type { ProbeLease } from '../state/probe-lease.js';
 
 /**
  * Turns a script's JSON reply into typed values, checking the shape so that a
- * reply from an incompatible script version fails loudly, not subtly.
+ * reply from an incompatible script version fails loudly (StoreUnavailableError),
+ * not subtly. One parser per reply shape of lua/*.lua; nothing reads the raw JSON.
  */
 export interface ScriptReply {
-  readonly raw: Record<string, unknown>;
   readonly snapshot: BreakerSnapshot;
+  /** What the call caused, in order. */
   readonly transitions: BreakerTransition[];
 }
+
+/** register-5 and record-outcomes-5. */
+export interface CreateScriptReply extends ScriptReply {
+  /** The breaker did not exist and this call created it. */
+  readonly created: boolean;
+  /** The stored config hashes differently from the caller's. */
+  readonly drift: boolean;
+}
+
+/** acquire-probe-5; the lease as the script grants it (the store adds the breaker name). */
+export type AcquireScriptReply = ScriptReply &
+  (
+    | { readonly granted: true; readonly lease: Omit<ProbeLease, 'breaker'> }
+    | { readonly granted: false; readonly reason: 'not_half_open' }
+    | { readonly granted: false; readonly reason: 'held'; readonly holder: string; readonly expiresAt: number }
+  );
+
+/** report-probe-5. */
+export type ReportScriptReply = ScriptReply &
+  ({ readonly accepted: true } | { readonly accepted: false; readonly reason: 'stale' | 'expired' });
 
 type Json = Record<string, unknown>;
 
@@ -33,22 +55,70 @@ function configFor(hash: string, json: string): BreakerConfig {
   return config;
 }
 
+/** A reply with only the shared fields (snapshot, transitions). */
 export function parseScriptReply(reply: unknown): ScriptReply {
+  return parseCommon(parseJson(reply));
+}
+
+export function parseCreateReply(reply: unknown): CreateScriptReply {
+  const raw = parseJson(reply);
+  return { ...parseCommon(raw), created: bool(raw.created, 'created'), drift: bool(raw.drift, 'drift') };
+}
+
+export function parseAcquireReply(reply: unknown): AcquireScriptReply {
+  const raw = parseJson(reply);
+  const common = parseCommon(raw);
+  if (bool(raw.granted, 'granted')) {
+    const l = obj(raw.lease, 'lease');
+    const lease = {
+      token: str(l.token, 'lease.token'),
+      generation: num(l.generation, 'lease.generation'),
+      holder: str(l.holder, 'lease.holder'),
+      expiresAt: num(l.expiresAt, 'lease.expiresAt'),
+    };
+    return { ...common, granted: true, lease };
+  }
+  const reason = oneOf(raw.reason, 'reason', ['not_half_open', 'held'] as const);
+  if (reason === 'not_half_open') return { ...common, granted: false, reason };
+  return {
+    ...common,
+    granted: false,
+    reason,
+    holder: str(raw.holder, 'holder'),
+    expiresAt: num(raw.expiresAt, 'expiresAt'),
+  };
+}
+
+export function parseReportReply(reply: unknown): ReportScriptReply {
+  const raw = parseJson(reply);
+  const common = parseCommon(raw);
+  if (bool(raw.accepted, 'accepted')) return { ...common, accepted: true };
+  return { ...common, accepted: false, reason: oneOf(raw.reason, 'reason', ['stale', 'expired'] as const) };
+}
+
+function parseJson(reply: unknown): Json {
   if (typeof reply !== 'string') throw bad('a JSON string', reply);
-  let raw: Json;
+  let raw: unknown;
   try {
-    raw = JSON.parse(reply) as Json;
+    raw = JSON.parse(reply);
   } catch (err) {
     throw new StoreUnavailableError(`script reply is not JSON: ${reply.slice(0, 200)}`, { cause: err });
   }
-  const transitionsRaw = raw.transitions;
-  // cjson encodes an empty Lua table as {}.
-  const list = Array.isArray(transitionsRaw) ? transitionsRaw : [];
+  return obj(raw, 'the reply');
+}
+
+function parseCommon(raw: Json): ScriptReply {
   return {
-    raw,
     snapshot: parseSnapshot(obj(raw.snapshot, 'snapshot')),
-    transitions: list.map((t) => parseTransition(obj(t, 'transition'))),
+    transitions: list(raw.transitions, 'transitions').map((t) => parseTransition(obj(t, 'transition'))),
   };
+}
+
+/** A JSON array; cjson encodes an empty Lua table as {}, so that is an empty one too. */
+function list(v: unknown, what: string): unknown[] {
+  if (Array.isArray(v)) return v;
+  if (Object.keys(obj(v, what)).length === 0) return [];
+  throw bad(`an array at ${what}`, v);
 }
 
 function parseSnapshot(s: Json): BreakerSnapshot {
@@ -112,6 +182,17 @@ export function parseTransition(t: Json): BreakerTransition {
 function obj(v: unknown, what: string): Json {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad(`an object at ${what}`, v);
   return v as Json;
+}
+
+function bool(v: unknown, what: string): boolean {
+  if (typeof v !== 'boolean') throw bad(`a boolean at ${what}`, v);
+  return v;
+}
+
+function oneOf<T extends string>(v: unknown, what: string, allowed: readonly T[]): T {
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v))
+    throw bad(`one of ${allowed.join(', ')} at ${what}`, v);
+  return v as T;
 }
 
 function str(v: unknown, what: string): string {

@@ -12,7 +12,7 @@ import { matching } from './validate.js';
  * | `<p>:{<name>}:window`     | hash   | ring of buckets `e<i>`/`f<i>`/`s<i>`              | 3 × buckets      |
  * | `<p>:{<name>}:pods`       | zset   | pod → time of its latest failure                  | window + 10,000  |
  * | `<p>:{<name>}:audit`      | stream | transitions and manual actions                    | MAXLEN           |
- * | `<p>:breakers`            | zset   | name → last registration (for list())             | refreshed TTL    |
+ * | `<p>:breakers`            | zset   | name → when a store last listed it (for list())   | TTL, see below   |
  * | channel `<p>:{<name>}:events` | pub/sub | one JSON message per transition           | —                |
  *
  * All keys carry a TTL refreshed by every script call (see RedisBreakerStore's keyTtlMs).

@@ -87,6 +87,25 @@ describe('RedisBreakerStore on a single redis-server', () => {
     await expectTtls('after a reset');
   });
 
+  it('keeps the registry listing breakers in use: record() and snapshot() re-list them once per half TTL', async () => {
+    const server = await startRedis();
+    const client = track(new Redis(server.url));
+    const clock = manualClock();
+    const store = new RedisBreakerStore({ client, clock, keyTtlMs: 3_600_000 });
+    await store.register('pusher', {});
+    await store.register('billing', {});
+    await client.pexpire('bw:breakers', 0); // the registry's TTL ran out: no pod started for keyTtlMs
+    expect(await store.list()).toEqual([]);
+
+    await store.record('pusher', 'pod-a', { failures: 0, successes: 1 });
+    expect(await store.list()).toEqual([]); // listed moments ago: no extra writes on every call
+    clock.advance(1_800_000); // half the TTL
+    await store.record('pusher', 'pod-a', { failures: 0, successes: 1 });
+    await store.snapshot('billing');
+    expect(await store.list()).toEqual(['billing', 'pusher']);
+    expect(await client.pttl('bw:breakers')).toBeGreaterThan(3_500_000);
+  });
+
   it('keeps the window and the failing-pod set bounded', async () => {
     const server = await startRedis();
     const client = track(new Redis(server.url));

@@ -82,6 +82,8 @@ export class RedisBreakerStore implements BreakerStore {
   readonly #clock: Clock | undefined;
   readonly #scripts: BreakerScripts;
   readonly #registered = new Map<string, { config: BreakerConfig; args: string[] }>();
+  /** When this store last listed each breaker in the registry (its clock, else Date.now). */
+  readonly #indexedAt = new Map<string, number>();
   readonly #listeners = new Map<string, Set<(t: BreakerTransition) => void>>();
   readonly #wired = new WeakSet<object>();
   #subscriber: RedisClient | undefined;
@@ -142,8 +144,8 @@ export class RedisBreakerStore implements BreakerStore {
     const registered = this.#registered.get(name);
     if (!registered) throw new NotRegisteredError(name);
     const reply = await this.#scripts.recordOutcomes(this.#call(name), podId, failures, successes, registered.args);
-    // The breaker's keys had vanished (Redis restarted or they expired): list it again.
-    if (reply.created) await this.#index(name).catch(() => {});
+    // Keys that had vanished (Redis restarted or they expired) are listed again at once.
+    await (reply.created ? this.#index(name) : this.#keepIndexed(name)).catch(() => {});
     return {
       snapshot: reply.snapshot,
       configDrift: reply.drift,
@@ -154,7 +156,9 @@ export class RedisBreakerStore implements BreakerStore {
 
   async snapshot(name: string): Promise<BreakerSnapshot> {
     checkName(name);
-    return (await this.#scripts.readSnapshot(this.#call(name))).snapshot;
+    const reply = await this.#scripts.readSnapshot(this.#call(name));
+    await this.#keepIndexed(name).catch(() => {});
+    return reply.snapshot;
   }
 
   async acquireProbe(name: string, podId: string): Promise<AcquireProbeReply> {
@@ -306,14 +310,37 @@ export class RedisBreakerStore implements BreakerStore {
     };
   }
 
+  /** Scores registry entries and paces #keepIndexed: the injected clock, else this pod's clock (nothing decides on it). */
+  #registryNow(): number {
+    return this.#clock ? Math.floor(this.#clock()) : Date.now();
+  }
+
+  /** Lists `name` in the registry and gives the registry a full TTL. */
   async #index(name: string): Promise<void> {
     const key = registryKey(this.#prefix);
+    const now = this.#registryNow();
     try {
-      await this.#client.zadd(key, this.#clock ? Math.floor(this.#clock()) : Date.now(), name);
+      await this.#client.zadd(key, now, name);
       await this.#client.pexpire(key, this.#keyTtlMs);
     } catch (err) {
       throw fromRedisError(err, name, 'register');
     }
+    this.#indexedAt.set(name, now);
+  }
+
+  /**
+   * The registry has no hash tag, so no script may touch it (on a Cluster it
+   * lives in another slot). Without this, only register() refreshed its TTL, and
+   * keyTtlMs after the last pod start list() said [] while breakers were live.
+   * record() and snapshot() list the breaker again, at most once per keyTtlMs / 2
+   * per breaker and store: while any store uses a breaker the registry outlives
+   * its TTL, for one ZADD + PEXPIRE per half TTL.
+   */
+  async #keepIndexed(name: string): Promise<void> {
+    const last = this.#indexedAt.get(name);
+    const now = this.#registryNow();
+    if (last !== undefined && now - last < this.#keyTtlMs / 2) return;
+    await this.#index(name);
   }
 
   #subscriberConnection(): RedisClient {

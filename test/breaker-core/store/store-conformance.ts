@@ -401,6 +401,61 @@ export function describeStoreConformance(target: StoreTarget): void {
       expect(closed.transitions.map((t) => t.action)).toEqual(['half_open', 'close']);
     });
 
+    /**
+     * Shadow mode is enforced by nobody: the store has nothing to refuse (every
+     * operation answers as in enforce mode), and the pod runtime's allow() says
+     * yes whatever the state. What the store owes shadow mode is the decisions:
+     * the same trips, cooldowns, generations, leases, overrides and audit as an
+     * enforcing twin, every snapshot marked `shadow` so pods know not to obey, and
+     * outcomes counted in any state (shadow pods keep calling while open). The one
+     * difference: half-open is resolved by ordinary outcomes, which in shadow mode
+     * are real calls.
+     */
+    it('in shadow mode decides exactly as in enforce mode, only marked shadow', async () => {
+      const rules = { failureThreshold: 3, cooldownMs: 1_000, cooldownMultiplier: 2 };
+      const { clock, store, name } = setup();
+      const shadow = `${name}-shadow`;
+      await store.register(name, rules);
+      await store.register(shadow, { ...rules, mode: 'shadow' });
+      const differs = ['name', 'breaker', 'mode', 'configHash', 'config', 'token', 'id'];
+      const decisions = (v: unknown): unknown =>
+        JSON.parse(JSON.stringify(v), (k: string, x: unknown) => (differs.includes(k) ? undefined : x));
+      /** Runs one call on both breakers; the replies must agree on every decision. */
+      const twin = async <T>(call: (n: string) => Promise<T>): Promise<T> => {
+        const enforced = await call(name);
+        const shadowed = await call(shadow);
+        expect(decisions(shadowed)).toEqual(decisions(enforced));
+        expect(JSON.stringify(shadowed)).toMatch(/"mode":"shadow"/);
+        return shadowed;
+      };
+      expect((await twin((n) => fail(store, n, 'pod-a', 2))).snapshot.state).toBe('closed');
+      expect((await twin((n) => fail(store, n, 'pod-b', 1))).snapshot.state).toBe('open'); // at the threshold
+      const counted = await twin((n) => store.record(n, 'pod-a', { failures: 0, successes: 5 }));
+      expect(counted.snapshot).toMatchObject({ state: 'open', window: { failures: 3, successes: 5 } });
+      expect(await twin((n) => store.acquireProbe(n, 'pod-a'))).toMatchObject({ reason: 'not_half_open' });
+      clock.advance(1_000);
+      expect((await twin((n) => store.snapshot(n))).state).toBe('half_open');
+      const lease = await twin((n) => store.acquireProbe(n, 'pod-a')); // a pod may still probe on purpose
+      expect(lease.granted).toBe(true);
+      await twin(async (n) => {
+        const mine = await store.acquireProbe(n, 'pod-a');
+        if (!mine.granted) throw new Error('expected the same lease again');
+        return store.reportProbe(mine.lease, 'failure');
+      });
+      expect((await twin((n) => store.snapshot(n))).cooldownUntil).toBe(clock() + 2_000); // escalated
+      await twin((n) => store.forceOpen(n, { reason: 'drill', actor: 'ops', ttlMs: 5_000 }));
+      expect((await twin((n) => store.clearOverride(n, { actor: 'ops' }))).state).toBe('open');
+      expect(decisions(await store.audit(shadow))).toEqual(decisions(await store.audit(name)));
+
+      clock.advance(2_000); // half-open again: an ordinary success is a real call only in shadow mode
+      const [enforced, shadowed] = [
+        await store.record(name, 'pod-c', { failures: 0, successes: 1 }),
+        await store.record(shadow, 'pod-c', { failures: 0, successes: 1 }),
+      ];
+      expect(enforced.snapshot.state).toBe('half_open');
+      expect(shadowed.snapshot).toMatchObject({ state: 'closed', mode: 'shadow' });
+    });
+
     it('updates the stored config for everyone, audited', async () => {
       const { clock, store, name, register } = setup({ failureThreshold: 5 });
       await register();

@@ -15,7 +15,11 @@ import { matching } from './validate.js';
  * | `<p>:breakers`            | zset   | name → when a store last listed it (for list())   | TTL, see below   |
  * | channel `<p>:{<name>}:events` | pub/sub | one JSON message per transition           | —                |
  *
- * All keys carry a TTL refreshed by every script call (see RedisBreakerStore's keyTtlMs).
+ * Every key has a TTL (RedisBreakerStore's keyTtlMs). The scripts set it on the
+ * five breaker keys when a call writes the state or creates a key, else once the
+ * state key has less than half left; the store itself refreshes the registry
+ * (no hash tag, so no script may touch it) from register(), and from record() and
+ * snapshot() once per keyTtlMs / 2. docs/architecture.md has the details.
  */
 export interface BreakerKeys {
   readonly state: string;

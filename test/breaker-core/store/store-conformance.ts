@@ -508,6 +508,17 @@ export function describeStoreConformance(target: StoreTarget): void {
       expect(received.map((t) => t.generation)).toEqual(audit.map((e) => e.generation).reverse());
     });
 
+    it('accepts an actor and a reason at their character limits, multibyte ones too', async () => {
+      const { store, name, register } = setup();
+      await register();
+      const actor = '界'.repeat(128); // 384 UTF-8 bytes, within the scripts' 512
+      const reason = 'é'.repeat(500); // 1,000 bytes, within 2,000
+      const forced = await store.forceOpen(name, { reason, actor, ttlMs: 10_000 });
+      expect(forced.override).toMatchObject({ actor, reason });
+      expect((await store.reset(name, { actor, reason })).automaticState).toBe('closed');
+      expect((await store.audit(name, { limit: 1 }))[0]).toMatchObject({ action: 'reset', actor, reason });
+    });
+
     it('refuses bad input with a typed error and writes nothing', async () => {
       const { store, name, register } = setup();
       await register();

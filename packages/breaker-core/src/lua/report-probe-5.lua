@@ -5,7 +5,7 @@
   stale token, an old generation or an expired lease is refused and changes nothing.
 
   KEYS[1..5], ARGV[1..5]: see includes/load.lua.
-  ARGV[6]  lease token (as granted by acquire-probe)
+  ARGV[6]  lease token as granted by acquire-probe (1..64 bytes)
   ARGV[7]  "success" | "failure"
 
   Output: JSON { accepted: true, snapshot, transitions }

@@ -3,8 +3,8 @@
   forgotten. An active override stays (lift it with clear-override). Audited.
 
   KEYS[1..5], ARGV[1..5]: see includes/load.lua.
-  ARGV[6]  actor (1..128 bytes)
-  ARGV[7]  reason (1..2000 bytes)
+  ARGV[6]  actor (1..512 bytes: BW_MAX_ACTOR_BYTES; the TS side allows 128 characters)
+  ARGV[7]  reason (1..2000 bytes: BW_MAX_REASON_BYTES; the TS side allows 500 characters)
 
   Output: JSON { snapshot, transitions }
   Errors: BW_NOT_FOUND, BW_BAD_INPUT, BW_BAD_CONFIG
@@ -12,8 +12,8 @@
 --- @include "includes/breaker"
 
 local B = bw_load()
-local actor = bw_str(ARGV[6], 'actor', 512)
-local reason = bw_str(ARGV[7], 'reason', 2000)
+local actor = bw_str(ARGV[6], 'actor', BW_MAX_ACTOR_BYTES)
+local reason = bw_str(ARGV[7], 'reason', BW_MAX_REASON_BYTES)
 bw_require(B)
 bw_apply_due(B)
 local from = B.auto

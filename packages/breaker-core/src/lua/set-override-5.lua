@@ -5,8 +5,8 @@
 
   KEYS[1..5], ARGV[1..5]: see includes/load.lua.
   ARGV[6]  "forced_open" | "forced_closed"
-  ARGV[7]  actor (1..128 bytes)
-  ARGV[8]  reason (1..2000 bytes; the TS side bounds it to 500 characters)
+  ARGV[7]  actor (1..512 bytes: BW_MAX_ACTOR_BYTES; the TS side allows 128 characters)
+  ARGV[8]  reason (1..2000 bytes: BW_MAX_REASON_BYTES; the TS side allows 500 characters)
   ARGV[9]  ttl, ms (1000..86400000)
 
   Output: JSON { snapshot, transitions }
@@ -16,8 +16,8 @@
 
 local B = bw_load()
 local mode = bw_one_of(ARGV[6], 'mode', 'forced_open', 'forced_closed')
-local actor = bw_str(ARGV[7], 'actor', 512)
-local reason = bw_str(ARGV[8], 'reason', 2000)
+local actor = bw_str(ARGV[7], 'actor', BW_MAX_ACTOR_BYTES)
+local reason = bw_str(ARGV[8], 'reason', BW_MAX_REASON_BYTES)
 local ttl = bw_int(ARGV[9], 'ttlMs', 1000, 86400000)
 bw_require(B)
 bw_apply_due(B)

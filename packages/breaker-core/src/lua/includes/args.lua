@@ -8,6 +8,14 @@
     BW_BAD_CONFIG  the stored config is unreadable; nothing was written
 ]]
 
+--[[
+  Byte bounds of the free-text arguments. The TS side (src/store/store-input.ts) bounds
+  them in characters, actor 128 and reason 500, and one character is at most 4 UTF-8
+  bytes: 4x those lets every valid call through while still bounding a raw caller.
+]]
+local BW_MAX_ACTOR_BYTES = 512
+local BW_MAX_REASON_BYTES = 2000
+
 local function bw_fail(code, message)
   error({ err = code .. ' ' .. message })
 end

@@ -43,6 +43,11 @@ it('Breakwater dials a fraction of the old client, loses no conversation and rec
   expect(baseline.dialAttempts, table).toBeGreaterThan(100);
   expect(breakwater.dialAttempts, table).toBeLessThanOrEqual(baseline.dialAttempts * 0.05);
   expect(breakwater.timeToTripAllPodsMs, table).not.toBeNull();
+  // Recovery went through the half-open probe: one pod at a time, each result accepted by the store.
+  expect(breakwater.halfOpenProbes, table).toBeGreaterThan(0);
+  expect(report.probes?.length).toBe(breakwater.halfOpenProbes);
+  expect(report.probes?.every((p) => p.accepted)).toBe(true);
+  expect(report.probes?.at(-1)?.outcome).toBe('success');
 
   // Nothing lost, everyone back, the app's own flow untouched.
   expect(breakwater.conversationsRequested, table).toBeGreaterThan(0);

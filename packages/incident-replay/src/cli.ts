@@ -9,6 +9,18 @@ import { machineLine } from './report/machine.js';
 
 const REPO = new URL('../../../', import.meta.url);
 
+// Ctrl-C or a SIGTERM must not leave a redis-server behind: exiting runs the harness's exit hook,
+// which kills the servers it started; pod and stand-in processes exit when their IPC channel closes.
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: stopping the replay`);
+    process.exit(code);
+  });
+}
+
 async function main(): Promise<number> {
   let options: ReturnType<typeof parseReplayArgs>;
   try {

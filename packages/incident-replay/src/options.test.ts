@@ -22,7 +22,7 @@ describe('parseReplayArgs', () => {
           '--failure-mode',
           'close-1011',
           '--time-scale',
-          '20',
+          '2.5',
           '--phase',
           'breakwater',
           '--sre',
@@ -38,7 +38,7 @@ describe('parseReplayArgs', () => {
       sessions: 10,
       outageSeconds: 90,
       failureMode: 'close-1011',
-      timeScale: 20,
+      timeScale: 2.5,
       phases: ['breakwater'],
       sre: true,
       outDir: 'x',
@@ -59,6 +59,11 @@ describe('parseReplayArgs', () => {
     [['--podz', '3'], /Unknown option '--podz'/],
     [['extra'], /Unexpected argument 'extra'/],
     [['--out', ' '], /--out: expected a directory path/],
+    [['--pods', '0x10'], /--pods: expected a number from 1 to 200, got "0x10"/],
+    [['--pods', '1e1'], /--pods: expected a number/],
+    [['--time-scale', ' 5'], /--time-scale: expected a number/],
+    [['--outage-seconds', '-20'], /--outage-seconds/],
+    [['--sre', '--phase', 'baseline'], /--sre: .*use --phase breakwater or both/],
   ])('rejects %j with a clear message', (argv, message) => {
     let error: unknown;
     try {

@@ -11,7 +11,12 @@ export interface ReplayOptions {
   readonly sessions: number;
   /** Healthy traffic before pusher fails, scenario seconds. Range 5 – 3,600. @default 60 */
   readonly healthySeconds: number;
-  /** How long pusher stays down, scenario seconds. Range 10 – 7,200. @default 360 (the incident's was 720) */
+  /**
+   * How long pusher stays down, scenario seconds. Range 10 – 7,200. The default ends the outage
+   * half-way between two half-open probes (cooldown 60 s), the average case for recovery; a
+   * multiple of 60 would make it a coin toss whether a probe lands just after or just before
+   * pusher returns. @default 330 (the incident's was 720)
+   */
   readonly outageSeconds: number;
   /** Longest wait for every session to reconnect after pusher returns, scenario seconds. Range 10 – 7,200. @default 600 */
   readonly recoverySeconds: number;
@@ -25,7 +30,10 @@ export interface ReplayOptions {
   readonly timeScale: number;
   /** Which phases run, in order. @default ['baseline', 'breakwater'] */
   readonly phases: readonly PhaseName[];
-  /** An operator force-opens the breaker mid-outage through the admin API and clears it later. @default false */
+  /**
+   * An operator force-opens the breaker through the admin API a quarter into the outage, and
+   * clears the override when pusher returns. Breakwater phase only. @default false
+   */
   readonly sre: boolean;
   /** Where report.json and chart.html go. @default 'demo-out' */
   readonly outDir: string;
@@ -41,7 +49,7 @@ export const DEFAULT_REPLAY_OPTIONS: Omit<ReplayOptions, 'redisUrl'> = Object.fr
   pods: 30,
   sessions: 50,
   healthySeconds: 60,
-  outageSeconds: 360,
+  outageSeconds: 330,
   recoverySeconds: 600,
   failureMode: 'refuse',
   timeScale: 5,
@@ -60,12 +68,13 @@ first with the old client (baseline), then with Breakwater, and compares them.
   --pods N               listen pods, each a process          (default 30, 1–200)
   --sessions N           sessions per pod                     (default 50, 1–1000)
   --healthy-seconds S    healthy traffic first, scenario s    (default 60)
-  --outage-seconds S     how long pusher is down, scenario s  (default 360; the incident: 720)
+  --outage-seconds S     how long pusher is down, scenario s  (default 330; the incident: 720)
   --recovery-seconds S   longest wait for reconnects          (default 600)
   --failure-mode M       refuse | hang | close-1011           (default refuse)
   --time-scale X         scenario seconds per real second     (default 5, 1–100)
   --phase P              baseline | breakwater | both         (default both)
-  --sre                  an operator force-opens the breaker mid-outage, clears it later
+  --sre                  an operator force-opens the breaker a quarter into the outage and
+                         clears it when pusher returns (needs the breakwater phase)
   --out DIR              where report.json and chart.html go  (default demo-out)
   --json                 print the report as JSON
   --write-benchmarks     also put the table in BENCHMARKS.md and the chart in docs/replay-chart.svg
@@ -110,6 +119,9 @@ export function parseReplayArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
   const phase = oneOf('--phase', values.phase, ['baseline', 'breakwater', 'both'] as const, 'both');
   const out = values.out ?? d.outDir;
   if (typeof out !== 'string' || out.trim() === '') throw new ReplayUsageError('--out: expected a directory path');
+  if (values.sre === true && phase === 'baseline') {
+    throw new ReplayUsageError("--sre: the operator drives Breakwater's admin API; use --phase breakwater or both");
+  }
   return {
     pods: int('--pods', values.pods, d.pods, 1, 200),
     sessions: int('--sessions', values.sessions, d.sessions, 1, 1_000),
@@ -132,9 +144,12 @@ export function parseReplayArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
   };
 }
 
+/** Plain decimals only: Number() would also take `0x10`, `1e1` and ` 3 `. */
+const DECIMAL = /^\d+(\.\d+)?$/;
+
 function num(flag: string, raw: unknown, fallback: number, min: number, max: number): number {
   if (raw === undefined) return fallback;
-  const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
+  const n = typeof raw === 'string' && DECIMAL.test(raw) ? Number(raw) : Number.NaN;
   if (!Number.isFinite(n) || n < min || n > max) {
     throw new ReplayUsageError(`${flag}: expected a number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
   }

@@ -4,7 +4,7 @@ import type { PhaseName, ReplayOptions } from './options.js';
 import { type PhaseRun, runPhase } from './orchestrator/phase-runner.js';
 import { acquireReplayRedis, type ReplayRedis } from './orchestrator/replay-redis.js';
 import { chartPage, chartSvg } from './report/chart-page.js';
-import { describeMachine, type Machine, machineLine } from './report/machine.js';
+import { busyWarning, describeMachine, type Machine, machineLine } from './report/machine.js';
 import { type PhaseSummary, summarize } from './report/summary.js';
 import { sideBySide } from './report/table.js';
 
@@ -17,6 +17,8 @@ export interface ReplayReport {
   readonly baseline?: PhaseSummary;
   readonly breakwater?: PhaseSummary;
   readonly sre?: PhaseRun['sre'];
+  /** Breakwater's half-open probes, fleet-wide: when (scenario s), which pod, what happened. */
+  readonly probes?: PhaseRun['probes'];
   readonly timelines: Partial<Record<PhaseName, PhaseRun['timeline']>>;
   readonly notes: readonly string[];
 }
@@ -34,6 +36,8 @@ export async function runReplay(
 ): Promise<ReplayResult> {
   const machine = describeMachine();
   progress(`machine: ${machineLine(machine)}`);
+  const busy = busyWarning(machine);
+  if (busy) progress(`warning: ${busy}`);
   let redis: ReplayRedis | undefined;
   const runs: PhaseRun[] = [];
   try {
@@ -59,11 +63,19 @@ export async function runReplay(
     },
     ...summaries,
     sre: runs.find((r) => r.phase === 'breakwater')?.sre,
+    probes: runs.find((r) => r.phase === 'breakwater')?.probes,
     timelines: Object.fromEntries(runs.map((r) => [r.phase, r.timeline])),
     notes: [
       `Durations are scenario time: wall-clock × time-scale (${options.timeScale}). Event-loop delay and CPU are wall-clock.`,
       'Rates (dials, reconnects) are per scenario second, as pusher would have seen them at real speed.',
       'A transcript counts as delivered when it reached a live app session at most 5 scenario seconds late.',
+      'recoveryTimeMs is the wait for the next half-open probe after pusher returns (0 to one cooldown) plus the ramp admitting every session; probes lists each probe.',
+      ...(options.sre
+        ? [
+            'With --sre the operator force-opens the breaker a quarter into the outage: pods that had not tripped by then count as tripped at the force-open.',
+          ]
+        : []),
+      ...(busy ? [`Warning: ${busy}.`] : []),
     ],
   };
 

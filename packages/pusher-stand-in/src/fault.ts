@@ -9,8 +9,12 @@ export type PusherFault =
   | { readonly kind: 'refuse' }
   /** The upgrade is refused with an HTTP status (default 503), like an overloaded load balancer. */
   | { readonly kind: 'reject'; readonly status?: number }
-  /** Connections are accepted, then nothing: no pongs, no answers; frames are counted, not processed. Applies to live connections too. */
-  | { readonly kind: 'hang' }
+  /**
+   * Connections are accepted, then nothing: no pongs, no answers; frames are counted, not processed.
+   * Applies to live connections too. With `stallHandshakes`, new handshakes are never answered
+   * either (the TCP connection is accepted and held): a pusher whose process is stuck.
+   */
+  | { readonly kind: 'hang'; readonly stallHandshakes?: boolean }
   /** Connections are accepted, then closed at once with `code` (default 1011, internal error). */
   | { readonly kind: 'close'; readonly code?: number }
   /** The handshake is answered only after `delayMs` (set it above the client's connect timeout). */
@@ -46,6 +50,9 @@ export function checkFault(fault: PusherFault): PusherFault {
       throw new RangeError(`fault.${field}: expected a non-negative integer, got ${String(value)}`);
     }
   };
+  if (fault.kind === 'hang' && fault.stallHandshakes !== undefined && typeof fault.stallHandshakes !== 'boolean') {
+    throw new RangeError(`fault.stallHandshakes: expected a boolean, got ${String(fault.stallHandshakes)}`);
+  }
   if (fault.kind === 'slow_accept') nonNegativeInteger('delayMs', fault.delayMs);
   if (fault.kind === 'drop_mid_stream') nonNegativeInteger('afterFrames', fault.afterFrames);
   if (fault.kind === 'close' && fault.code !== undefined) {

@@ -170,6 +170,31 @@ describe('PusherStandIn, faults', () => {
     expect(c.received).toEqual([]);
   });
 
+  it('hang with stallHandshakes: holds new handshakes unanswered, resets them when the fault changes', async () => {
+    standIn.setFault({ kind: 'hang', stallHandshakes: true });
+    const stalled = dial();
+    let open = false;
+    stalled.ws.once('open', () => {
+      open = true;
+    });
+    const error = new Promise<Error>((resolve) => stalled.ws.once('error', resolve));
+    await until(() => standIn.stats().stalledHandshakes === 1);
+    expect(open).toBe(false);
+    standIn.setFault({ kind: 'none' });
+    expect(String(await error)).toMatch(/ECONNRESET|socket hang up/);
+    expect(open).toBe(false);
+    const next = dial();
+    await opened(next);
+    expect(standIn.stats()).toMatchObject({ dials: 2, stalledHandshakes: 1, connections: 1 });
+  });
+
+  it('hang: refuses a stallHandshakes that is not a boolean', () => {
+    expect(() => standIn.setFault({ kind: 'hang', stallHandshakes: 'yes' as unknown as boolean })).toThrow(
+      /fault\.stallHandshakes: expected a boolean, got yes/,
+    );
+    expect(standIn.fault).toEqual({ kind: 'none' });
+  });
+
   it('close: accepts then closes with 1011', async () => {
     standIn.setFault({ kind: 'close' });
     const c = dial();

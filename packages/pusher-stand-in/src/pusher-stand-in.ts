@@ -43,6 +43,8 @@ export class PusherStandIn {
   readonly #peers = new Set<Peer>();
   readonly #processed = new Map<string, number>();
   readonly #pending = new Set<NodeJS.Timeout>();
+  /** Upgrades held unanswered by `hang` with `stallHandshakes`; destroyed when the fault changes. */
+  readonly #stalled = new Set<Duplex>();
   #stats: MutableStats = emptyStats();
   #fault: PusherFault = { kind: 'none' };
   #closed = false;
@@ -105,6 +107,7 @@ export class PusherStandIn {
   /** Switches the fault for new connections, and for live ones where it applies (hang, answers, drops). */
   setFault(fault: PusherFault): void {
     this.#fault = checkFault(fault);
+    if (fault.kind !== 'hang' || !fault.stallHandshakes) this.#releaseStalled();
     for (const peer of this.#peers) {
       peer.dropAfter = fault.kind === 'drop_mid_stream' ? fault.afterFrames : undefined;
       if (fault.kind === 'drop_mid_stream' && fault.afterFrames === 0) peer.ws.terminate();
@@ -167,6 +170,7 @@ export class PusherStandIn {
     this.#closed = true;
     for (const t of this.#pending) clearTimeout(t);
     this.#pending.clear();
+    this.#releaseStalled();
     for (const peer of this.#peers) peer.ws.terminate();
     for (const socket of this.#sockets) socket.destroy();
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
@@ -211,6 +215,12 @@ export class PusherStandIn {
       if (socket.destroyed || this.#closed) return;
       this.#wss.handleUpgrade(req, socket, head, (ws) => this.#wss.emit('connection', ws, req));
     };
+    if (fault.kind === 'hang' && fault.stallHandshakes) {
+      this.#stats.stalledHandshakes++;
+      this.#stalled.add(socket);
+      socket.once('close', () => this.#stalled.delete(socket));
+      return;
+    }
     if (fault.kind === 'slow_accept') {
       const timer = setTimeout(() => {
         this.#pending.delete(timer);
@@ -220,6 +230,12 @@ export class PusherStandIn {
       return;
     }
     complete();
+  }
+
+  /** A stuck process that comes back has forgotten the handshakes it never answered: reset them. */
+  #releaseStalled(): void {
+    for (const socket of this.#stalled) socket.destroy();
+    this.#stalled.clear();
   }
 
   #accept(ws: WebSocket): void {

@@ -6,6 +6,8 @@ export interface PusherStandInStats {
   readonly connections: number;
   /** Dials reset or rejected by the `refuse` / `reject` faults. */
   readonly refused: number;
+  /** Handshakes held unanswered by `hang` with `stallHandshakes`. */
+  readonly stalledHandshakes: number;
   /** Handshakes refused for a bad path or query (not `/v1/trigger/listen?uid=…&sample_rate=…`). */
   readonly badRequests: number;
   /** Connections open now. */
@@ -33,6 +35,7 @@ export function emptyStats(): MutableStats {
     dials: 0,
     connections: 0,
     refused: 0,
+    stalledHandshakes: 0,
     badRequests: 0,
     open: 0,
     framesByOpcode: {},

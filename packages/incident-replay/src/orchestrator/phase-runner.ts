@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { AdminClient, startAdminServer } from '@breakwater/admin-api';
 import { pino } from 'pino';
 import type { PhaseName, ReplayOptions } from '../options.js';
-import { CHART_STATES, type ChartState, type PodConfig, type PodSample } from '../pod/messages.js';
+import { CHART_STATES, type ChartState, type PodConfig, type PodSample, type ProbeRecord } from '../pod/messages.js';
 import { cpuBusySampler } from '../report/machine.js';
 import { faultFor, timeline } from '../scenario/scenario.js';
 import { PodFleet } from './pod-fleet.js';
@@ -36,7 +36,9 @@ export interface PhaseRun {
   readonly sessionsNotRecovered: number;
   readonly finals: PodSample[];
   readonly trippedAt: Array<number | null>;
-  readonly health: { unhealthyPods: number; failedProbes: number };
+  /** Half-open probes reported by any pod, in order: scenario seconds since the phase began. */
+  readonly probes: ReadonlyArray<{ readonly t: number; readonly pod: number } & Omit<ProbeRecord, 'at'>>;
+  readonly health: { unhealthyPods: number; failedProbes: number; exitedPods: number };
   readonly pusher: PusherStats;
   readonly sre: ReadonlyArray<{ readonly at: number; readonly action: string; readonly ok: boolean }>;
   readonly cpuBusyPeak: number;
@@ -118,14 +120,14 @@ export async function runPhase(phase: PhaseName, deps: PhaseDeps): Promise<Phase
         await pusher.setFault({ kind: 'none' });
         dialsAtRecover = (await pusher.stats()).dials;
         stage = 'recovery';
-        if (admin && sreOpened && !sreCleared) {
-          sreCleared = true;
-          sre.push({
-            at: scenarioSeconds(elapsed),
-            action: 'clear-override',
-            ok: await tryAdmin(() => admin?.client.clearOverride('pusher', 'replay: pusher is back')),
-          });
-        }
+      }
+      if (admin && sreOpened && !sreCleared && elapsed >= plan.sreClearAtMs) {
+        sreCleared = true;
+        sre.push({
+          at: scenarioSeconds(elapsed),
+          action: 'clear-override',
+          ok: await tryAdmin(() => admin?.client.clearOverride('pusher', 'replay: pusher is back')),
+        });
       }
 
       const stats = await pusher.stats();
@@ -169,6 +171,7 @@ export async function runPhase(phase: PhaseName, deps: PhaseDeps): Promise<Phase
     // Conversations in flight get their full timeout and a fallback run (scenario 30 s + 30 s), then stop.
     const drainMs = (60_000 + 5_000) / o.timeScale + 2_000;
     deps.progress(`[${phase}] draining conversations (up to ${Math.round(drainMs / 1_000)} s) …`);
+    const health = fleet.health(); // before finish(): pods exiting at the end are not failures
     const finals = await fleet.finish(drainMs, drainMs + 10_000);
     return {
       phase,
@@ -182,7 +185,12 @@ export async function runPhase(phase: PhaseName, deps: PhaseDeps): Promise<Phase
         const first = f.tripTimes.find((t) => t >= failedAtWall);
         return first === undefined ? null : scenarioSeconds(first - failedAtWall) * 1_000;
       }),
-      health: fleet.health(),
+      probes: finals
+        .flatMap((f) =>
+          f.probes.map(({ at, ...p }) => ({ t: Math.round(scenarioSeconds(at - start) * 10) / 10, pod: f.pod, ...p })),
+        )
+        .sort((a, b) => a.t - b.t),
+      health,
       pusher: await pusher.stats(),
       sre,
       cpuBusyPeak: Math.max(0, ...cpuSamples),

@@ -112,6 +112,11 @@ export class PodFleet {
         if (now - pod.outstanding.sentAt <= PROBE_TIMEOUT_MS) continue;
         PodFleet.#failed(pod); // still unanswered: a failed probe; send the next one anyway
       }
+      if (!pod.child.connected) {
+        // A pod that died mid-phase fails every probe from then on, as the kubelet would see it.
+        PodFleet.#failed(pod);
+        continue;
+      }
       const id = ++this.#probeSeq;
       pod.outstanding = { id, sentAt: now };
       pod.child.send({ type: 'probe', id } satisfies OrchestratorMessage);
@@ -127,10 +132,11 @@ export class PodFleet {
     return this.#pods.flatMap((p) => (p.latest ? [p.latest] : []));
   }
 
-  health(): { unhealthyPods: number; failedProbes: number } {
+  health(): { unhealthyPods: number; failedProbes: number; exitedPods: number } {
     return {
       unhealthyPods: this.#pods.filter((p) => p.unhealthy).length,
       failedProbes: this.#pods.reduce((n, p) => n + p.failedProbes, 0),
+      exitedPods: this.#pods.filter((p) => !p.child.connected).length,
     };
   }
 

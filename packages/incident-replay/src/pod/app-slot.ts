@@ -152,8 +152,10 @@ export class AppSlot {
           const late = this.#clock.now() - due;
           this.#transcriptTicks = k;
           this.#tally.transcriptsToAppExpected++;
-          if (this.#appAlive && late <= TRANSCRIPT_LATE_MS) this.#tally.transcriptsToApp++;
+          // The app's own flow goes through the client call first: a call that threw (or a session
+          // the client closed) means the user did not get it.
           if (this.#appAlive) this.#client?.sendTranscript([{ text: `segment ${k}`, start: k, end: k + 1 }]);
+          if (this.#appAlive && late <= TRANSCRIPT_LATE_MS) this.#tally.transcriptsToApp++;
           this.#scheduleTranscript(k + 1);
         },
         Math.max(0, due - this.#clock.now()),

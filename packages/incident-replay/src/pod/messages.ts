@@ -24,6 +24,14 @@ export const CHART_STATES = [
 ] as const;
 export type ChartState = (typeof CHART_STATES)[number];
 
+/** One half-open probe: when its result was reported (wall ms since epoch) and what it was. */
+export interface ProbeRecord {
+  readonly at: number;
+  readonly outcome: 'success' | 'failure';
+  /** False when the store refused the report (stale lease or generation). */
+  readonly accepted: boolean;
+}
+
 /** Sent by a pod every sample period (and once more, final, when asked to stop). */
 export interface PodSample {
   readonly type: 'sample';
@@ -38,9 +46,13 @@ export interface PodSample {
   readonly eventLoopMaxMs: number;
   /** Over the whole phase so far, ms. */
   readonly eventLoopPhaseP99Ms: number;
+  /** The longest single stall over the whole phase so far, ms. */
+  readonly eventLoopPhaseMaxMs: number;
   readonly breakerState: string | null;
   /** Wall clock of each move of the pod's breaker from admitting to not admitting (first 64). */
   readonly tripTimes: readonly number[];
+  /** Half-open probes this pod's sessions reported (first 64). */
+  readonly probes: readonly ProbeRecord[];
   readonly conversations: {
     readonly requested: number;
     readonly viaPusher: number;

@@ -24,9 +24,11 @@ import {
   type OrchestratorMessage,
   type PodConfig,
   type PodMessage,
+  type ProbeRecord,
 } from './messages.js';
 import { DialCounter } from './observed-dialer.js';
 import { breakwaterClient, type ClientContext, legacyClient } from './pusher-client.js';
+import { scaledRamp } from './scaled-ramp.js';
 
 const SAMPLE_EVERY_MS = 500;
 
@@ -39,6 +41,9 @@ let breaker: ClusterBreaker | undefined;
 let rampClient: RedisClient | undefined;
 /** Wall times this pod's breaker stopped admitting calls (bounded: the first few are what count). */
 const tripTimes: number[] = [];
+/** Half-open probes this pod's sessions made and reported (bounded like tripTimes). */
+const probes: ProbeRecord[] = [];
+const MAX_RECORDS = 64;
 const slots: AppSlot[] = [];
 const counter = new DialCounter();
 const tally: PodTally = {
@@ -85,13 +90,19 @@ async function start(c: PodConfig): Promise<void> {
       ...settings.breaker,
     });
     breaker.onStateChange((e) => {
-      if (!admitsCalls(e.to) && admitsCalls(e.from) && tripTimes.length < 64) tripTimes.push(Date.now());
+      if (!admitsCalls(e.to) && admitsCalls(e.from) && tripTimes.length < MAX_RECORDS) tripTimes.push(Date.now());
+    });
+    breaker.onProbeReported((e) => {
+      if (probes.length < MAX_RECORDS) probes.push({ at: Date.now(), outcome: e.outcome, accepted: e.accepted });
     });
     // The ramp's deadline is the session's rampTimeoutMs (1 s wall): a shorter client timeout would
     // fail ramp calls under load, and a ramp that fails admits — it would leak the recovery storm.
     rampClient = new Redis(c.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 1_000 });
     rampClient.on('error', () => {});
-    const ramp = new RedisReconnectRamp({ client: rampClient, name: 'pusher', prefix: c.keyPrefix, ...settings.ramp });
+    const ramp = scaledRamp(
+      new RedisReconnectRamp({ client: rampClient, name: 'pusher', prefix: c.keyPrefix, ...settings.ramp }),
+      c.timeScale,
+    );
     const fallback = new ConversationFallback({
       // The pod's local conversation processing: async work off the event loop's critical path.
       handler: () =>
@@ -142,8 +153,10 @@ function sample(final: boolean): PodMessage {
     eventLoopP99Ms: ms(period, 99),
     eventLoopMaxMs: period.count > 0 ? period.max / 1e6 : 0,
     eventLoopPhaseP99Ms: ms(whole, 99),
+    eventLoopPhaseMaxMs: whole.count > 0 ? whole.max / 1e6 : 0,
     breakerState: breaker?.state ?? null,
     tripTimes,
+    probes,
     conversations: {
       requested: tally.conversationsRequested,
       viaPusher: tally.viaPusher,

@@ -63,6 +63,13 @@ export function breakwaterClient(uid: string, ctx: ClientContext): PusherClient 
     ...ctx.session,
     dialer: observedDialer(ctx.counter),
   });
+  // Only a new user's first connect, still in progress, counts as "starting": a session that has
+  // been connected, degraded or backing off and dials again is reconnecting, and the recovery
+  // watch waits for it.
+  let firstConnectEnded = false;
+  session.onStateChange((change) => {
+    if (change.to !== 'idle' && change.to !== 'connecting') firstConnectEnded = true;
+  });
   return {
     start: async () => {
       await session.start();
@@ -85,8 +92,9 @@ export function breakwaterClient(uid: string, ctx: ClientContext): PusherClient 
         case 'half_open_probe':
           return 'probing';
         case 'idle':
-        case 'connecting':
           return 'starting';
+        case 'connecting':
+          return firstConnectEnded ? 'reconnecting' : 'starting';
         default:
           return 'reconnecting';
       }

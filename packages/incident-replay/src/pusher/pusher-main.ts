@@ -15,13 +15,17 @@ process.send?.({ type: 'ready', url: standIn.url });
 
 process.on('message', (c: PusherCommand) => {
   switch (c.type) {
-    case 'fault':
+    case 'fault': {
+      const was = standIn.fault;
       standIn.setFault(c.fault);
       // Live connections die as pusher's did: closed (1011) or reset, not left standing.
       if (c.fault.kind === 'close') standIn.closeAll(c.fault.code ?? 1011);
       if (c.fault.kind === 'refuse') standIn.dropAll();
+      // A stuck pusher comes back by being restarted: the connections it held go with it.
+      if (was.kind === 'hang' && was.stallHandshakes && c.fault.kind !== 'hang') standIn.dropAll();
       process.send?.({ id: c.id, result: true });
       break;
+    }
     case 'stats':
       process.send?.({ id: c.id, result: { ...standIn.stats(), processed: standIn.processedConversations().size } });
       break;

@@ -10,6 +10,8 @@ export interface Machine {
   readonly node: string;
   readonly redis: string;
   readonly loadAverage1m: number;
+  /** The repository's commit (with `+dirty` for uncommitted changes), or 'unknown'. */
+  readonly commit: string;
 }
 
 export function describeMachine(): Machine {
@@ -27,11 +29,29 @@ export function describeMachine(): Machine {
     node: process.version,
     redis,
     loadAverage1m: Math.round((loadavg()[0] ?? 0) * 100) / 100,
+    commit: gitCommit(),
   };
 }
 
+function gitCommit(): string {
+  try {
+    const git = (...args: string[]) =>
+      execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain') === '' ? '' : '+dirty'}`;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** A machine already busy before the replay starts would be measured, not the replay: say so. */
+export function busyWarning(m: Machine): string | undefined {
+  return m.loadAverage1m > m.cores * 0.5
+    ? `the 1-min load average was ${m.loadAverage1m} on ${m.cores} cores before the replay started: other work shares this machine and the figures include it`
+    : undefined;
+}
+
 export function machineLine(m: Machine): string {
-  return `${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB (${Math.round(freemem() / 2 ** 30)} GiB free), ${m.os}, Node ${m.node}, Redis ${m.redis}, 1-min load average at start ${m.loadAverage1m}`;
+  return `${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB (${Math.round(freemem() / 2 ** 30)} GiB free), ${m.os}, Node ${m.node}, Redis ${m.redis}, 1-min load average at start ${m.loadAverage1m}, commit ${m.commit}`;
 }
 
 /**

@@ -10,8 +10,13 @@ export interface PhaseSummary {
   readonly timeToTripAllPodsMs: number | null;
   /** Worst pod's event-loop delay p99 over the phase, wall ms. */
   readonly eventLoopDelayP99Ms: number;
+  /** Worst pod's longest single event-loop stall over the phase, wall ms. */
+  readonly eventLoopDelayMaxMs: number;
   /** pusher back → every live session connected, scenario ms (null: not within --recovery-seconds). */
   readonly recoveryTimeMs: number | null;
+  /** Half-open probes the fleet made (Breakwater: one per cooldown, cluster-wide), and how many failed. */
+  readonly halfOpenProbes: number | null;
+  readonly halfOpenProbesFailed: number | null;
   /** Highest rate of completed handshakes after pusher returned, per scenario second. */
   readonly peakReconnectsPerSecond: number;
   readonly conversationsRequested: number;
@@ -25,6 +30,8 @@ export interface PhaseSummary {
   /** Pods that missed 3 liveness probes in a row (the kubelet would have killed them). */
   readonly podsUnhealthy: number;
   readonly failedProbes: number;
+  /** Pod processes that died before the phase ended. */
+  readonly podsExited: number;
   /** App sessions the client closed itself (the old client's 1011 on a failed first connect). */
   readonly appSessionsClosed: number;
   /** Sessions still not connected when the recovery watch ended. */
@@ -46,7 +53,10 @@ export function summarize(run: PhaseRun): PhaseSummary {
     timeToTripAllPodsMs:
       tripped.length > 0 && tripped.every((t) => t !== null) ? Math.round(Math.max(...(tripped as number[]))) : null,
     eventLoopDelayP99Ms: round1(Math.max(0, ...run.finals.map((f) => f.eventLoopPhaseP99Ms))),
+    eventLoopDelayMaxMs: round1(Math.max(0, ...run.finals.map((f) => f.eventLoopPhaseMaxMs))),
     recoveryTimeMs: run.recoveredAfterMs === null ? null : Math.round(run.recoveredAfterMs),
+    halfOpenProbes: run.phase === 'breakwater' ? run.probes.length : null,
+    halfOpenProbesFailed: run.phase === 'breakwater' ? run.probes.filter((p) => p.outcome === 'failure').length : null,
     peakReconnectsPerSecond: Math.round(Math.max(0, ...afterRecovery.map((p) => p.connectsPerSecond))),
     conversationsRequested: requested,
     conversationsLost: requested - viaPusher - viaFallback,
@@ -56,6 +66,7 @@ export function summarize(run: PhaseRun): PhaseSummary {
     transcriptsToAppExpected: sum((f) => f.transcriptsToAppExpected),
     podsUnhealthy: run.health.unhealthyPods,
     failedProbes: run.health.failedProbes,
+    podsExited: run.health.exitedPods,
     appSessionsClosed: sum((f) => f.appSessionsClosed),
     sessionsNotRecovered: run.sessionsNotRecovered,
     cpuBusyPeak: round2(run.cpuBusyPeak),

@@ -5,8 +5,11 @@ const ROWS: ReadonlyArray<[keyof PhaseSummary, string, (v: number | null) => str
   ['dialAttempts', 'dials against pusher during the outage', count],
   ['peakDialsPerSecond', 'peak dials per second', count],
   ['timeToTripAllPodsMs', 'time for every pod to trip', duration],
-  ['eventLoopDelayP99Ms', 'event-loop delay p99, worst pod (wall)', (v) => (v === null ? '—' : `${v} ms`)],
+  ['eventLoopDelayP99Ms', 'event-loop delay p99, worst pod (wall)', ms],
+  ['eventLoopDelayMaxMs', 'longest event-loop stall, worst pod (wall)', ms],
   ['podsUnhealthy', 'pods failing liveness (3 misses)', count],
+  ['halfOpenProbes', 'half-open probes, fleet-wide', count],
+  ['halfOpenProbesFailed', '… failed (pusher still down)', count],
   ['recoveryTimeMs', 'recovery: pusher back → all sessions connected', duration],
   ['peakReconnectsPerSecond', 'peak reconnects per second', count],
   ['conversationsRequested', 'conversations requested', count],
@@ -29,6 +32,10 @@ export function sideBySide(results: Partial<Record<PhaseName, PhaseSummary>>): s
     ([key, label, fmt]) => `| ${label} | ${phases.map((p) => fmt(results[p]?.[key] ?? null)).join(' | ')} |`,
   );
   return [header, rule, ...rows].join('\n');
+}
+
+function ms(v: number | null): string {
+  return v === null ? '—' : `${v} ms`;
 }
 
 function percent(v: number | null): string {

@@ -23,8 +23,12 @@ export const LOAD_PROFILE = Object.freeze({
   fallbackWorkMs: 500,
 });
 
-/** Reconnects a second (wall) the replay's stand-in absorbs on a 2-core machine; see scaledSettings. */
-export const REPLAY_RAMP_WALL_PER_SEC = 100;
+/**
+ * Ceiling on the ramp's rate in wall time. The ramp runs at production's default (50 a scenario
+ * second, i.e. 50 × time-scale a wall second); above this the one stand-in process, sharing the
+ * machine's cores with every pod, would be what limits the recovery. See scaledSettings.
+ */
+export const REPLAY_RAMP_WALL_PER_SEC = 500;
 
 /** When things happen in one phase, as offsets from its start, in wall-clock ms. */
 export interface Timeline {
@@ -50,11 +54,16 @@ export function timeline(o: ReplayOptions): Timeline {
   };
 }
 
-/** The stand-in fault for a failure mode. */
-export function faultFor(mode: FailureMode): { kind: 'hang' } | { kind: 'refuse' } | { kind: 'close'; code: number } {
+/**
+ * The stand-in fault for a failure mode. `hang` is a stuck pusher process: live connections go
+ * silent (no pongs, no answers) and new handshakes are accepted and never answered.
+ */
+export function faultFor(
+  mode: FailureMode,
+): { kind: 'hang'; stallHandshakes: true } | { kind: 'refuse' } | { kind: 'close'; code: number } {
   switch (mode) {
     case 'hang':
-      return { kind: 'hang' };
+      return { kind: 'hang', stallHandshakes: true };
     case 'refuse':
       return { kind: 'refuse' };
     case 'close-1011':
@@ -78,25 +87,28 @@ export function scaledSettings(timeScale: number) {
         bucketMs,
         failureThreshold: 20,
         cooldownMs: s(60_000, 100),
-        probeLeaseMs: s(10_000, 100),
+        // The lease must outlast the probe's dial, whose deadline stays in wall time (below), or a
+        // slow handshake would let a second pod probe: 10 s scaled, but never under 5 s wall.
+        probeLeaseMs: Math.max(s(10_000), 5_000),
       },
       flushIntervalMs: s(100, 10),
       resyncIntervalMs: s(1_000, 50),
     },
     // Sessions run on the scaled scheduler, so their policy defaults (1 s → 60 s backoff, 60 s
     // degraded probes, 20 s heartbeats) are already in scenario time. Network deadlines are not
-    // policy: a handshake, a pong or a ramp answer takes as long as it takes on this machine, so
-    // those stay in wall time (scenario ms = wall ms × scale). Compressing them would measure this
-    // box's CPU, and a ramp that times out admits, which would defeat it.
+    // policy: a handshake or a ramp answer takes as long as it takes on this machine, so those
+    // stay in wall time (scenario ms = wall ms × scale). Compressing them would measure this box's
+    // CPU, and a ramp that times out admits, which would defeat it. The pong deadline is both: it
+    // is how long a silent pusher goes unnoticed (policy, 10 s), but a pong from a stand-in busy
+    // with 1,500 connections can take a while (network), so it is compressed down to 2 s wall.
     session: {
       connectTimeoutMs: 3_000 * timeScale,
-      pongTimeoutMs: 10_000 * timeScale,
+      pongTimeoutMs: Math.max(10_000, 2_000 * timeScale),
       rampTimeoutMs: 1_000 * timeScale,
     },
     legacy: { connectTimeoutMs: 30_000 * timeScale },
-    // The ramp is sized to what pusher takes without tipping over. Production's default is 50 new
-    // handshakes a second for a real pusher; here "pusher" is one process sharing 2 cores with 30
-    // pods, and it takes about 100 a second (wall) before handshakes start timing out.
+    // The ramp books slots on Redis TIME, in wall ms; the pod converts its answers to scenario ms
+    // (scaledRamp), so this rate is per wall second: production's 50 a second, in scenario time.
     ramp: { ratePerSec: Math.min(50 * timeScale, REPLAY_RAMP_WALL_PER_SEC), burst: 50 },
     fallback: { concurrency: 4, timeoutMs: 30_000 },
   };

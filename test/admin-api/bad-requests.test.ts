@@ -118,7 +118,13 @@ const TABLE: readonly BadRequest[] = [
     400,
     'INVALID_REQUEST',
   ),
-  post('500 emoji (1000 UTF-16 units)', OPEN, { ...GOOD, reason: '🌊'.repeat(500) }, 400, 'INVALID_REQUEST'),
+  post(
+    '501 emoji (501 characters)',
+    OPEN,
+    { ...GOOD, reason: '🌊'.repeat(MAX_REASON_LENGTH + 1) },
+    400,
+    'INVALID_REQUEST',
+  ),
   post('a reason over the body limit', OPEN, { ...GOOD, reason: 'r'.repeat(20_000) }, 413, 'BODY_TOO_LARGE'),
   post('a reason that is a number', OPEN, { ...GOOD, reason: 42 }, 400, 'INVALID_REQUEST'),
   post('a reason that is an array', OPEN, { ...GOOD, reason: ['a'] }, 400, 'INVALID_REQUEST'),
@@ -267,5 +273,19 @@ describe.each(['redis', 'memory'] as const)('bad requests against a %s store', (
     } finally {
       await limited.close();
     }
+  });
+
+  it('accepts a reason of 500 emoji: 500 characters, though 1000 UTF-16 units and 2000 UTF-8 bytes', async () => {
+    // The schema and the store both count code points; the Lua scripts' cap (2000 bytes) holds 500 of 4 bytes.
+    const reason = '🌊'.repeat(MAX_REASON_LENGTH);
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/breakers/billing/force-open',
+      headers: AS_OPERATOR,
+      payload: { reason, ttlSeconds: 60 },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().override).toMatchObject({ mode: 'forced_open', reason });
+    expect((await store.audit('billing', { limit: 1 }))[0]).toMatchObject({ action: 'force_open', reason });
   });
 });

@@ -1,6 +1,7 @@
 import { buildAdminApp } from '@breakwater/admin-api';
 import { type BreakerStore, MAX_REASON_LENGTH, MemoryBreakerStore, RedisBreakerStore } from '@breakwater/breaker-core';
 import { Redis } from 'ioredis';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireRedis, type TestRedis } from '../harness/index.js';
 import { AS_OPERATOR, AS_VIEWER, bearer, SECRETS, tokenConfig } from './admin-fixtures.js';
@@ -23,6 +24,8 @@ interface BadRequest {
   readonly payload?: unknown;
   readonly status: number;
   readonly code: string;
+  /** A secret the request carries outside the Authorization header: the server's log must not hold it. */
+  readonly notLogged?: string;
 }
 
 const OPEN = '/v1/breakers/pusher/force-open';
@@ -61,9 +64,26 @@ const TABLE: readonly BadRequest[] = [
   },
   {
     what: 'the token in the query string',
-    url: `/v1/breakers?token=${SECRETS.operator}`,
+    url: `/v1/breakers?access_token=${SECRETS.operator}`,
     status: 401,
     code: 'AUTH_REQUIRED',
+    notLogged: SECRETS.operator,
+  },
+  {
+    what: 'the token as the breaker name',
+    url: `/v1/breakers/${SECRETS.operator}`,
+    headers: AS_VIEWER,
+    status: 404,
+    code: 'BREAKER_NOT_FOUND',
+    notLogged: SECRETS.operator,
+  },
+  {
+    what: 'the token as a path segment of no route',
+    url: `/v1/${SECRETS.operator}/breakers?token=${SECRETS.viewer}`,
+    headers: AS_VIEWER,
+    status: 404,
+    code: 'ROUTE_NOT_FOUND',
+    notLogged: SECRETS.operator,
   },
   post('a viewer forcing open', OPEN, GOOD, 403, 'FORBIDDEN', AS_VIEWER),
   post('a viewer forcing closed', CLOSE, GOOD, 403, 'FORBIDDEN', AS_VIEWER),
@@ -214,6 +234,8 @@ describe.each(['redis', 'memory'] as const)('bad requests against a %s store', (
   let store: BreakerStore;
   let app: ReturnType<typeof buildAdminApp>;
   let before: World;
+  /** The app's log, one JSON line per entry, at the most verbose level. */
+  const log: string[] = [];
 
   beforeAll(async () => {
     const clock = () => NOW;
@@ -226,7 +248,13 @@ describe.each(['redis', 'memory'] as const)('bad requests against a %s store', (
     }
     await seed(store);
     // A generous rate limit: the refusals below must not be 429s (that case has its own test).
-    app = buildAdminApp({ store, tokens: tokenConfig(NOW), clock, rateLimit: { burst: 10_000, perMinute: 60_000 } });
+    app = buildAdminApp({
+      store,
+      tokens: tokenConfig(NOW),
+      clock,
+      rateLimit: { burst: 10_000, perMinute: 60_000 },
+      logger: pino({ level: 'trace' }, { write: (line: string) => void log.push(line) }),
+    });
     await app.ready();
     before = await world(store);
   });
@@ -243,6 +271,7 @@ describe.each(['redis', 'memory'] as const)('bad requests against a %s store', (
   });
 
   it.each(TABLE)('$what → $status $code, nothing changed', async (row) => {
+    log.length = 0;
     const res = await app.inject({
       method: row.method ?? 'GET',
       url: row.url,
@@ -252,6 +281,10 @@ describe.each(['redis', 'memory'] as const)('bad requests against a %s store', (
     expect({ status: res.statusCode, code: res.json().code }).toEqual({ status: row.status, code: row.code });
     expect(res.json()).toEqual({ statusCode: row.status, code: row.code, message: expect.any(String) });
     expect(await world(store)).toEqual(before);
+    if (row.notLogged !== undefined) {
+      expect(log.join('')).toContain('"msg":"incoming request"');
+      expect(log.join('')).not.toContain(row.notLogged);
+    }
   });
 
   it('a 429 changes nothing either', async () => {

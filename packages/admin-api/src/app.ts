@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { handleError, notFound } from './errors/error-handler.js';
+import { ADMIN_LOG_SERIALIZERS } from './log-serializers.js';
 import { type AdminAppOptions, resolveAdminOptions } from './options.js';
 import { adminApiPlugin } from './plugin.js';
 
@@ -23,7 +24,8 @@ export function buildAdminApp(options: AdminAppOptions): FastifyInstance {
   const { logger, ...api } = options;
   const resolved = resolveAdminOptions(api);
   const app = Fastify({
-    loggerInstance: logger ?? pino({ level: 'silent' }),
+    // The serializer keeps the URL (and any token pasted into it) out of the request log.
+    loggerInstance: (logger ?? pino({ level: 'silent' })).child({}, { serializers: ADMIN_LOG_SERIALIZERS }),
     bodyLimit: resolved.bodyLimitBytes,
     requestTimeout: ADMIN_SERVER_LIMITS.requestTimeoutMs,
     connectionTimeout: ADMIN_SERVER_LIMITS.connectionTimeoutMs,

@@ -23,6 +23,7 @@ export { type CliIo, runCli } from './cli/run-cli.js';
 export { AdminApiError, isAdminApiError } from './errors/admin-api-error.js';
 export { ADMIN_ERROR_CODES, ADMIN_ERROR_STATUS, type AdminErrorCode } from './errors/error-codes.js';
 export { type HttpErrorBody, toHttpError } from './errors/to-http-error.js';
+export { ADMIN_LOG_SERIALIZERS, type LoggedRequest, serializeRequest } from './log-serializers.js';
 export { ADMIN_METRIC_NAMES, AdminMetrics } from './metrics.js';
 export {
   type AdminApiOptions,

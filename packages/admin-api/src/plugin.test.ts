@@ -1,8 +1,9 @@
 import { MemoryBreakerStore } from '@breakwater/breaker-core';
 import Fastify from 'fastify';
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { adminApiPlugin } from './plugin.js';
-import { AS_OPERATOR, AS_VIEWER, TOKEN_CONFIG } from './test-support/admin-fixture.js';
+import { AS_OPERATOR, AS_VIEWER, SECRETS, TOKEN_CONFIG } from './test-support/admin-fixture.js';
 
 describe('adminApiPlugin mounted in another service', () => {
   const host = Fastify();
@@ -44,5 +45,24 @@ describe('adminApiPlugin mounted in another service', () => {
     });
     expect(echo.json()).toEqual({ got: 'hi' });
     expect((await host.inject({ url: '/boom' })).json()).toEqual({ host: true, message: 'host error' });
+  });
+
+  it("keeps a token pasted into the URL of its routes out of the host's request log", async () => {
+    const lines: string[] = [];
+    const logged = Fastify({ loggerInstance: pino({ level: 'trace' }, { write: (l: string) => void lines.push(l) }) });
+    try {
+      const store = new MemoryBreakerStore();
+      await store.register('pusher');
+      await logged.register(adminApiPlugin, { store, tokens: TOKEN_CONFIG, prefix: '/admin' });
+      const res = await logged.inject({ url: `/admin/v1/breakers/pusher?access_token=${SECRETS.operator}` });
+      expect(res.json().code).toBe('AUTH_REQUIRED');
+      const incoming = lines.map((l) => JSON.parse(l)).filter((e) => e.msg === 'incoming request');
+      expect(incoming.map((e) => e.req)).toEqual([
+        { method: 'GET', route: '/admin/v1/breakers/:name', remoteAddress: '127.0.0.1' },
+      ]);
+      expect(lines.join('')).not.toContain(SECRETS.operator);
+    } finally {
+      await logged.close();
+    }
   });
 });

@@ -1,9 +1,10 @@
 import swagger from '@fastify/swagger';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, RegisterOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { authPlugin } from './auth/auth-plugin.js';
 import { TokenRegistry } from './auth/token-registry.js';
 import { errorHandlerPlugin } from './errors/error-handler.js';
+import { ADMIN_LOG_SERIALIZERS } from './log-serializers.js';
 import { AdminMetrics } from './metrics.js';
 import { metricsPlugin } from './metrics-plugin.js';
 import { type AdminApiOptions, type ResolvedAdminOptions, resolveAdminOptions } from './options.js';
@@ -34,7 +35,11 @@ import { VERSION } from './version.js';
 export const adminApiPlugin = fp<AdminApiOptions>(
   async (host, options) => {
     const resolved = resolveAdminOptions(options);
-    await host.register(async (app) => adminContext(app, resolved), { prefix: resolved.prefix });
+    await host.register(async (app) => adminContext(app, resolved), {
+      prefix: resolved.prefix,
+      // Fastify types register()'s serializers as returning strings; pino's (and these) return objects.
+      logSerializers: ADMIN_LOG_SERIALIZERS as unknown as RegisterOptions['logSerializers'],
+    });
   },
   { name: '@breakwater/admin-api', fastify: '5.x' },
 );

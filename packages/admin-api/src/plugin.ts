@@ -3,7 +3,7 @@ import type { FastifyInstance, RegisterOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { authPlugin } from './auth/auth-plugin.js';
 import { TokenRegistry } from './auth/token-registry.js';
-import { errorHandlerPlugin } from './errors/error-handler.js';
+import { errorHandlerPlugin, notFound } from './errors/error-handler.js';
 import { ADMIN_LOG_SERIALIZERS } from './log-serializers.js';
 import { AdminMetrics } from './metrics.js';
 import { metricsPlugin } from './metrics-plugin.js';
@@ -50,6 +50,9 @@ async function adminContext(app: FastifyInstance, options: ResolvedAdminOptions)
   // Only JSON bodies: anything else is 415 before it reaches a schema.
   app.removeContentTypeParser('text/plain');
   await app.register(errorHandlerPlugin);
+  // Unknown paths under the prefix are the admin API's: same error shape, with a code. Without a
+  // prefix the unknown paths are the host's (buildAdminApp sets the same handler on its root).
+  if (options.prefix !== '') app.setNotFoundHandler(notFound);
   await app.register(metricsPlugin, { metrics });
   await app.register(authPlugin, { tokens: new TokenRegistry(options.tokens, options.clock), metrics });
   await app.register(rateLimitPlugin, {

@@ -127,6 +127,7 @@ describe('buildAdminApp', () => {
       { method: 'GET', route: null, remoteAddress: '127.0.0.1' },
     ]);
     expect(entries.filter((e) => e.msg === 'request refused').map((e) => e.code)).toEqual([
+      'INVALID_REQUEST',
       'BREAKER_NOT_FOUND',
       'ROUTE_NOT_FOUND',
     ]);

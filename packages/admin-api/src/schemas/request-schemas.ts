@@ -41,6 +41,9 @@ export type OverrideBody = Static<typeof OverrideBodySchema>;
 export const ResetBodySchema = Type.Object({ reason: ReasonSchema }, { additionalProperties: false });
 export type ResetBody = Static<typeof ResetBodySchema>;
 
+/** The query of routes that take none: an unknown parameter is refused, not ignored. */
+export const NoQuerySchema = Type.Object({}, { additionalProperties: false });
+
 export const ClearQuerySchema = Type.Object({ reason: Type.Optional(ReasonSchema) }, { additionalProperties: false });
 export type ClearQuery = Static<typeof ClearQuerySchema>;
 

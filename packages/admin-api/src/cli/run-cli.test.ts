@@ -99,7 +99,7 @@ describe('runCli', () => {
     expect(viewer.code).toBe(EXIT_CODES.REFUSED);
     expect(viewer.stderr).toContain('403 FORBIDDEN');
     const badTtl = await cli(['force-open', 'pusher', '--reason', 'x', '--ttl', '5s']);
-    expect(badTtl.stderr).toBe('breakwater: 400 INVALID_REQUEST: body/ttlSeconds must be >= 10\n');
+    expect(badTtl.stderr).toBe('breakwater: 400 INVALID_REQUEST: body/ttlSeconds: must be >= 10\n');
     expect((await f.store.snapshot('pusher')).generation).toBe(0);
   });
 

@@ -182,4 +182,22 @@ describe('override and reset routes', () => {
     expect(limited.statusCode).toBe(429);
     expect(limited.json().code).toBe('RATE_LIMITED');
   });
+
+  it('says which field of a refused request is wrong', async () => {
+    f = await adminFixture();
+    const messages = [
+      await post('/v1/breakers/pusher/force-open', { reason: 'x', ttlSeconds: 60, actor: 'mallory' }),
+      await post('/v1/breakers/pusher/force-open', { reason: 'x' }),
+      await post('/v1/breakers/pusher/force-close', { reason: 'x', ttlSeconds: 5 }),
+      await post('/v1/breakers/pusher/reset?force=1', { reason: 'x' }),
+      await f.app.inject({ url: '/v1/breakers/pusher/audit?limit=abc', headers: AS_VIEWER }),
+    ].map((res) => res.json().message);
+    expect(messages).toEqual([
+      'body/actor: unknown field',
+      'body/ttlSeconds: required',
+      'body/ttlSeconds: must be >= 10',
+      'querystring/force: unknown field',
+      'querystring/limit: must be integer',
+    ]);
+  });
 });

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
+import { answerClientError } from './errors/client-error.js';
 import { handleError, notFound } from './errors/error-handler.js';
 import { ADMIN_LOG_SERIALIZERS } from './log-serializers.js';
 import { type AdminAppOptions, resolveAdminOptions } from './options.js';
@@ -30,7 +31,10 @@ export function buildAdminApp(options: AdminAppOptions): FastifyInstance {
     requestTimeout: ADMIN_SERVER_LIMITS.requestTimeoutMs,
     connectionTimeout: ADMIN_SERVER_LIMITS.connectionTimeoutMs,
     routerOptions: { maxParamLength: ADMIN_SERVER_LIMITS.maxParamLength },
-    return503OnClosing: true,
+    // Requests arriving while the app closes get 503 SHUTTING_DOWN from closingPlugin, with a code;
+    // Fastify's own 503 has none. Likewise requests Node cannot parse get answerClientError's body.
+    return503OnClosing: false,
+    clientErrorHandler: answerClientError,
   });
   // Errors outside the admin context (unknown routes, bad URLs) get the same shape.
   app.setErrorHandler(handleError);

@@ -3,6 +3,7 @@ import type { FastifyInstance, RegisterOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { authPlugin } from './auth/auth-plugin.js';
 import { TokenRegistry } from './auth/token-registry.js';
+import { closingPlugin } from './closing-plugin.js';
 import { errorHandlerPlugin, notFound } from './errors/error-handler.js';
 import { ADMIN_LOG_SERIALIZERS } from './log-serializers.js';
 import { AdminMetrics } from './metrics.js';
@@ -54,6 +55,7 @@ async function adminContext(app: FastifyInstance, options: ResolvedAdminOptions)
   // prefix the unknown paths are the host's (buildAdminApp sets the same handler on its root).
   if (options.prefix !== '') app.setNotFoundHandler(notFound);
   await app.register(metricsPlugin, { metrics });
+  await app.register(closingPlugin);
   await app.register(authPlugin, { tokens: new TokenRegistry(options.tokens, options.clock), metrics });
   await app.register(rateLimitPlugin, {
     limiter: new TokenBucket({ ...options.rateLimit, maxKeys: options.tokens.length, clock: options.clock }),

@@ -24,6 +24,7 @@ const HINTS: Readonly<Record<string, string>> = {
   FORBIDDEN: 'this needs an operator token',
   BREAKER_NOT_FOUND: 'see `breakwater status` for the names',
   STORE_UNAVAILABLE: 'Redis did not answer; after a change, check with `breakwater status NAME` whether it happened',
+  SHUTTING_DOWN: 'the admin API is restarting; try again in a moment',
 };
 
 /** Runs one CLI invocation; resolves to the process exit code. Never throws. */

@@ -9,7 +9,9 @@ import { AS_OPERATOR, AS_VIEWER, bearer, SECRETS, tokenConfig } from './admin-fi
 /**
  * The issue's table of bad requests: each gets its 4xx and code, and
  * afterwards every breaker's state and audit are exactly as before (the
- * store's clock stands still, so even `at` must match).
+ * store's clock stands still, so even `at` must match). On Redis, also byte
+ * for byte: the same keys under the prefix with the same DUMP, and nothing
+ * published on any channel under it.
  */
 
 const NOW = 1_800_000_000_000;
@@ -272,6 +274,70 @@ async function world(store: BreakerStore): Promise<World> {
   };
 }
 
+/** Every key under `prefix` with its DUMP (the value's serialized bytes), sorted by key. */
+async function redisKeys(client: Redis, prefix: string): Promise<[string, string][]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+    cursor = next;
+    keys.push(...batch);
+  } while (cursor !== '0');
+  keys.sort();
+  const dumps = await Promise.all(keys.map((key) => client.dumpBuffer(key)));
+  return keys.map((key, i) => [key, dumps[i]?.toString('hex') ?? 'missing']);
+}
+
+/**
+ * Everything published on channels under a prefix. {@link published} answers
+ * what arrived up to now: it publishes a marker of its own and waits for it,
+ * and Redis delivers in publish order, so any message a finished request
+ * published is in by then. No waiting on time.
+ */
+class ChannelWatch {
+  readonly #subscriber: Redis;
+  readonly #publisher: Redis;
+  readonly #marker: string;
+  #seen: [string, string][] = [];
+  #markerArrived: (() => void) | undefined;
+  #markers = 0;
+
+  constructor(
+    url: string,
+    publisher: Redis,
+    readonly prefix: string,
+  ) {
+    this.#subscriber = new Redis(url);
+    this.#publisher = publisher;
+    this.#marker = `${prefix}test-marker`;
+    this.#subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => {
+      if (channel === this.#marker && message === String(this.#markers)) this.#markerArrived?.();
+      else this.#seen.push([channel, message]);
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.#subscriber.psubscribe(`${this.prefix}*`);
+  }
+
+  /** The messages (other than markers) published under the prefix since the last call. */
+  async published(): Promise<[string, string][]> {
+    this.#markers += 1;
+    const arrived = new Promise<void>((resolve) => {
+      this.#markerArrived = resolve;
+    });
+    await this.#publisher.publish(this.#marker, String(this.#markers));
+    await arrived;
+    const seen = this.#seen;
+    this.#seen = [];
+    return seen;
+  }
+
+  close(): void {
+    this.#subscriber.disconnect();
+  }
+}
+
 /** pusher: tripped with an active override (so a wrongly accepted clear or reset would show); billing: closed. */
 async function seed(store: BreakerStore): Promise<void> {
   await store.register('pusher');
@@ -286,6 +352,9 @@ describe.each(['redis', 'memory'] as const)('bad requests against a %s store', (
   let store: BreakerStore;
   let app: ReturnType<typeof buildAdminApp>;
   let before: World;
+  /** Redis only: the keys under the prefix, and what is published there. */
+  let beforeKeys: [string, string][] | undefined;
+  let channels: ChannelWatch | undefined;
   /** The app's log, one JSON line per entry, at the most verbose level. */
   const log: string[] = [];
 
@@ -309,9 +378,20 @@ describe.each(['redis', 'memory'] as const)('bad requests against a %s store', (
     });
     await app.ready();
     before = await world(store);
+    if (client && redis) {
+      beforeKeys = await redisKeys(client, redis.prefix);
+      channels = new ChannelWatch(redis.url, client, redis.prefix);
+      await channels.start();
+      // The check sees what the store publishes: a real change shows on it.
+      await store.forceClose('pusher', { reason: 'keep audio flowing', actor: 'olga', ttlMs: 3_600_000 });
+      expect(await channels.published()).toEqual([[expect.stringContaining('{pusher}'), expect.any(String)]]);
+      before = await world(store);
+      beforeKeys = await redisKeys(client, redis.prefix);
+    }
   });
 
   afterAll(async () => {
+    channels?.close();
     await app?.close();
     await store?.close();
     client?.disconnect();
@@ -332,6 +412,10 @@ describe.each(['redis', 'memory'] as const)('bad requests against a %s store', (
     });
     expect({ status: res.statusCode, code: res.json().code }).toEqual({ status: row.status, code: row.code });
     expect(res.json()).toEqual({ statusCode: row.status, code: row.code, message: expect.any(String) });
+    if (client && redis && channels) {
+      expect(await channels.published()).toEqual([]);
+      expect(await redisKeys(client, redis.prefix)).toEqual(beforeKeys);
+    }
     expect(await world(store)).toEqual(before);
     if (row.notLogged !== undefined) {
       expect(log.join('')).toContain('"msg":"incoming request"');

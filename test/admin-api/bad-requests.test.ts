@@ -1,6 +1,7 @@
 import { buildAdminApp } from '@breakwater/admin-api';
 import { type BreakerStore, MAX_REASON_LENGTH, MemoryBreakerStore, RedisBreakerStore } from '@breakwater/breaker-core';
 import { Redis } from 'ioredis';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireRedis, type TestRedis } from '../harness/index.js';
 import { AS_OPERATOR, AS_VIEWER, bearer, SECRETS, tokenConfig } from './admin-fixtures.js';
@@ -8,7 +9,9 @@ import { AS_OPERATOR, AS_VIEWER, bearer, SECRETS, tokenConfig } from './admin-fi
 /**
  * The issue's table of bad requests: each gets its 4xx and code, and
  * afterwards every breaker's state and audit are exactly as before (the
- * store's clock stands still, so even `at` must match).
+ * store's clock stands still, so even `at` must match). On Redis, also byte
+ * for byte: the same keys under the prefix with the same DUMP, and nothing
+ * published on any channel under it.
  */
 
 const NOW = 1_800_000_000_000;
@@ -23,6 +26,8 @@ interface BadRequest {
   readonly payload?: unknown;
   readonly status: number;
   readonly code: string;
+  /** A secret the request carries outside the Authorization header: the server's log must not hold it. */
+  readonly notLogged?: string;
 }
 
 const OPEN = '/v1/breakers/pusher/force-open';
@@ -61,9 +66,26 @@ const TABLE: readonly BadRequest[] = [
   },
   {
     what: 'the token in the query string',
-    url: `/v1/breakers?token=${SECRETS.operator}`,
+    url: `/v1/breakers?access_token=${SECRETS.operator}`,
     status: 401,
     code: 'AUTH_REQUIRED',
+    notLogged: SECRETS.operator,
+  },
+  {
+    what: 'the token as the breaker name',
+    url: `/v1/breakers/${SECRETS.operator}`,
+    headers: AS_VIEWER,
+    status: 404,
+    code: 'BREAKER_NOT_FOUND',
+    notLogged: SECRETS.operator,
+  },
+  {
+    what: 'the token as a path segment of no route',
+    url: `/v1/${SECRETS.operator}/breakers?token=${SECRETS.viewer}`,
+    headers: AS_VIEWER,
+    status: 404,
+    code: 'ROUTE_NOT_FOUND',
+    notLogged: SECRETS.operator,
   },
   post('a viewer forcing open', OPEN, GOOD, 403, 'FORBIDDEN', AS_VIEWER),
   post('a viewer forcing closed', CLOSE, GOOD, 403, 'FORBIDDEN', AS_VIEWER),
@@ -118,7 +140,13 @@ const TABLE: readonly BadRequest[] = [
     400,
     'INVALID_REQUEST',
   ),
-  post('500 emoji (1000 UTF-16 units)', OPEN, { ...GOOD, reason: '🌊'.repeat(500) }, 400, 'INVALID_REQUEST'),
+  post(
+    '501 emoji (501 characters)',
+    OPEN,
+    { ...GOOD, reason: '🌊'.repeat(MAX_REASON_LENGTH + 1) },
+    400,
+    'INVALID_REQUEST',
+  ),
   post('a reason over the body limit', OPEN, { ...GOOD, reason: 'r'.repeat(20_000) }, 413, 'BODY_TOO_LARGE'),
   post('a reason that is a number', OPEN, { ...GOOD, reason: 42 }, 400, 'INVALID_REQUEST'),
   post('a reason that is an array', OPEN, { ...GOOD, reason: ['a'] }, 400, 'INVALID_REQUEST'),
@@ -174,6 +202,58 @@ const TABLE: readonly BadRequest[] = [
   { what: 'limit 2.5', url: `${AUDIT}?limit=2.5`, headers: AS_VIEWER, status: 400, code: 'INVALID_REQUEST' },
   { what: 'limit twice', url: `${AUDIT}?limit=1&limit=2`, headers: AS_VIEWER, status: 400, code: 'INVALID_REQUEST' },
   { what: 'an unknown query field', url: `${AUDIT}?since=0`, headers: AS_VIEWER, status: 400, code: 'INVALID_REQUEST' },
+  {
+    what: 'a query field on the list',
+    url: '/v1/breakers?state=open',
+    headers: AS_VIEWER,
+    status: 400,
+    code: 'INVALID_REQUEST',
+  },
+  {
+    what: 'a query field on a snapshot',
+    url: '/v1/breakers/pusher?verbose=1',
+    headers: AS_VIEWER,
+    status: 400,
+    code: 'INVALID_REQUEST',
+  },
+  post('a spoofed actor in the query', `${OPEN}?actor=mallory`, GOOD, 400, 'INVALID_REQUEST'),
+  post('a query field on reset', `${RESET}?force=1`, { reason: 'x' }, 400, 'INVALID_REQUEST'),
+  {
+    what: 'clear with an unknown query field',
+    method: 'DELETE',
+    url: `${OVERRIDE}?ttlSeconds=60`,
+    headers: AS_OPERATOR,
+    status: 400,
+    code: 'INVALID_REQUEST',
+  },
+  // Clearing takes its reason in the query; a body would be silently dropped.
+  {
+    what: 'clear with a JSON body',
+    method: 'DELETE',
+    url: OVERRIDE,
+    headers: AS_OPERATOR,
+    payload: { reason: 'pusher recovered' },
+    status: 400,
+    code: 'INVALID_REQUEST',
+  },
+  {
+    what: 'clear with an empty JSON object',
+    method: 'DELETE',
+    url: OVERRIDE,
+    headers: { ...AS_OPERATOR, ...JSON_TYPE },
+    payload: '{}',
+    status: 400,
+    code: 'INVALID_REQUEST',
+  },
+  {
+    what: 'clear with a form body',
+    method: 'DELETE',
+    url: OVERRIDE,
+    headers: { ...AS_OPERATOR, 'content-type': 'application/x-www-form-urlencoded' },
+    payload: 'reason=recovered',
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+  },
   // Routes
   { what: 'PUT on a POST route', method: 'PUT', url: OPEN, headers: AS_OPERATOR, status: 404, code: 'ROUTE_NOT_FOUND' },
   post('a mutation that does not exist', '/v1/breakers/pusher/trip', GOOD, 404, 'ROUTE_NOT_FOUND'),
@@ -194,6 +274,70 @@ async function world(store: BreakerStore): Promise<World> {
   };
 }
 
+/** Every key under `prefix` with its DUMP (the value's serialized bytes), sorted by key. */
+async function redisKeys(client: Redis, prefix: string): Promise<[string, string][]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+    cursor = next;
+    keys.push(...batch);
+  } while (cursor !== '0');
+  keys.sort();
+  const dumps = await Promise.all(keys.map((key) => client.dumpBuffer(key)));
+  return keys.map((key, i) => [key, dumps[i]?.toString('hex') ?? 'missing']);
+}
+
+/**
+ * Everything published on channels under a prefix. {@link published} answers
+ * what arrived up to now: it publishes a marker of its own and waits for it,
+ * and Redis delivers in publish order, so any message a finished request
+ * published is in by then. No waiting on time.
+ */
+class ChannelWatch {
+  readonly #subscriber: Redis;
+  readonly #publisher: Redis;
+  readonly #marker: string;
+  #seen: [string, string][] = [];
+  #markerArrived: (() => void) | undefined;
+  #markers = 0;
+
+  constructor(
+    url: string,
+    publisher: Redis,
+    readonly prefix: string,
+  ) {
+    this.#subscriber = new Redis(url);
+    this.#publisher = publisher;
+    this.#marker = `${prefix}test-marker`;
+    this.#subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => {
+      if (channel === this.#marker && message === String(this.#markers)) this.#markerArrived?.();
+      else this.#seen.push([channel, message]);
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.#subscriber.psubscribe(`${this.prefix}*`);
+  }
+
+  /** The messages (other than markers) published under the prefix since the last call. */
+  async published(): Promise<[string, string][]> {
+    this.#markers += 1;
+    const arrived = new Promise<void>((resolve) => {
+      this.#markerArrived = resolve;
+    });
+    await this.#publisher.publish(this.#marker, String(this.#markers));
+    await arrived;
+    const seen = this.#seen;
+    this.#seen = [];
+    return seen;
+  }
+
+  close(): void {
+    this.#subscriber.disconnect();
+  }
+}
+
 /** pusher: tripped with an active override (so a wrongly accepted clear or reset would show); billing: closed. */
 async function seed(store: BreakerStore): Promise<void> {
   await store.register('pusher');
@@ -208,6 +352,11 @@ describe.each(['redis', 'memory'] as const)('bad requests against a %s store', (
   let store: BreakerStore;
   let app: ReturnType<typeof buildAdminApp>;
   let before: World;
+  /** Redis only: the keys under the prefix, and what is published there. */
+  let beforeKeys: [string, string][] | undefined;
+  let channels: ChannelWatch | undefined;
+  /** The app's log, one JSON line per entry, at the most verbose level. */
+  const log: string[] = [];
 
   beforeAll(async () => {
     const clock = () => NOW;
@@ -220,12 +369,29 @@ describe.each(['redis', 'memory'] as const)('bad requests against a %s store', (
     }
     await seed(store);
     // A generous rate limit: the refusals below must not be 429s (that case has its own test).
-    app = buildAdminApp({ store, tokens: tokenConfig(NOW), clock, rateLimit: { burst: 10_000, perMinute: 60_000 } });
+    app = buildAdminApp({
+      store,
+      tokens: tokenConfig(NOW),
+      clock,
+      rateLimit: { burst: 10_000, perMinute: 60_000 },
+      logger: pino({ level: 'trace' }, { write: (line: string) => void log.push(line) }),
+    });
     await app.ready();
     before = await world(store);
+    if (client && redis) {
+      beforeKeys = await redisKeys(client, redis.prefix);
+      channels = new ChannelWatch(redis.url, client, redis.prefix);
+      await channels.start();
+      // The check sees what the store publishes: a real change shows on it.
+      await store.forceClose('pusher', { reason: 'keep audio flowing', actor: 'olga', ttlMs: 3_600_000 });
+      expect(await channels.published()).toEqual([[expect.stringContaining('{pusher}'), expect.any(String)]]);
+      before = await world(store);
+      beforeKeys = await redisKeys(client, redis.prefix);
+    }
   });
 
   afterAll(async () => {
+    channels?.close();
     await app?.close();
     await store?.close();
     client?.disconnect();
@@ -237,6 +403,7 @@ describe.each(['redis', 'memory'] as const)('bad requests against a %s store', (
   });
 
   it.each(TABLE)('$what → $status $code, nothing changed', async (row) => {
+    log.length = 0;
     const res = await app.inject({
       method: row.method ?? 'GET',
       url: row.url,
@@ -245,7 +412,15 @@ describe.each(['redis', 'memory'] as const)('bad requests against a %s store', (
     });
     expect({ status: res.statusCode, code: res.json().code }).toEqual({ status: row.status, code: row.code });
     expect(res.json()).toEqual({ statusCode: row.status, code: row.code, message: expect.any(String) });
+    if (client && redis && channels) {
+      expect(await channels.published()).toEqual([]);
+      expect(await redisKeys(client, redis.prefix)).toEqual(beforeKeys);
+    }
     expect(await world(store)).toEqual(before);
+    if (row.notLogged !== undefined) {
+      expect(log.join('')).toContain('"msg":"incoming request"');
+      expect(log.join('')).not.toContain(row.notLogged);
+    }
   });
 
   it('a 429 changes nothing either', async () => {
@@ -267,5 +442,19 @@ describe.each(['redis', 'memory'] as const)('bad requests against a %s store', (
     } finally {
       await limited.close();
     }
+  });
+
+  it('accepts a reason of 500 emoji: 500 characters, though 1000 UTF-16 units and 2000 UTF-8 bytes', async () => {
+    // The schema and the store both count code points; the Lua scripts' cap (2000 bytes) holds 500 of 4 bytes.
+    const reason = '🌊'.repeat(MAX_REASON_LENGTH);
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/breakers/billing/force-open',
+      headers: AS_OPERATOR,
+      payload: { reason, ttlSeconds: 60 },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().override).toMatchObject({ mode: 'forced_open', reason });
+    expect((await store.audit('billing', { limit: 1 }))[0]).toMatchObject({ action: 'force_open', reason });
   });
 });

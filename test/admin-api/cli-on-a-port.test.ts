@@ -49,7 +49,7 @@ describe('breakwater CLI against breakwater-admin on a real port', () => {
     await redis?.release();
   });
 
-  it('status, watch, force-open, audit, refusals, then a graceful shutdown', async () => {
+  it('status, watch, force-open, force-close, clear, reset, audit, refusals, then a graceful shutdown', async () => {
     const status = await cli(['status']);
     expect(status).toMatchObject({ code: 0, stderr: '' });
     expect(status.stdout).toMatch(/^NAME\s+STATE/);
@@ -75,6 +75,34 @@ describe('breakwater CLI against breakwater-admin on a real port', () => {
       reason: 'pusher 5xx, INC-77',
     });
 
+    const close = await cli(['force-close', 'pusher', '--reason', 'false alarm', '--ttl', '10m']);
+    expect(close).toMatchObject({ code: 0, stderr: '' });
+    expect(close.stdout).toMatch(
+      /^pusher: forced_closed \(generation 2, automatic closed\), forced_closed by olga until \S+: false alarm$/m,
+    );
+    await watch.waitForLine((l) => l.includes('pusher: forced_closed (generation 2'));
+
+    const clear = await cli(['clear', 'pusher', '--reason', 'pusher healthy again']);
+    expect(clear).toMatchObject({ code: 0, stderr: '' });
+    expect(clear.stdout.trim()).toBe('pusher: closed (generation 3)');
+
+    const reset = await cli(['reset', 'pusher', '--reason', 'fresh window after INC-77']);
+    expect(reset).toMatchObject({ code: 0, stderr: '' });
+    expect(reset.stdout.trim()).toBe('pusher: closed (generation 4)');
+
+    // The audit as the table an SRE reads: newest first, every action with its actor and reason.
+    const table = await cli(['audit', 'pusher']);
+    expect(table).toMatchObject({ code: 0, stderr: '' });
+    const [header, ...rows] = table.stdout.trim().split('\n');
+    expect(header).toMatch(/^AT\s+ACTION\s+FROM\s+TO\s+GEN\s+ACTOR\s+REASON$/);
+    expect(rows.map((row) => row.split(/\s{2,}/).slice(1))).toEqual([
+      ['reset', 'closed', 'closed', '4', 'olga', 'fresh window after INC-77'],
+      ['clear_override', 'forced_closed', 'closed', '3', 'olga', 'pusher healthy again'],
+      ['force_close', 'forced_open', 'forced_closed', '2', 'olga', 'false alarm'],
+      ['force_open', 'closed', 'forced_open', '1', 'olga', 'pusher 5xx, INC-77'],
+    ]);
+    for (const row of rows) expect(row).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\s/);
+
     const forbidden = await cli(['reset', 'pusher', '--reason', 'x'], SECRETS.viewer);
     expect(forbidden.code).toBe(1);
     expect(forbidden.stderr).toContain('403 FORBIDDEN');
@@ -83,6 +111,9 @@ describe('breakwater CLI against breakwater-admin on a real port', () => {
     expect(expired.stderr).toContain('401 AUTH_EXPIRED');
     const usage = await cli(['force-open', 'pusher', '--ttl', 'soon', '--reason', 'x']);
     expect(usage.code).toBe(2);
+    const tooLong = await cli(['force-open', 'pusher', '--ttl', '2d', '--reason', 'x']);
+    expect(tooLong.code).toBe(2);
+    expect(tooLong.stderr).toContain('--ttl must be 10s to 24h');
 
     watch.child.kill('SIGINT');
     expect(await watch.exited).toBe(0);
@@ -99,5 +130,6 @@ describe('breakwater CLI against breakwater-admin on a real port', () => {
     const unreachable = await cli(['status']);
     expect(unreachable.code).toBe(4);
     expect(unreachable.stderr).toContain(`breakwater: cannot reach ${url}: ECONNREFUSED`);
+    expect(unreachable.stderr).toContain('BREAKWATER_URL');
   });
 });

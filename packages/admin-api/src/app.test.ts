@@ -112,6 +112,28 @@ describe('buildAdminApp', () => {
     for (const secret of [SECRETS.operator, SECRETS.expired, wrong]) expect(log).not.toContain(secret);
   });
 
+  it('logs a request by method and route pattern, never its URL (a token pasted into it stays out)', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'trace' }, { write: (line: string) => void lines.push(line) });
+    f = await adminFixture({ logger });
+    await f.app.inject({ url: `/v1/breakers/pusher?access_token=${SECRETS.operator}`, headers: AS_VIEWER });
+    await f.app.inject({ url: `/v1/breakers/${SECRETS.operator2}`, headers: AS_VIEWER });
+    await f.app.inject({ url: `/v1/${SECRETS.expired}/x?token=${SECRETS.viewer}`, headers: AS_VIEWER });
+
+    const entries = lines.map((line) => JSON.parse(line) as { msg: string; req?: unknown; code?: string });
+    expect(entries.filter((e) => e.msg === 'incoming request').map((e) => e.req)).toEqual([
+      { method: 'GET', route: '/v1/breakers/:name', remoteAddress: '127.0.0.1' },
+      { method: 'GET', route: '/v1/breakers/:name', remoteAddress: '127.0.0.1' },
+      { method: 'GET', route: null, remoteAddress: '127.0.0.1' },
+    ]);
+    expect(entries.filter((e) => e.msg === 'request refused').map((e) => e.code)).toEqual([
+      'INVALID_REQUEST',
+      'BREAKER_NOT_FOUND',
+      'ROUTE_NOT_FOUND',
+    ]);
+    for (const secret of Object.values(SECRETS)) expect(lines.join('')).not.toContain(secret);
+  });
+
   it('answers unknown routes with 404 ROUTE_NOT_FOUND in the same error shape', async () => {
     f = await adminFixture();
     const res = await f.app.inject({ method: 'PUT', url: '/v1/breakers/pusher/force-open' });

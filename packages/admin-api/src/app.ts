@@ -1,6 +1,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
+import { answerClientError } from './errors/client-error.js';
 import { handleError, notFound } from './errors/error-handler.js';
+import { ADMIN_LOG_SERIALIZERS } from './log-serializers.js';
 import { type AdminAppOptions, resolveAdminOptions } from './options.js';
 import { adminApiPlugin } from './plugin.js';
 
@@ -23,12 +25,16 @@ export function buildAdminApp(options: AdminAppOptions): FastifyInstance {
   const { logger, ...api } = options;
   const resolved = resolveAdminOptions(api);
   const app = Fastify({
-    loggerInstance: logger ?? pino({ level: 'silent' }),
+    // The serializer keeps the URL (and any token pasted into it) out of the request log.
+    loggerInstance: (logger ?? pino({ level: 'silent' })).child({}, { serializers: ADMIN_LOG_SERIALIZERS }),
     bodyLimit: resolved.bodyLimitBytes,
     requestTimeout: ADMIN_SERVER_LIMITS.requestTimeoutMs,
     connectionTimeout: ADMIN_SERVER_LIMITS.connectionTimeoutMs,
     routerOptions: { maxParamLength: ADMIN_SERVER_LIMITS.maxParamLength },
-    return503OnClosing: true,
+    // Requests arriving while the app closes get 503 SHUTTING_DOWN from closingPlugin, with a code;
+    // Fastify's own 503 has none. Likewise requests Node cannot parse get answerClientError's body.
+    return503OnClosing: false,
+    clientErrorHandler: answerClientError,
   });
   // Errors outside the admin context (unknown routes, bad URLs) get the same shape.
   app.setErrorHandler(handleError);

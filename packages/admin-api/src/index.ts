@@ -17,12 +17,13 @@ export { ROLES, type Role, roleAllows } from './auth/role.js';
 export type { RouteAccess } from './auth/route-access.js';
 export { type AuthOutcome, type Principal, TokenRegistry } from './auth/token-registry.js';
 export { AdminClient, type AdminClientOptions, DEFAULT_CLIENT_TIMEOUT_MS } from './cli/admin-client.js';
-export { AdminRequestError, AdminUnreachableError } from './cli/admin-client-errors.js';
+export { AdminRequestAbortedError, AdminRequestError, AdminUnreachableError } from './cli/admin-client-errors.js';
 export { EXIT_CODES, type ExitCode } from './cli/exit-codes.js';
 export { type CliIo, runCli } from './cli/run-cli.js';
 export { AdminApiError, isAdminApiError } from './errors/admin-api-error.js';
 export { ADMIN_ERROR_CODES, ADMIN_ERROR_STATUS, type AdminErrorCode } from './errors/error-codes.js';
 export { type HttpErrorBody, toHttpError } from './errors/to-http-error.js';
+export { ADMIN_LOG_SERIALIZERS, type LoggedRequest, serializeRequest } from './log-serializers.js';
 export { ADMIN_METRIC_NAMES, AdminMetrics } from './metrics.js';
 export {
   type AdminApiOptions,

@@ -1,9 +1,11 @@
 import swagger from '@fastify/swagger';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, RegisterOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { authPlugin } from './auth/auth-plugin.js';
 import { TokenRegistry } from './auth/token-registry.js';
-import { errorHandlerPlugin } from './errors/error-handler.js';
+import { closingPlugin } from './closing-plugin.js';
+import { errorHandlerPlugin, notFound } from './errors/error-handler.js';
+import { ADMIN_LOG_SERIALIZERS } from './log-serializers.js';
 import { AdminMetrics } from './metrics.js';
 import { metricsPlugin } from './metrics-plugin.js';
 import { type AdminApiOptions, type ResolvedAdminOptions, resolveAdminOptions } from './options.js';
@@ -34,7 +36,11 @@ import { VERSION } from './version.js';
 export const adminApiPlugin = fp<AdminApiOptions>(
   async (host, options) => {
     const resolved = resolveAdminOptions(options);
-    await host.register(async (app) => adminContext(app, resolved), { prefix: resolved.prefix });
+    await host.register(async (app) => adminContext(app, resolved), {
+      prefix: resolved.prefix,
+      // Fastify types register()'s serializers as returning strings; pino's (and these) return objects.
+      logSerializers: ADMIN_LOG_SERIALIZERS as unknown as RegisterOptions['logSerializers'],
+    });
   },
   { name: '@breakwater/admin-api', fastify: '5.x' },
 );
@@ -45,7 +51,11 @@ async function adminContext(app: FastifyInstance, options: ResolvedAdminOptions)
   // Only JSON bodies: anything else is 415 before it reaches a schema.
   app.removeContentTypeParser('text/plain');
   await app.register(errorHandlerPlugin);
+  // Unknown paths under the prefix are the admin API's: same error shape, with a code. Without a
+  // prefix the unknown paths are the host's (buildAdminApp sets the same handler on its root).
+  if (options.prefix !== '') app.setNotFoundHandler(notFound);
   await app.register(metricsPlugin, { metrics });
+  await app.register(closingPlugin);
   await app.register(authPlugin, { tokens: new TokenRegistry(options.tokens, options.clock), metrics });
   await app.register(rateLimitPlugin, {
     limiter: new TokenBucket({ ...options.rateLimit, maxKeys: options.tokens.length, clock: options.clock }),

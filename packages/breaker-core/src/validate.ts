@@ -49,15 +49,39 @@ export function oneOf<T extends string>(argument: string, value: unknown, allowe
   return value as T;
 }
 
-/** A string of 1..max characters that is not only whitespace. */
+/**
+ * A string of 1..max characters that is not only whitespace. Characters are
+ * Unicode code points, as JSON Schema's `maxLength` counts them (so the admin
+ * API's schema and the store agree): 🌊 is one character, not two UTF-16 units.
+ * The Lua scripts cap the same strings in bytes at 4 × max, which holds since
+ * a code point is at most 4 bytes of UTF-8.
+ */
 export function nonBlankString(argument: string, value: unknown, max: number): string {
-  if (typeof value !== 'string' || value.trim().length === 0 || value.length > max) {
+  if (typeof value !== 'string' || value.trim().length === 0 || codePointsExceed(value, max)) {
     throw new InvalidArgumentError(
       argument,
       `expected a non-blank string of at most ${max} characters, got ${show(value)}`,
     );
   }
   return value;
+}
+
+/** Whether `text` has more than `max` code points, without allocating and reading at most 2 × max units. */
+function codePointsExceed(text: string, max: number): boolean {
+  // Each code point is one or two UTF-16 units, so the unit count bounds it on both sides.
+  if (text.length <= max) return false;
+  if (text.length > 2 * max) return true;
+  let count = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    // A high surrogate followed by a low one is one code point; a lone surrogate counts as one, like Ajv does.
+    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) i++;
+    }
+    if (++count > max) return true;
+  }
+  return false;
 }
 
 export function matching(argument: string, value: unknown, pattern: RegExp, description: string): string {

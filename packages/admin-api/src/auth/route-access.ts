@@ -13,5 +13,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The authenticated caller; null on public routes. */
     principal: import('./token-registry.js').Principal | null;
+    /** Whether the rate limiter took a token for this request (given back if it is refused). */
+    rateLimitTaken: boolean;
   }
 }

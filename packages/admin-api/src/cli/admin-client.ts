@@ -1,5 +1,5 @@
 import type { AuditEntry, BreakerSnapshot } from '@breakwater/breaker-core';
-import { AdminRequestError, AdminUnreachableError } from './admin-client-errors.js';
+import { AdminRequestAbortedError, AdminRequestError, AdminUnreachableError } from './admin-client-errors.js';
 
 export interface AdminClientOptions {
   /** Where the admin API listens, e.g. `https://breakwater-admin.internal`. */
@@ -9,6 +9,8 @@ export interface AdminClientOptions {
   readonly timeoutMs?: number;
   /** @default globalThis.fetch */
   readonly fetch?: typeof fetch;
+  /** Aborts the request in flight (the CLI wires Ctrl-C to it). @default none */
+  readonly signal?: AbortSignal;
 }
 
 export const DEFAULT_CLIENT_TIMEOUT_MS = 10_000;
@@ -19,12 +21,14 @@ export class AdminClient {
   readonly #token: string;
   readonly #timeoutMs: number;
   readonly #fetch: typeof fetch;
+  readonly #signal: AbortSignal | undefined;
 
   constructor(options: AdminClientOptions) {
     this.#baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.#token = options.token;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_CLIENT_TIMEOUT_MS;
     this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#signal = options.signal;
   }
 
   list(): Promise<{ breakers: BreakerSnapshot[]; truncated: boolean }> {
@@ -78,16 +82,24 @@ export class AdminClient {
     if (body !== undefined) headers['content-type'] = 'application/json';
     let response: Response;
     let text: string;
+    const timeout = AbortSignal.timeout(this.#timeoutMs);
     try {
       response = await this.#fetch(`${this.#baseUrl}${path}`, {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.#timeoutMs),
+        signal: this.#signal ? AbortSignal.any([timeout, this.#signal]) : timeout,
       });
       text = await response.text();
     } catch (err) {
-      throw new AdminUnreachableError(`cannot reach ${this.#baseUrl}: ${describeFetchError(err)}`, { cause: err });
+      if (this.#signal?.aborted) {
+        throw new AdminRequestAbortedError(`${method} ${this.#baseUrl}${path} abandoned before the answer came`, {
+          cause: err,
+        });
+      }
+      const reason = timeout.aborted ? 'timeout' : describeFetchError(err);
+      const why = reason === 'timeout' ? `no answer within ${this.#timeoutMs / 1000} s` : reason;
+      throw new AdminUnreachableError(this.#baseUrl, reason, `cannot reach ${this.#baseUrl}: ${why}`, { cause: err });
     }
     let parsed: unknown;
     try {
@@ -98,6 +110,8 @@ export class AdminClient {
     if (response.ok) {
       if (parsed === undefined) {
         throw new AdminUnreachableError(
+          this.#baseUrl,
+          'not_the_api',
           `${this.#baseUrl} answered ${response.status} without JSON: is it the admin API?`,
         );
       }
@@ -113,7 +127,6 @@ export class AdminClient {
 }
 
 function describeFetchError(err: unknown): string {
-  if (err instanceof Error && err.name === 'TimeoutError') return 'no answer in time';
   const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
   if (cause?.code) return cause.code;
   if (cause?.message) return cause.message;

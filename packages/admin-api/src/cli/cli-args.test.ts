@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_URL, parseCliArgs, UsageError } from './cli-args.js';
+import { DEFAULT_URL, parseCliArgs, USAGE, UsageError } from './cli-args.js';
 
 const env = { BREAKWATER_TOKEN: 'env-token', BREAKWATER_URL: 'http://admin:8080' };
 
@@ -18,7 +18,9 @@ describe('parseCliArgs', () => {
       json: true,
       command: { kind: 'status', name: 'pusher' },
     });
-    expect(parseCliArgs(['status'], { BREAKWATER_TOKEN: 't' })).toMatchObject({ url: DEFAULT_URL });
+    expect(parseCliArgs(['status'], { BREAKWATER_TOKEN: 't' })).toMatchObject({ url: DEFAULT_URL, urlFrom: 'default' });
+    expect(parseCliArgs(['status'], env)).toMatchObject({ urlFrom: 'BREAKWATER_URL' });
+    expect(parseCliArgs(['status', '--url', 'http://x'], env)).toMatchObject({ urlFrom: '--url' });
   });
 
   it('turns --ttl into seconds and keeps the reason', () => {
@@ -30,6 +32,13 @@ describe('parseCliArgs', () => {
     });
     expect(parseCliArgs(['force-close', 'pusher', '--reason', 'ok', '--ttl', '90'], env)).toMatchObject({
       command: { kind: 'force-close', ttlSeconds: 90 },
+    });
+    // The API's bounds, both ends included.
+    expect(parseCliArgs(['force-open', 'pusher', '--reason', 'x', '--ttl', '10s'], env)).toMatchObject({
+      command: { ttlSeconds: 10 },
+    });
+    expect(parseCliArgs(['force-open', 'pusher', '--reason', 'x', '--ttl', '24h'], env)).toMatchObject({
+      command: { ttlSeconds: 86_400 },
     });
   });
 
@@ -55,6 +64,12 @@ describe('parseCliArgs', () => {
     [['force-open', 'pusher', '--reason', 'x'], 'force-open needs --ttl'],
     [['force-open', 'pusher', '--reason', 'x', '--ttl', 'soon'], '--ttl must be a duration'],
     [['force-open', 'pusher', '--reason', 'x', '--ttl', '1500ms'], '--ttl must be whole seconds'],
+    [['force-open', 'pusher', '--reason', 'x', '--ttl', '9s'], "--ttl must be 10s to 24h (the API's bounds), got 9s"],
+    [
+      ['force-close', 'pusher', '--reason', 'x', '--ttl', '24h1s'],
+      "--ttl must be 10s to 24h (the API's bounds), got 1d1s",
+    ],
+    [['force-open', 'pusher', '--reason', 'x', '--ttl', '2d'], '--ttl must be 10s to 24h'],
     [['reset', 'pusher', '--reason', '  '], 'reset needs --reason'],
     [['status', '--limit', '5'], 'status does not take --limit'],
     [['status', 'a', 'b'], 'unexpected argument "b"'],
@@ -65,6 +80,12 @@ describe('parseCliArgs', () => {
   ])('refuses %j: %s', (argv, message) => {
     expect(() => parseCliArgs(argv, env)).toThrow(UsageError);
     expect(() => parseCliArgs(argv, env)).toThrow(message);
+  });
+
+  it('says in its help that watch polls, how often, and what Ctrl-C does', () => {
+    expect(USAGE).toContain('polls the breaker every DUR (default 2s, 250ms-1m)');
+    expect(USAGE).toContain('TTLs: 10s to 24h');
+    expect(USAGE).toContain('130 interrupted');
   });
 
   it('needs a token', () => {

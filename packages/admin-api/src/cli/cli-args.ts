@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
+import { MAX_TTL_SECONDS, MIN_TTL_SECONDS } from '../limits.js';
 import { DEFAULT_CLIENT_TIMEOUT_MS } from './admin-client.js';
-import { parseDurationMs } from './duration.js';
+import { formatDuration, parseDurationMs } from './duration.js';
 
 /** Where the CLI looks when neither `--url` nor BREAKWATER_URL is given (the server's default bind). */
 export const DEFAULT_URL = 'http://127.0.0.1:8080';
@@ -8,6 +9,9 @@ export const DEFAULT_URL = 'http://127.0.0.1:8080';
 export const DEFAULT_WATCH_INTERVAL_MS = 2_000;
 export const MIN_WATCH_INTERVAL_MS = 250;
 export const MAX_WATCH_INTERVAL_MS = 60_000;
+
+/** The TTLs the API accepts, as the usage text and errors say them. */
+const TTL_RANGE = `${MIN_TTL_SECONDS}s to ${MAX_TTL_SECONDS / 3_600}h`;
 
 export type CliCommand =
   | { readonly kind: 'status'; readonly name: string | undefined }
@@ -25,6 +29,8 @@ export type CliCommand =
 export interface CliInvocation {
   readonly command: CliCommand;
   readonly url: string;
+  /** Where the URL came from, for the hint when it cannot be reached. */
+  readonly urlFrom: '--url' | 'BREAKWATER_URL' | 'default';
   readonly token: string;
   readonly json: boolean;
   readonly timeoutMs: number;
@@ -49,7 +55,8 @@ Commands:
   clear NAME [--reason TEXT]                  clear the override: back to automatic
   reset NAME --reason TEXT                    automatic state to closed, window emptied
   audit NAME [--limit N]                      who did what, newest first (N: 1-1000)
-  watch NAME [--interval DUR]                 print the state whenever it changes (Ctrl-C stops)
+  watch NAME [--interval DUR]                 polls the breaker every DUR (default ${formatDuration(DEFAULT_WATCH_INTERVAL_MS)}, ${MIN_WATCH_INTERVAL_MS}ms-${formatDuration(MAX_WATCH_INTERVAL_MS)})
+                                              and prints a line when its state changes (Ctrl-C stops)
 
 Options:
   --url URL        admin API (default: $BREAKWATER_URL, else ${DEFAULT_URL})
@@ -58,8 +65,10 @@ Options:
   --timeout DUR    per request (default ${DEFAULT_CLIENT_TIMEOUT_MS / 1000}s)
   -h, --help       this text
 
-Durations: 90 (seconds), 90s, 15m, 2h, 1d, 1h30m. TTLs: 10s to 24h.
-Exit codes: 0 ok, 1 refused by the server (4xx), 2 usage, 3 server error (5xx), 4 unreachable.
+Durations: 90 (seconds), 90s, 15m, 2h, 1d, 1h30m. TTLs: ${TTL_RANGE}.
+Ctrl-C during a request abandons it (exit 130); a change may or may not have been made.
+Exit codes: 0 ok, 1 refused by the server (4xx), 2 usage, 3 server error (5xx), 4 unreachable,
+130 interrupted.
 
 Example:
   BREAKWATER_TOKEN=... breakwater force-open pusher --reason "pusher 5xx, INC-123" --ttl 15m
@@ -100,11 +109,13 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv): P
 
   const token = values.token ?? env.BREAKWATER_TOKEN;
   if (!token) throw new UsageError('no token: set BREAKWATER_TOKEN (or pass --token)');
+  const urlFrom: CliInvocation['urlFrom'] =
+    values.url !== undefined ? '--url' : env.BREAKWATER_URL !== undefined ? 'BREAKWATER_URL' : 'default';
   const url = values.url ?? env.BREAKWATER_URL ?? DEFAULT_URL;
   if (!/^https?:\/\/[^\s]+$/.test(url))
     throw new UsageError(`--url must be an http(s) URL, got ${JSON.stringify(url)}`);
   const timeoutMs = values.timeout === undefined ? DEFAULT_CLIENT_TIMEOUT_MS : duration('--timeout', values.timeout);
-  const common = { help: false as const, url, token, json: values.json ?? false, timeoutMs };
+  const common = { help: false as const, url, urlFrom, token, json: values.json ?? false, timeoutMs };
 
   switch (command) {
     case 'status':
@@ -114,6 +125,9 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv): P
       const reason = required(command, 'reason', values.reason);
       const ttlMs = duration('--ttl', required(command, 'ttl', values.ttl));
       if (ttlMs % 1_000 !== 0) throw new UsageError('--ttl must be whole seconds');
+      if (ttlMs < MIN_TTL_SECONDS * 1_000 || ttlMs > MAX_TTL_SECONDS * 1_000) {
+        throw new UsageError(`--ttl must be ${TTL_RANGE} (the API's bounds), got ${formatDuration(ttlMs)}`);
+      }
       return { ...common, command: { kind: command, name: name as string, reason, ttlSeconds: ttlMs / 1_000 } };
     }
     case 'clear':

@@ -10,6 +10,8 @@ export const EXIT_CODES = Object.freeze({
   SERVER_ERROR: 3,
   /** No answer: connection refused, DNS failure, timeout. */
   UNREACHABLE: 4,
+  /** Interrupted (Ctrl-C: 128 + SIGINT) before the answer came. A change may or may not have happened: check `status`. */
+  INTERRUPTED: 130,
 });
 
 export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];

@@ -98,15 +98,28 @@ describe('runCli', () => {
     const viewer = await cli(['reset', 'pusher', '--reason', 'x'], {}, SECRETS.viewer);
     expect(viewer.code).toBe(EXIT_CODES.REFUSED);
     expect(viewer.stderr).toContain('403 FORBIDDEN');
-    const badTtl = await cli(['force-open', 'pusher', '--reason', 'x', '--ttl', '5s']);
-    expect(badTtl.stderr).toBe('breakwater: 400 INVALID_REQUEST: body/ttlSeconds must be >= 10\n');
+    const long = await cli(['force-open', 'pusher', '--reason', 'r'.repeat(501), '--ttl', '15m']);
+    expect(long).toMatchObject({ code: EXIT_CODES.REFUSED, stdout: '' });
+    expect(long.stderr).toBe('breakwater: 400 INVALID_REQUEST: body/reason: must NOT have more than 500 characters\n');
     expect((await f.store.snapshot('pusher')).generation).toBe(0);
   });
 
   it('exits 2 on a bad command line, sending nothing', async () => {
     f = await adminFixture();
-    const run = await cli(['force-open', 'pusher', '--ttl', '15m']);
+    let sent = 0;
+    const counting = (async () => {
+      sent += 1;
+      return new Response('{}');
+    }) as typeof fetch;
+    const run = await cli(['force-open', 'pusher', '--ttl', '15m'], { fetch: counting });
     expect(run).toEqual({ code: EXIT_CODES.USAGE, stdout: '', stderr: 'breakwater: force-open needs --reason\n' });
+    // The TTL range is the API's, checked before anything is sent.
+    for (const ttl of ['5s', '25h']) {
+      const outOfRange = await cli(['force-open', 'pusher', '--reason', 'x', '--ttl', ttl], { fetch: counting });
+      expect(outOfRange.code).toBe(EXIT_CODES.USAGE);
+      expect(outOfRange.stderr).toMatch(/^breakwater: --ttl must be 10s to 24h/);
+    }
+    expect(sent).toBe(0);
     expect((await cli(['--help'])).stdout).toContain('Usage: breakwater <command>');
   });
 
@@ -120,16 +133,65 @@ describe('runCli', () => {
     expect(down.code).toBe(EXIT_CODES.SERVER_ERROR);
     expect(down.stderr).toContain('503 STORE_UNAVAILABLE: redis down');
 
+    let defaultStderr = '';
     const refused = (async () => {
       throw new TypeError('fetch failed', { cause: Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }) });
     }) as typeof fetch;
     expect(await cli(['status'], { fetch: refused })).toEqual({
       code: EXIT_CODES.UNREACHABLE,
       stdout: '',
-      stderr: 'breakwater: cannot reach http://admin.test: ECONNREFUSED\n',
+      stderr: 'breakwater: cannot reach http://admin.test: ECONNREFUSED (is BREAKWATER_URL the admin API?)\n',
     });
+    const byDefault = await runCli(['status'], {
+      env: { BREAKWATER_TOKEN: SECRETS.viewer },
+      stdout: () => {},
+      stderr: (t) => {
+        defaultStderr += t;
+      },
+      fetch: refused,
+    });
+    expect(byDefault).toBe(EXIT_CODES.UNREACHABLE);
+    expect(defaultStderr).toBe(
+      'breakwater: cannot reach http://127.0.0.1:8080: ECONNREFUSED ' +
+        '(BREAKWATER_URL is not set, so http://127.0.0.1:8080 is the default: set it to the admin API)\n',
+    );
+    expect((await cli(['status', '--url', 'http://other.test'], { fetch: refused })).stderr).toBe(
+      'breakwater: cannot reach http://other.test: ECONNREFUSED (is --url the admin API?)\n',
+    );
     const notTheApi = (async () => new Response('<html>proxy</html>', { status: 200 })) as typeof fetch;
     expect((await cli(['status'], { fetch: notTheApi })).code).toBe(EXIT_CODES.UNREACHABLE);
+  });
+
+  it('Ctrl-C abandons a request that gets no answer: exit 130, saying a change may have happened', async () => {
+    f = await adminFixture();
+    const stop = new AbortController();
+    // A server that never answers: only the request's own signal ends the wait.
+    const hanging = ((_input: string | URL | Request, init?: RequestInit) =>
+      new Promise<Response>((_resolve, reject) => {
+        init?.signal?.addEventListener('abort', () => reject(init.signal?.reason));
+        stop.abort(); // the SRE presses Ctrl-C while the request is in flight
+      })) as typeof fetch;
+    const run = await cli(['force-open', 'pusher', '--reason', 'x', '--ttl', '15m'], {
+      fetch: hanging,
+      signal: stop.signal,
+    });
+    expect(run).toEqual({
+      code: EXIT_CODES.INTERRUPTED,
+      stdout: '',
+      stderr:
+        'breakwater: interrupted: POST http://admin.test/v1/breakers/pusher/force-open abandoned before the answer came; ' +
+        'a change may or may not have been made (check `breakwater status`)\n',
+    });
+
+    // In watch, Ctrl-C during a poll just ends the watch.
+    const stopWatch = new AbortController();
+    const hangingPoll = ((_input: string | URL | Request, init?: RequestInit) =>
+      new Promise<Response>((_resolve, reject) => {
+        init?.signal?.addEventListener('abort', () => reject(init.signal?.reason));
+        stopWatch.abort();
+      })) as typeof fetch;
+    const watched = await cli(['watch', 'pusher'], { fetch: hangingPoll, signal: stopWatch.signal });
+    expect(watched).toEqual({ code: EXIT_CODES.OK, stdout: '', stderr: '' });
   });
 
   it('watch prints a line per change until stopped', async () => {

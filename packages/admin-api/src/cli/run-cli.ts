@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AdminClient } from './admin-client.js';
-import { AdminRequestError, AdminUnreachableError } from './admin-client-errors.js';
-import { type CliCommand, parseCliArgs, USAGE, UsageError } from './cli-args.js';
+import { AdminRequestAbortedError, AdminRequestError, AdminUnreachableError } from './admin-client-errors.js';
+import { type CliCommand, type CliInvocation, parseCliArgs, USAGE, UsageError } from './cli-args.js';
 import { EXIT_CODES, type ExitCode } from './exit-codes.js';
 import { formatTime, renderAudit, renderBreakerList, renderSnapshot, renderSummary } from './render.js';
 
@@ -12,7 +12,10 @@ export interface CliIo {
   readonly stderr: (text: string) => void;
   /** @default globalThis.fetch */
   readonly fetch?: typeof fetch;
-  /** Aborting it ends `watch` with exit code 0 (the bin wires SIGINT / SIGTERM to it). */
+  /**
+   * The bin wires SIGINT / SIGTERM to it. Aborting it abandons the request in
+   * flight (exit code 130) and ends `watch` (exit code 0).
+   */
   readonly signal?: AbortSignal;
 }
 
@@ -24,26 +27,42 @@ const HINTS: Readonly<Record<string, string>> = {
   FORBIDDEN: 'this needs an operator token',
   BREAKER_NOT_FOUND: 'see `breakwater status` for the names',
   STORE_UNAVAILABLE: 'Redis did not answer; after a change, check with `breakwater status NAME` whether it happened',
+  SHUTTING_DOWN: 'the admin API is restarting; try again in a moment',
 };
+
+/** Network failures that mean "nothing answers at that address": the URL is the first suspect. */
+const ADDRESS_PROBLEMS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 /** Runs one CLI invocation; resolves to the process exit code. Never throws. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCode> {
+  let urlFrom: CliInvocation['urlFrom'] | undefined;
   try {
     const args = parseCliArgs(argv, io.env);
     if (args.help) {
       io.stdout(USAGE);
       return EXIT_CODES.OK;
     }
+    urlFrom = args.urlFrom;
     const client = new AdminClient({
       baseUrl: args.url,
       token: args.token,
       timeoutMs: args.timeoutMs,
       ...(io.fetch ? { fetch: io.fetch } : {}),
+      ...(io.signal ? { signal: io.signal } : {}),
     });
     return await execute(client, args.command, args.json, io);
   } catch (err) {
-    return report(err, io);
+    return report(err, io, urlFrom);
   }
+}
+
+/** What to check when the admin API cannot be reached at the URL. */
+function urlHint(err: AdminUnreachableError, urlFrom: CliInvocation['urlFrom'] | undefined): string {
+  if (!ADDRESS_PROBLEMS.has(err.reason)) return '';
+  if (urlFrom === 'default')
+    return ` (BREAKWATER_URL is not set, so ${err.url} is the default: set it to the admin API)`;
+  if (urlFrom === '--url') return ' (is --url the admin API?)';
+  return ' (is BREAKWATER_URL the admin API?)';
 }
 
 async function execute(client: AdminClient, command: CliCommand, json: boolean, io: CliIo): Promise<ExitCode> {
@@ -114,6 +133,7 @@ async function watch(
         io.stdout(`${json ? JSON.stringify(snapshot) : `${formatTime(snapshot.at)}  ${renderSummary(snapshot)}`}\n`);
       }
     } catch (err) {
+      if (err instanceof AdminRequestAbortedError) break; // Ctrl-C during a poll: a watch just stops
       if (err instanceof AdminRequestError && err.status < 500) return report(err, io);
       const problem = err instanceof Error ? err.message : String(err);
       if (problem !== lastProblem) io.stderr(`breakwater: ${problem} (still watching)\n`);
@@ -128,7 +148,7 @@ async function watch(
   return EXIT_CODES.OK;
 }
 
-function report(err: unknown, io: CliIo): ExitCode {
+function report(err: unknown, io: CliIo, urlFrom?: CliInvocation['urlFrom']): ExitCode {
   if (err instanceof UsageError) {
     io.stderr(`breakwater: ${err.message}\n`);
     return EXIT_CODES.USAGE;
@@ -139,8 +159,14 @@ function report(err: unknown, io: CliIo): ExitCode {
     return err.status >= 500 ? EXIT_CODES.SERVER_ERROR : EXIT_CODES.REFUSED;
   }
   if (err instanceof AdminUnreachableError) {
-    io.stderr(`breakwater: ${err.message}\n`);
+    io.stderr(`breakwater: ${err.message}${urlHint(err, urlFrom)}\n`);
     return EXIT_CODES.UNREACHABLE;
+  }
+  if (err instanceof AdminRequestAbortedError) {
+    io.stderr(
+      `breakwater: interrupted: ${err.message}; a change may or may not have been made (check \`breakwater status\`)\n`,
+    );
+    return EXIT_CODES.INTERRUPTED;
   }
   io.stderr(`breakwater: unexpected error: ${err instanceof Error ? err.message : String(err)}\n`);
   return EXIT_CODES.SERVER_ERROR;

@@ -19,18 +19,24 @@ export const ADMIN_ERROR_STATUS = Object.freeze({
   BREAKER_NOT_FOUND: 404,
   /** No such route. */
   ROUTE_NOT_FOUND: 404,
+  /** The request did not arrive completely within the server's request timeout (standalone server). */
+  REQUEST_TIMEOUT: 408,
   /** The body is larger than the limit (RFC 9110 §15.5.14). */
   BODY_TOO_LARGE: 413,
   /** The body is not `application/json`. */
   UNSUPPORTED_MEDIA_TYPE: 415,
   /** Too many mutations by this token; see `Retry-After`. */
   RATE_LIMITED: 429,
+  /** The request headers are larger than Node's limit (RFC 6585 §5; standalone server). */
+  HEADERS_TOO_LARGE: 431,
   /** Unexpected failure; details are in the server log, never in the reply. */
   INTERNAL_ERROR: 500,
   /** The store (Redis) did not answer. Nothing was changed, or the change is unknown: read the state again. */
   STORE_UNAVAILABLE: 503,
   /** `/readyz`: the store is not reachable. */
   NOT_READY: 503,
+  /** The server is shutting down: requests in flight finish, new ones get this. Retry after the restart. */
+  SHUTTING_DOWN: 503,
 });
 
 export type AdminErrorCode = keyof typeof ADMIN_ERROR_STATUS;

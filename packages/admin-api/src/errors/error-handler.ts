@@ -3,11 +3,18 @@ import fp from 'fastify-plugin';
 import { AdminApiError } from './admin-api-error.js';
 import { toHttpError } from './to-http-error.js';
 
-/** Replies `{ statusCode, code, message }` for anything a route, hook or parser throws. */
+/**
+ * Replies `{ statusCode, code, message }` for anything a route, hook or parser
+ * throws. A refusal (4xx) is logged by its code only: its message may echo
+ * what the caller sent (a path, a name, a value), where a caller may have
+ * pasted a secret; the caller has the message.
+ */
 export function handleError(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const { body, headers, logLevel } = toHttpError(err);
-  if (logLevel === 'error') request.log.error({ err, code: body.code }, 'request failed');
-  else request.log[logLevel]({ code: body.code, statusCode: body.statusCode }, body.message);
+  const context = { code: body.code, statusCode: body.statusCode, route: request.routeOptions?.url ?? null };
+  if (logLevel === 'error') request.log.error({ err, ...context }, 'request failed');
+  else if (body.statusCode < 500) request.log.info(context, 'request refused');
+  else request.log[logLevel](context, body.message);
   return reply.code(body.statusCode).headers(headers).type('application/json; charset=utf-8').send(body);
 }
 

@@ -7,7 +7,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { AdminApiError } from './admin-api-error.js';
 import { ADMIN_ERROR_STATUS } from './error-codes.js';
-import { toHttpError } from './to-http-error.js';
+import { describeSchemaViolation, toHttpError } from './to-http-error.js';
 
 function fastifyError(code: string, statusCode: number, message = 'fastify says no') {
   return Object.assign(new Error(message), { code, statusCode });
@@ -46,5 +46,35 @@ describe('toHttpError', () => {
     expect(limited.logLevel).toBe('info');
     expect(toHttpError(new StoreUnavailableError('down')).logLevel).toBe('warn');
     expect(toHttpError(new Error('bug')).logLevel).toBe('error');
+  });
+
+  it('names the offending field of a schema violation', () => {
+    const violation = (context: string, validation: object) =>
+      toHttpError(
+        Object.assign(fastifyError('FST_ERR_VALIDATION', 400, 'body must NOT have additional properties'), {
+          validation: [validation],
+          validationContext: context,
+        }),
+      ).body.message;
+    expect(
+      violation('body', { keyword: 'additionalProperties', instancePath: '', params: { additionalProperty: 'foo' } }),
+    ).toBe('body/foo: unknown field');
+    expect(
+      violation('body', { keyword: 'required', instancePath: '', params: { missingProperty: 'ttlSeconds' } }),
+    ).toBe('body/ttlSeconds: required');
+    expect(violation('body', { keyword: 'minimum', instancePath: '/ttlSeconds', message: 'must be >= 10' })).toBe(
+      'body/ttlSeconds: must be >= 10',
+    );
+    expect(violation('querystring', { keyword: 'type', instancePath: '/limit', message: 'must be integer' })).toBe(
+      'querystring/limit: must be integer',
+    );
+    // Without Ajv's details, Fastify's own message stays.
+    expect(toHttpError(fastifyError('FST_ERR_VALIDATION', 400, 'body is wrong')).body.message).toBe('body is wrong');
+    expect(
+      describeSchemaViolation('body', {
+        keyword: 'additionalProperties',
+        params: { additionalProperty: 'x'.repeat(1_000) },
+      }),
+    ).toBe(`body/${'x'.repeat(64)}…: unknown field`);
   });
 });

@@ -40,13 +40,58 @@ const FASTIFY_MESSAGES: Readonly<Record<string, string>> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'the request body is larger than this server accepts',
 };
 
+/** Longest field name a validation message repeats (a hostile body may send a 16 KiB one). */
+const MAX_FIELD_NAME_IN_MESSAGE = 64;
+
+/** The part of an Ajv error the messages below read. */
+interface SchemaViolation {
+  readonly keyword?: string;
+  readonly instancePath?: string;
+  readonly message?: string;
+  readonly params?: { readonly additionalProperty?: unknown; readonly missingProperty?: unknown };
+}
+
+/**
+ * Names the offending field, which Fastify's message leaves out for the
+ * commonest mistakes: `body/actor: unknown field` rather than "body must NOT
+ * have additional properties", `body/ttlSeconds: required`,
+ * `body/ttlSeconds: must be >= 10`, `querystring/limit: must be integer`.
+ */
+export function describeSchemaViolation(context: string, violation: SchemaViolation): string {
+  const field = (name: unknown) => {
+    const text = String(name);
+    return text.length > MAX_FIELD_NAME_IN_MESSAGE ? `${text.slice(0, MAX_FIELD_NAME_IN_MESSAGE)}…` : text;
+  };
+  const path = `${context}${violation.instancePath ?? ''}`;
+  switch (violation.keyword) {
+    case 'additionalProperties':
+      return `${path}/${field(violation.params?.additionalProperty)}: unknown field`;
+    case 'required':
+      return `${path}/${field(violation.params?.missingProperty)}: required`;
+    default:
+      return `${path}: ${violation.message ?? 'invalid'}`;
+  }
+}
+
+function validationMessage(err: { validation?: unknown; validationContext?: unknown }): string | undefined {
+  const first = Array.isArray(err.validation) ? (err.validation[0] as SchemaViolation | undefined) : undefined;
+  if (first === undefined || typeof err.validationContext !== 'string') return undefined;
+  return describeSchemaViolation(err.validationContext, first);
+}
+
 /**
  * The one mapping from anything thrown while serving a request to the reply.
  * Store errors keep their message (it names the breaker or the field); a 5xx
  * of unknown origin says only "internal error".
  */
 export function toHttpError(err: unknown): HttpError {
-  const e = err as { code?: unknown; message?: unknown; statusCode?: unknown };
+  const e = err as {
+    code?: unknown;
+    message?: unknown;
+    statusCode?: unknown;
+    validation?: unknown;
+    validationContext?: unknown;
+  };
   const message = typeof e?.message === 'string' ? e.message : String(err);
   const reply = (code: AdminErrorCode, text: string, headers: Record<string, string> = {}): HttpError => {
     const statusCode = ADMIN_ERROR_STATUS[code];
@@ -59,6 +104,7 @@ export function toHttpError(err: unknown): HttpError {
   if (isInvalidArgumentError(err)) return reply('INVALID_REQUEST', message);
   if (isStoreUnavailableError(err)) return reply('STORE_UNAVAILABLE', message);
   if (isNotRegisteredError(err)) return reply('INTERNAL_ERROR', 'internal error');
+  if (e?.code === 'FST_ERR_VALIDATION') return reply('INVALID_REQUEST', validationMessage(e) ?? message);
   if (typeof e?.code === 'string' && FASTIFY_CODES[e.code] !== undefined) {
     return reply(FASTIFY_CODES[e.code] as AdminErrorCode, FASTIFY_MESSAGES[e.code] ?? message);
   }

@@ -30,6 +30,18 @@ describe('TokenBucket', () => {
     expect([bucket.take('a'), bucket.take('a'), bucket.take('a')].map((r) => r.allowed)).toEqual([true, true, false]);
   });
 
+  it('takes a refunded token back, never beyond the burst', () => {
+    const bucket = new TokenBucket({ burst: 2, perMinute: 1, maxKeys: 10, clock: () => 0 });
+    bucket.refund('a'); // unknown key: nothing to give back
+    expect([bucket.take('a'), bucket.take('a'), bucket.take('a')].map((r) => r.allowed)).toEqual([true, true, false]);
+    bucket.refund('a');
+    expect(bucket.take('a').allowed).toBe(true);
+    bucket.refund('a');
+    bucket.refund('a');
+    bucket.refund('a');
+    expect([bucket.take('a'), bucket.take('a'), bucket.take('a')].map((r) => r.allowed)).toEqual([true, true, false]);
+  });
+
   it('forgets the least recently used key beyond maxKeys (bounded memory)', () => {
     const bucket = new TokenBucket({ burst: 1, perMinute: 1, maxKeys: 2, clock: () => 0 });
     bucket.take('a');

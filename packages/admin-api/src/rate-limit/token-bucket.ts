@@ -55,4 +55,10 @@ export class TokenBucket {
     }
     return { allowed: false, retryAfterMs: Math.ceil((1 - bucket.tokens) / this.#perMs) };
   }
+
+  /** Gives back a token taken by {@link take} for a request that turned out to be refused. */
+  refund(key: string): void {
+    const bucket = this.#buckets.get(key);
+    if (bucket !== undefined) bucket.tokens = Math.min(this.#burst, bucket.tokens + 1);
+  }
 }

@@ -1,7 +1,7 @@
 import { type BreakerSnapshot, isBreakerNotFoundError } from '@breakwater/breaker-core';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ERROR_RESPONSES } from '../schemas/error-schema.js';
-import { BreakerParamsSchema } from '../schemas/request-schemas.js';
+import { BreakerParamsSchema, NoQuerySchema } from '../schemas/request-schemas.js';
 import { BreakerListSchema, SnapshotSchema } from '../schemas/snapshot-schema.js';
 import { BEARER_SECURITY, type RouteDeps } from './route-deps.js';
 
@@ -19,6 +19,7 @@ export const breakerRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
         summary: 'List every breaker with its live state',
         description: 'Role: viewer. Sorted by name; at most the configured number of breakers.',
         security: BEARER_SECURITY,
+        querystring: NoQuerySchema,
         response: { 200: BreakerListSchema, ...ERROR_RESPONSES },
       },
     },
@@ -50,6 +51,7 @@ export const breakerRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
         description: 'Role: viewer.',
         security: BEARER_SECURITY,
         params: BreakerParamsSchema,
+        querystring: NoQuerySchema,
         response: { 200: SnapshotSchema, ...ERROR_RESPONSES },
       },
     },

@@ -153,4 +153,51 @@ describe('override and reset routes', () => {
     expect((await open()).statusCode).toBe(200);
     expect((await open()).statusCode).toBe(429);
   });
+
+  it('takes no rate-limit token for a refused request: typos do not lock an SRE out', async () => {
+    f = await adminFixture({ rateLimit: { burst: 1, perMinute: 1 } });
+    const refused = [
+      // Refused by validation (400), by JSON parsing (400), by the store (404, unknown breaker).
+      await post('/v1/breakers/pusher/force-open', { reason: 'storm', ttlSeconds: 5 }),
+      await f.app.inject({
+        method: 'POST',
+        url: '/v1/breakers/pusher/reset',
+        headers: { ...AS_OPERATOR, 'content-type': 'application/json' },
+        payload: '{"reason":',
+      }),
+      await post('/v1/breakers/ghost/force-open', { reason: 'storm', ttlSeconds: 60 }),
+      await post('/v1/breakers/ghost/reset', { reason: 'typo' }),
+      await f.app.inject({ method: 'DELETE', url: '/v1/breakers/ghost/override', headers: AS_OPERATOR }),
+    ];
+    expect(refused.map((r) => [r.statusCode, r.json().code])).toEqual([
+      [400, 'INVALID_REQUEST'],
+      [400, 'INVALID_JSON'],
+      [404, 'BREAKER_NOT_FOUND'],
+      [404, 'BREAKER_NOT_FOUND'],
+      [404, 'BREAKER_NOT_FOUND'],
+    ]);
+    // The burst of one is still there for the real change, and spent by it.
+    expect((await post('/v1/breakers/pusher/force-open', { reason: 'storm', ttlSeconds: 60 })).statusCode).toBe(200);
+    const limited = await post('/v1/breakers/ghost/force-open', { reason: 'storm', ttlSeconds: 60 });
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json().code).toBe('RATE_LIMITED');
+  });
+
+  it('says which field of a refused request is wrong', async () => {
+    f = await adminFixture();
+    const messages = [
+      await post('/v1/breakers/pusher/force-open', { reason: 'x', ttlSeconds: 60, actor: 'mallory' }),
+      await post('/v1/breakers/pusher/force-open', { reason: 'x' }),
+      await post('/v1/breakers/pusher/force-close', { reason: 'x', ttlSeconds: 5 }),
+      await post('/v1/breakers/pusher/reset?force=1', { reason: 'x' }),
+      await f.app.inject({ url: '/v1/breakers/pusher/audit?limit=abc', headers: AS_VIEWER }),
+    ].map((res) => res.json().message);
+    expect(messages).toEqual([
+      'body/actor: unknown field',
+      'body/ttlSeconds: required',
+      'body/ttlSeconds: must be >= 10',
+      'querystring/force: unknown field',
+      'querystring/limit: must be integer',
+    ]);
+  });
 });

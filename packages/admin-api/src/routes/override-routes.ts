@@ -1,6 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import { AdminApiError } from '../errors/admin-api-error.js';
 import { ERROR_RESPONSES } from '../schemas/error-schema.js';
-import { BreakerParamsSchema, ClearQuerySchema, OverrideBodySchema } from '../schemas/request-schemas.js';
+import {
+  BreakerParamsSchema,
+  ClearQuerySchema,
+  NoQuerySchema,
+  OverrideBodySchema,
+} from '../schemas/request-schemas.js';
 import { SnapshotSchema } from '../schemas/snapshot-schema.js';
 import { BEARER_SECURITY, principalOf, type RouteDeps } from './route-deps.js';
 
@@ -33,6 +40,7 @@ export const overrideRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
           description: 'Role: operator. Audited with the token name as actor. Rate-limited per token.',
           security: BEARER_SECURITY,
           params: BreakerParamsSchema,
+          querystring: NoQuerySchema,
           body: OverrideBodySchema,
           response: { 200: SnapshotSchema, ...ERROR_RESPONSES },
         },
@@ -58,12 +66,21 @@ export const overrideRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
     '/v1/breakers/:name/override',
     {
       config: { access: 'operator', mutation: true },
+      // A body here would be parsed and ignored: a caller who sent { reason } would lose it silently.
+      preValidation: async (request) => {
+        if (hasBody(request)) {
+          throw new AdminApiError(
+            'INVALID_REQUEST',
+            'DELETE /v1/breakers/:name/override takes no body; give the reason as ?reason=…',
+          );
+        }
+      },
       schema: {
         tags: ['overrides'],
         summary: 'Clear the override: back to automatic',
         description:
           'Role: operator. Without an active override this changes nothing and writes no audit entry. ' +
-          'The optional `reason` is recorded in the audit.',
+          'The optional `reason` (query) is recorded in the audit. A request body is refused.',
         security: BEARER_SECURITY,
         params: BreakerParamsSchema,
         querystring: ClearQuerySchema,
@@ -83,3 +100,11 @@ export const overrideRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
     },
   );
 };
+
+/**
+ * Whether a body was sent. Only a JSON body gets this far: any other content
+ * type, or none, is refused by the parser with 415 before validation.
+ */
+function hasBody(request: FastifyRequest): boolean {
+  return request.body !== undefined;
+}

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ERROR_RESPONSES } from '../schemas/error-schema.js';
-import { BreakerParamsSchema, ResetBodySchema } from '../schemas/request-schemas.js';
+import { BreakerParamsSchema, NoQuerySchema, ResetBodySchema } from '../schemas/request-schemas.js';
 import { SnapshotSchema } from '../schemas/snapshot-schema.js';
 import { BEARER_SECURITY, principalOf, type RouteDeps } from './route-deps.js';
 
@@ -17,6 +17,7 @@ export const resetRoute: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { st
         description: 'Role: operator. Audited with the token name as actor. Rate-limited per token.',
         security: BEARER_SECURITY,
         params: BreakerParamsSchema,
+        querystring: NoQuerySchema,
         body: ResetBodySchema,
         response: { 200: SnapshotSchema, ...ERROR_RESPONSES },
       },

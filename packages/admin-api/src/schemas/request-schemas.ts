@@ -1,9 +1,9 @@
 import { BREAKER_NAME_PATTERN, MAX_AUDIT_LIMIT, MAX_REASON_LENGTH } from '@breakwater/breaker-core';
 import { type Static, Type } from '@sinclair/typebox';
 
-/** Override TTL bounds the API accepts, seconds (the store's own bounds are 1 s – 24 h). */
-export const MIN_TTL_SECONDS = 10;
-export const MAX_TTL_SECONDS = 86_400;
+import { MAX_TTL_SECONDS, MIN_TTL_SECONDS } from '../limits.js';
+
+export { MAX_TTL_SECONDS, MIN_TTL_SECONDS };
 export const DEFAULT_AUDIT_LIMIT = 100;
 
 export const BreakerParamsSchema = Type.Object(
@@ -40,6 +40,9 @@ export type OverrideBody = Static<typeof OverrideBodySchema>;
 
 export const ResetBodySchema = Type.Object({ reason: ReasonSchema }, { additionalProperties: false });
 export type ResetBody = Static<typeof ResetBodySchema>;
+
+/** The query of routes that take none: an unknown parameter is refused, not ignored. */
+export const NoQuerySchema = Type.Object({}, { additionalProperties: false });
 
 export const ClearQuerySchema = Type.Object({ reason: Type.Optional(ReasonSchema) }, { additionalProperties: false });
 export type ClearQuery = Static<typeof ClearQuerySchema>;

@@ -207,6 +207,20 @@ describe('conversations', () => {
     await expect(p).rejects.toSatisfy(isInvalidArgumentError);
   });
 
+  it('rejects a request JSON cannot encode with InvalidArgumentError, not a TypeError', async () => {
+    const h = await connected();
+    const self: Record<string, unknown> = {};
+    self.self = self;
+    for (const bad of [
+      { conversation_id: 'big', n: 1n },
+      { conversation_id: 'cycle', self },
+    ]) {
+      await expect(h.session.processConversation(bad)).rejects.toSatisfy(isInvalidArgumentError);
+    }
+    expect(h.session.stats().pendingConversations).toBe(0);
+    expect(h.dialer.lastConnection.sent).toHaveLength(0);
+  });
+
   it('a shared fallback runs with bounded concurrency and a timeout', async () => {
     const clock = new ManualScheduler();
     let running = 0;

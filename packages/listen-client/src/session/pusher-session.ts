@@ -193,8 +193,8 @@ export class PusherSession {
    * Processes a conversation: exactly one outcome per conversation id, via pusher
    * (its 201 success) or via the fallback (degraded, breaker open, pusher error,
    * no answer in time, session closed). Repeats of an id share its outcome.
-   * Rejects only for a request without a valid `conversation_id` (a bug, not a
-   * pusher problem).
+   * Rejects (InvalidArgumentError) only for a request it could never send: no
+   * valid `conversation_id`, or data JSON cannot encode (a bug, not a pusher problem).
    */
   processConversation(request: ConversationRequest): Promise<ConversationOutcome> {
     try {

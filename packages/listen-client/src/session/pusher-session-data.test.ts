@@ -78,6 +78,74 @@ describe('transcripts', () => {
     expect(json(h.dialer.lastConnection.sent[0] as Buffer)).toEqual({ segments: [{ text: 'a' }] });
   });
 
+  it('a memory id over 256 characters is dropped (counted) when sent, and never breaks the replay', async () => {
+    const h = harness();
+    h.dialer.mode = 'fail';
+    await h.session.start();
+    h.session.sendTranscript([{ t: 1 }], 'm1');
+    expect(h.session.sendTranscript([{ t: 2 }, { t: 3 }], 'x'.repeat(300))).toBe(false);
+    h.session.sendTranscript([{ t: 4 }], 'm1');
+    expect(h.session.stats()).toMatchObject({ transcriptBuffered: 2, transcriptDropped: 2 });
+    h.dialer.mode = 'accept';
+    await h.advance(60_000);
+    expect(h.session.state).toBe('connected');
+    expect(h.dialer.connections).toHaveLength(1);
+    const conn = h.dialer.lastConnection;
+    expect(conn.opcodes).toEqual([102]);
+    expect(json(conn.sent[0] as Buffer)).toEqual({ segments: [{ t: 1 }, { t: 4 }], memory_id: 'm1' });
+    expect(h.session.stats()).toMatchObject({ transcriptBuffered: 0, transcriptDropped: 2 });
+  });
+
+  it('a buffered batch that no longer encodes is dropped and counted; the rest is replayed', async () => {
+    const h = harness();
+    h.dialer.mode = 'fail';
+    await h.session.start();
+    let calls = 0;
+    // Serialises once (when buffered), then throws (at replay): the app mutated it meanwhile.
+    const fickle = {
+      toJSON: () => {
+        if (++calls > 1) throw new Error('changed under us');
+        return { t: 'fickle' };
+      },
+    };
+    h.session.sendTranscript([{ t: 1 }], 'm1');
+    h.session.sendTranscript([fickle], 'm2');
+    h.session.sendTranscript([{ t: 3 }], 'm3');
+    expect(h.session.stats()).toMatchObject({ transcriptBuffered: 3, transcriptDropped: 0 });
+    h.dialer.mode = 'accept';
+    await h.advance(60_000);
+    expect(h.session.state).toBe('connected');
+    const conn = h.dialer.lastConnection;
+    expect(conn.sent.map((f) => json(f))).toEqual([
+      { segments: [{ t: 1 }], memory_id: 'm1' },
+      { segments: [{ t: 3 }], memory_id: 'm3' },
+    ]);
+    expect(h.session.stats()).toMatchObject({ transcriptBuffered: 0, transcriptDropped: 1 });
+  });
+
+  it('a connection lost mid-replay keeps what was not sent, in order, for the next one', async () => {
+    const h = harness();
+    h.dialer.mode = 'fail';
+    await h.session.start();
+    for (let i = 0; i < 250; i++) h.session.sendTranscript([{ i }], 'm1');
+    h.dialer.mode = 'manual';
+    await h.advance(60_000);
+    const conn = h.dialer.last.accept();
+    const send = conn.send.bind(conn);
+    conn.send = (frame) => {
+      const ok = send(frame);
+      conn.open = false; // dies after the first frame
+      return ok;
+    };
+    await h.advance(0);
+    expect(conn.sent).toHaveLength(1);
+    expect(h.session.stats()).toMatchObject({ transcriptBuffered: 150, transcriptDropped: 0 });
+    h.dialer.mode = 'accept';
+    while (h.session.state !== 'connected') await h.clock.runNext();
+    const replayed = h.dialer.lastConnection.sent.flatMap((f) => json(f).segments.map((s: { i: number }) => s.i));
+    expect(replayed).toEqual(Array.from({ length: 150 }, (_, k) => k + 100));
+  });
+
   it('keeps the 1,000 default bound', async () => {
     const h = harness();
     h.dialer.mode = 'fail';

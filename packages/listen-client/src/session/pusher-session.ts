@@ -22,6 +22,17 @@ import { TranscriptBuffer } from './transcript-buffer.js';
 /** Segments per replayed 102 frame. */
 export const REPLAY_BATCH = 100;
 
+/** A segment's size as JSON; InvalidArgumentError (via the encoder's rules) if JSON cannot encode it. */
+function segmentBytes(segment: unknown): number {
+  try {
+    return Buffer.byteLength(JSON.stringify(segment) ?? 'null');
+  } catch (err) {
+    const error = new InvalidArgumentError('segments', `expected JSON-serialisable segments (${String(err)})`);
+    error.cause = err;
+    throw error;
+  }
+}
+
 /** Counters of one session (the metrics add up every session on a registry). */
 export interface PusherSessionStats {
   readonly state: SessionState;
@@ -146,19 +157,26 @@ export class PusherSession {
   sendTranscript(segments: readonly unknown[], memoryId?: string): boolean {
     try {
       if (!Array.isArray(segments)) throw new InvalidArgumentError('segments', 'expected an array');
-      if (memoryId !== undefined && (typeof memoryId !== 'string' || memoryId.length === 0)) {
-        throw new InvalidArgumentError('memoryId', 'expected a non-empty string or undefined');
+      // Everything the encoder would refuse is refused here, before the buffer: a
+      // transcript that cannot be encoded now never can, and buffered it would
+      // only fail the replay after the next reconnect.
+      if (
+        memoryId !== undefined &&
+        (typeof memoryId !== 'string' || memoryId.length === 0 || memoryId.length > MAX_ID_LENGTH)
+      ) {
+        throw new InvalidArgumentError('memoryId', `expected a string of 1–${MAX_ID_LENGTH} characters or undefined`);
       }
       if (segments.length === 0) return true;
       if (this.#keeper.connection && !this.#closing) {
+        const frame = encodeTranscript(segments, memoryId);
         this.#replayTranscripts();
-        if (this.#transcripts.size === 0 && this.#send(encodeTranscript(segments, memoryId))) return true;
+        if (this.#transcripts.size === 0 && this.#send(frame)) return true;
       }
-      for (const segment of segments) this.#bufferSegment(segment, memoryId);
+      const sized = segments.map((segment: unknown) => ({ segment, bytes: segmentBytes(segment) }));
+      for (const { segment, bytes } of sized) this.#bufferSegment(segment, memoryId, bytes);
     } catch (err) {
       this.#repeat.warn('transcript_invalid', this.#o.sessionId, { err: String(err) }, 'invalid transcript dropped');
-      this.#metrics.queueDrops.inc({ queue: 'transcript' });
-      this.#stats.transcriptDropped++;
+      this.#dropTranscript(Array.isArray(segments) ? Math.max(1, segments.length) : 1, 0);
     }
     return false;
   }
@@ -290,27 +308,44 @@ export class PusherSession {
     if (this.#send(encodeConversationId(this.#conversationId))) this.#conversationSent = true;
   }
 
+  /**
+   * Sends the buffer, oldest first. Each batch is encoded before it leaves the
+   * buffer: one that cannot be sent stays (in order) for the next connection, one
+   * that cannot be encoded is dropped and counted, and neither throws.
+   */
   #replayTranscripts(): void {
-    if (this.#transcripts.size === 0) return;
-    const batches = this.#transcripts.drain(REPLAY_BATCH);
-    for (const [i, batch] of batches.entries()) {
-      if (!this.#send(encodeTranscript(batch.segments, batch.memoryId))) {
-        // Connection gone mid-replay: put back what was not sent, in order.
-        for (const rest of batches.slice(i)) for (const s of rest.segments) this.#bufferSegment(s, rest.memoryId);
-        return;
+    for (;;) {
+      const batch = this.#transcripts.peekBatch(REPLAY_BATCH);
+      if (!batch) return;
+      let frame: Buffer;
+      try {
+        frame = encodeTranscript(batch.segments, batch.memoryId);
+      } catch (err) {
+        this.#repeat.warn(
+          'transcript_unencodable',
+          this.#o.sessionId,
+          { err: String(err) },
+          'buffered transcript dropped',
+        );
+        this.#transcripts.shift(batch.count);
+        this.#dropTranscript(batch.count, batch.bytes);
+        continue;
       }
+      if (!this.#send(frame)) return;
+      this.#transcripts.shift(batch.count);
     }
   }
 
-  #bufferSegment(segment: unknown, memoryId: string | undefined): void {
-    const bytes = Buffer.byteLength(JSON.stringify(segment) ?? '');
+  #bufferSegment(segment: unknown, memoryId: string | undefined, bytes: number): void {
     const dropped =
       this.#o.transcriptBufferSize === 0 ? { bytes } : this.#transcripts.push({ segment, memoryId, bytes });
-    if (dropped) {
-      this.#metrics.queueDrops.inc({ queue: 'transcript' });
-      this.#metrics.queueDroppedBytes.inc({ queue: 'transcript' }, dropped.bytes);
-      this.#stats.transcriptDropped++;
-    }
+    if (dropped) this.#dropTranscript(1, dropped.bytes);
+  }
+
+  #dropTranscript(segments: number, bytes: number): void {
+    this.#metrics.queueDrops.inc({ queue: 'transcript' }, segments);
+    if (bytes > 0) this.#metrics.queueDroppedBytes.inc({ queue: 'transcript' }, bytes);
+    this.#stats.transcriptDropped += segments;
   }
 
   #dropAudio(bytes: number): void {

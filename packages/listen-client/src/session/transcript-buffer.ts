@@ -5,9 +5,21 @@ export interface BufferedSegment {
   readonly bytes: number;
 }
 
+/** The segments at the head of the buffer that go out as one 102 frame. */
+export interface TranscriptBatch {
+  readonly memoryId: string | undefined;
+  readonly segments: unknown[];
+  /** Segments in the batch: what {@link TranscriptBuffer.shift} removes once it is sent. */
+  readonly count: number;
+  readonly bytes: number;
+}
+
 /**
  * Transcript segments kept while pusher is unreachable, bounded by count. When
  * full, the oldest segment is dropped (and reported) so memory stays bounded.
+ * Replay reads a batch, sends it, and only then removes it: a batch that cannot
+ * be sent stays, in order, and one that cannot be encoded is dropped knowingly
+ * (counted) instead of taking the rest of the buffer with it.
  */
 export class TranscriptBuffer {
   readonly #capacity: number;
@@ -30,28 +42,42 @@ export class TranscriptBuffer {
       this.#head++;
     }
     this.#items.push(item);
-    if (this.#head > 1_024 && this.#head * 2 > this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
-    }
+    this.#compact();
     return dropped;
   }
 
   /**
-   * Removes everything, in order, grouped into batches of consecutive segments of
-   * the same memory, at most `maxPerBatch` each: one 102 frame per batch.
+   * The oldest run of consecutive segments of one memory, at most `maxPerBatch`,
+   * left in the buffer; undefined when empty.
    */
-  drain(maxPerBatch: number): { memoryId: string | undefined; segments: unknown[] }[] {
-    const batches: { memoryId: string | undefined; segments: unknown[] }[] = [];
-    for (let i = this.#head; i < this.#items.length; i++) {
+  peekBatch(maxPerBatch: number): TranscriptBatch | undefined {
+    const first = this.#items[this.#head];
+    if (!first) return undefined;
+    const segments: unknown[] = [];
+    let bytes = 0;
+    for (let i = this.#head; i < this.#items.length && segments.length < maxPerBatch; i++) {
       const item = this.#items[i] as BufferedSegment;
-      const last = batches[batches.length - 1];
-      if (last && last.memoryId === item.memoryId && last.segments.length < maxPerBatch)
-        last.segments.push(item.segment);
-      else batches.push({ memoryId: item.memoryId, segments: [item.segment] });
+      if (item.memoryId !== first.memoryId) break;
+      segments.push(item.segment);
+      bytes += item.bytes;
     }
-    this.#items = [];
-    this.#head = 0;
-    return batches;
+    return { memoryId: first.memoryId, segments, count: segments.length, bytes };
+  }
+
+  /** Removes the oldest `count` segments (a batch that was sent or given up). */
+  shift(count: number): void {
+    this.#head = Math.min(this.#items.length, this.#head + count);
+    if (this.#head === this.#items.length) {
+      this.#items = [];
+      this.#head = 0;
+    }
+    this.#compact();
+  }
+
+  #compact(): void {
+    if (this.#head > 1_024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
   }
 }

@@ -43,6 +43,8 @@ export class ConnectionKeeper {
   readonly #owner = {};
   #status: SessionStatus = { value: 'idle' };
   #link: Link | undefined;
+  /** A dial's connection between the dial and {@link #connected}: closed, not leaked, if anything fails there. */
+  #fresh: Link | undefined;
   #connectedAt = 0;
   #failuresAtConnect = 0;
   #loopRunning = false;
@@ -88,6 +90,18 @@ export class ConnectionKeeper {
   }
 
   async #firstConnect(): Promise<void> {
+    try {
+      await this.#firstConnectOrThrow();
+    } catch (err) {
+      // Never expected (a hook or an injected part broke its contract): no socket may
+      // outlive it, and the session still starts, degraded.
+      this.#log.error({ err }, 'pusher first connect failed; degrading');
+      this.#dropLinks();
+      if (!this.#closing) this.#degrade(this.#failures(), 'start_error', false);
+    }
+  }
+
+  async #firstConnectOrThrow(): Promise<void> {
     const b = this.#o.breaker;
     try {
       this.#breakerSubscription = b.onStateChange((e) => this.#onBreaker(e));
@@ -129,16 +143,8 @@ export class ConnectionKeeper {
   finishClose(): void {
     this.beginClose();
     this.#liveness.stop();
-    const link = this.#link;
-    this.#link = undefined;
-    if (link) {
-      link.active = false;
-      try {
-        link.conn.close(1000, 'session closed');
-      } catch {
-        link.conn.terminate();
-      }
-    }
+    for (const link of [this.#link, this.#fresh]) if (link) closeLink(link, 1000, 'session closed');
+    this.#link = this.#fresh = undefined;
     releaseProbeSlot(this.#o.breaker, this.#owner);
     this.#setStatus({ value: 'closed', since: this.#o.clock.now() }, 'close');
   }
@@ -154,7 +160,27 @@ export class ConnectionKeeper {
     this.#metrics.sessions.dec({ state: prev.value });
     this.#metrics.sessions.inc({ state: next.value });
     this.#log.debug({ from: prev.value, to: next.value, cause }, `pusher session ${prev.value} -> ${next.value}`);
-    this.#hooks.statusChanged({ from: prev.value, to: next.value, status: next, cause, at: this.#o.clock.now() });
+    const change = { from: prev.value, to: next.value, status: next, cause, at: this.#o.clock.now() };
+    this.#hook('statusChanged', () => this.#hooks.statusChanged(change));
+  }
+
+  /**
+   * Calls the session. A hook that throws is a bug in the session, never a reason
+   * to lose the loop, a socket or the state: it is logged (folded) and contained.
+   */
+  #hook(name: keyof KeeperHooks, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.#repeat.warn(`hook_${name}_threw`, this.#o.sessionId, { err }, `pusher session ${name} hook threw`);
+    }
+  }
+
+  /** After an unexpected error: closes every connection this keeper holds, so none leaks. */
+  #dropLinks(): void {
+    this.#liveness.stop();
+    for (const link of [this.#link, this.#fresh]) if (link) closeLink(link, 1011, 'client error');
+    this.#link = this.#fresh = undefined;
   }
 
   /** `probeNow`: in half_open, look for the lease at once (never right after a failed probe). */
@@ -214,8 +240,10 @@ export class ConnectionKeeper {
           return;
         }
       } catch (err) {
-        // Never expected; never let the loop die with the session stuck.
+        // Never expected; never let the loop die with the session stuck, nor a socket
+        // it just opened stay open behind a session that no longer thinks it is connected.
         this.#log.error({ err }, 'pusher reconnect loop failed; degrading');
+        this.#dropLinks();
         if (!this.#closing) this.#degrade(this.#failures(), 'loop_error', false);
       }
     }
@@ -370,7 +398,7 @@ export class ConnectionKeeper {
   /** One dial, bounded by the connect timeout; events reach the session only once it is taken. */
   async #dial(): Promise<Link | undefined> {
     const link = await dialLink(this.#o, this.#metrics, this.#repeat, {
-      message: (data, isBinary) => this.#hooks.message(data, isBinary),
+      message: (data, isBinary) => this.#hook('message', () => this.#hooks.message(data, isBinary)),
       pong: () => this.#liveness.onPong(),
       lost: (code) => this.#lost(code === 1000 || code === 1001 ? 'closed' : 'dropped', code !== 1000 && code !== 1001),
       started: (attempt) => {
@@ -379,10 +407,12 @@ export class ConnectionKeeper {
       closing: () => this.#closing,
     });
     this.#dialing = undefined;
+    this.#fresh = link;
     return link;
   }
 
   #connected(link: Link, failuresBefore: number, cause: string): void {
+    if (this.#fresh === link) this.#fresh = undefined;
     if (link.dead) {
       // It opened and died before it could be used: a failed attempt, not a connection.
       this.#metrics.connectionLosses.inc({ reason: 'dropped' });
@@ -396,7 +426,7 @@ export class ConnectionKeeper {
     this.#failuresAtConnect = failuresBefore;
     this.#setStatus({ value: 'connected', since: this.#connectedAt }, cause);
     this.#liveness.start(link.conn);
-    this.#hooks.opened(link.conn);
+    this.#hook('opened', () => this.#hooks.opened(link.conn));
   }
 
   #lost(reason: LossReason, failure: boolean): void {
@@ -407,7 +437,7 @@ export class ConnectionKeeper {
     this.#liveness.stop();
     this.#metrics.connectionLosses.inc({ reason });
     if (reason === 'pong_timeout' || reason === 'send_failed') link.conn.terminate();
-    this.#hooks.lost(reason);
+    this.#hook('lost', () => this.#hooks.lost(reason));
     if (this.#closing) return;
     if (failure) this.#o.breaker.recordFailure();
     this.#repeat.warn(`connection_${reason}`, this.#o.sessionId, { reason }, `pusher connection lost (${reason})`);
@@ -425,5 +455,15 @@ export class ConnectionKeeper {
       o.clock.now() + backoffDelay(failures + 1, o.backoffBaseMs, o.backoffMaxMs, o.backoffJitter, o.random);
     this.#setStatus({ value: 'reconnect_backoff', failures, retryAt }, cause);
     this.#ensureLoop();
+  }
+}
+
+/** Closes a connection the session no longer uses; a socket that cannot close cleanly is destroyed. */
+function closeLink(link: Link, code: number, reason: string): void {
+  link.active = false;
+  try {
+    link.conn.close(code, reason);
+  } catch {
+    link.conn.terminate();
   }
 }

@@ -1,9 +1,9 @@
 import type { RepeatLog } from '@breakwater/breaker-core';
 import type { Logger } from 'pino';
-import { claimProbeSlot, releaseProbeSlot } from '../breaker/probe-slot.js';
+import { acquireProbeLease, releaseProbeSlot } from '../breaker/probe-slot.js';
 import type { BreakerStateChange } from '../breaker/session-breaker.js';
 import type { PusherMetrics } from '../metrics/pusher-metrics.js';
-import type { TimerHandle } from '../time/scheduler.js';
+import { Sleeper } from '../time/sleeper.js';
 import type { DialAttempt, PusherConnection } from '../transport/pusher-connection.js';
 import { backoffDelay } from './backoff.js';
 import { dialLink, type Link } from './dial-link.js';
@@ -48,7 +48,7 @@ export class ConnectionKeeper {
   #connectedAt = 0;
   #failuresAtConnect = 0;
   #loopRunning = false;
-  #wake: (() => void) | undefined;
+  readonly #sleeper: Sleeper;
   #dialing: DialAttempt | undefined;
   #closing = false;
   #started: Promise<void> | undefined;
@@ -60,6 +60,7 @@ export class ConnectionKeeper {
     this.#log = log;
     this.#repeat = repeat;
     this.#hooks = hooks;
+    this.#sleeper = new Sleeper(o.clock);
     this.#liveness = new Liveness({
       clock: o.clock,
       heartbeatIntervalMs: o.heartbeatIntervalMs,
@@ -134,7 +135,7 @@ export class ConnectionKeeper {
   beginClose(): void {
     if (this.#closing) return;
     this.#closing = true;
-    this.#wake?.();
+    this.#sleeper.wake();
     this.#dialing?.abort();
     this.#breakerSubscription?.dispose();
   }
@@ -211,7 +212,7 @@ export class ConnectionKeeper {
     }
     if (next >= s.nextProbeAt) return;
     this.#setStatus({ ...s, nextProbeAt: next }, `breaker_${e.to}`);
-    this.#wake?.();
+    this.#sleeper.wake();
   }
 
   // ── the loop ───────────────────────────────────────────────────────────────
@@ -229,11 +230,11 @@ export class ConnectionKeeper {
       const s = this.#status;
       try {
         if (s.value === 'reconnect_backoff') {
-          await this.#sleepUntil(s.retryAt);
+          await this.#sleeper.until(s.retryAt);
           if (this.#closing) return;
           if (this.#status === s) await this.#reconnectAttempt(s.failures);
         } else if (s.value === 'degraded') {
-          await this.#sleepUntil(s.nextProbeAt);
+          await this.#sleeper.until(s.nextProbeAt);
           if (this.#closing) return;
           if (this.#status === s) await this.#degradedWake(s);
         } else {
@@ -254,29 +255,13 @@ export class ConnectionKeeper {
     return 'failures' in s ? s.failures : 0;
   }
 
-  #sleepUntil(at: number): Promise<void> {
-    const ms = at - this.#o.clock.now();
-    if (ms <= 0) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      let timer: TimerHandle | undefined;
-      const done = () => {
-        if (timer !== undefined) this.#o.clock.clearTimeout(timer);
-        timer = undefined;
-        if (this.#wake === done) this.#wake = undefined;
-        resolve();
-      };
-      this.#wake = done;
-      timer = this.#o.clock.setTimeout(done, ms);
-    });
-  }
-
   /**
    * Waits for a slot the ramp booked `delayMs` ahead, without asking again (a breaker
    * event may wake the loop early: it sleeps again until the slot). False if closing.
    */
   async #waitForSlot(delayMs: number): Promise<boolean> {
     const at = this.#o.clock.now() + delayMs;
-    while (!this.#closing && this.#o.clock.now() < at) await this.#sleepUntil(at);
+    while (!this.#closing && this.#o.clock.now() < at) await this.#sleeper.until(at);
     return !this.#closing;
   }
 
@@ -304,7 +289,7 @@ export class ConnectionKeeper {
     }
     for (let i = 0; i <= o.quickRetries; i++) {
       if (i > 0) {
-        await this.#sleepUntil(
+        await this.#sleeper.until(
           o.clock.now() + backoffDelay(i, o.quickRetryBaseMs, o.quickRetryMaxMs, o.backoffJitter, o.random),
         );
         if (this.#closing) return;
@@ -339,18 +324,9 @@ export class ConnectionKeeper {
     const b = o.breaker;
     const later = (cause: string) => this.#setStatus({ ...s, nextProbeAt: o.clock.now() + this.#probeDelay() }, cause);
     if (b.state === 'half_open') {
-      if (!claimProbeSlot(b, this.#owner)) return later('probe_slot_taken');
-      let lease: Awaited<ReturnType<typeof b.acquireProbe>> = null;
-      try {
-        lease = await b.acquireProbe();
-      } catch (err) {
-        this.#repeat.warn(
-          'acquire_probe_failed',
-          o.sessionId,
-          { err },
-          'acquireProbe rejected (contract says it never does)',
-        );
-      }
+      const lease = await acquireProbeLease(b, this.#owner, (err) =>
+        this.#repeat.warn('acquire_probe_failed', o.sessionId, { err }, 'acquireProbe rejected (contract: never)'),
+      );
       if (!lease || this.#closing) {
         releaseProbeSlot(b, this.#owner);
         return later('no_lease');

@@ -78,13 +78,21 @@ describe('a fleet of 100 sessions on 3 breaker-sharing pods', () => {
     // pusher is back: the next lease holder's probe closes the breaker; the rest
     // come back spread by jitter and admitted by the cluster-wide ramp.
     pusher.setFault({ kind: 'none' });
+    // Recovery is measured from the first pod to see the breaker close: its sessions
+    // may start coming back while the others' pub/sub is still on its way.
     let closedAt: number | undefined;
-    const sub = pods[0]?.breaker.onStateChange((e) => {
-      if (e.to === 'closed') closedAt ??= clock.now();
-    });
-    await waitFor(() => closedAt !== undefined, 'the probe to close the breaker');
-    sub?.dispose();
-    const recoveryStart = dials.length;
+    let recoveryStart = 0;
+    const subs = pods.map((p) =>
+      p.breaker.onStateChange((e) => {
+        if (e.to !== 'closed' || closedAt !== undefined) return;
+        closedAt = clock.now();
+        recoveryStart = dials.length;
+      }),
+    );
+    // The probe's connection must stay open probeConfirmMs (sessions' clock) before its
+    // success is reported: pump that clock until the report closes the breaker.
+    await pumpUntil(clock, dials, 250, () => closedAt !== undefined, 'the probe to close the breaker');
+    for (const sub of subs) sub.dispose();
     const samples: { elapsedMs: number; dials: number }[] = [];
     await pumpUntil(
       clock,

@@ -1,4 +1,4 @@
-import type { RepeatLog } from '@breakwater/breaker-core';
+import type { ProbeLease, RepeatLog } from '@breakwater/breaker-core';
 import type { Logger } from 'pino';
 import { acquireProbeLease, releaseProbeSlot } from '../breaker/probe-slot.js';
 import type { BreakerStateChange } from '../breaker/session-breaker.js';
@@ -7,6 +7,7 @@ import { Sleeper } from '../time/sleeper.js';
 import type { DialAttempt, PusherConnection } from '../transport/pusher-connection.js';
 import { backoffDelay } from './backoff.js';
 import { dialLink, type Link } from './dial-link.js';
+import { DialOutcome } from './dial-outcome.js';
 import { Liveness } from './liveness.js';
 import { admit } from './ramp-admission.js';
 import type { ResolvedSessionOptions } from './session-options.js';
@@ -50,6 +51,8 @@ export class ConnectionKeeper {
   #loopRunning = false;
   readonly #sleeper: Sleeper;
   #dialing: DialAttempt | undefined;
+  /** The verdict the breaker will hear about the latest dial (one at a time per session). */
+  #outcome: DialOutcome | undefined;
   #closing = false;
   #started: Promise<void> | undefined;
   #breakerSubscription: { dispose(): void } | undefined;
@@ -117,13 +120,8 @@ export class ConnectionKeeper {
     this.#setStatus({ value: 'connecting', attempt: 1 }, 'start');
     const link = await this.#dial();
     if (this.#closing) return;
-    if (link) {
-      b.recordSuccess();
-      this.#connected(link, 0, 'connected');
-    } else {
-      b.recordFailure();
-      this.#degrade(1, 'first_connect_failed');
-    }
+    if (link) this.#connected(link, 0, 'connected');
+    else this.#degrade(1, 'first_connect_failed');
   }
 
   /** Senders call this when the connection fails them; only the loop reconnects. */
@@ -137,6 +135,7 @@ export class ConnectionKeeper {
     this.#closing = true;
     this.#sleeper.wake();
     this.#dialing?.abort();
+    this.#outcome?.abandon();
     this.#breakerSubscription?.dispose();
   }
 
@@ -303,11 +302,9 @@ export class ConnectionKeeper {
       const link = await this.#dial();
       if (this.#closing) return;
       if (link) {
-        b.recordSuccess();
         this.#connected(link, failures, 'reconnected');
         return;
       }
-      b.recordFailure();
     }
     const n = failures + 1;
     if (n >= o.degradeAfterFailures || !b.allow()) {
@@ -332,11 +329,9 @@ export class ConnectionKeeper {
         return later('no_lease');
       }
       this.#setStatus({ value: 'half_open_probe', failures: s.failures, lease: true }, 'lease_granted');
-      const link = await this.#dial();
-      void Promise.resolve()
-        .then(() => b.reportProbe(lease, link ? 'success' : 'failure'))
-        .catch(() => false)
-        .finally(() => releaseProbeSlot(b, this.#owner));
+      // The verdict (reported once the connection proved itself, or not at all if the
+      // session closes meanwhile) frees the pod's probe slot.
+      const link = await this.#dial(lease);
       if (this.#closing) return;
       if (link) this.#connected(link, s.failures, 'probe_succeeded');
       else this.#degrade(s.failures + 1, 'probe_failed', false);
@@ -360,19 +355,23 @@ export class ConnectionKeeper {
     this.#setStatus({ value: 'half_open_probe', failures: s.failures, lease: false }, 'probe');
     const link = await this.#dial();
     if (this.#closing) return;
-    if (link) {
-      b.recordSuccess();
-      this.#connected(link, s.failures, 'probe_succeeded');
-    } else {
-      b.recordFailure();
-      this.#degrade(s.failures + 1, 'probe_failed', false);
-    }
+    if (link) this.#connected(link, s.failures, 'probe_succeeded');
+    else this.#degrade(s.failures + 1, 'probe_failed', false);
   }
 
   // ── connections ────────────────────────────────────────────────────────────
 
-  /** One dial, bounded by the connect timeout; events reach the session only once it is taken. */
-  async #dial(): Promise<Link | undefined> {
+  /**
+   * One dial, bounded by the connect timeout; events reach the session only once it
+   * is taken. Its verdict goes to the breaker once ({@link DialOutcome}): under
+   * `lease`, as the half-open probe's report.
+   */
+  async #dial(lease: ProbeLease | null = null): Promise<Link | undefined> {
+    const b = this.#o.breaker;
+    const outcome = new DialOutcome(b, this.#o.clock, this.#o.probeConfirmMs, lease, () => {
+      if (lease) releaseProbeSlot(b, this.#owner);
+    });
+    this.#outcome = outcome;
     const link = await dialLink(this.#o, this.#metrics, this.#repeat, {
       message: (data, isBinary) => this.#hook('message', () => this.#hooks.message(data, isBinary)),
       pong: () => this.#liveness.onPong(),
@@ -383,6 +382,10 @@ export class ConnectionKeeper {
       closing: () => this.#closing,
     });
     this.#dialing = undefined;
+    if (!link) {
+      if (this.#closing) outcome.abandon();
+      else outcome.failed();
+    }
     this.#fresh = link;
     return link;
   }
@@ -392,8 +395,8 @@ export class ConnectionKeeper {
     if (link.dead) {
       // It opened and died before it could be used: a failed attempt, not a connection.
       this.#metrics.connectionLosses.inc({ reason: 'dropped' });
-      this.#o.breaker.recordFailure();
-      this.#afterLoss(failuresBefore + 1, 'dropped');
+      this.#outcome?.failed();
+      this.#afterLoss(failuresBefore + 1, 'dropped', false);
       return;
     }
     link.active = true;
@@ -402,6 +405,7 @@ export class ConnectionKeeper {
     this.#failuresAtConnect = failuresBefore;
     this.#setStatus({ value: 'connected', since: this.#connectedAt }, cause);
     this.#liveness.start(link.conn);
+    this.#outcome?.opened();
     this.#hook('opened', () => this.#hooks.opened(link.conn));
   }
 
@@ -415,16 +419,20 @@ export class ConnectionKeeper {
     if (reason === 'pong_timeout' || reason === 'send_failed') link.conn.terminate();
     this.#hook('lost', () => this.#hooks.lost(reason));
     if (this.#closing) return;
-    if (failure) this.#o.breaker.recordFailure();
+    // Lost within the confirm window, the loss is the dial's one verdict (a failure);
+    // later, an abnormal close is a failure of its own.
+    const judged = this.#outcome?.lost() ?? false;
+    if (failure && !judged) this.#o.breaker.recordFailure();
     this.#repeat.warn(`connection_${reason}`, this.#o.sessionId, { reason }, `pusher connection lost (${reason})`);
     const stable = this.#o.clock.now() - this.#connectedAt >= this.#o.stableConnectionMs;
-    this.#afterLoss(stable ? 0 : this.#failuresAtConnect + 1, reason);
+    this.#afterLoss(stable ? 0 : this.#failuresAtConnect + 1, reason, !judged);
   }
 
-  #afterLoss(failures: number, cause: string): void {
+  /** `probeNow`: false when the lost connection was the dial's failed verdict (never re-probe at once). */
+  #afterLoss(failures: number, cause: string, probeNow: boolean): void {
     const o = this.#o;
     if (failures >= o.degradeAfterFailures || !o.breaker.allow()) {
-      this.#degrade(failures, cause);
+      this.#degrade(failures, cause, probeNow);
       return;
     }
     const retryAt =

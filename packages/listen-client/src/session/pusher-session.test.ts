@@ -19,7 +19,11 @@ describe('PusherSession: first connect', () => {
     await started;
     expect(h.states).toEqual(['connecting', 'connected']);
     expect(h.dialer.last.url).toBe('ws://pusher.test/v1/trigger/listen?uid=user%201%2F%C3%A9&sample_rate=16000');
-    expect(h.breaker.successes).toBe(1);
+    // A success for the breaker once the connection has lasted probeConfirmMs (1 s).
+    await h.advance(999);
+    expect(h.breaker.successes).toBe(0);
+    await h.advance(1);
+    expect([h.breaker.successes, h.breaker.failures]).toEqual([1, 0]);
   });
 
   it('a failed first connect resolves start() and starts degraded; app calls keep working', async () => {
@@ -135,6 +139,22 @@ describe('PusherSession: the reconnect loop', () => {
     expect(first).toBeLessThan(1_000);
   });
 
+  it('records each dial once: accepted then closed within probeConfirmMs is one failure, no success', async () => {
+    const h = harness();
+    h.dialer.mode = 'accept';
+    await h.session.start();
+    await h.advance(10_000);
+    expect([h.breaker.successes, h.breaker.failures]).toEqual([1, 0]);
+    for (let i = 0; i < 3; i++) {
+      h.dialer.lastConnection.drop(1011); // 1 + 2 failures: the first drop is of a confirmed connection
+      while (h.session.state !== 'connected') await h.clock.runNext();
+    }
+    h.dialer.lastConnection.drop(1000); // even a clean close, so soon, is not a working pusher
+    await h.advance(0);
+    expect(h.dialer.dials).toHaveLength(4);
+    expect([h.breaker.successes, h.breaker.failures]).toEqual([1, 4]);
+  });
+
   it('reconnects after a drop and counts a connection shorter than 10 s as a failed attempt', async () => {
     const h = harness();
     h.dialer.mode = 'accept';
@@ -246,10 +266,53 @@ describe('PusherSession: degraded', () => {
     await clock.advance(0);
     expect(breaker.probesAsked).toBe(1);
     expect(dialer.dials).toHaveLength(3); // two first connects, one probe
+    expect(breaker.reports).toEqual([]); // not yet: the connection must prove itself first
+    await clock.advance(1_000);
     expect(breaker.reports).toEqual([{ token: 't2', outcome: 'success' }]);
     const states = [a.session.state, b.session.state].sort();
     expect(states).toEqual(['connected', 'degraded']);
     expect([...a.states, ...b.states]).toContain('half_open_probe');
+  });
+
+  it('a lease probe that pusher accepts then closes (1011) reports one failure, never a success', async () => {
+    const h = await degraded();
+    h.dialer.mode = 'accept';
+    const { successes, failures } = h.breaker;
+    h.breaker.set('half_open');
+    await h.advance(0);
+    expect(h.session.state).toBe('connected');
+    await h.advance(500);
+    h.dialer.lastConnection.drop(1011);
+    await h.advance(0);
+    expect(h.breaker.reports).toEqual([{ token: 't1', outcome: 'failure' }]);
+    // The lease's verdict is the report; the dial is not also recorded.
+    expect([h.breaker.successes - successes, h.breaker.failures - failures]).toEqual([0, 0]);
+    expect(h.session.state).toBe('degraded');
+    await h.advance(10_000);
+    expect(h.breaker.reports).toHaveLength(1);
+  });
+
+  it('close() during a half-open probe reports nothing: the lease expires, the breaker is not re-opened', async () => {
+    const h = await degraded();
+    h.dialer.mode = 'manual';
+    h.breaker.set('half_open');
+    await h.advance(0);
+    expect(h.session.status).toMatchObject({ value: 'half_open_probe', lease: true });
+    await h.session.close();
+    expect(h.dialer.last.aborted).toBe(true);
+    await h.advance(60_000);
+    expect(h.breaker.reports).toEqual([]);
+  });
+
+  it('close() while a lease probe is proving itself reports nothing', async () => {
+    const h = await degraded();
+    h.dialer.mode = 'accept';
+    h.breaker.set('half_open');
+    await h.advance(500);
+    expect(h.session.state).toBe('connected');
+    await h.session.close();
+    await h.advance(60_000);
+    expect(h.breaker.reports).toEqual([]);
   });
 
   it('a failed lease probe reports failure and stays degraded', async () => {

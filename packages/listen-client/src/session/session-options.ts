@@ -72,6 +72,15 @@ export interface PusherSessionOptions {
   recoverySpreadMs?: number;
   /** A ramp that has not answered by then counts as unreachable (the attempt goes ahead), ms. @default 1_000 */
   rampTimeoutMs?: number;
+  /**
+   * A dial counts as a success for the cluster breaker (`recordSuccess()`, or the
+   * half-open probe's `reportProbe('success')`) only once its connection has stayed
+   * open this long; closed sooner, for any reason, the dial is one failure. A handshake
+   * alone proves little: a pusher that accepts and closes with 1011 would otherwise
+   * close the breaker every cooldown. 0 = success at the handshake. ms, 0 – 600_000.
+   * @default 1_000
+   */
+  probeConfirmMs?: number;
   /** A connection must last this long to reset the failure count; shorter ones count as failed attempts, ms. @default 10_000 */
   stableConnectionMs?: number;
   /** Heartbeat frame (opcode 100) interval, ms. 1 – 3_600_000. @default 20_000 */
@@ -108,6 +117,7 @@ export const DEFAULT_PUSHER_SESSION_OPTIONS = Object.freeze({
   degradedProbeIntervalMs: 60_000,
   recoverySpreadMs: 10_000,
   rampTimeoutMs: 1_000,
+  probeConfirmMs: 1_000,
   stableConnectionMs: 10_000,
   heartbeatIntervalMs: 20_000,
   pingIntervalMs: 20_000,
@@ -151,6 +161,7 @@ const RANGES: Record<Numeric, [number, number]> = {
   degradedProbeIntervalMs: [1, 24 * HOUR],
   recoverySpreadMs: [0, HOUR],
   rampTimeoutMs: [1, 600_000],
+  probeConfirmMs: [0, 600_000],
   stableConnectionMs: [0, 24 * HOUR],
   heartbeatIntervalMs: [1, HOUR],
   pingIntervalMs: [1, HOUR],

@@ -52,9 +52,27 @@ const count = (state: string) => sessions().filter((s) => s.state === state).len
 
 describe('a fleet of 100 sessions on 3 breaker-sharing pods', () => {
   it('trips together, dials only under the half-open lease (one per cooldown), and recovers within the ramp', async () => {
-    // Healthy: every session connected, one dial each.
+    // Healthy: every session connected, one dial each. First connects go through the
+    // ramp too (pods starting together are a storm of their own): the burst at once,
+    // the rest at the slots it booked for them.
+    const firstDials: { elapsedMs: number; dials: number }[] = [];
+    const t0 = clock.now();
     await Promise.all(sessions().map((s) => s.start()));
-    expect(count('connected')).toBe(SESSIONS);
+    expect(count('connected')).toBe(RAMP.burst);
+    await pumpUntil(
+      clock,
+      dials,
+      250,
+      () => {
+        firstDials.push({ elapsedMs: clock.now() - t0, dials: dials.length });
+        return count('connected') === SESSIONS;
+      },
+      'every first connect',
+    );
+    for (const s of firstDials) {
+      expect(s.dials).toBeLessThanOrEqual(RAMP.burst + Math.floor((RAMP.ratePerSec * s.elapsedMs) / 1_000));
+    }
+    expect(dials.length).toBe(SESSIONS);
     expect(pusher.stats().connections).toBe(SESSIONS);
 
     // pusher dies: every connection dropped, every new one refused.

@@ -84,8 +84,10 @@ export class ConnectionKeeper {
   }
 
   /**
-   * First connect: one dial bounded by the connect timeout; on failure the session
-   * starts degraded. Calling it again returns the same promise.
+   * First connect: the ramp (if any) and one dial, together bounded by the connect
+   * timeout; on failure the session starts degraded, and if the ramp books a later
+   * slot it starts in reconnect_backoff and dials at the slot. Calling it again
+   * returns the same promise.
    */
   start(): Promise<void> {
     if (this.#closing) return Promise.resolve();
@@ -112,16 +114,39 @@ export class ConnectionKeeper {
     } catch (err) {
       this.#log.warn({ err }, 'could not subscribe to breaker transitions; relying on the probe cooldown');
     }
-    if (!b.allow()) {
-      this.#metrics.breakerRejections.inc();
-      this.#degrade(0, `breaker_${b.state}`);
-      return;
-    }
+    if (this.#refused()) return this.#degrade(0, `breaker_${b.state}`);
+    const o = this.#o;
+    const deadline = o.clock.now() + o.connectTimeoutMs;
     this.#setStatus({ value: 'connecting', attempt: 1 }, 'start');
-    const link = await this.#dial();
+    // Pods restart together: without the ramp every session's first connect is one
+    // unthrottled storm. The ramp gets at most half the connect timeout (the dial the
+    // rest), so start() still resolves in time; a slot booked later is kept, not
+    // asked for again.
+    const rampMs = Math.min(o.rampTimeoutMs, Math.ceil(o.connectTimeoutMs / 2));
+    const admission = await admit(o, this.#metrics, this.#repeat, rampMs);
+    if (this.#closing) return;
+    if (!admission.ok || admission.delayMs > 0) {
+      const retryAt = admission.ok ? o.clock.now() + admission.delayMs : this.#rampRetryAt(admission.retryAfterMs);
+      this.#setStatus({ value: 'reconnect_backoff', failures: 0, retryAt, booked: admission.ok }, 'ramp_wait');
+      return this.#ensureLoop();
+    }
+    if (this.#refused()) return this.#degrade(0, `breaker_${b.state}`);
+    const link = await this.#dial(null, Math.max(1, deadline - o.clock.now()));
     if (this.#closing) return;
     if (link) this.#connected(link, 0, 'connected');
     else this.#degrade(1, 'first_connect_failed');
+  }
+
+  /** True (and counted) when the breaker does not allow a dial now. */
+  #refused(): boolean {
+    if (this.#o.breaker.allow()) return false;
+    this.#metrics.breakerRejections.inc();
+    return true;
+  }
+
+  /** When to ask a ramp that deferred us again: its retryAfterMs plus up to as much again, at random. */
+  #rampRetryAt(retryAfterMs: number): number {
+    return this.#o.clock.now() + retryAfterMs + Math.floor(this.#o.random() * retryAfterMs);
   }
 
   /** Senders call this when the connection fails them; only the loop reconnects. */
@@ -231,7 +256,7 @@ export class ConnectionKeeper {
         if (s.value === 'reconnect_backoff') {
           await this.#sleeper.until(s.retryAt);
           if (this.#closing) return;
-          if (this.#status === s) await this.#reconnectAttempt(s.failures);
+          if (this.#status === s) await this.#reconnectAttempt(s.failures, s.booked === true);
         } else if (s.value === 'degraded') {
           await this.#sleeper.until(s.nextProbeAt);
           if (this.#closing) return;
@@ -264,39 +289,29 @@ export class ConnectionKeeper {
     return !this.#closing;
   }
 
-  /** One attempt out of reconnect_backoff: breaker, ramp, then up to 1 + quickRetries dials. */
-  async #reconnectAttempt(failures: number): Promise<void> {
+  /**
+   * One attempt out of reconnect_backoff: breaker, ramp (unless `booked`: the ramp
+   * already gave this attempt its slot), then up to 1 + quickRetries dials.
+   */
+  async #reconnectAttempt(failures: number, booked: boolean): Promise<void> {
     const o = this.#o;
     const b = o.breaker;
-    if (!b.allow()) {
-      this.#metrics.breakerRejections.inc();
-      this.#degrade(failures, `breaker_${b.state}`);
-      return;
-    }
-    const admission = await admit(this.#o, this.#metrics, this.#repeat);
+    if (this.#refused()) return this.#degrade(failures, `breaker_${b.state}`);
+    const admission = booked ? { ok: true as const, delayMs: 0 } : await admit(o, this.#metrics, this.#repeat);
     if (this.#closing) return;
     if (!admission.ok) {
-      const retryAt = o.clock.now() + admission.retryAfterMs + Math.floor(o.random() * admission.retryAfterMs);
-      this.#setStatus({ value: 'reconnect_backoff', failures, retryAt }, 'ramp_deferred');
-      return;
+      const retryAt = this.#rampRetryAt(admission.retryAfterMs);
+      return this.#setStatus({ value: 'reconnect_backoff', failures, retryAt }, 'ramp_deferred');
     }
     if (!(await this.#waitForSlot(admission.delayMs))) return;
-    if (!b.allow()) {
-      this.#metrics.breakerRejections.inc();
-      this.#degrade(failures, `breaker_${b.state}`);
-      return;
-    }
+    if (this.#refused()) return this.#degrade(failures, `breaker_${b.state}`);
     for (let i = 0; i <= o.quickRetries; i++) {
       if (i > 0) {
         await this.#sleeper.until(
           o.clock.now() + backoffDelay(i, o.quickRetryBaseMs, o.quickRetryMaxMs, o.backoffJitter, o.random),
         );
         if (this.#closing) return;
-        if (!b.allow()) {
-          this.#metrics.breakerRejections.inc();
-          this.#degrade(failures + 1, `breaker_${b.state}`);
-          return;
-        }
+        if (this.#refused()) return this.#degrade(failures + 1, `breaker_${b.state}`);
       }
       this.#setStatus({ value: 'connecting', attempt: failures + 1 }, 'reconnect');
       const link = await this.#dial();
@@ -337,21 +352,13 @@ export class ConnectionKeeper {
       else this.#degrade(s.failures + 1, 'probe_failed', false);
       return;
     }
-    if (!b.allow()) {
-      this.#metrics.breakerRejections.inc();
-      return later(`breaker_${b.state}`);
-    }
-    const admission = await admit(this.#o, this.#metrics, this.#repeat);
+    if (this.#refused()) return later(`breaker_${b.state}`);
+    const admission = await admit(o, this.#metrics, this.#repeat);
     if (this.#closing || this.#status !== s) return;
-    if (!admission.ok) {
-      const at = o.clock.now() + admission.retryAfterMs + Math.floor(o.random() * admission.retryAfterMs);
-      return this.#setStatus({ ...s, nextProbeAt: at }, 'ramp_deferred');
-    }
+    if (!admission.ok)
+      return this.#setStatus({ ...s, nextProbeAt: this.#rampRetryAt(admission.retryAfterMs) }, 'ramp_deferred');
     if (!(await this.#waitForSlot(admission.delayMs)) || this.#status !== s) return;
-    if (!b.allow()) {
-      this.#metrics.breakerRejections.inc();
-      return later(`breaker_${b.state}`);
-    }
+    if (this.#refused()) return later(`breaker_${b.state}`);
     this.#setStatus({ value: 'half_open_probe', failures: s.failures, lease: false }, 'probe');
     const link = await this.#dial();
     if (this.#closing) return;
@@ -366,13 +373,13 @@ export class ConnectionKeeper {
    * is taken. Its verdict goes to the breaker once ({@link DialOutcome}): under
    * `lease`, as the half-open probe's report.
    */
-  async #dial(lease: ProbeLease | null = null): Promise<Link | undefined> {
+  async #dial(lease: ProbeLease | null = null, timeoutMs = this.#o.connectTimeoutMs): Promise<Link | undefined> {
     const b = this.#o.breaker;
     const outcome = new DialOutcome(b, this.#o.clock, this.#o.probeConfirmMs, lease, () => {
       if (lease) releaseProbeSlot(b, this.#owner);
     });
     this.#outcome = outcome;
-    const link = await dialLink(this.#o, this.#metrics, this.#repeat, {
+    const link = await dialLink(this.#o, timeoutMs, this.#metrics, this.#repeat, {
       message: (data, isBinary) => this.#hook('message', () => this.#hooks.message(data, isBinary)),
       pong: () => this.#liveness.onPong(),
       lost: (code) => this.#lost(code === 1000 || code === 1001 ? 'closed' : 'dropped', code !== 1000 && code !== 1001),

@@ -21,13 +21,14 @@ export interface LinkHandlers {
 }
 
 /**
- * One dial, bounded by the connect timeout. Counts the result in
+ * One dial, bounded by `timeoutMs` (the connect timeout, or what a first connect has left of it). Counts the result in
  * `pusher_reconnect_attempts_total`, logs failures folded, never throws.
  * Events from the connection are delivered only while the link is active, so a
  * connection that dies before the session takes it is marked dead, not lost.
  */
 export async function dialLink(
   o: ResolvedSessionOptions,
+  timeoutMs: number,
   metrics: PusherMetrics,
   repeat: RepeatLog,
   handlers: LinkHandlers,
@@ -62,7 +63,7 @@ export async function dialLink(
   const timer = o.clock.setTimeout(() => {
     timedOut = true;
     attempt.abort();
-  }, o.connectTimeoutMs);
+  }, timeoutMs);
   try {
     link = { conn: await attempt.ready, active: false, dead: false };
   } catch (err) {

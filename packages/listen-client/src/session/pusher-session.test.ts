@@ -1,9 +1,9 @@
-import { MemoryReconnectRamp } from '@breakwater/breaker-core';
+import { createClusterBreaker, MemoryBreakerStore, MemoryReconnectRamp } from '@breakwater/breaker-core';
 import { describe, expect, it } from 'vitest';
 import { encodeConversationResult } from '../protocol/decode.js';
 import { FakeBreaker } from '../testing/fake-breaker.js';
 import { FakeDialer } from '../testing/fake-dialer.js';
-import { harness } from '../testing/session-harness.js';
+import { capturingLogger, harness } from '../testing/session-harness.js';
 import { ManualScheduler } from '../time/manual-scheduler.js';
 
 // Every transition of the reconnect loop with the default numbers, on a manual
@@ -73,6 +73,72 @@ describe('PusherSession: first connect', () => {
     expect(await h.registry.getSingleMetricAsString('pusher_circuit_breaker_rejections_total')).toContain(
       'pusher_circuit_breaker_rejections_total 1',
     );
+  });
+});
+
+describe('PusherSession: first connects through the ramp', () => {
+  it('pods restarting together: first connects are admitted by the ramp, later ones at their booked slot', async () => {
+    const clock = new ManualScheduler();
+    const dialer = new FakeDialer();
+    dialer.mode = 'accept';
+    const breaker = new FakeBreaker();
+    const ramp = new MemoryReconnectRamp({ ratePerSec: 1, burst: 2, clock: () => clock.now() });
+    let asked = 0;
+    const counted = {
+      take: () => {
+        asked++;
+        return ramp.take();
+      },
+    };
+    const sessions = Array.from({ length: 5 }, () => harness({ clock, breaker, dialer, ramp: counted }));
+    await Promise.all(sessions.map((s) => s.session.start())); // each resolves at once: no clock moved
+    expect(sessions.map((s) => s.session.state)).toEqual([
+      'connected',
+      'connected',
+      'reconnect_backoff',
+      'reconnect_backoff',
+      'reconnect_backoff',
+    ]);
+    expect(sessions.map((s) => s.causes.at(-1))).toEqual([
+      'connected',
+      'connected',
+      'ramp_wait',
+      'ramp_wait',
+      'ramp_wait',
+    ]);
+    await clock.advance(3_000);
+    expect(sessions.map((s) => s.dialTimes())).toEqual([[0], [0], [1_000], [2_000], [3_000]]);
+    expect(sessions.every((s) => s.session.state === 'connected')).toBe(true);
+    expect(asked).toBe(5); // each session asked once: a booked slot is not asked for again
+  });
+
+  it('start() still resolves within the connect timeout when the ramp is slow', async () => {
+    const h = harness({ ramp: { take: () => new Promise(() => {}) }, rampTimeoutMs: 600_000 });
+    let resolved = false;
+    void h.session.start().then(() => {
+      resolved = true;
+    });
+    await h.advance(1_500); // the ramp gets half the connect timeout, then the dial is made
+    expect(h.dialer.dials).toHaveLength(1);
+    await h.advance(1_499);
+    expect(resolved).toBe(false);
+    await h.advance(1);
+    expect(resolved).toBe(true);
+    expect(h.session.state).toBe('degraded');
+  });
+
+  it('without a ramp, a real ClusterBreaker gets one warning per process', async () => {
+    const { logger, lines } = capturingLogger();
+    const store = new MemoryBreakerStore();
+    const breaker = await createClusterBreaker({ name: 'pusher', store, podId: 'pod-a' });
+    try {
+      for (let i = 0; i < 3; i++) harness({ breaker: breaker as never, logger });
+      harness({ logger }); // a FakeBreaker: no warning
+      // (Each test file is its own module graph, so this file's sessions are the process.)
+      expect(lines.filter((l) => String(l.msg).includes('no reconnect ramp'))).toHaveLength(1);
+    } finally {
+      await breaker.close();
+    }
   });
 });
 
@@ -358,8 +424,9 @@ describe('PusherSession: degraded', () => {
     dialer.mode = 'fail';
     const ramp = new MemoryReconnectRamp({ ratePerSec: 1, burst: 2, clock: () => clock.now() });
     const sessions = Array.from({ length: 10 }, () => harness({ clock, breaker, dialer, ramp, recoverySpreadMs: 0 }));
+    breaker.set('open'); // started during the outage: degraded at once, no dial, no token taken
     for (const s of sessions) await s.session.start();
-    breaker.set('open');
+    expect(sessions.every((s) => s.session.state === 'degraded')).toBe(true);
     await clock.advance(1_000);
     dialer.mode = 'accept';
     const before = dialer.dials.length;
@@ -383,11 +450,17 @@ describe('PusherSession: degraded', () => {
     h.dialer.mode = 'accept';
     await h.advance(60_000);
     expect(h.session.state).toBe('connected');
-    expect(await h.registry.getSingleMetricAsString('pusher_ramp_decisions_total')).toContain('result="error"} 1');
+    // Once for the first connect, once for the probe.
+    expect(await h.registry.getSingleMetricAsString('pusher_ramp_decisions_total')).toContain('result="error"} 2');
   });
 
   it('a ramp that never answers times out after rampTimeoutMs and admits', async () => {
-    const h = await degraded({ ramp: { take: () => new Promise(() => {}) } });
+    const h = harness({ ramp: { take: () => new Promise(() => {}) } });
+    h.dialer.mode = 'fail';
+    const started = h.session.start();
+    await h.advance(1_000); // the first connect's ramp deadline, then its dial
+    await started;
+    expect(h.session.state).toBe('degraded');
     h.dialer.mode = 'accept';
     await h.advance(60_000);
     expect(h.session.state).toBe('degraded');

@@ -15,6 +15,7 @@ import {
 } from '../protocol/encode.js';
 import type { TimerHandle } from '../time/scheduler.js';
 import { ConnectionKeeper } from './connection-keeper.js';
+import { warnIfNoRamp } from './ramp-admission.js';
 import { type PusherSessionOptions, type ResolvedSessionOptions, resolveSessionOptions } from './session-options.js';
 import type { SessionState, SessionStateChange, SessionStatus } from './session-status.js';
 import { TranscriptBuffer } from './transcript-buffer.js';
@@ -82,6 +83,7 @@ export class PusherSession {
     this.#o = o;
     this.#metrics = PusherMetrics.for(o.registry);
     this.#log = o.logger.child({ session: o.sessionId, breaker: o.breaker.name });
+    warnIfNoRamp(o);
     this.#repeat = RepeatLog.for(o.logger, o.clock);
     this.#transcripts = new TranscriptBuffer(o.transcriptBufferSize);
     this.#tracker = new ConversationTracker({

@@ -31,7 +31,9 @@ export interface PusherSessionOptions {
   sampleRate?: number;
   /**
    * Cluster-wide reconnect ramp (breaker-core's `RedisReconnectRamp`), asked before
-   * every reconnect attempt. `null`: reconnects are spread by jitter only.
+   * every first connect and every reconnect attempt. `null`: nothing bounds the
+   * fleet's reconnect rate; recovery is spread by jitter only (`recoverySpreadMs`),
+   * and a session with a real ClusterBreaker logs one warning per process about it.
    * @default null
    */
   ramp?: ReconnectRamp | null;
@@ -70,7 +72,10 @@ export interface PusherSessionOptions {
   degradedProbeIntervalMs?: number;
   /** When the breaker closes, degraded sessions reconnect at a random point within this, ms. 0 – 3_600_000. @default 10_000 */
   recoverySpreadMs?: number;
-  /** A ramp that has not answered by then counts as unreachable (the attempt goes ahead), ms. @default 1_000 */
+  /**
+   * A ramp that has not answered by then counts as unreachable (the attempt goes
+   * ahead), ms; a first connect gives it at most half of `connectTimeoutMs`. @default 1_000
+   */
   rampTimeoutMs?: number;
   /**
    * A dial counts as a success for the cluster breaker (`recordSuccess()`, or the

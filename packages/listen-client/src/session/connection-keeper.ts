@@ -4,11 +4,10 @@ import { acquireProbeLease, releaseProbeSlot } from '../breaker/probe-slot.js';
 import type { BreakerStateChange } from '../breaker/session-breaker.js';
 import type { PusherMetrics } from '../metrics/pusher-metrics.js';
 import { Sleeper } from '../time/sleeper.js';
-import type { DialAttempt, PusherConnection } from '../transport/pusher-connection.js';
+import type { PusherConnection } from '../transport/pusher-connection.js';
 import { backoffDelay } from './backoff.js';
-import { dialLink, type Link } from './dial-link.js';
-import { DialOutcome } from './dial-outcome.js';
-import { Liveness } from './liveness.js';
+import type { Link } from './dial-link.js';
+import { LinkHolder, type LossReason } from './link-holder.js';
 import { admit } from './ramp-admission.js';
 import type { ResolvedSessionOptions } from './session-options.js';
 import type { SessionStateChange, SessionStatus } from './session-status.js';
@@ -16,7 +15,7 @@ import type { SessionStateChange, SessionStatus } from './session-status.js';
 /** A degraded session's probe comes after the cooldown plus up to this fraction of it, so probes spread. */
 export const PROBE_SPREAD = 0.2;
 
-export type LossReason = 'closed' | 'dropped' | 'pong_timeout' | 'send_failed';
+export type { LossReason } from './link-holder.js';
 
 /** What the keeper tells its session. */
 export interface KeeperHooks {
@@ -30,8 +29,9 @@ export interface KeeperHooks {
  * The one reconnect loop of one session. Everything that dials lives here:
  * the single `setStatus()`, breaker gating (no dial unless `allow()`; in
  * half_open only the lease holder dials), the reconnect ramp, backoff, quick
- * retries, degraded probing, and liveness. Senders never dial: they call
- * {@link markLost}, and this loop decides what happens next.
+ * retries and degraded probing; the connections themselves are its
+ * {@link LinkHolder}'s. Senders never dial: they call {@link markLost}, and this
+ * loop decides what happens next.
  */
 export class ConnectionKeeper {
   readonly #o: ResolvedSessionOptions;
@@ -39,20 +39,14 @@ export class ConnectionKeeper {
   readonly #log: Logger;
   readonly #repeat: RepeatLog;
   readonly #hooks: KeeperHooks;
-  readonly #liveness: Liveness;
+  readonly #links: LinkHolder;
+  readonly #sleeper: Sleeper;
   /** Identity for the pod's probe slot. */
   readonly #owner = {};
   #status: SessionStatus = { value: 'idle' };
-  #link: Link | undefined;
-  /** A dial's connection between the dial and {@link #connected}: closed, not leaked, if anything fails there. */
-  #fresh: Link | undefined;
   #connectedAt = 0;
   #failuresAtConnect = 0;
   #loopRunning = false;
-  readonly #sleeper: Sleeper;
-  #dialing: DialAttempt | undefined;
-  /** The verdict the breaker will hear about the latest dial (one at a time per session). */
-  #outcome: DialOutcome | undefined;
   #closing = false;
   #started: Promise<void> | undefined;
   #breakerSubscription: { dispose(): void } | undefined;
@@ -64,12 +58,10 @@ export class ConnectionKeeper {
     this.#repeat = repeat;
     this.#hooks = hooks;
     this.#sleeper = new Sleeper(o.clock);
-    this.#liveness = new Liveness({
-      clock: o.clock,
-      heartbeatIntervalMs: o.heartbeatIntervalMs,
-      pingIntervalMs: o.pingIntervalMs,
-      pongTimeoutMs: o.pongTimeoutMs,
-      onDead: (reason) => this.markLost(reason),
+    this.#links = new LinkHolder(o, metrics, repeat, {
+      message: (data, isBinary) => this.#hook('message', () => this.#hooks.message(data, isBinary)),
+      lost: (reason, failure) => this.#lost(reason, failure),
+      closing: () => this.#closing,
     });
     metrics.sessions.inc({ state: 'idle' });
   }
@@ -80,7 +72,7 @@ export class ConnectionKeeper {
 
   /** The open connection, only while `connected`. */
   get connection(): PusherConnection | undefined {
-    return this.#status.value === 'connected' ? this.#link?.conn : undefined;
+    return this.#status.value === 'connected' ? this.#links.conn : undefined;
   }
 
   /**
@@ -102,7 +94,7 @@ export class ConnectionKeeper {
       // Never expected (a hook or an injected part broke its contract): no socket may
       // outlive it, and the session still starts, degraded.
       this.#log.error({ err }, 'pusher first connect failed; degrading');
-      this.#dropLinks();
+      this.#links.closeAll(1011, 'client error');
       if (!this.#closing) this.#degrade(this.#failures(), 'start_error', false);
     }
   }
@@ -159,17 +151,14 @@ export class ConnectionKeeper {
     if (this.#closing) return;
     this.#closing = true;
     this.#sleeper.wake();
-    this.#dialing?.abort();
-    this.#outcome?.abandon();
+    this.#links.stopDialing();
     this.#breakerSubscription?.dispose();
   }
 
   /** Closes the connection with 1000 and ends in `closed`. */
   finishClose(): void {
     this.beginClose();
-    this.#liveness.stop();
-    for (const link of [this.#link, this.#fresh]) if (link) closeLink(link, 1000, 'session closed');
-    this.#link = this.#fresh = undefined;
+    this.#links.closeAll(1000, 'session closed');
     releaseProbeSlot(this.#o.breaker, this.#owner);
     this.#setStatus({ value: 'closed', since: this.#o.clock.now() }, 'close');
   }
@@ -199,13 +188,6 @@ export class ConnectionKeeper {
     } catch (err) {
       this.#repeat.warn(`hook_${name}_threw`, this.#o.sessionId, { err }, `pusher session ${name} hook threw`);
     }
-  }
-
-  /** After an unexpected error: closes every connection this keeper holds, so none leaks. */
-  #dropLinks(): void {
-    this.#liveness.stop();
-    for (const link of [this.#link, this.#fresh]) if (link) closeLink(link, 1011, 'client error');
-    this.#link = this.#fresh = undefined;
   }
 
   /** `probeNow`: in half_open, look for the lease at once (never right after a failed probe). */
@@ -268,7 +250,7 @@ export class ConnectionKeeper {
         // Never expected; never let the loop die with the session stuck, nor a socket
         // it just opened stay open behind a session that no longer thinks it is connected.
         this.#log.error({ err }, 'pusher reconnect loop failed; degrading');
-        this.#dropLinks();
+        this.#links.closeAll(1011, 'client error');
         if (!this.#closing) this.#degrade(this.#failures(), 'loop_error', false);
       }
     }
@@ -368,67 +350,34 @@ export class ConnectionKeeper {
 
   // ── connections ────────────────────────────────────────────────────────────
 
-  /**
-   * One dial, bounded by the connect timeout; events reach the session only once it
-   * is taken. Its verdict goes to the breaker once ({@link DialOutcome}): under
-   * `lease`, as the half-open probe's report.
-   */
-  async #dial(lease: ProbeLease | null = null, timeoutMs = this.#o.connectTimeoutMs): Promise<Link | undefined> {
-    const b = this.#o.breaker;
-    const outcome = new DialOutcome(b, this.#o.clock, this.#o.probeConfirmMs, lease, () => {
-      if (lease) releaseProbeSlot(b, this.#owner);
+  /** One dial; under `lease`, its verdict (once given) frees the pod's probe slot. */
+  #dial(lease: ProbeLease | null = null, timeoutMs = this.#o.connectTimeoutMs): Promise<Link | undefined> {
+    return this.#links.dial(lease, timeoutMs, () => {
+      if (lease) releaseProbeSlot(this.#o.breaker, this.#owner);
     });
-    this.#outcome = outcome;
-    const link = await dialLink(this.#o, timeoutMs, this.#metrics, this.#repeat, {
-      message: (data, isBinary) => this.#hook('message', () => this.#hooks.message(data, isBinary)),
-      pong: () => this.#liveness.onPong(),
-      lost: (code) => this.#lost(code === 1000 || code === 1001 ? 'closed' : 'dropped', code !== 1000 && code !== 1001),
-      started: (attempt) => {
-        this.#dialing = attempt;
-      },
-      closing: () => this.#closing,
-    });
-    this.#dialing = undefined;
-    if (!link) {
-      if (this.#closing) outcome.abandon();
-      else outcome.failed();
-    }
-    this.#fresh = link;
-    return link;
   }
 
   #connected(link: Link, failuresBefore: number, cause: string): void {
-    if (this.#fresh === link) this.#fresh = undefined;
-    if (link.dead) {
-      // It opened and died before it could be used: a failed attempt, not a connection.
-      this.#metrics.connectionLosses.inc({ reason: 'dropped' });
-      this.#outcome?.failed();
+    // Died before it could be used: a failed attempt, not a connection.
+    if (!this.#links.take(link)) {
       this.#afterLoss(failuresBefore + 1, 'dropped', false);
       return;
     }
-    link.active = true;
-    this.#link = link;
     this.#connectedAt = this.#o.clock.now();
     this.#failuresAtConnect = failuresBefore;
     this.#setStatus({ value: 'connected', since: this.#connectedAt }, cause);
-    this.#liveness.start(link.conn);
-    this.#outcome?.opened();
     this.#hook('opened', () => this.#hooks.opened(link.conn));
   }
 
   #lost(reason: LossReason, failure: boolean): void {
-    const link = this.#link;
-    if (!link || this.#status.value !== 'connected') return;
-    this.#link = undefined;
-    link.active = false;
-    this.#liveness.stop();
-    this.#metrics.connectionLosses.inc({ reason });
-    if (reason === 'pong_timeout' || reason === 'send_failed') link.conn.terminate();
+    if (this.#status.value !== 'connected') return;
+    const released = this.#links.release(reason);
+    if (!released) return;
     this.#hook('lost', () => this.#hooks.lost(reason));
     if (this.#closing) return;
     // Lost within the confirm window, the loss is the dial's one verdict (a failure);
     // later, an abnormal close is a failure of its own.
-    const judged = this.#outcome?.lost() ?? false;
+    const judged = released.judged;
     if (failure && !judged) this.#o.breaker.recordFailure();
     this.#repeat.warn(`connection_${reason}`, this.#o.sessionId, { reason }, `pusher connection lost (${reason})`);
     const stable = this.#o.clock.now() - this.#connectedAt >= this.#o.stableConnectionMs;
@@ -446,15 +395,5 @@ export class ConnectionKeeper {
       o.clock.now() + backoffDelay(failures + 1, o.backoffBaseMs, o.backoffMaxMs, o.backoffJitter, o.random);
     this.#setStatus({ value: 'reconnect_backoff', failures, retryAt }, cause);
     this.#ensureLoop();
-  }
-}
-
-/** Closes a connection the session no longer uses; a socket that cannot close cleanly is destroyed. */
-function closeLink(link: Link, code: number, reason: string): void {
-  link.active = false;
-  try {
-    link.conn.close(code, reason);
-  } catch {
-    link.conn.terminate();
   }
 }

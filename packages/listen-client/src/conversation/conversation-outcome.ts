@@ -26,9 +26,12 @@ export const FALLBACK_REASONS: readonly FallbackReason[] = [
 export type FallbackResult =
   | { readonly status: 'succeeded'; readonly result: unknown }
   | { readonly status: 'failed'; readonly error: string }
+  /** Ran past the fallback's `timeoutMs` (its signal aborted); it may or may not have done its work. */
   | { readonly status: 'timed_out' }
   /** Not run: the fallback's queue was full. */
-  | { readonly status: 'rejected'; readonly error: string };
+  | { readonly status: 'rejected'; readonly error: string }
+  /** Not run: no slot came free within the fallback's `maxQueueWaitMs`. */
+  | { readonly status: 'expired'; readonly error: string };
 
 /** The one outcome of one conversation id. */
 export type ConversationOutcome =

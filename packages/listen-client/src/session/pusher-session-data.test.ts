@@ -289,6 +289,26 @@ describe('conversations', () => {
     expect(h.dialer.lastConnection.sent).toHaveLength(0);
   });
 
+  it('a bare handler runs on the session’s clock, and every request ends in bounded time', async () => {
+    let started = 0;
+    const h = harness({
+      fallback: () => {
+        started++;
+        return new Promise(() => {}); // never settles, ignores its signal
+      },
+    });
+    h.dialer.mode = 'fail';
+    await h.session.start();
+    const outcomes = Array.from({ length: 6 }, (_, i) => h.session.processConversation({ conversation_id: `c${i}` }));
+    await h.advance(30_000); // the default timeout (run) and queue deadline (wait), on the manual clock
+    const all = await Promise.all(outcomes);
+    expect(all.map((o) => o.via === 'fallback' && o.status)).toEqual([
+      ...Array(4).fill('timed_out'),
+      ...Array(2).fill('expired'),
+    ]);
+    expect(started).toBe(4); // the default concurrency, never more
+  });
+
   it('a shared fallback runs with bounded concurrency and a timeout', async () => {
     const clock = new ManualScheduler();
     let running = 0;

@@ -237,10 +237,14 @@ export function resolveSessionOptions(options: PusherSessionOptions): ResolvedSe
   if (!isSessionBreaker(o.breaker)) {
     throw new InvalidArgumentError('options.breaker', 'expected a ClusterBreaker (allow, record*, acquireProbe, …)');
   }
+  const clock = o.clock ?? systemScheduler;
+  if (!isScheduler(clock))
+    throw new InvalidArgumentError('options.clock', 'expected { now, setTimeout, clearTimeout }');
   let fallback: ConversationFallback;
   if (o.fallback instanceof ConversationFallback) fallback = o.fallback;
   else if (typeof o.fallback === 'function')
-    fallback = new ConversationFallback({ handler: o.fallback as FallbackHandler });
+    // On the session's clock: its timeouts are the session's, and tests drive them by hand.
+    fallback = new ConversationFallback({ handler: o.fallback as FallbackHandler, clock });
   else throw new InvalidArgumentError('options.fallback', 'expected a handler function or a ConversationFallback');
   const ramp = o.ramp ?? null;
   if (ramp !== null && typeof (ramp as ReconnectRamp).take !== 'function') {
@@ -254,9 +258,6 @@ export function resolveSessionOptions(options: PusherSessionOptions): ResolvedSe
   if (typeof (registry as Registry).getSingleMetric !== 'function') {
     throw new InvalidArgumentError('options.registry', 'expected a prom-client Registry');
   }
-  const clock = o.clock ?? systemScheduler;
-  if (!isScheduler(clock))
-    throw new InvalidArgumentError('options.clock', 'expected { now, setTimeout, clearTimeout }');
   const random = o.random ?? Math.random;
   if (typeof random !== 'function') throw new InvalidArgumentError('options.random', 'expected a function');
   const dialer = o.dialer ?? wsDialer;

@@ -62,7 +62,7 @@ describe('listen-client against the pusher stand-in', () => {
     expect(s.sendTranscript([{ text: 'hi' }, { text: 'there' }], 'mem-1')).toBe(true);
     expect(s.sendSpeakerSample({ person_id: 'p1', conversation_id: 'conv-1', segment_ids: ['s1'] })).toBe(true);
     const outcome = await s.processConversation({ conversation_id: 'conv-1', language: 'en' });
-    expect(outcome).toEqual({ via: 'pusher', conversationId: 'conv-1' });
+    expect(outcome).toEqual({ via: 'pusher', conversationId: 'conv-1', processed: true });
     await clock.advance(20_000);
     await waitFor(() => pusher.stats().framesByOpcode['100'] === 1, 'a heartbeat frame');
     expect(pusher.stats()).toMatchObject({
@@ -163,7 +163,7 @@ describe('listen-client against the pusher stand-in', () => {
     await waitFor(() => s.state === 'reconnect_backoff', 'the drop');
     pusher.setFault({ kind: 'none' });
     await pumpUntil(clock, dials, 250, () => s.state === 'connected', 'the reconnect');
-    expect(await outcome).toEqual({ via: 'pusher', conversationId: 'c-drop' });
+    expect(await outcome).toEqual({ via: 'pusher', conversationId: 'c-drop', processed: true });
     expect(pusher.processedConversations()).toEqual(new Map([['c-drop', 1]]));
     expect(pusher.stats().framesByOpcode['104']).toBe(2);
   });

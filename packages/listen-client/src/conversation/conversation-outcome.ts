@@ -33,13 +33,25 @@ export type FallbackResult =
   /** Not run: no slot came free within the fallback's `maxQueueWaitMs`. */
   | { readonly status: 'expired'; readonly error: string };
 
-/** The one outcome of one conversation id. */
+/** How a run ended, or `succeeded` for a conversation pusher processed: the `status` label of the outcome counter. */
+export type OutcomeStatus = FallbackResult['status'];
+
+export const OUTCOME_STATUSES: readonly OutcomeStatus[] = ['succeeded', 'failed', 'timed_out', 'rejected', 'expired'];
+
+/**
+ * The one outcome of one conversation id. `processed` says whether anything
+ * processed it: true via pusher, or via the fallback when its handler succeeded;
+ * false when the fallback failed, timed out, was full or expired — the caller must
+ * keep the conversation and retry (after `timed_out` the handler may still have
+ * done its work: retry idempotently).
+ */
 export type ConversationOutcome =
-  | { readonly via: 'pusher'; readonly conversationId: string }
+  | { readonly via: 'pusher'; readonly conversationId: string; readonly processed: true }
   | ({
       readonly via: 'fallback';
       readonly conversationId: string;
       readonly reason: FallbackReason;
+      readonly processed: boolean;
       /** pusher's error text when `reason` is `pusher_error`. */
       readonly pusherError?: string;
     } & FallbackResult);

@@ -99,7 +99,7 @@ export class ConversationTracker {
       this.#lateAnswers++;
       return false;
     }
-    if (result.success) this.#end(entry, { via: 'pusher', conversationId: entry.id });
+    if (result.success) this.#end(entry, { via: 'pusher', conversationId: entry.id, processed: true });
     else this.#toFallback(entry, 'pusher_error', result.error);
     return true;
   }
@@ -151,6 +151,7 @@ export class ConversationTracker {
         via: 'fallback',
         conversationId: entry.id,
         reason,
+        processed: result.status === 'succeeded',
         ...(pusherError === undefined ? {} : { pusherError }),
         ...result,
       });
@@ -162,7 +163,9 @@ export class ConversationTracker {
     if (this.#entries.get(entry.id) !== entry) return;
     this.#entries.delete(entry.id);
     this.#checkIdle();
-    this.#o.metrics.conversationOutcomes.inc({ via: outcome.via });
+    // One per id, labelled with how it ended: a fallback that failed is not "processed".
+    const status = outcome.via === 'pusher' ? 'succeeded' : outcome.status;
+    this.#o.metrics.conversationOutcomes.inc({ via: outcome.via, status });
     this.#completed.set(entry.id, entry.promise);
     if (this.#completed.size > this.#o.rememberCompleted) {
       const oldest = this.#completed.keys().next().value as string;

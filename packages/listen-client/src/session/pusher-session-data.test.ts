@@ -187,10 +187,11 @@ describe('conversations', () => {
     expect(again).toBe(first);
     expect(h.dialer.lastConnection.opcodes).toEqual([104]);
     h.dialer.lastConnection.receive(encodeConversationResult({ conversationId: 'c1', success: true }));
-    expect(await first).toEqual({ via: 'pusher', conversationId: 'c1' });
+    expect(await first).toEqual({ via: 'pusher', conversationId: 'c1', processed: true });
     expect(await h.session.processConversation({ conversation_id: 'c1' })).toEqual({
       via: 'pusher',
       conversationId: 'c1',
+      processed: true,
     });
     expect(h.dialer.lastConnection.opcodes).toEqual([104]);
     expect(h.fallbackCalls).toHaveLength(0);
@@ -228,7 +229,7 @@ describe('conversations', () => {
     expect(h.session.state).toBe('connected');
     expect(h.dialer.lastConnection.opcodes).toEqual([104]);
     h.dialer.lastConnection.receive(encodeConversationResult({ conversationId: 'c1', success: true }));
-    expect(await outcome).toEqual({ via: 'pusher', conversationId: 'c1' });
+    expect(await outcome).toEqual({ via: 'pusher', conversationId: 'c1', processed: true });
   });
 
   it('in flight when the session degrades: handed to the fallback at once', async () => {
@@ -287,6 +288,48 @@ describe('conversations', () => {
     }
     expect(h.session.stats().pendingConversations).toBe(0);
     expect(h.dialer.lastConnection.sent).toHaveLength(0);
+  });
+
+  it('a fallback that did not process the conversation says so, in the outcome and in the metrics', async () => {
+    const clock = new ManualScheduler();
+    const fallback = new ConversationFallback({
+      clock,
+      concurrency: 1,
+      maxQueued: 2,
+      handler: (req) => {
+        if (req.conversation_id === 'boom') throw new Error('local model down');
+        return new Promise(() => {}); // hangs: its run times out
+      },
+      timeoutMs: 1_000,
+      maxQueueWaitMs: 500,
+    });
+    const h = await connected({ clock, fallback });
+    const viaPusher = h.session.processConversation({ conversation_id: 'ok' });
+    h.dialer.lastConnection.receive(encodeConversationResult({ conversationId: 'ok', success: true }));
+    expect(await viaPusher).toEqual({ via: 'pusher', conversationId: 'ok', processed: true });
+    h.breaker.set('open');
+    const outcomes = ['boom', 'hang', 'waits', 'full'].map((id) =>
+      h.session.processConversation({ conversation_id: id }),
+    );
+    await h.advance(1_000);
+    const ended = await Promise.all(outcomes);
+    expect(ended.map((o) => [o.conversationId, o.via === 'fallback' && o.status, o.processed])).toEqual([
+      ['boom', 'failed', false],
+      ['hang', 'timed_out', false],
+      ['waits', 'expired', false],
+      ['full', 'rejected', false],
+    ]);
+    const metric = await h.registry.getSingleMetricAsString('pusher_conversation_outcomes_total');
+    for (const [via, status] of [
+      ['pusher', 'succeeded'],
+      ['fallback', 'failed'],
+      ['fallback', 'timed_out'],
+      ['fallback', 'expired'],
+      ['fallback', 'rejected'],
+    ]) {
+      expect(metric).toMatch(new RegExp(`\\{(?=[^}]*via="${via}")(?=[^}]*status="${status}")[^}]*\\} 1`));
+    }
+    expect(metric).not.toMatch(/via="fallback"[^}]*status="succeeded"|status="succeeded"[^}]*via="fallback"/);
   });
 
   it('a bare handler runs on the session’s clock, and every request ends in bounded time', async () => {

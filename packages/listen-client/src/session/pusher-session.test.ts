@@ -570,7 +570,7 @@ describe('PusherSession: malformed frames and close', () => {
     await h.advance(500);
     h.dialer.lastConnection.receive(encodeConversationResult({ conversationId: 'c1', success: true }));
     await closed;
-    expect(await outcome).toEqual({ via: 'pusher', conversationId: 'c1' });
+    expect(await outcome).toEqual({ via: 'pusher', conversationId: 'c1', processed: true });
   });
 
   it('gauges sessions by state across a shared registry', async () => {

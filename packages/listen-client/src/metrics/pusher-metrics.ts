@@ -6,7 +6,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
  *
  * | name | type | labels | meaning |
  * |---|---|---|---|
- * | `pusher_sessions` | gauge | `state` | sessions in each state (idle, connecting, connected, reconnect_backoff, degraded, half_open_probe, closed) |
+ * | `pusher_sessions` | gauge | `state` | live sessions in each state (idle, connecting, connected, reconnect_backoff, degraded, half_open_probe); a closed session leaves it |
  * | `pusher_reconnect_attempts_total` | counter | `result` = success, failure, timeout | dials made to pusher, first connects included |
  * | `pusher_circuit_breaker_rejections_total` | counter | — | dials not made because the cluster breaker did not allow them |
  * | `pusher_queue_drops_total` | counter | `queue` = audio, transcript, speaker_sample | items dropped instead of sent (not connected, buffer full, socket backed up, invalid) |

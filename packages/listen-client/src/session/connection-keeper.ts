@@ -171,8 +171,10 @@ export class ConnectionKeeper {
     if (prev.value === 'closed') return;
     this.#status = next;
     if (prev.value === next.value) return;
+    // A closed session leaves the gauge: it counts live sessions, and a pod closes
+    // thousands over its life.
     this.#metrics.sessions.dec({ state: prev.value });
-    this.#metrics.sessions.inc({ state: next.value });
+    if (next.value !== 'closed') this.#metrics.sessions.inc({ state: next.value });
     this.#log.debug({ from: prev.value, to: next.value, cause }, `pusher session ${prev.value} -> ${next.value}`);
     const change = { from: prev.value, to: next.value, status: next, cause, at: this.#o.clock.now() };
     this.#hook('statusChanged', () => this.#hooks.statusChanged(change));

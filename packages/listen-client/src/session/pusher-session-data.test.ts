@@ -146,6 +146,22 @@ describe('transcripts', () => {
     expect(replayed).toEqual(Array.from({ length: 150 }, (_, k) => k + 100));
   });
 
+  it('bounds the buffer by bytes too: oldest dropped, a segment larger than the bound not kept', async () => {
+    const h = harness({ transcriptBufferBytes: 100 });
+    h.dialer.mode = 'fail';
+    await h.session.start();
+    const segment = (i: number) => ({ text: `${i}`.padStart(30, '.') }); // 41 bytes of JSON
+    for (let i = 0; i < 5; i++) h.session.sendTranscript([segment(i)]);
+    expect(h.session.stats()).toMatchObject({ transcriptBuffered: 2, transcriptDropped: 3 });
+    h.session.sendTranscript([{ text: 'x'.repeat(200) }]);
+    expect(h.session.stats()).toMatchObject({ transcriptBuffered: 2, transcriptDropped: 4 });
+    const bytes = await h.registry.getSingleMetricAsString('pusher_queue_dropped_bytes_total');
+    expect(bytes).toContain(`pusher_queue_dropped_bytes_total{queue="transcript"} ${3 * 41 + 211}`);
+    h.dialer.mode = 'accept';
+    await h.advance(60_000);
+    expect(json(h.dialer.lastConnection.sent[0] as Buffer)).toEqual({ segments: [segment(3), segment(4)] });
+  });
+
   it('keeps the 1,000 default bound', async () => {
     const h = harness();
     h.dialer.mode = 'fail';
@@ -195,6 +211,22 @@ describe('conversations', () => {
     });
     expect(h.dialer.lastConnection.opcodes).toEqual([104]);
     expect(h.fallbackCalls).toHaveLength(0);
+  });
+
+  it('remembers ended outcomes for repeats, bounded by count and by age', async () => {
+    const h = await connected({ rememberConversations: 2, rememberConversationsMs: 60_000 });
+    h.breaker.set('open'); // straight to the fallback
+    for (const id of ['a', 'b', 'c']) await h.session.processConversation({ conversation_id: id });
+    expect(h.fallbackCalls.map((r) => r.conversation_id)).toEqual(['a', 'b', 'c']);
+    await h.session.processConversation({ conversation_id: 'c' }); // remembered: shared, not run again
+    await h.session.processConversation({ conversation_id: 'a' }); // forgotten (count): run again
+    expect(h.fallbackCalls.map((r) => r.conversation_id)).toEqual(['a', 'b', 'c', 'a']);
+    await h.advance(59_999);
+    await h.session.processConversation({ conversation_id: 'a' });
+    expect(h.fallbackCalls).toHaveLength(4);
+    await h.advance(1);
+    await h.session.processConversation({ conversation_id: 'a' }); // forgotten (age): run again
+    expect(h.fallbackCalls).toHaveLength(5);
   });
 
   it('pusher answers with an error: the fallback processes it', async () => {

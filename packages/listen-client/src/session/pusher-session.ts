@@ -85,13 +85,14 @@ export class PusherSession {
     this.#log = o.logger.child({ session: o.sessionId, breaker: o.breaker.name });
     warnIfNoRamp(o);
     this.#repeat = RepeatLog.for(o.logger, o.clock);
-    this.#transcripts = new TranscriptBuffer(o.transcriptBufferSize);
+    this.#transcripts = new TranscriptBuffer(o.transcriptBufferSize, o.transcriptBufferBytes);
     this.#tracker = new ConversationTracker({
       clock: o.clock,
       fallback: o.fallback,
       metrics: this.#metrics,
       timeoutMs: o.conversationTimeoutMs,
       rememberCompleted: o.rememberConversations,
+      rememberCompletedMs: o.rememberConversationsMs,
     });
     this.#keeper = new ConnectionKeeper(o, this.#metrics, this.#log, this.#repeat, {
       opened: () => this.#opened(),
@@ -339,9 +340,8 @@ export class PusherSession {
   }
 
   #bufferSegment(segment: unknown, memoryId: string | undefined, bytes: number): void {
-    const dropped =
-      this.#o.transcriptBufferSize === 0 ? { bytes } : this.#transcripts.push({ segment, memoryId, bytes });
-    if (dropped) this.#dropTranscript(1, dropped.bytes);
+    const dropped = this.#transcripts.push({ segment, memoryId, bytes });
+    if (dropped) this.#dropTranscript(dropped.count, dropped.bytes);
   }
 
   #dropTranscript(segments: number, bytes: number): void {

@@ -32,6 +32,9 @@ describe('session options', () => {
       heartbeatIntervalMs: 20_000,
       transcriptBufferSize: 1_000,
       probeConfirmMs: 1_000,
+      transcriptBufferBytes: 524_288,
+      rememberConversations: 1_000,
+      rememberConversationsMs: 600_000,
     });
     expect(o.url).toBe('wss://pusher.example/v1/trigger/listen?uid=u&sample_rate=16000');
   });
@@ -65,6 +68,8 @@ describe('session options', () => {
     [{ heartbeatIntervalMs: Number.POSITIVE_INFINITY }, 'options.heartbeatIntervalMs'],
     [{ transcriptBufferSize: -1 }, 'options.transcriptBufferSize'],
     [{ probeConfirmMs: -1 }, 'options.probeConfirmMs'],
+    [{ transcriptBufferBytes: -1 }, 'options.transcriptBufferBytes'],
+    [{ rememberConversationsMs: 1.5 }, 'options.rememberConversationsMs'],
     [{ probeConfirmMs: 600_001 }, 'options.probeConfirmMs'],
     [{ conversationTimeoutMs: 0 }, 'options.conversationTimeoutMs'],
     [{ heartbeatMs: 1 }, 'options.heartbeatMs'],

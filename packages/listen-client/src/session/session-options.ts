@@ -96,14 +96,26 @@ export interface PusherSessionOptions {
   pongTimeoutMs?: number;
   /** Transcript segments kept while not connected (oldest dropped beyond it). Integer 0 – 1_000_000. @default 1_000 */
   transcriptBufferSize?: number;
+  /**
+   * Bytes of transcript (the segments' JSON) kept while not connected; the oldest
+   * segments are dropped beyond it, and a segment larger than it is not kept.
+   * 300 sessions × 512 KiB ≈ 150 MiB per pod at worst. Integer 0 – 1_073_741_824.
+   * @default 524_288
+   */
+  transcriptBufferBytes?: number;
   /** Audio is dropped while the socket holds more than this unsent, bytes. @default 1_048_576 */
   maxSocketBufferedBytes?: number;
   /** pusher must answer a 104 within this, or the conversation goes to the fallback, ms. @default 30_000 */
   conversationTimeoutMs?: number;
   /** Conversations waiting on this session at once; beyond it they go to the fallback (`overloaded`). @default 10_000 */
   maxPendingConversations?: number;
-  /** Ended conversation ids remembered so a repeat gets the same outcome. Integer 0 – 1_000_000. @default 10_000 */
+  /**
+   * Ended conversation ids remembered so a repeat gets the same outcome (fallback
+   * results included, so this is memory per session). Integer 0 – 1_000_000. @default 1_000
+   */
   rememberConversations?: number;
+  /** …each for at most this long after it ended, ms; a repeat after that is a new request. 0 – 86_400_000. @default 600_000 */
+  rememberConversationsMs?: number;
   /** close() waits this long for answers to conversations already sent, ms. 0 – 600_000. @default 2_000 */
   closeTimeoutMs?: number;
 }
@@ -128,10 +140,12 @@ export const DEFAULT_PUSHER_SESSION_OPTIONS = Object.freeze({
   pingIntervalMs: 20_000,
   pongTimeoutMs: 10_000,
   transcriptBufferSize: 1_000,
+  transcriptBufferBytes: 524_288,
   maxSocketBufferedBytes: 1_048_576,
   conversationTimeoutMs: 30_000,
   maxPendingConversations: 10_000,
-  rememberConversations: 10_000,
+  rememberConversations: 1_000,
+  rememberConversationsMs: 600_000,
   closeTimeoutMs: 2_000,
 });
 
@@ -172,10 +186,12 @@ const RANGES: Record<Numeric, [number, number]> = {
   pingIntervalMs: [1, HOUR],
   pongTimeoutMs: [1, HOUR],
   transcriptBufferSize: [0, 1_000_000],
+  transcriptBufferBytes: [0, 1_073_741_824],
   maxSocketBufferedBytes: [0, 1_073_741_824],
   conversationTimeoutMs: [1, 24 * HOUR],
   maxPendingConversations: [1, 1_000_000],
   rememberConversations: [0, 1_000_000],
+  rememberConversationsMs: [0, 24 * HOUR],
   closeTimeoutMs: [0, 600_000],
 };
 const FRACTIONS: ReadonlySet<Numeric> = new Set(['backoffJitter']);

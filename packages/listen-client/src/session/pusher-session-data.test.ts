@@ -162,6 +162,17 @@ describe('transcripts', () => {
     expect(json(h.dialer.lastConnection.sent[0] as Buffer)).toEqual({ segments: [segment(3), segment(4)] });
   });
 
+  it('close() while not connected counts the buffered segments it drops', async () => {
+    const h = harness();
+    h.dialer.mode = 'fail';
+    await h.session.start();
+    h.session.sendTranscript([{ t: 1 }, { t: 2 }, { t: 3 }], 'm1');
+    await h.session.close();
+    expect(h.session.stats()).toMatchObject({ transcriptBuffered: 0, transcriptDropped: 3 });
+    const drops = await h.registry.getSingleMetricAsString('pusher_queue_drops_total');
+    expect(drops).toContain('pusher_queue_drops_total{queue="transcript"} 3');
+  });
+
   it('keeps the 1,000 default bound', async () => {
     const h = harness();
     h.dialer.mode = 'fail';

@@ -501,6 +501,19 @@ describe('PusherSession: liveness', () => {
     );
   });
 
+  it('a heartbeat or ping that throws marks the connection lost instead of escaping the timer', async () => {
+    for (const broken of ['send', 'ping'] as const) {
+      const h = harness();
+      h.dialer.mode = 'accept';
+      await h.session.start();
+      h.dialer.lastConnection[broken] = () => {
+        throw new Error('socket torn down');
+      };
+      await expect(h.advance(20_000)).resolves.toBeUndefined();
+      expect(h.session.state).toBe('reconnect_backoff');
+    }
+  });
+
   it('a failed heartbeat send marks the connection lost', async () => {
     const h = harness();
     h.dialer.mode = 'accept';

@@ -248,9 +248,10 @@ export class PusherSession {
   }
 
   /**
-   * Flushes what may be flushed (buffered transcripts, if connected), waits up to
-   * `closeTimeoutMs` for answers to conversations already sent, hands the rest to
-   * the fallback (`closed`), and closes the socket with 1000. Never rejects.
+   * Flushes what may be flushed (buffered transcripts, if connected; the rest are
+   * dropped and counted), waits up to `closeTimeoutMs` for answers to conversations
+   * already sent, hands the rest to the fallback (`closed`), and closes the socket
+   * with 1000. Never rejects.
    */
   close(): Promise<void> {
     this.#closing ??= this.#close().catch((err: unknown) => this.#log.error({ err }, 'pusher session close failed'));
@@ -266,6 +267,9 @@ export class PusherSession {
       await this.#waitForAnswers();
     }
     this.#tracker.failover('closed');
+    // What could not be flushed is dropped, and counted like every other drop.
+    const left = this.#transcripts.clear();
+    if (left.count > 0) this.#dropTranscript(left.count, left.bytes);
     this.#keeper.finishClose();
     this.#listeners.clear();
   }

@@ -99,6 +99,15 @@ export class TranscriptBuffer {
     this.#compact();
   }
 
+  /** Removes everything; returns what was removed, for the drop counters. */
+  clear(): Dropped {
+    const dropped = { count: this.size, bytes: this.#bytes };
+    this.#items = [];
+    this.#head = 0;
+    this.#bytes = 0;
+    return dropped;
+  }
+
   #compact(): void {
     if (this.#head > 1_024 && this.#head * 2 > this.#items.length) {
       this.#items = this.#items.slice(this.#head);

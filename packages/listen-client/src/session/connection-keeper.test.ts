@@ -1,4 +1,3 @@
-import { RepeatLog } from '@breakwater/breaker-core';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { PusherMetrics } from '../metrics/pusher-metrics.js';
@@ -9,6 +8,7 @@ import { ManualScheduler } from '../time/manual-scheduler.js';
 import type { Scheduler } from '../time/scheduler.js';
 import { ConnectionKeeper, type KeeperHooks } from './connection-keeper.js';
 import { resolveSessionOptions } from './session-options.js';
+import { SessionWarnings } from './session-warnings.js';
 
 // The keeper on its own, with hooks and injected parts that break their
 // contracts: whatever throws, no socket outlives the state that owned it.
@@ -28,7 +28,7 @@ function keeper(hooks: Partial<KeeperHooks> = {}, clock: Scheduler = new ManualS
     logger,
     registry: new Registry(),
   });
-  const k = new ConnectionKeeper(o, PusherMetrics.for(o.registry), logger, RepeatLog.for(logger, clock), {
+  const k = new ConnectionKeeper(o, PusherMetrics.for(o.registry), logger, new SessionWarnings(logger, clock), {
     opened: () => {},
     message: () => {},
     lost: () => {},

@@ -1,4 +1,4 @@
-import type { ProbeLease, RepeatLog } from '@breakwater/breaker-core';
+import type { ProbeLease } from '@breakwater/breaker-core';
 import type { Logger } from 'pino';
 import { acquireProbeLease, releaseProbeSlot } from '../breaker/probe-slot.js';
 import type { BreakerStateChange } from '../breaker/session-breaker.js';
@@ -11,6 +11,7 @@ import { LinkHolder, type LossReason } from './link-holder.js';
 import { admit } from './ramp-admission.js';
 import type { ResolvedSessionOptions } from './session-options.js';
 import type { SessionStateChange, SessionStatus } from './session-status.js';
+import type { SessionWarnings } from './session-warnings.js';
 
 /** A degraded session's probe comes after the cooldown plus up to this fraction of it, so probes spread. */
 export const PROBE_SPREAD = 0.2;
@@ -37,7 +38,7 @@ export class ConnectionKeeper {
   readonly #o: ResolvedSessionOptions;
   readonly #metrics: PusherMetrics;
   readonly #log: Logger;
-  readonly #repeat: RepeatLog;
+  readonly #repeat: SessionWarnings;
   readonly #hooks: KeeperHooks;
   readonly #links: LinkHolder;
   readonly #sleeper: Sleeper;
@@ -51,7 +52,13 @@ export class ConnectionKeeper {
   #started: Promise<void> | undefined;
   #breakerSubscription: { dispose(): void } | undefined;
 
-  constructor(o: ResolvedSessionOptions, metrics: PusherMetrics, log: Logger, repeat: RepeatLog, hooks: KeeperHooks) {
+  constructor(
+    o: ResolvedSessionOptions,
+    metrics: PusherMetrics,
+    log: Logger,
+    repeat: SessionWarnings,
+    hooks: KeeperHooks,
+  ) {
     this.#o = o;
     this.#metrics = metrics;
     this.#log = log;

@@ -1,7 +1,7 @@
-import type { RepeatLog } from '@breakwater/breaker-core';
 import type { PusherMetrics } from '../metrics/pusher-metrics.js';
 import type { ConnectionEvents, DialAttempt, PusherConnection } from '../transport/pusher-connection.js';
 import type { ResolvedSessionOptions } from './session-options.js';
+import type { SessionWarnings } from './session-warnings.js';
 
 /** One dial's connection: `active` once the session took it, `dead` if it closed before that. */
 export interface Link {
@@ -30,7 +30,7 @@ export async function dialLink(
   o: ResolvedSessionOptions,
   timeoutMs: number,
   metrics: PusherMetrics,
-  repeat: RepeatLog,
+  repeat: SessionWarnings,
   handlers: LinkHandlers,
 ): Promise<Link | undefined> {
   let link: Link | undefined;

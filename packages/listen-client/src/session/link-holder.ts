@@ -1,10 +1,11 @@
-import type { ProbeLease, RepeatLog } from '@breakwater/breaker-core';
+import type { ProbeLease } from '@breakwater/breaker-core';
 import type { PusherMetrics } from '../metrics/pusher-metrics.js';
 import type { DialAttempt, PusherConnection } from '../transport/pusher-connection.js';
 import { dialLink, type Link } from './dial-link.js';
 import { DialOutcome } from './dial-outcome.js';
 import { Liveness } from './liveness.js';
 import type { ResolvedSessionOptions } from './session-options.js';
+import type { SessionWarnings } from './session-warnings.js';
 
 export type LossReason = 'closed' | 'dropped' | 'pong_timeout' | 'send_failed';
 
@@ -26,7 +27,7 @@ export interface LinkHolderEvents {
 export class LinkHolder {
   readonly #o: ResolvedSessionOptions;
   readonly #metrics: PusherMetrics;
-  readonly #repeat: RepeatLog;
+  readonly #repeat: SessionWarnings;
   readonly #events: LinkHolderEvents;
   readonly #liveness: Liveness;
   #inUse: Link | undefined;
@@ -36,7 +37,7 @@ export class LinkHolder {
   /** The verdict the breaker will hear about the latest dial (one dial at a time). */
   #outcome: DialOutcome | undefined;
 
-  constructor(o: ResolvedSessionOptions, metrics: PusherMetrics, repeat: RepeatLog, events: LinkHolderEvents) {
+  constructor(o: ResolvedSessionOptions, metrics: PusherMetrics, repeat: SessionWarnings, events: LinkHolderEvents) {
     this.#o = o;
     this.#metrics = metrics;
     this.#repeat = repeat;

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, RepeatLog } from '@breakwater/breaker-core';
+import { InvalidArgumentError } from '@breakwater/breaker-core';
 import type { Logger } from 'pino';
 import type { ConversationOutcome } from '../conversation/conversation-outcome.js';
 import { ConversationTracker } from '../conversation/conversation-tracker.js';
@@ -18,6 +18,7 @@ import { ConnectionKeeper } from './connection-keeper.js';
 import { warnIfNoRamp } from './ramp-admission.js';
 import { type PusherSessionOptions, type ResolvedSessionOptions, resolveSessionOptions } from './session-options.js';
 import type { SessionState, SessionStateChange, SessionStatus } from './session-status.js';
+import { SessionWarnings } from './session-warnings.js';
 import { TranscriptBuffer } from './transcript-buffer.js';
 
 /** Segments per replayed 102 frame. */
@@ -60,7 +61,7 @@ export class PusherSession {
   readonly #o: ResolvedSessionOptions;
   readonly #metrics: PusherMetrics;
   readonly #log: Logger;
-  readonly #repeat: RepeatLog;
+  readonly #repeat: SessionWarnings;
   readonly #keeper: ConnectionKeeper;
   readonly #tracker: ConversationTracker;
   readonly #transcripts: TranscriptBuffer;
@@ -84,7 +85,7 @@ export class PusherSession {
     this.#metrics = PusherMetrics.for(o.registry);
     this.#log = o.logger.child({ session: o.sessionId, breaker: o.breaker.name });
     warnIfNoRamp(o);
-    this.#repeat = RepeatLog.for(o.logger, o.clock);
+    this.#repeat = new SessionWarnings(o.logger, o.clock);
     this.#transcripts = new TranscriptBuffer(o.transcriptBufferSize, o.transcriptBufferBytes);
     this.#tracker = new ConversationTracker({
       clock: o.clock,
@@ -385,7 +386,8 @@ export class PusherSession {
       try {
         listener(change);
       } catch (err) {
-        this.#log.warn({ err }, 'onStateChange listener threw');
+        // Folded like every other repeat: a listener that throws does so on every change, in every session.
+        this.#repeat.warn('listener_threw', this.#o.sessionId, { err }, 'onStateChange listener threw');
       }
     }
   }

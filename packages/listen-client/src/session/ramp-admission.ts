@@ -1,7 +1,8 @@
-import { ClusterBreaker, type RepeatLog } from '@breakwater/breaker-core';
+import { ClusterBreaker } from '@breakwater/breaker-core';
 import type { PusherMetrics } from '../metrics/pusher-metrics.js';
 import type { TimerHandle } from '../time/scheduler.js';
 import type { ResolvedSessionOptions } from './session-options.js';
+import type { SessionWarnings } from './session-warnings.js';
 
 /** ok: go after `delayMs` (0 = now; more = a slot booked that far ahead, do not ask again). */
 export type Admission =
@@ -18,7 +19,7 @@ export type Admission =
 export async function admit(
   o: ResolvedSessionOptions,
   metrics: PusherMetrics,
-  repeat: RepeatLog,
+  repeat: SessionWarnings,
   timeoutMs = o.rampTimeoutMs,
 ): Promise<Admission> {
   const ramp = o.ramp;

@@ -215,16 +215,11 @@ export class ConnectionKeeper {
   #onBreaker(e: BreakerStateChange): void {
     const s = this.#status;
     if (s.value !== 'degraded' || this.#closing) return;
-    const now = this.#o.clock.now();
-    let next: number;
-    if (e.to === 'closed' || e.to === 'forced_closed') {
-      // Recovery: spread the pod's sessions instead of all dialing on the same tick.
-      next = now + Math.floor(this.#o.random() * this.#o.recoverySpreadMs);
-    } else if (e.to === 'half_open') {
-      next = now;
-    } else {
-      return;
-    }
+    const recovering = e.to === 'closed' || e.to === 'forced_closed';
+    if (!recovering && e.to !== 'half_open') return;
+    // Recovery: spread the pod's sessions instead of all dialing on the same tick.
+    const spread = recovering ? Math.floor(this.#o.random() * this.#o.recoverySpreadMs) : 0;
+    const next = this.#o.clock.now() + spread;
     if (next >= s.nextProbeAt) return;
     this.#setStatus({ ...s, nextProbeAt: next }, `breaker_${e.to}`);
     this.#sleeper.wake();
@@ -317,8 +312,7 @@ export class ConnectionKeeper {
       this.#degrade(n, n >= o.degradeAfterFailures ? 'attempts_exhausted' : `breaker_${b.state}`);
       return;
     }
-    const retryAt = o.clock.now() + backoffDelay(n + 1, o.backoffBaseMs, o.backoffMaxMs, o.backoffJitter, o.random);
-    this.#setStatus({ value: 'reconnect_backoff', failures: n, retryAt }, 'attempt_failed');
+    this.#setStatus({ value: 'reconnect_backoff', failures: n, retryAt: this.#backoffAt(n + 1) }, 'attempt_failed');
   }
 
   /** A degraded session's wake-up: probe under the lease, or (breaker closed) through the ramp. */
@@ -400,9 +394,13 @@ export class ConnectionKeeper {
       this.#degrade(failures, cause, probeNow);
       return;
     }
-    const retryAt =
-      o.clock.now() + backoffDelay(failures + 1, o.backoffBaseMs, o.backoffMaxMs, o.backoffJitter, o.random);
-    this.#setStatus({ value: 'reconnect_backoff', failures, retryAt }, cause);
+    this.#setStatus({ value: 'reconnect_backoff', failures, retryAt: this.#backoffAt(failures + 1) }, cause);
     this.#ensureLoop();
+  }
+
+  /** When attempt `n` (1-based) may start: its backoff from now. */
+  #backoffAt(n: number): number {
+    const o = this.#o;
+    return o.clock.now() + backoffDelay(n, o.backoffBaseMs, o.backoffMaxMs, o.backoffJitter, o.random);
   }
 }

@@ -52,9 +52,27 @@ const count = (state: string) => sessions().filter((s) => s.state === state).len
 
 describe('a fleet of 100 sessions on 3 breaker-sharing pods', () => {
   it('trips together, dials only under the half-open lease (one per cooldown), and recovers within the ramp', async () => {
-    // Healthy: every session connected, one dial each.
+    // Healthy: every session connected, one dial each. First connects go through the
+    // ramp too (pods starting together are a storm of their own): the burst at once,
+    // the rest at the slots it booked for them.
+    const firstDials: { elapsedMs: number; dials: number }[] = [];
+    const t0 = clock.now();
     await Promise.all(sessions().map((s) => s.start()));
-    expect(count('connected')).toBe(SESSIONS);
+    expect(count('connected')).toBe(RAMP.burst);
+    await pumpUntil(
+      clock,
+      dials,
+      250,
+      () => {
+        firstDials.push({ elapsedMs: clock.now() - t0, dials: dials.length });
+        return count('connected') === SESSIONS;
+      },
+      'every first connect',
+    );
+    for (const s of firstDials) {
+      expect(s.dials).toBeLessThanOrEqual(RAMP.burst + Math.floor((RAMP.ratePerSec * s.elapsedMs) / 1_000));
+    }
+    expect(dials.length).toBe(SESSIONS);
     expect(pusher.stats().connections).toBe(SESSIONS);
 
     // pusher dies: every connection dropped, every new one refused.
@@ -78,13 +96,21 @@ describe('a fleet of 100 sessions on 3 breaker-sharing pods', () => {
     // pusher is back: the next lease holder's probe closes the breaker; the rest
     // come back spread by jitter and admitted by the cluster-wide ramp.
     pusher.setFault({ kind: 'none' });
+    // Recovery is measured from the first pod to see the breaker close: its sessions
+    // may start coming back while the others' pub/sub is still on its way.
     let closedAt: number | undefined;
-    const sub = pods[0]?.breaker.onStateChange((e) => {
-      if (e.to === 'closed') closedAt ??= clock.now();
-    });
-    await waitFor(() => closedAt !== undefined, 'the probe to close the breaker');
-    sub?.dispose();
-    const recoveryStart = dials.length;
+    let recoveryStart = 0;
+    const subs = pods.map((p) =>
+      p.breaker.onStateChange((e) => {
+        if (e.to !== 'closed' || closedAt !== undefined) return;
+        closedAt = clock.now();
+        recoveryStart = dials.length;
+      }),
+    );
+    // The probe's connection must stay open probeConfirmMs (sessions' clock) before its
+    // success is reported: pump that clock until the report closes the breaker.
+    await pumpUntil(clock, dials, 250, () => closedAt !== undefined, 'the probe to close the breaker');
+    for (const sub of subs) sub.dispose();
     const samples: { elapsedMs: number; dials: number }[] = [];
     await pumpUntil(
       clock,

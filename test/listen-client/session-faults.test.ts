@@ -62,7 +62,7 @@ describe('listen-client against the pusher stand-in', () => {
     expect(s.sendTranscript([{ text: 'hi' }, { text: 'there' }], 'mem-1')).toBe(true);
     expect(s.sendSpeakerSample({ person_id: 'p1', conversation_id: 'conv-1', segment_ids: ['s1'] })).toBe(true);
     const outcome = await s.processConversation({ conversation_id: 'conv-1', language: 'en' });
-    expect(outcome).toEqual({ via: 'pusher', conversationId: 'conv-1' });
+    expect(outcome).toEqual({ via: 'pusher', conversationId: 'conv-1', processed: true });
     await clock.advance(20_000);
     await waitFor(() => pusher.stats().framesByOpcode['100'] === 1, 'a heartbeat frame');
     expect(pusher.stats()).toMatchObject({
@@ -163,7 +163,7 @@ describe('listen-client against the pusher stand-in', () => {
     await waitFor(() => s.state === 'reconnect_backoff', 'the drop');
     pusher.setFault({ kind: 'none' });
     await pumpUntil(clock, dials, 250, () => s.state === 'connected', 'the reconnect');
-    expect(await outcome).toEqual({ via: 'pusher', conversationId: 'c-drop' });
+    expect(await outcome).toEqual({ via: 'pusher', conversationId: 'c-drop', processed: true });
     expect(pusher.processedConversations()).toEqual(new Map([['c-drop', 1]]));
     expect(pusher.stats().framesByOpcode['104']).toBe(2);
   });
@@ -181,9 +181,8 @@ describe('listen-client against the pusher stand-in', () => {
     expect(await outcome).toMatchObject({ via: 'fallback', reason: 'timeout' });
   });
 
-  it('client-facing calls never throw and every conversation ends, under every fault', async () => {
+  it('client-facing calls never throw and every conversation ends, under every fault, each one actually hit', async () => {
     const faults: PusherFault[] = [
-      { kind: 'none' },
       { kind: 'refuse' },
       { kind: 'reject' },
       { kind: 'hang' },
@@ -193,31 +192,69 @@ describe('listen-client against the pusher stand-in', () => {
       { kind: 'drop_mid_stream', afterFrames: 2 },
       { kind: 'malformed' },
     ];
+    // Connection faults act on dials: the live connection is dropped so the session must dial into them.
+    const onDials = new Set(['refuse', 'reject', 'close', 'slow_accept']);
     const s = session({ pingIntervalMs: 20_000 });
     await s.start();
     const outcomes: Promise<ConversationOutcome>[] = [];
     let n = 0;
+    const poke = () =>
+      expect(() => {
+        s.sendAudio(Buffer.alloc(320), n);
+        s.sendTranscript([{ n }]);
+        s.setConversation(`conv-${n}`);
+        s.sendSpeakerSample({ person_id: 'p', conversation_id: `conv-${n}`, segment_ids: [] });
+        outcomes.push(s.processConversation({ conversation_id: `c-${n++}` }));
+      }).not.toThrow();
+    const hits = (kind: string) => pusher.stats().faultHits[kind] ?? 0;
+
     for (const fault of faults) {
+      // Each fault must meet a healthy, connected session, or it would never be hit.
+      pusher.setFault({ kind: 'none' });
+      await pumpUntil(
+        clock,
+        dials,
+        1_000,
+        () => s.state === 'connected' && pod.breaker.state === 'closed',
+        `connected again before ${fault.kind}`,
+      );
       pusher.setFault(fault);
-      for (let i = 0; i < 5; i++) {
-        expect(() => {
-          s.sendAudio(Buffer.alloc(320), n);
-          s.sendTranscript([{ n }]);
-          s.setConversation(`conv-${n}`);
-          s.sendSpeakerSample({ person_id: 'p', conversation_id: `conv-${n}`, segment_ids: [] });
-          outcomes.push(s.processConversation({ conversation_id: `c-${n++}` }));
-        }).not.toThrow();
-        await clock.advance(7_000);
-        await new Promise((r) => setTimeout(r, 5));
-      }
+      if (onDials.has(fault.kind)) pusher.dropAll();
+      await pokeUntil(() => hits(fault.kind) > 0, poke, `the ${fault.kind} fault to be hit`);
+      // A dial held by slow_accept is in flight on purpose: the connect timeout (3 s) ends it.
+      if (fault.kind === 'slow_accept') await clock.advance(3_000);
+      // A few more seconds of the app's calls under the fault.
+      const until = clock.now() + 3_000;
+      await pokeUntil(() => clock.now() >= until, poke, `3 s under ${fault.kind}`);
     }
     pusher.setFault({ kind: 'none' });
-    await clock.advance(60_000);
+    let settled = 0;
+    for (const o of outcomes) void o.then(() => settled++);
+    await pumpUntil(clock, dials, 1_000, () => settled === outcomes.length, 'every conversation to end', 60_000);
     const ended = await Promise.all(outcomes);
-    expect(ended).toHaveLength(faults.length * 5);
-    expect(new Set(ended.map((o) => o.conversationId)).size).toBe(faults.length * 5);
-  });
+    expect(new Set(ended.map((o) => o.conversationId)).size).toBe(outcomes.length);
+    for (const fault of faults) expect(hits(fault.kind), fault.kind).toBeGreaterThan(0);
+  }, 120_000);
 });
+
+/**
+ * Pokes the session and moves its clock a step at a time until `condition` holds.
+ * Unlike pumpUntil it also checks while a real dial is in flight (a slow_accept is
+ * hit during one), and then moves no time: the clock never races a handshake.
+ */
+async function pokeUntil(condition: () => boolean, poke: () => void, what: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!condition()) {
+    if (Date.now() > deadline) expect.fail(`timed out waiting for: ${what}`);
+    poke();
+    if (condition()) return;
+    if (dials.inFlight === 0) {
+      const next = clock.nextAt() ?? Number.POSITIVE_INFINITY;
+      await clock.advance(Math.max(0, Math.min(1_000, next - clock.now())));
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
 
 /** The ws dialer, counting pongs on their way to the session. */
 function wsDialerWithPongs(url: string, events: ConnectionEvents, onPong: () => void) {

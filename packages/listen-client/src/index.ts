@@ -20,6 +20,8 @@ export {
   FALLBACK_REASONS,
   type FallbackReason,
   type FallbackResult,
+  OUTCOME_STATUSES,
+  type OutcomeStatus,
 } from './conversation/conversation-outcome.js';
 export {
   LegacyPusherSession,

@@ -90,6 +90,7 @@ describe('PusherStandIn, healthy', () => {
     expect(JSON.parse(answer.subarray(4).toString())).toEqual({ conversation_id: 'conv-1', success: true });
     const stats = standIn.stats();
     expect(stats.framesByOpcode).toEqual({ 100: 1, 101: 1, 102: 1, 103: 1, 104: 1, 105: 1 });
+    expect(stats.faultHits).toEqual({});
     expect(stats).toMatchObject({
       dials: 1,
       connections: 1,
@@ -140,13 +141,13 @@ describe('PusherStandIn, faults', () => {
     standIn.setFault({ kind: 'refuse' });
     const err = await failed(dial());
     expect(String(err)).toMatch(/ECONNRESET|socket hang up/);
-    expect(standIn.stats()).toMatchObject({ dials: 1, refused: 1, connections: 0 });
+    expect(standIn.stats()).toMatchObject({ dials: 1, refused: 1, connections: 0, faultHits: { refuse: 1 } });
   });
 
   it('reject: answers the upgrade with 503', async () => {
     standIn.setFault({ kind: 'reject' });
     expect(String(await failed(dial()))).toContain('503');
-    expect(standIn.stats()).toMatchObject({ dials: 1, refused: 1, connections: 0 });
+    expect(standIn.stats()).toMatchObject({ dials: 1, refused: 1, connections: 0, faultHits: { reject: 1 } });
   });
 
   it('hang: accepts, then answers neither pings nor 104s, on live connections too', async () => {
@@ -167,6 +168,7 @@ describe('PusherStandIn, faults', () => {
     await pong;
     expect(ponged).toBe(true); // only the second one
     expect(standIn.stats()).toMatchObject({ pings: 2, conversationRequests: 0, conversationsProcessed: 0 });
+    expect(standIn.stats().faultHits).toEqual({ hang: 2 }); // the unanswered ping and the swallowed 104
     expect(c.received).toEqual([]);
   });
 

@@ -110,7 +110,10 @@ export class PusherStandIn {
     if (fault.kind !== 'hang' || !fault.stallHandshakes) this.#releaseStalled();
     for (const peer of this.#peers) {
       peer.dropAfter = fault.kind === 'drop_mid_stream' ? fault.afterFrames : undefined;
-      if (fault.kind === 'drop_mid_stream' && fault.afterFrames === 0) peer.ws.terminate();
+      if (fault.kind === 'drop_mid_stream' && fault.afterFrames === 0) {
+        this.#hit('drop_mid_stream');
+        peer.ws.terminate();
+      }
     }
   }
 
@@ -150,6 +153,7 @@ export class PusherStandIn {
       open: this.#peers.size,
       framesByOpcode: { ...this.#stats.framesByOpcode },
       closeCodes: { ...this.#stats.closeCodes },
+      faultHits: { ...this.#stats.faultHits },
     };
   }
 
@@ -179,10 +183,15 @@ export class PusherStandIn {
 
   // ── internals ──────────────────────────────────────────────────────────────
 
+  #hit(kind: PusherFault['kind']): void {
+    this.#stats.faultHits[kind] = (this.#stats.faultHits[kind] ?? 0) + 1;
+  }
+
   #wire(): void {
     this.#http.on('connection', (socket: Socket) => {
       this.#stats.dials++;
       if (this.#closed || this.#fault.kind === 'refuse') {
+        if (!this.#closed) this.#hit('refuse');
         this.#stats.refused++;
         socket.resetAndDestroy();
         return;
@@ -199,6 +208,7 @@ export class PusherStandIn {
     socket.on('error', () => {});
     const fault = this.#fault;
     if (fault.kind === 'reject') {
+      this.#hit('reject');
       this.#stats.refused++;
       refuseUpgrade(socket, fault.status ?? 503, 'Service Unavailable');
       return;
@@ -222,6 +232,7 @@ export class PusherStandIn {
       return;
     }
     if (fault.kind === 'slow_accept') {
+      this.#hit('slow_accept');
       const timer = setTimeout(() => {
         this.#pending.delete(timer);
         complete();
@@ -255,10 +266,16 @@ export class PusherStandIn {
     ws.on('ping', (data: Buffer) => {
       this.#stats.pings++;
       if (this.#fault.kind !== 'hang') ws.pong(data);
+      else this.#hit('hang');
     });
     ws.on('message', (data: Buffer, isBinary: boolean) => this.#receive(peer, data, isBinary));
-    if (fault.kind === 'close') ws.close(fault.code ?? 1011, 'pusher internal error');
-    else if (fault.kind === 'drop_mid_stream' && fault.afterFrames === 0) ws.terminate();
+    if (fault.kind === 'close') {
+      this.#hit('close');
+      ws.close(fault.code ?? 1011, 'pusher internal error');
+    } else if (fault.kind === 'drop_mid_stream' && fault.afterFrames === 0) {
+      this.#hit('drop_mid_stream');
+      ws.terminate();
+    }
   }
 
   #receive(peer: Peer, data: Buffer, isBinary: boolean): void {
@@ -273,12 +290,14 @@ export class PusherStandIn {
     if (peer.dropAfter !== undefined) {
       peer.dropAfter--;
       if (peer.dropAfter <= 0) {
+        this.#hit('drop_mid_stream');
         peer.dropped = true;
         peer.ws.terminate();
         return;
       }
     }
     const fault = this.#fault;
+    if (fault.kind === 'hang') this.#hit('hang');
     if (fault.kind === 'hang' || frame.opcode === 'malformed') return;
     switch (frame.opcode) {
       case 101:
@@ -290,6 +309,7 @@ export class PusherStandIn {
       case 104:
         this.#stats.conversationRequests++;
         if (fault.kind === 'process_error') {
+          this.#hit('process_error');
           peer.ws.send(
             conversationResultFrame({
               conversation_id: frame.conversationId,
@@ -297,6 +317,7 @@ export class PusherStandIn {
             }),
           );
         } else if (fault.kind === 'malformed') {
+          this.#hit('malformed');
           for (const make of Object.values(MALFORMED_FRAMES)) peer.ws.send(make(), { binary: true });
         } else {
           this.#processed.set(frame.conversationId, (this.#processed.get(frame.conversationId) ?? 0) + 1);

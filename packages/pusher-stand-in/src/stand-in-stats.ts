@@ -28,6 +28,13 @@ export interface PusherStandInStats {
   readonly conversationsProcessed: number;
   /** Close codes of connections the client closed, by code. */
   readonly closeCodes: Readonly<Record<string, number>>;
+  /**
+   * How many times each fault actually acted (a dial refused or rejected, a handshake
+   * delayed, a connection closed or dropped, a ping or frame left unanswered, a 104
+   * answered with an error or garbage), by kind: a test can check that the fault it
+   * set was hit, not merely set.
+   */
+  readonly faultHits: Readonly<Record<string, number>>;
 }
 
 export function emptyStats(): MutableStats {
@@ -46,10 +53,12 @@ export function emptyStats(): MutableStats {
     conversationRequests: 0,
     conversationsProcessed: 0,
     closeCodes: {},
+    faultHits: {},
   };
 }
 
 export type MutableStats = { -readonly [K in keyof PusherStandInStats]: PusherStandInStats[K] } & {
   framesByOpcode: Record<string, number>;
   closeCodes: Record<string, number>;
+  faultHits: Record<string, number>;
 };

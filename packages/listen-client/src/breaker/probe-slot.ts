@@ -1,3 +1,4 @@
+import type { ProbeLease } from '@breakwater/breaker-core';
 import type { SessionBreaker } from './session-breaker.js';
 
 /**
@@ -17,4 +18,26 @@ export function claimProbeSlot(breaker: SessionBreaker, owner: object): boolean 
 
 export function releaseProbeSlot(breaker: SessionBreaker, owner: object): void {
   if (holders.get(breaker) === owner) holders.delete(breaker);
+}
+
+/**
+ * Claims the pod's slot, then asks the cluster for the half-open lease. Null when
+ * another session of the pod holds the slot or the cluster grants no lease (the
+ * slot is then released). Never rejects: `acquireProbe()` is contracted not to, and
+ * if it does anyway `onError` hears of it and there is no lease.
+ */
+export async function acquireProbeLease(
+  breaker: SessionBreaker,
+  owner: object,
+  onError: (err: unknown) => void,
+): Promise<ProbeLease | null> {
+  if (!claimProbeSlot(breaker, owner)) return null;
+  let lease: ProbeLease | null = null;
+  try {
+    lease = await breaker.acquireProbe();
+  } catch (err) {
+    onError(err);
+  }
+  if (!lease) releaseProbeSlot(breaker, owner);
+  return lease;
 }

@@ -26,17 +26,32 @@ export const FALLBACK_REASONS: readonly FallbackReason[] = [
 export type FallbackResult =
   | { readonly status: 'succeeded'; readonly result: unknown }
   | { readonly status: 'failed'; readonly error: string }
+  /** Ran past the fallback's `timeoutMs` (its signal aborted); it may or may not have done its work. */
   | { readonly status: 'timed_out' }
   /** Not run: the fallback's queue was full. */
-  | { readonly status: 'rejected'; readonly error: string };
+  | { readonly status: 'rejected'; readonly error: string }
+  /** Not run: no slot came free within the fallback's `maxQueueWaitMs`. */
+  | { readonly status: 'expired'; readonly error: string };
 
-/** The one outcome of one conversation id. */
+/** How a run ended, or `succeeded` for a conversation pusher processed: the `status` label of the outcome counter. */
+export type OutcomeStatus = FallbackResult['status'];
+
+export const OUTCOME_STATUSES: readonly OutcomeStatus[] = ['succeeded', 'failed', 'timed_out', 'rejected', 'expired'];
+
+/**
+ * The one outcome of one conversation id. `processed` says whether anything
+ * processed it: true via pusher, or via the fallback when its handler succeeded;
+ * false when the fallback failed, timed out, was full or expired — the caller must
+ * keep the conversation and retry (after `timed_out` the handler may still have
+ * done its work: retry idempotently).
+ */
 export type ConversationOutcome =
-  | { readonly via: 'pusher'; readonly conversationId: string }
+  | { readonly via: 'pusher'; readonly conversationId: string; readonly processed: true }
   | ({
       readonly via: 'fallback';
       readonly conversationId: string;
       readonly reason: FallbackReason;
+      readonly processed: boolean;
       /** pusher's error text when `reason` is `pusher_error`. */
       readonly pusherError?: string;
     } & FallbackResult);

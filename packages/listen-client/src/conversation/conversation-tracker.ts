@@ -5,7 +5,7 @@ import type { Scheduler, TimerHandle } from '../time/scheduler.js';
 import type { ConversationFallback } from './conversation-fallback.js';
 import type { ConversationOutcome, FallbackReason } from './conversation-outcome.js';
 
-type EntryState = 'queued' | 'sent' | 'fallback';
+type EntryState = 'queued' | 'sent' | 'fallback' | 'ended';
 
 interface Entry {
   readonly id: string;
@@ -23,8 +23,10 @@ export interface ConversationTrackerOptions {
   readonly metrics: PusherMetrics;
   /** pusher must answer within this from the request, ms. */
   readonly timeoutMs: number;
-  /** Ended outcomes remembered, so a repeated id gets the same one. */
+  /** Ended outcomes remembered (at most), so a repeated id gets the same one. */
   readonly rememberCompleted: number;
+  /** …and for at most this long after it ended, ms. */
+  readonly rememberCompletedMs: number;
 }
 
 /**
@@ -32,11 +34,20 @@ export interface ConversationTrackerOptions {
  * `queued` waits for a connection, `sent` waits for pusher's 201, `fallback`
  * waits for the fallback handler. Each id has one promise, resolved once: a
  * duplicate request shares it, a late 201 after a fallback is ignored.
+ *
+ * Queued and sent entries are also kept in their own insertion-ordered sets, so
+ * sending the queue and counting what is in flight cost what is queued or in
+ * flight, not every conversation pending (thousands wait while pusher is down).
  */
 export class ConversationTracker {
   readonly #o: ConversationTrackerOptions;
   readonly #entries = new Map<string, Entry>();
-  readonly #completed = new Map<string, Promise<ConversationOutcome>>();
+  /** Waiting for a connection, oldest first. */
+  readonly #unsent = new Set<Entry>();
+  /** Sent, waiting for pusher's answer, oldest first. */
+  readonly #sent = new Set<Entry>();
+  /** Ended, in the order they ended: the oldest are forgotten first (by count or by age). */
+  readonly #completed = new Map<string, { readonly promise: Promise<ConversationOutcome>; readonly endedAt: number }>();
   #lateAnswers = 0;
   #idleWaiters: (() => void)[] = [];
 
@@ -51,9 +62,7 @@ export class ConversationTracker {
 
   /** Sent and waiting for pusher. */
   get inFlight(): number {
-    let n = 0;
-    for (const e of this.#entries.values()) if (e.state === 'sent') n++;
-    return n;
+    return this.#sent.size;
   }
 
   /** 201s for conversations already ended another way (counted, ignored). */
@@ -61,14 +70,24 @@ export class ConversationTracker {
     return this.#lateAnswers;
   }
 
+  /** Ended outcomes remembered now. */
+  get remembered(): number {
+    this.#forgetExpired();
+    return this.#completed.size;
+  }
+
   /** The outcome promise of a conversation already known (waiting or recently ended). */
   lookup(id: string): Promise<ConversationOutcome> | undefined {
-    return this.#entries.get(id)?.promise ?? this.#completed.get(id);
+    const entry = this.#entries.get(id);
+    if (entry) return entry.promise;
+    this.#forgetExpired();
+    return this.#completed.get(id)?.promise;
   }
 
   /** Starts tracking a conversation bound for pusher: queued, its timeout running. */
   add(request: ConversationRequest): Promise<ConversationOutcome> {
-    const entry = this.#create(request, 'queued');
+    const entry = this.#create(request);
+    this.#setState(entry, 'queued');
     entry.timer = this.#o.clock.setTimeout(() => {
       entry.timer = undefined;
       if (entry.state !== 'fallback') this.#toFallback(entry, 'timeout');
@@ -78,17 +97,17 @@ export class ConversationTracker {
 
   /** Tracks a conversation that goes straight to the fallback. */
   addFallback(request: ConversationRequest, reason: FallbackReason): Promise<ConversationOutcome> {
-    const entry = this.#create(request, 'queued');
+    const entry = this.#create(request);
     this.#toFallback(entry, reason);
     return entry.promise;
   }
 
-  /** Sends every queued conversation through `send`; those it refuses stay queued. */
+  /** Sends queued conversations through `send`, oldest first; from the first it refuses, they stay queued. */
   sendQueued(send: (frame: Buffer) => boolean): void {
-    for (const entry of this.#entries.values()) {
+    for (const entry of this.#unsent) {
       if (entry.state !== 'queued') continue;
       if (!send(entry.frame)) return;
-      entry.state = 'sent';
+      this.#setState(entry, 'sent');
     }
   }
 
@@ -99,14 +118,22 @@ export class ConversationTracker {
       this.#lateAnswers++;
       return false;
     }
-    if (result.success) this.#end(entry, { via: 'pusher', conversationId: entry.id });
+    if (result.success) this.#end(entry, { via: 'pusher', conversationId: entry.id, processed: true });
     else this.#toFallback(entry, 'pusher_error', result.error);
     return true;
   }
 
-  /** The connection dropped: what was sent goes back to the queue, to be re-sent after reconnect. */
+  /** The connection dropped: what was sent goes back to the queue, ahead of what never was, to be re-sent after reconnect. */
   requeueSent(): void {
-    for (const entry of this.#entries.values()) if (entry.state === 'sent') entry.state = 'queued';
+    if (this.#sent.size === 0) return;
+    const order = [...this.#sent, ...this.#unsent];
+    this.#sent.clear();
+    this.#unsent.clear();
+    for (const entry of order) {
+      entry.state = 'queued';
+      this.#unsent.add(entry);
+    }
+    this.#checkIdle();
   }
 
   /** Calls `fn` once when no conversation is waiting for pusher's answer (at once if none is). */
@@ -120,10 +147,10 @@ export class ConversationTracker {
 
   /** Hands every conversation still waiting for pusher to the fallback. */
   failover(reason: FallbackReason): void {
-    for (const entry of [...this.#entries.values()]) if (entry.state !== 'fallback') this.#toFallback(entry, reason);
+    for (const entry of [...this.#sent, ...this.#unsent]) this.#toFallback(entry, reason);
   }
 
-  #create(request: ConversationRequest, state: EntryState): Entry {
+  #create(request: ConversationRequest): Entry {
     let resolve!: (o: ConversationOutcome) => void;
     const promise = new Promise<ConversationOutcome>((r) => {
       resolve = r;
@@ -132,7 +159,7 @@ export class ConversationTracker {
       id: request.conversation_id,
       request,
       frame: encodeProcessConversation(request),
-      state,
+      state: 'queued',
       timer: undefined,
       promise,
       resolve,
@@ -141,8 +168,17 @@ export class ConversationTracker {
     return entry;
   }
 
+  /** Moves an entry between states and the sets that index them. */
+  #setState(entry: Entry, state: EntryState): void {
+    this.#unsent.delete(entry);
+    this.#sent.delete(entry);
+    entry.state = state;
+    if (state === 'queued') this.#unsent.add(entry);
+    else if (state === 'sent') this.#sent.add(entry);
+  }
+
   #toFallback(entry: Entry, reason: FallbackReason, pusherError?: string): void {
-    entry.state = 'fallback';
+    this.#setState(entry, 'fallback');
     this.#clearTimer(entry);
     this.#checkIdle();
     this.#o.metrics.conversationFallbacks.inc({ reason });
@@ -151,6 +187,7 @@ export class ConversationTracker {
         via: 'fallback',
         conversationId: entry.id,
         reason,
+        processed: result.status === 'succeeded',
         ...(pusherError === undefined ? {} : { pusherError }),
         ...result,
       });
@@ -161,14 +198,32 @@ export class ConversationTracker {
     this.#clearTimer(entry);
     if (this.#entries.get(entry.id) !== entry) return;
     this.#entries.delete(entry.id);
+    this.#setState(entry, 'ended');
     this.#checkIdle();
-    this.#o.metrics.conversationOutcomes.inc({ via: outcome.via });
-    this.#completed.set(entry.id, entry.promise);
-    if (this.#completed.size > this.#o.rememberCompleted) {
-      const oldest = this.#completed.keys().next().value as string;
-      this.#completed.delete(oldest);
-    }
+    // One per id, labelled with how it ended: a fallback that failed is not "processed".
+    const status = outcome.via === 'pusher' ? 'succeeded' : outcome.status;
+    this.#o.metrics.conversationOutcomes.inc({ via: outcome.via, status });
+    this.#remember(entry);
     entry.resolve(outcome);
+  }
+
+  #remember(entry: Entry): void {
+    if (this.#o.rememberCompleted === 0 || this.#o.rememberCompletedMs === 0) return;
+    this.#completed.delete(entry.id);
+    this.#completed.set(entry.id, { promise: entry.promise, endedAt: this.#o.clock.now() });
+    if (this.#completed.size > this.#o.rememberCompleted) {
+      this.#completed.delete(this.#completed.keys().next().value as string);
+    }
+    this.#forgetExpired();
+  }
+
+  /** Forgets outcomes older than `rememberCompletedMs`: they are in end order, so only the front is looked at. */
+  #forgetExpired(): void {
+    const oldest = this.#o.clock.now() - this.#o.rememberCompletedMs;
+    for (const [id, done] of this.#completed) {
+      if (done.endedAt > oldest) return;
+      this.#completed.delete(id);
+    }
   }
 
   #checkIdle(): void {

@@ -13,15 +13,20 @@ function legacy() {
   const dialer = new FakeDialer();
   const closes: number[] = [];
   const { logger, lines } = capturingLogger();
+  const t0 = clock.now();
+  const dialAt: number[] = [];
   const session = new LegacyPusherSession({
     pusherUrl: 'ws://pusher.test',
     uid: 'u',
     clock,
-    dialer: dialer.dialer,
+    dialer: (url, events) => {
+      dialAt.push(clock.now() - t0);
+      return dialer.dialer(url, events);
+    },
     logger,
     onClientClose: (code) => closes.push(code),
   });
-  return { clock, dialer, session, closes, lines };
+  return { clock, dialer, session, closes, lines, dialTimes: () => [...dialAt] };
 }
 
 describe('LegacyPusherSession (pre-fix behaviour)', () => {
@@ -30,6 +35,7 @@ describe('LegacyPusherSession (pre-fix behaviour)', () => {
     l.dialer.mode = 'fail';
     const started = l.session.start();
     await l.clock.advance(60_000);
+    expect(l.dialTimes()).toEqual([0, 1_000, 3_000, 7_000, 15_000]); // 1, 2, 4, 8 s apart: the 15 s cap is never reached
     expect(await started).toBe(false);
     expect(l.closes).toEqual([1011]);
     expect(l.session.stats()).toMatchObject({ dials: 5, dialFailures: 5, retryWarnings: 5, clientClosedWith: 1011 });

@@ -4,8 +4,10 @@
  * This reproduces how listen pods talked to pusher before Breakwater, so the
  * replay can run it side by side with {@link PusherSession} against the same
  * stand-in: three 1 s loops per session (audio, transcripts, heartbeat and
- * conversations) that each reconnect on their own, 5 tries with 1–15 s backoff
- * and no jitter, every exception swallowed, no breaker, no ramp, no degraded
+ * conversations) that each reconnect on their own, 5 tries per reconnect (the
+ * first dial and 4 retries: the "5 retries" of the incident notes counts every
+ * try) with a backoff of 1 s doubling, capped at 15 s — so 1, 2, 4, 8 s apart,
+ * the cap never reached within 5 tries — and no jitter, every exception swallowed, no breaker, no ramp, no degraded
  * mode, unbounded buffers, conversations that wait forever for pusher, and the
  * app's session closed with 1011 when the first connect fails.
  */
@@ -54,7 +56,11 @@ export interface LegacyStats {
 }
 
 const LOOP_MS = 1_000;
+/** Dials per reconnect sequence: the first and 4 retries. */
 const TRIES = 5;
+/** The old backoff: 1 s doubling, capped at 15 s (1, 2, 4, 8 s within 5 tries). */
+const BACKOFF_BASE_MS = 1_000;
+const BACKOFF_CAP_MS = 15_000;
 const HEARTBEAT_MS = 20_000;
 
 /** Pre-fix behaviour, for the incident replay only. Not for production. */
@@ -190,7 +196,8 @@ export class LegacyPusherSession {
         }
         this.#stats.retryWarnings++;
         this.#log.warn({ attempt: i + 1 }, 'pusher connection failed, retrying');
-        if (i < TRIES - 1) await new Promise<void>((r) => this.#after(Math.min(15_000, 1_000 * 2 ** i), r));
+        const backoff = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** i);
+        if (i < TRIES - 1) await new Promise<void>((r) => this.#after(backoff, r));
       }
       return false;
     } finally {

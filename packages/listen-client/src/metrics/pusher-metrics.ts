@@ -6,12 +6,12 @@ import { Counter, Gauge, type Registry } from 'prom-client';
  *
  * | name | type | labels | meaning |
  * |---|---|---|---|
- * | `pusher_sessions` | gauge | `state` | sessions in each state (idle, connecting, connected, reconnect_backoff, degraded, half_open_probe, closed) |
+ * | `pusher_sessions` | gauge | `state` | live sessions in each state (idle, connecting, connected, reconnect_backoff, degraded, half_open_probe); a closed session leaves it |
  * | `pusher_reconnect_attempts_total` | counter | `result` = success, failure, timeout | dials made to pusher, first connects included |
  * | `pusher_circuit_breaker_rejections_total` | counter | — | dials not made because the cluster breaker did not allow them |
  * | `pusher_queue_drops_total` | counter | `queue` = audio, transcript, speaker_sample | items dropped instead of sent (not connected, buffer full, socket backed up, invalid) |
  * | `pusher_queue_dropped_bytes_total` | counter | `queue` | bytes of those items |
- * | `pusher_conversation_outcomes_total` | counter | `via` = pusher, fallback | conversations ended, one per conversation id |
+ * | `pusher_conversation_outcomes_total` | counter | `via` = pusher, fallback; `status` = succeeded, failed, timed_out, rejected, expired | conversations ended, one per conversation id; only `succeeded` was processed |
  * | `pusher_conversation_fallbacks_total` | counter | `reason` = degraded, breaker_open, timeout, pusher_error, closed, overloaded | why a conversation went to the fallback |
  * | `pusher_ramp_decisions_total` | counter | `result` = admitted, booked, deferred, error | reconnect-ramp answers (booked = a slot ahead; error = ramp unreachable: admitted anyway) |
  * | `pusher_connection_losses_total` | counter | `reason` = closed, dropped, pong_timeout, send_failed | connections lost after they opened |
@@ -23,7 +23,7 @@ export class PusherMetrics {
   readonly breakerRejections: Counter<string>;
   readonly queueDrops: Counter<'queue'>;
   readonly queueDroppedBytes: Counter<'queue'>;
-  readonly conversationOutcomes: Counter<'via'>;
+  readonly conversationOutcomes: Counter<'via' | 'status'>;
   readonly conversationFallbacks: Counter<'reason'>;
   readonly rampDecisions: Counter<'result'>;
   readonly connectionLosses: Counter<'reason'>;
@@ -51,7 +51,11 @@ export class PusherMetrics {
     this.queueDroppedBytes = counter('pusher_queue_dropped_bytes_total', 'Bytes dropped instead of sent to pusher', [
       'queue',
     ]);
-    this.conversationOutcomes = counter('pusher_conversation_outcomes_total', 'Conversations ended, by path', ['via']);
+    this.conversationOutcomes = counter(
+      'pusher_conversation_outcomes_total',
+      'Conversations ended, by path and by how they ended (only status="succeeded" was processed)',
+      ['via', 'status'],
+    );
     this.conversationFallbacks = counter(
       'pusher_conversation_fallbacks_total',
       'Conversations handed to the fallback, by reason',

@@ -11,6 +11,11 @@ import {
 } from './encode.js';
 
 const opcode = (b: Buffer) => b.readUInt32LE(0);
+const circular = () => {
+  const o: Record<string, unknown> = {};
+  o.self = o;
+  return o;
+};
 const json = (b: Buffer) => JSON.parse(b.subarray(4).toString('utf8'));
 
 describe('encode', () => {
@@ -49,6 +54,21 @@ describe('encode', () => {
     ['memoryId', () => encodeTranscript([], '')],
     ['conversationId', () => encodeConversationId('')],
     ['request.conversation_id', () => encodeProcessConversation({} as never)],
+    ['segments', () => encodeTranscript([{ n: 1n }])],
+    ['segments', () => encodeTranscript([circular()])],
+    [
+      'segments',
+      () =>
+        encodeTranscript([
+          {
+            toJSON: () => {
+              throw new Error('boom');
+            },
+          },
+        ]),
+    ],
+    ['request', () => encodeProcessConversation({ conversation_id: 'c', big: 1n })],
+    ['request', () => encodeProcessConversation({ conversation_id: 'c', self: circular() })],
     [
       'sample.segment_ids',
       () => encodeSpeakerSample({ person_id: 'p', conversation_id: 'c', segment_ids: [1] as never }),

@@ -30,6 +30,27 @@ function withPayload(opcode: Opcode, payload: Buffer): Buffer {
   return frame;
 }
 
+/**
+ * UTF-8 JSON of `value`. `JSON.stringify` throws a plain TypeError for a BigInt or
+ * a cycle (and a `toJSON` may throw anything); callers count and drop on
+ * InvalidArgumentError, so every failure to encode is turned into one, cause kept.
+ */
+function json(argument: string, value: unknown): Buffer {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (err) {
+    const error = new InvalidArgumentError(
+      argument,
+      `expected JSON-serialisable data (${err instanceof Error ? err.message : String(err)})`,
+    );
+    error.cause = err;
+    throw error;
+  }
+  if (text === undefined) throw new InvalidArgumentError(argument, 'expected JSON-serialisable data');
+  return Buffer.from(text, 'utf8');
+}
+
 function id(argument: string, value: unknown): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_LENGTH) {
     throw new InvalidArgumentError(argument, `expected a string of 1–${MAX_ID_LENGTH} characters, got ${typeof value}`);
@@ -61,7 +82,7 @@ export function encodeTranscript(segments: readonly unknown[], memoryId?: string
   if (!Array.isArray(segments)) throw new InvalidArgumentError('segments', 'expected an array');
   const body: Record<string, unknown> = { segments };
   if (memoryId !== undefined) body.memory_id = id('memoryId', memoryId);
-  return withPayload(Opcode.Transcript, Buffer.from(JSON.stringify(body), 'utf8'));
+  return withPayload(Opcode.Transcript, json('segments', body));
 }
 
 /** 103: the conversation id, raw UTF-8. */
@@ -73,7 +94,7 @@ export function encodeConversationId(conversationId: string): Buffer {
 export function encodeProcessConversation(request: ConversationRequest): Buffer {
   if (typeof request !== 'object' || request === null) throw new InvalidArgumentError('request', 'expected an object');
   id('request.conversation_id', request.conversation_id);
-  return withPayload(Opcode.ProcessConversation, Buffer.from(JSON.stringify(request), 'utf8'));
+  return withPayload(Opcode.ProcessConversation, json('request', request));
 }
 
 /** 105: a speaker sample. */
@@ -87,5 +108,5 @@ export function encodeSpeakerSample(sample: SpeakerSample): Buffer {
   if (!Array.isArray(body.segment_ids) || !body.segment_ids.every((s) => typeof s === 'string')) {
     throw new InvalidArgumentError('sample.segment_ids', 'expected an array of strings');
   }
-  return withPayload(Opcode.SpeakerSample, Buffer.from(JSON.stringify(body), 'utf8'));
+  return withPayload(Opcode.SpeakerSample, json('sample', body));
 }

@@ -1,21 +1,22 @@
-import type { RepeatLog } from '@breakwater/breaker-core';
+import type { ProbeLease } from '@breakwater/breaker-core';
 import type { Logger } from 'pino';
-import { claimProbeSlot, releaseProbeSlot } from '../breaker/probe-slot.js';
+import { acquireProbeLease, releaseProbeSlot } from '../breaker/probe-slot.js';
 import type { BreakerStateChange } from '../breaker/session-breaker.js';
 import type { PusherMetrics } from '../metrics/pusher-metrics.js';
-import type { TimerHandle } from '../time/scheduler.js';
-import type { DialAttempt, PusherConnection } from '../transport/pusher-connection.js';
+import { Sleeper } from '../time/sleeper.js';
+import type { PusherConnection } from '../transport/pusher-connection.js';
 import { backoffDelay } from './backoff.js';
-import { dialLink, type Link } from './dial-link.js';
-import { Liveness } from './liveness.js';
+import type { Link } from './dial-link.js';
+import { LinkHolder, type LossReason } from './link-holder.js';
 import { admit } from './ramp-admission.js';
 import type { ResolvedSessionOptions } from './session-options.js';
 import type { SessionStateChange, SessionStatus } from './session-status.js';
+import type { SessionWarnings } from './session-warnings.js';
 
 /** A degraded session's probe comes after the cooldown plus up to this fraction of it, so probes spread. */
 export const PROBE_SPREAD = 0.2;
 
-export type LossReason = 'closed' | 'dropped' | 'pong_timeout' | 'send_failed';
+export type { LossReason } from './link-holder.js';
 
 /** What the keeper tells its session. */
 export interface KeeperHooks {
@@ -29,41 +30,45 @@ export interface KeeperHooks {
  * The one reconnect loop of one session. Everything that dials lives here:
  * the single `setStatus()`, breaker gating (no dial unless `allow()`; in
  * half_open only the lease holder dials), the reconnect ramp, backoff, quick
- * retries, degraded probing, and liveness. Senders never dial: they call
- * {@link markLost}, and this loop decides what happens next.
+ * retries and degraded probing; the connections themselves are its
+ * {@link LinkHolder}'s. Senders never dial: they call {@link markLost}, and this
+ * loop decides what happens next.
  */
 export class ConnectionKeeper {
   readonly #o: ResolvedSessionOptions;
   readonly #metrics: PusherMetrics;
   readonly #log: Logger;
-  readonly #repeat: RepeatLog;
+  readonly #repeat: SessionWarnings;
   readonly #hooks: KeeperHooks;
-  readonly #liveness: Liveness;
+  readonly #links: LinkHolder;
+  readonly #sleeper: Sleeper;
   /** Identity for the pod's probe slot. */
   readonly #owner = {};
   #status: SessionStatus = { value: 'idle' };
-  #link: Link | undefined;
   #connectedAt = 0;
   #failuresAtConnect = 0;
   #loopRunning = false;
-  #wake: (() => void) | undefined;
-  #dialing: DialAttempt | undefined;
   #closing = false;
   #started: Promise<void> | undefined;
   #breakerSubscription: { dispose(): void } | undefined;
 
-  constructor(o: ResolvedSessionOptions, metrics: PusherMetrics, log: Logger, repeat: RepeatLog, hooks: KeeperHooks) {
+  constructor(
+    o: ResolvedSessionOptions,
+    metrics: PusherMetrics,
+    log: Logger,
+    repeat: SessionWarnings,
+    hooks: KeeperHooks,
+  ) {
     this.#o = o;
     this.#metrics = metrics;
     this.#log = log;
     this.#repeat = repeat;
     this.#hooks = hooks;
-    this.#liveness = new Liveness({
-      clock: o.clock,
-      heartbeatIntervalMs: o.heartbeatIntervalMs,
-      pingIntervalMs: o.pingIntervalMs,
-      pongTimeoutMs: o.pongTimeoutMs,
-      onDead: (reason) => this.markLost(reason),
+    this.#sleeper = new Sleeper(o.clock);
+    this.#links = new LinkHolder(o, metrics, repeat, {
+      message: (data, isBinary) => this.#hook('message', () => this.#hooks.message(data, isBinary)),
+      lost: (reason, failure) => this.#lost(reason, failure),
+      closing: () => this.#closing,
     });
     metrics.sessions.inc({ state: 'idle' });
   }
@@ -74,12 +79,14 @@ export class ConnectionKeeper {
 
   /** The open connection, only while `connected`. */
   get connection(): PusherConnection | undefined {
-    return this.#status.value === 'connected' ? this.#link?.conn : undefined;
+    return this.#status.value === 'connected' ? this.#links.conn : undefined;
   }
 
   /**
-   * First connect: one dial bounded by the connect timeout; on failure the session
-   * starts degraded. Calling it again returns the same promise.
+   * First connect: the ramp (if any) and one dial, together bounded by the connect
+   * timeout; on failure the session starts degraded, and if the ramp books a later
+   * slot it starts in reconnect_backoff and dials at the slot. Calling it again
+   * returns the same promise.
    */
   start(): Promise<void> {
     if (this.#closing) return Promise.resolve();
@@ -88,27 +95,57 @@ export class ConnectionKeeper {
   }
 
   async #firstConnect(): Promise<void> {
+    try {
+      await this.#firstConnectOrThrow();
+    } catch (err) {
+      // Never expected (a hook or an injected part broke its contract): no socket may
+      // outlive it, and the session still starts, degraded.
+      this.#log.error({ err }, 'pusher first connect failed; degrading');
+      this.#links.closeAll(1011, 'client error');
+      if (!this.#closing) this.#degrade(this.#failures(), 'start_error', false);
+    }
+  }
+
+  async #firstConnectOrThrow(): Promise<void> {
     const b = this.#o.breaker;
     try {
       this.#breakerSubscription = b.onStateChange((e) => this.#onBreaker(e));
     } catch (err) {
       this.#log.warn({ err }, 'could not subscribe to breaker transitions; relying on the probe cooldown');
     }
-    if (!b.allow()) {
-      this.#metrics.breakerRejections.inc();
-      this.#degrade(0, `breaker_${b.state}`);
-      return;
-    }
+    if (this.#refused()) return this.#degrade(0, `breaker_${b.state}`);
+    const o = this.#o;
+    const deadline = o.clock.now() + o.connectTimeoutMs;
     this.#setStatus({ value: 'connecting', attempt: 1 }, 'start');
-    const link = await this.#dial();
+    // Pods restart together: without the ramp every session's first connect is one
+    // unthrottled storm. The ramp gets at most half the connect timeout (the dial the
+    // rest), so start() still resolves in time; a slot booked later is kept, not
+    // asked for again.
+    const rampMs = Math.min(o.rampTimeoutMs, Math.ceil(o.connectTimeoutMs / 2));
+    const admission = await admit(o, this.#metrics, this.#repeat, rampMs);
     if (this.#closing) return;
-    if (link) {
-      b.recordSuccess();
-      this.#connected(link, 0, 'connected');
-    } else {
-      b.recordFailure();
-      this.#degrade(1, 'first_connect_failed');
+    if (!admission.ok || admission.delayMs > 0) {
+      const retryAt = admission.ok ? o.clock.now() + admission.delayMs : this.#rampRetryAt(admission.retryAfterMs);
+      this.#setStatus({ value: 'reconnect_backoff', failures: 0, retryAt, booked: admission.ok }, 'ramp_wait');
+      return this.#ensureLoop();
     }
+    if (this.#refused()) return this.#degrade(0, `breaker_${b.state}`);
+    const link = await this.#dial(null, Math.max(1, deadline - o.clock.now()));
+    if (this.#closing) return;
+    if (link) this.#connected(link, 0, 'connected');
+    else this.#degrade(1, 'first_connect_failed');
+  }
+
+  /** True (and counted) when the breaker does not allow a dial now. */
+  #refused(): boolean {
+    if (this.#o.breaker.allow()) return false;
+    this.#metrics.breakerRejections.inc();
+    return true;
+  }
+
+  /** When to ask a ramp that deferred us again: its retryAfterMs plus up to as much again, at random. */
+  #rampRetryAt(retryAfterMs: number): number {
+    return this.#o.clock.now() + retryAfterMs + Math.floor(this.#o.random() * retryAfterMs);
   }
 
   /** Senders call this when the connection fails them; only the loop reconnects. */
@@ -120,25 +157,15 @@ export class ConnectionKeeper {
   beginClose(): void {
     if (this.#closing) return;
     this.#closing = true;
-    this.#wake?.();
-    this.#dialing?.abort();
+    this.#sleeper.wake();
+    this.#links.stopDialing();
     this.#breakerSubscription?.dispose();
   }
 
   /** Closes the connection with 1000 and ends in `closed`. */
   finishClose(): void {
     this.beginClose();
-    this.#liveness.stop();
-    const link = this.#link;
-    this.#link = undefined;
-    if (link) {
-      link.active = false;
-      try {
-        link.conn.close(1000, 'session closed');
-      } catch {
-        link.conn.terminate();
-      }
-    }
+    this.#links.closeAll(1000, 'session closed');
     releaseProbeSlot(this.#o.breaker, this.#owner);
     this.#setStatus({ value: 'closed', since: this.#o.clock.now() }, 'close');
   }
@@ -151,10 +178,25 @@ export class ConnectionKeeper {
     if (prev.value === 'closed') return;
     this.#status = next;
     if (prev.value === next.value) return;
+    // A closed session leaves the gauge: it counts live sessions, and a pod closes
+    // thousands over its life.
     this.#metrics.sessions.dec({ state: prev.value });
-    this.#metrics.sessions.inc({ state: next.value });
+    if (next.value !== 'closed') this.#metrics.sessions.inc({ state: next.value });
     this.#log.debug({ from: prev.value, to: next.value, cause }, `pusher session ${prev.value} -> ${next.value}`);
-    this.#hooks.statusChanged({ from: prev.value, to: next.value, status: next, cause, at: this.#o.clock.now() });
+    const change = { from: prev.value, to: next.value, status: next, cause, at: this.#o.clock.now() };
+    this.#hook('statusChanged', () => this.#hooks.statusChanged(change));
+  }
+
+  /**
+   * Calls the session. A hook that throws is a bug in the session, never a reason
+   * to lose the loop, a socket or the state: it is logged (folded) and contained.
+   */
+  #hook(name: keyof KeeperHooks, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.#repeat.warn(`hook_${name}_threw`, this.#o.sessionId, { err }, `pusher session ${name} hook threw`);
+    }
   }
 
   /** `probeNow`: in half_open, look for the lease at once (never right after a failed probe). */
@@ -173,19 +215,14 @@ export class ConnectionKeeper {
   #onBreaker(e: BreakerStateChange): void {
     const s = this.#status;
     if (s.value !== 'degraded' || this.#closing) return;
-    const now = this.#o.clock.now();
-    let next: number;
-    if (e.to === 'closed' || e.to === 'forced_closed') {
-      // Recovery: spread the pod's sessions instead of all dialing on the same tick.
-      next = now + Math.floor(this.#o.random() * this.#o.recoverySpreadMs);
-    } else if (e.to === 'half_open') {
-      next = now;
-    } else {
-      return;
-    }
+    const recovering = e.to === 'closed' || e.to === 'forced_closed';
+    if (!recovering && e.to !== 'half_open') return;
+    // Recovery: spread the pod's sessions instead of all dialing on the same tick.
+    const spread = recovering ? Math.floor(this.#o.random() * this.#o.recoverySpreadMs) : 0;
+    const next = this.#o.clock.now() + spread;
     if (next >= s.nextProbeAt) return;
     this.#setStatus({ ...s, nextProbeAt: next }, `breaker_${e.to}`);
-    this.#wake?.();
+    this.#sleeper.wake();
   }
 
   // ── the loop ───────────────────────────────────────────────────────────────
@@ -203,19 +240,21 @@ export class ConnectionKeeper {
       const s = this.#status;
       try {
         if (s.value === 'reconnect_backoff') {
-          await this.#sleepUntil(s.retryAt);
+          await this.#sleeper.until(s.retryAt);
           if (this.#closing) return;
-          if (this.#status === s) await this.#reconnectAttempt(s.failures);
+          if (this.#status === s) await this.#reconnectAttempt(s.failures, s.booked === true);
         } else if (s.value === 'degraded') {
-          await this.#sleepUntil(s.nextProbeAt);
+          await this.#sleeper.until(s.nextProbeAt);
           if (this.#closing) return;
           if (this.#status === s) await this.#degradedWake(s);
         } else {
           return;
         }
       } catch (err) {
-        // Never expected; never let the loop die with the session stuck.
+        // Never expected; never let the loop die with the session stuck, nor a socket
+        // it just opened stay open behind a session that no longer thinks it is connected.
         this.#log.error({ err }, 'pusher reconnect loop failed; degrading');
+        this.#links.closeAll(1011, 'client error');
         if (!this.#closing) this.#degrade(this.#failures(), 'loop_error', false);
       }
     }
@@ -226,83 +265,54 @@ export class ConnectionKeeper {
     return 'failures' in s ? s.failures : 0;
   }
 
-  #sleepUntil(at: number): Promise<void> {
-    const ms = at - this.#o.clock.now();
-    if (ms <= 0) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      let timer: TimerHandle | undefined;
-      const done = () => {
-        if (timer !== undefined) this.#o.clock.clearTimeout(timer);
-        timer = undefined;
-        if (this.#wake === done) this.#wake = undefined;
-        resolve();
-      };
-      this.#wake = done;
-      timer = this.#o.clock.setTimeout(done, ms);
-    });
-  }
-
   /**
    * Waits for a slot the ramp booked `delayMs` ahead, without asking again (a breaker
    * event may wake the loop early: it sleeps again until the slot). False if closing.
    */
   async #waitForSlot(delayMs: number): Promise<boolean> {
     const at = this.#o.clock.now() + delayMs;
-    while (!this.#closing && this.#o.clock.now() < at) await this.#sleepUntil(at);
+    while (!this.#closing && this.#o.clock.now() < at) await this.#sleeper.until(at);
     return !this.#closing;
   }
 
-  /** One attempt out of reconnect_backoff: breaker, ramp, then up to 1 + quickRetries dials. */
-  async #reconnectAttempt(failures: number): Promise<void> {
+  /**
+   * One attempt out of reconnect_backoff: breaker, ramp (unless `booked`: the ramp
+   * already gave this attempt its slot), then up to 1 + quickRetries dials.
+   */
+  async #reconnectAttempt(failures: number, booked: boolean): Promise<void> {
     const o = this.#o;
     const b = o.breaker;
-    if (!b.allow()) {
-      this.#metrics.breakerRejections.inc();
-      this.#degrade(failures, `breaker_${b.state}`);
-      return;
-    }
-    const admission = await admit(this.#o, this.#metrics, this.#repeat);
+    if (this.#refused()) return this.#degrade(failures, `breaker_${b.state}`);
+    const admission = booked ? { ok: true as const, delayMs: 0 } : await admit(o, this.#metrics, this.#repeat);
     if (this.#closing) return;
     if (!admission.ok) {
-      const retryAt = o.clock.now() + admission.retryAfterMs + Math.floor(o.random() * admission.retryAfterMs);
-      this.#setStatus({ value: 'reconnect_backoff', failures, retryAt }, 'ramp_deferred');
-      return;
+      const retryAt = this.#rampRetryAt(admission.retryAfterMs);
+      return this.#setStatus({ value: 'reconnect_backoff', failures, retryAt }, 'ramp_deferred');
     }
     if (!(await this.#waitForSlot(admission.delayMs))) return;
-    if (!b.allow()) {
-      this.#metrics.breakerRejections.inc();
-      this.#degrade(failures, `breaker_${b.state}`);
-      return;
-    }
+    if (this.#refused()) return this.#degrade(failures, `breaker_${b.state}`);
     for (let i = 0; i <= o.quickRetries; i++) {
       if (i > 0) {
-        await this.#sleepUntil(
+        await this.#sleeper.until(
           o.clock.now() + backoffDelay(i, o.quickRetryBaseMs, o.quickRetryMaxMs, o.backoffJitter, o.random),
         );
         if (this.#closing) return;
-        if (!b.allow()) {
-          this.#metrics.breakerRejections.inc();
-          this.#degrade(failures + 1, `breaker_${b.state}`);
-          return;
-        }
+        if (this.#refused()) return this.#degrade(failures + 1, `breaker_${b.state}`);
       }
       this.#setStatus({ value: 'connecting', attempt: failures + 1 }, 'reconnect');
       const link = await this.#dial();
       if (this.#closing) return;
       if (link) {
-        b.recordSuccess();
         this.#connected(link, failures, 'reconnected');
         return;
       }
-      b.recordFailure();
     }
     const n = failures + 1;
     if (n >= o.degradeAfterFailures || !b.allow()) {
       this.#degrade(n, n >= o.degradeAfterFailures ? 'attempts_exhausted' : `breaker_${b.state}`);
       return;
     }
-    const retryAt = o.clock.now() + backoffDelay(n + 1, o.backoffBaseMs, o.backoffMaxMs, o.backoffJitter, o.random);
-    this.#setStatus({ value: 'reconnect_backoff', failures: n, retryAt }, 'attempt_failed');
+    this.#setStatus({ value: 'reconnect_backoff', failures: n, retryAt: this.#backoffAt(n + 1) }, 'attempt_failed');
   }
 
   /** A degraded session's wake-up: probe under the lease, or (breaker closed) through the ramp. */
@@ -311,119 +321,86 @@ export class ConnectionKeeper {
     const b = o.breaker;
     const later = (cause: string) => this.#setStatus({ ...s, nextProbeAt: o.clock.now() + this.#probeDelay() }, cause);
     if (b.state === 'half_open') {
-      if (!claimProbeSlot(b, this.#owner)) return later('probe_slot_taken');
-      let lease: Awaited<ReturnType<typeof b.acquireProbe>> = null;
-      try {
-        lease = await b.acquireProbe();
-      } catch (err) {
-        this.#repeat.warn(
-          'acquire_probe_failed',
-          o.sessionId,
-          { err },
-          'acquireProbe rejected (contract says it never does)',
-        );
-      }
+      const lease = await acquireProbeLease(b, this.#owner, (err) =>
+        this.#repeat.warn('acquire_probe_failed', o.sessionId, { err }, 'acquireProbe rejected (contract: never)'),
+      );
       if (!lease || this.#closing) {
         releaseProbeSlot(b, this.#owner);
         return later('no_lease');
       }
       this.#setStatus({ value: 'half_open_probe', failures: s.failures, lease: true }, 'lease_granted');
-      const link = await this.#dial();
-      void Promise.resolve()
-        .then(() => b.reportProbe(lease, link ? 'success' : 'failure'))
-        .catch(() => false)
-        .finally(() => releaseProbeSlot(b, this.#owner));
+      // The verdict (reported once the connection proved itself, or not at all if the
+      // session closes meanwhile) frees the pod's probe slot.
+      const link = await this.#dial(lease);
       if (this.#closing) return;
       if (link) this.#connected(link, s.failures, 'probe_succeeded');
       else this.#degrade(s.failures + 1, 'probe_failed', false);
       return;
     }
-    if (!b.allow()) {
-      this.#metrics.breakerRejections.inc();
-      return later(`breaker_${b.state}`);
-    }
-    const admission = await admit(this.#o, this.#metrics, this.#repeat);
+    if (this.#refused()) return later(`breaker_${b.state}`);
+    const admission = await admit(o, this.#metrics, this.#repeat);
     if (this.#closing || this.#status !== s) return;
-    if (!admission.ok) {
-      const at = o.clock.now() + admission.retryAfterMs + Math.floor(o.random() * admission.retryAfterMs);
-      return this.#setStatus({ ...s, nextProbeAt: at }, 'ramp_deferred');
-    }
+    if (!admission.ok)
+      return this.#setStatus({ ...s, nextProbeAt: this.#rampRetryAt(admission.retryAfterMs) }, 'ramp_deferred');
     if (!(await this.#waitForSlot(admission.delayMs)) || this.#status !== s) return;
-    if (!b.allow()) {
-      this.#metrics.breakerRejections.inc();
-      return later(`breaker_${b.state}`);
-    }
+    if (this.#refused()) return later(`breaker_${b.state}`);
     this.#setStatus({ value: 'half_open_probe', failures: s.failures, lease: false }, 'probe');
     const link = await this.#dial();
     if (this.#closing) return;
-    if (link) {
-      b.recordSuccess();
-      this.#connected(link, s.failures, 'probe_succeeded');
-    } else {
-      b.recordFailure();
-      this.#degrade(s.failures + 1, 'probe_failed', false);
-    }
+    if (link) this.#connected(link, s.failures, 'probe_succeeded');
+    else this.#degrade(s.failures + 1, 'probe_failed', false);
   }
 
   // ── connections ────────────────────────────────────────────────────────────
 
-  /** One dial, bounded by the connect timeout; events reach the session only once it is taken. */
-  async #dial(): Promise<Link | undefined> {
-    const link = await dialLink(this.#o, this.#metrics, this.#repeat, {
-      message: (data, isBinary) => this.#hooks.message(data, isBinary),
-      pong: () => this.#liveness.onPong(),
-      lost: (code) => this.#lost(code === 1000 || code === 1001 ? 'closed' : 'dropped', code !== 1000 && code !== 1001),
-      started: (attempt) => {
-        this.#dialing = attempt;
-      },
-      closing: () => this.#closing,
+  /** One dial; under `lease`, its verdict (once given) frees the pod's probe slot. */
+  #dial(lease: ProbeLease | null = null, timeoutMs = this.#o.connectTimeoutMs): Promise<Link | undefined> {
+    return this.#links.dial(lease, timeoutMs, () => {
+      if (lease) releaseProbeSlot(this.#o.breaker, this.#owner);
     });
-    this.#dialing = undefined;
-    return link;
   }
 
   #connected(link: Link, failuresBefore: number, cause: string): void {
-    if (link.dead) {
-      // It opened and died before it could be used: a failed attempt, not a connection.
-      this.#metrics.connectionLosses.inc({ reason: 'dropped' });
-      this.#o.breaker.recordFailure();
-      this.#afterLoss(failuresBefore + 1, 'dropped');
+    // Died before it could be used: a failed attempt, not a connection.
+    if (!this.#links.take(link)) {
+      this.#afterLoss(failuresBefore + 1, 'dropped', false);
       return;
     }
-    link.active = true;
-    this.#link = link;
     this.#connectedAt = this.#o.clock.now();
     this.#failuresAtConnect = failuresBefore;
     this.#setStatus({ value: 'connected', since: this.#connectedAt }, cause);
-    this.#liveness.start(link.conn);
-    this.#hooks.opened(link.conn);
+    this.#hook('opened', () => this.#hooks.opened(link.conn));
   }
 
   #lost(reason: LossReason, failure: boolean): void {
-    const link = this.#link;
-    if (!link || this.#status.value !== 'connected') return;
-    this.#link = undefined;
-    link.active = false;
-    this.#liveness.stop();
-    this.#metrics.connectionLosses.inc({ reason });
-    if (reason === 'pong_timeout' || reason === 'send_failed') link.conn.terminate();
-    this.#hooks.lost(reason);
+    if (this.#status.value !== 'connected') return;
+    const released = this.#links.release(reason);
+    if (!released) return;
+    this.#hook('lost', () => this.#hooks.lost(reason));
     if (this.#closing) return;
-    if (failure) this.#o.breaker.recordFailure();
+    // Lost within the confirm window, the loss is the dial's one verdict (a failure);
+    // later, an abnormal close is a failure of its own.
+    const judged = released.judged;
+    if (failure && !judged) this.#o.breaker.recordFailure();
     this.#repeat.warn(`connection_${reason}`, this.#o.sessionId, { reason }, `pusher connection lost (${reason})`);
     const stable = this.#o.clock.now() - this.#connectedAt >= this.#o.stableConnectionMs;
-    this.#afterLoss(stable ? 0 : this.#failuresAtConnect + 1, reason);
+    this.#afterLoss(stable ? 0 : this.#failuresAtConnect + 1, reason, !judged);
   }
 
-  #afterLoss(failures: number, cause: string): void {
+  /** `probeNow`: false when the lost connection was the dial's failed verdict (never re-probe at once). */
+  #afterLoss(failures: number, cause: string, probeNow: boolean): void {
     const o = this.#o;
     if (failures >= o.degradeAfterFailures || !o.breaker.allow()) {
-      this.#degrade(failures, cause);
+      this.#degrade(failures, cause, probeNow);
       return;
     }
-    const retryAt =
-      o.clock.now() + backoffDelay(failures + 1, o.backoffBaseMs, o.backoffMaxMs, o.backoffJitter, o.random);
-    this.#setStatus({ value: 'reconnect_backoff', failures, retryAt }, cause);
+    this.#setStatus({ value: 'reconnect_backoff', failures, retryAt: this.#backoffAt(failures + 1) }, cause);
     this.#ensureLoop();
+  }
+
+  /** When attempt `n` (1-based) may start: its backoff from now. */
+  #backoffAt(n: number): number {
+    const o = this.#o;
+    return o.clock.now() + backoffDelay(n, o.backoffBaseMs, o.backoffMaxMs, o.backoffJitter, o.random);
   }
 }

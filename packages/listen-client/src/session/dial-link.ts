@@ -1,7 +1,7 @@
-import type { RepeatLog } from '@breakwater/breaker-core';
 import type { PusherMetrics } from '../metrics/pusher-metrics.js';
 import type { ConnectionEvents, DialAttempt, PusherConnection } from '../transport/pusher-connection.js';
 import type { ResolvedSessionOptions } from './session-options.js';
+import type { SessionWarnings } from './session-warnings.js';
 
 /** One dial's connection: `active` once the session took it, `dead` if it closed before that. */
 export interface Link {
@@ -21,15 +21,16 @@ export interface LinkHandlers {
 }
 
 /**
- * One dial, bounded by the connect timeout. Counts the result in
+ * One dial, bounded by `timeoutMs` (the connect timeout, or what a first connect has left of it). Counts the result in
  * `pusher_reconnect_attempts_total`, logs failures folded, never throws.
  * Events from the connection are delivered only while the link is active, so a
  * connection that dies before the session takes it is marked dead, not lost.
  */
 export async function dialLink(
   o: ResolvedSessionOptions,
+  timeoutMs: number,
   metrics: PusherMetrics,
-  repeat: RepeatLog,
+  repeat: SessionWarnings,
   handlers: LinkHandlers,
 ): Promise<Link | undefined> {
   let link: Link | undefined;
@@ -62,7 +63,7 @@ export async function dialLink(
   const timer = o.clock.setTimeout(() => {
     timedOut = true;
     attempt.abort();
-  }, o.connectTimeoutMs);
+  }, timeoutMs);
   try {
     link = { conn: await attempt.ready, active: false, dead: false };
   } catch (err) {

@@ -52,7 +52,15 @@ export class Liveness {
     this.#heartbeat = this.#o.clock.setTimeout(() => {
       const conn = this.#conn;
       if (!conn) return;
-      if (!conn.send(encodeHeartbeat())) {
+      // This runs from a timer: a send that throws (a socket torn down under us) must
+      // become a lost connection, not an uncaught exception.
+      let sent = false;
+      try {
+        sent = conn.send(encodeHeartbeat());
+      } catch {
+        sent = false;
+      }
+      if (!sent) {
         this.#o.onDead('send_failed');
         return;
       }
@@ -64,7 +72,12 @@ export class Liveness {
     this.#ping = this.#o.clock.setTimeout(() => {
       const conn = this.#conn;
       if (!conn) return;
-      conn.ping();
+      try {
+        conn.ping();
+      } catch {
+        this.#o.onDead('send_failed');
+        return;
+      }
       this.#pongDeadline ??= this.#o.clock.setTimeout(() => {
         this.#pongDeadline = undefined;
         if (this.#conn) this.#o.onDead('pong_timeout');

@@ -1,13 +1,8 @@
-import { isInvalidArgumentError } from '@breakwater/breaker-core';
 import { describe, expect, it } from 'vitest';
-import { ConversationFallback } from '../conversation/conversation-fallback.js';
-import { encodeConversationResult } from '../protocol/decode.js';
-import { FakeBreaker } from '../testing/fake-breaker.js';
 import { harness } from '../testing/session-harness.js';
-import { ManualScheduler } from '../time/manual-scheduler.js';
 
-// What the app sends through a session: audio, transcripts, conversation ids,
-// speaker samples and conversations, connected and not.
+// What the app streams through a session: audio, transcripts, conversation ids and
+// speaker samples, connected and not (conversations: pusher-session-conversations.test.ts).
 
 const json = (b: Buffer) => JSON.parse(b.subarray(4).toString('utf8'));
 
@@ -78,6 +73,101 @@ describe('transcripts', () => {
     expect(json(h.dialer.lastConnection.sent[0] as Buffer)).toEqual({ segments: [{ text: 'a' }] });
   });
 
+  it('a memory id over 256 characters is dropped (counted) when sent, and never breaks the replay', async () => {
+    const h = harness();
+    h.dialer.mode = 'fail';
+    await h.session.start();
+    h.session.sendTranscript([{ t: 1 }], 'm1');
+    expect(h.session.sendTranscript([{ t: 2 }, { t: 3 }], 'x'.repeat(300))).toBe(false);
+    h.session.sendTranscript([{ t: 4 }], 'm1');
+    expect(h.session.stats()).toMatchObject({ transcriptBuffered: 2, transcriptDropped: 2 });
+    h.dialer.mode = 'accept';
+    await h.advance(60_000);
+    expect(h.session.state).toBe('connected');
+    expect(h.dialer.connections).toHaveLength(1);
+    const conn = h.dialer.lastConnection;
+    expect(conn.opcodes).toEqual([102]);
+    expect(json(conn.sent[0] as Buffer)).toEqual({ segments: [{ t: 1 }, { t: 4 }], memory_id: 'm1' });
+    expect(h.session.stats()).toMatchObject({ transcriptBuffered: 0, transcriptDropped: 2 });
+  });
+
+  it('a buffered batch that no longer encodes is dropped and counted; the rest is replayed', async () => {
+    const h = harness();
+    h.dialer.mode = 'fail';
+    await h.session.start();
+    let calls = 0;
+    // Serialises once (when buffered), then throws (at replay): the app mutated it meanwhile.
+    const fickle = {
+      toJSON: () => {
+        if (++calls > 1) throw new Error('changed under us');
+        return { t: 'fickle' };
+      },
+    };
+    h.session.sendTranscript([{ t: 1 }], 'm1');
+    h.session.sendTranscript([fickle], 'm2');
+    h.session.sendTranscript([{ t: 3 }], 'm3');
+    expect(h.session.stats()).toMatchObject({ transcriptBuffered: 3, transcriptDropped: 0 });
+    h.dialer.mode = 'accept';
+    await h.advance(60_000);
+    expect(h.session.state).toBe('connected');
+    const conn = h.dialer.lastConnection;
+    expect(conn.sent.map((f) => json(f))).toEqual([
+      { segments: [{ t: 1 }], memory_id: 'm1' },
+      { segments: [{ t: 3 }], memory_id: 'm3' },
+    ]);
+    expect(h.session.stats()).toMatchObject({ transcriptBuffered: 0, transcriptDropped: 1 });
+  });
+
+  it('a connection lost mid-replay keeps what was not sent, in order, for the next one', async () => {
+    const h = harness();
+    h.dialer.mode = 'fail';
+    await h.session.start();
+    for (let i = 0; i < 250; i++) h.session.sendTranscript([{ i }], 'm1');
+    h.dialer.mode = 'manual';
+    await h.advance(60_000);
+    const conn = h.dialer.last.accept();
+    const send = conn.send.bind(conn);
+    conn.send = (frame) => {
+      const ok = send(frame);
+      conn.open = false; // dies after the first frame
+      return ok;
+    };
+    await h.advance(0);
+    expect(conn.sent).toHaveLength(1);
+    expect(h.session.stats()).toMatchObject({ transcriptBuffered: 150, transcriptDropped: 0 });
+    h.dialer.mode = 'accept';
+    while (h.session.state !== 'connected') await h.clock.runNext();
+    const replayed = h.dialer.lastConnection.sent.flatMap((f) => json(f).segments.map((s: { i: number }) => s.i));
+    expect(replayed).toEqual(Array.from({ length: 150 }, (_, k) => k + 100));
+  });
+
+  it('bounds the buffer by bytes too: oldest dropped, a segment larger than the bound not kept', async () => {
+    const h = harness({ transcriptBufferBytes: 100 });
+    h.dialer.mode = 'fail';
+    await h.session.start();
+    const segment = (i: number) => ({ text: `${i}`.padStart(30, '.') }); // 41 bytes of JSON
+    for (let i = 0; i < 5; i++) h.session.sendTranscript([segment(i)]);
+    expect(h.session.stats()).toMatchObject({ transcriptBuffered: 2, transcriptDropped: 3 });
+    h.session.sendTranscript([{ text: 'x'.repeat(200) }]);
+    expect(h.session.stats()).toMatchObject({ transcriptBuffered: 2, transcriptDropped: 4 });
+    const bytes = await h.registry.getSingleMetricAsString('pusher_queue_dropped_bytes_total');
+    expect(bytes).toContain(`pusher_queue_dropped_bytes_total{queue="transcript"} ${3 * 41 + 211}`);
+    h.dialer.mode = 'accept';
+    await h.advance(60_000);
+    expect(json(h.dialer.lastConnection.sent[0] as Buffer)).toEqual({ segments: [segment(3), segment(4)] });
+  });
+
+  it('close() while not connected counts the buffered segments it drops', async () => {
+    const h = harness();
+    h.dialer.mode = 'fail';
+    await h.session.start();
+    h.session.sendTranscript([{ t: 1 }, { t: 2 }, { t: 3 }], 'm1');
+    await h.session.close();
+    expect(h.session.stats()).toMatchObject({ transcriptBuffered: 0, transcriptDropped: 3 });
+    const drops = await h.registry.getSingleMetricAsString('pusher_queue_drops_total');
+    expect(drops).toContain('pusher_queue_drops_total{queue="transcript"} 3');
+  });
+
   it('keeps the 1,000 default bound', async () => {
     const h = harness();
     h.dialer.mode = 'fail';
@@ -108,134 +198,6 @@ describe('conversation id and speaker samples', () => {
     h.dialer.lastConnection.drop(1006);
     expect(h.session.sendSpeakerSample(sample)).toBe(false);
     expect(h.session.stats().speakerSamplesDropped).toBe(1);
-  });
-});
-
-describe('conversations', () => {
-  it('pusher answers: one outcome via pusher; a repeat shares it, even after it ended', async () => {
-    const h = await connected();
-    const first = h.session.processConversation({ conversation_id: 'c1', language: 'en' });
-    const again = h.session.processConversation({ conversation_id: 'c1' });
-    expect(again).toBe(first);
-    expect(h.dialer.lastConnection.opcodes).toEqual([104]);
-    h.dialer.lastConnection.receive(encodeConversationResult({ conversationId: 'c1', success: true }));
-    expect(await first).toEqual({ via: 'pusher', conversationId: 'c1' });
-    expect(await h.session.processConversation({ conversation_id: 'c1' })).toEqual({
-      via: 'pusher',
-      conversationId: 'c1',
-    });
-    expect(h.dialer.lastConnection.opcodes).toEqual([104]);
-    expect(h.fallbackCalls).toHaveLength(0);
-  });
-
-  it('pusher answers with an error: the fallback processes it', async () => {
-    const h = await connected();
-    const outcome = h.session.processConversation({ conversation_id: 'c1' });
-    h.dialer.lastConnection.receive(encodeConversationResult({ conversationId: 'c1', success: false, error: 'llm' }));
-    expect(await outcome).toMatchObject({
-      via: 'fallback',
-      reason: 'pusher_error',
-      pusherError: 'llm',
-      status: 'succeeded',
-    });
-  });
-
-  it('pusher does not answer in 30 s: the fallback; a late 201 is ignored', async () => {
-    const h = await connected();
-    const outcome = h.session.processConversation({ conversation_id: 'c1' });
-    await h.advance(29_999);
-    expect(h.fallbackCalls).toHaveLength(0);
-    await h.advance(1);
-    expect(await outcome).toMatchObject({ via: 'fallback', reason: 'timeout' });
-    h.dialer.lastConnection.receive(encodeConversationResult({ conversationId: 'c1', success: true }));
-    expect(h.session.stats().lateAnswers).toBe(1);
-    expect(await h.session.processConversation({ conversation_id: 'c1' })).toMatchObject({ via: 'fallback' });
-  });
-
-  it('in flight when the connection drops: re-sent after reconnect, answered once', async () => {
-    const h = await connected();
-    const outcome = h.session.processConversation({ conversation_id: 'c1' });
-    h.dialer.lastConnection.drop(1006);
-    await h.advance(2_000); // a connection shorter than 10 s: second backoff step
-    expect(h.session.state).toBe('connected');
-    expect(h.dialer.lastConnection.opcodes).toEqual([104]);
-    h.dialer.lastConnection.receive(encodeConversationResult({ conversationId: 'c1', success: true }));
-    expect(await outcome).toEqual({ via: 'pusher', conversationId: 'c1' });
-  });
-
-  it('in flight when the session degrades: handed to the fallback at once', async () => {
-    const h = await connected();
-    h.dialer.mode = 'fail';
-    const outcome = h.session.processConversation({ conversation_id: 'c1' });
-    h.breaker.set('open');
-    h.dialer.lastConnection.drop(1006);
-    expect(await outcome).toMatchObject({ via: 'fallback', reason: 'degraded' });
-  });
-
-  it('goes to the fallback when degraded, when the breaker is open, when closed', async () => {
-    const breaker = new FakeBreaker();
-    const h = await connected({ breaker });
-    breaker.set('open');
-    expect(await h.session.processConversation({ conversation_id: 'open' })).toMatchObject({ reason: 'breaker_open' });
-    await h.session.close();
-    expect(await h.session.processConversation({ conversation_id: 'late' })).toMatchObject({ reason: 'closed' });
-    const d = harness();
-    d.dialer.mode = 'fail';
-    await d.session.start();
-    expect(await d.session.processConversation({ conversation_id: 'down' })).toMatchObject({ reason: 'degraded' });
-  });
-
-  it('bounds the conversations waiting on a session', async () => {
-    const h = harness({ maxPendingConversations: 2 });
-    void h.session.start(); // dial pending: conversations wait
-    await h.advance(0);
-    void h.session.processConversation({ conversation_id: 'a' });
-    void h.session.processConversation({ conversation_id: 'b' });
-    expect(await h.session.processConversation({ conversation_id: 'c' })).toMatchObject({ reason: 'overloaded' });
-  });
-
-  it('rejects a request without a valid conversation_id (and does not throw)', async () => {
-    const h = await connected();
-    let thrown = false;
-    let p: Promise<unknown> | undefined;
-    try {
-      p = h.session.processConversation({} as never);
-    } catch {
-      thrown = true;
-    }
-    expect(thrown).toBe(false);
-    await expect(p).rejects.toSatisfy(isInvalidArgumentError);
-  });
-
-  it('a shared fallback runs with bounded concurrency and a timeout', async () => {
-    const clock = new ManualScheduler();
-    let running = 0;
-    let peak = 0;
-    const fallback = new ConversationFallback({
-      clock,
-      concurrency: 2,
-      timeoutMs: 5_000,
-      handler: (_req, { signal }) =>
-        new Promise((resolve) => {
-          running++;
-          peak = Math.max(peak, running);
-          signal.addEventListener('abort', () => {
-            running--;
-            resolve('aborted');
-          });
-        }),
-    });
-    const h = harness({ clock, fallback });
-    h.dialer.mode = 'fail';
-    await h.session.start();
-    const outcomes = Array.from({ length: 6 }, (_, i) => h.session.processConversation({ conversation_id: `c${i}` }));
-    await h.advance(0);
-    expect(peak).toBe(2);
-    expect(fallback.queued).toBe(4);
-    await h.advance(15_000);
-    const all = await Promise.all(outcomes);
-    expect(all.map((o) => o.via === 'fallback' && o.status)).toEqual(Array(6).fill('timed_out'));
-    expect(peak).toBe(2);
   });
 });
 

@@ -1,10 +1,8 @@
-import { MemoryReconnectRamp } from '@breakwater/breaker-core';
 import { describe, expect, it } from 'vitest';
 import { encodeConversationResult } from '../protocol/decode.js';
 import { FakeBreaker } from '../testing/fake-breaker.js';
 import { FakeDialer } from '../testing/fake-dialer.js';
 import { harness } from '../testing/session-harness.js';
-import { ManualScheduler } from '../time/manual-scheduler.js';
 
 // Every transition of the reconnect loop with the default numbers, on a manual
 // clock: assertions are on sequences and counts, never on elapsed wall time.
@@ -19,7 +17,11 @@ describe('PusherSession: first connect', () => {
     await started;
     expect(h.states).toEqual(['connecting', 'connected']);
     expect(h.dialer.last.url).toBe('ws://pusher.test/v1/trigger/listen?uid=user%201%2F%C3%A9&sample_rate=16000');
-    expect(h.breaker.successes).toBe(1);
+    // A success for the breaker once the connection has lasted probeConfirmMs (1 s).
+    await h.advance(999);
+    expect(h.breaker.successes).toBe(0);
+    await h.advance(1);
+    expect([h.breaker.successes, h.breaker.failures]).toEqual([1, 0]);
   });
 
   it('a failed first connect resolves start() and starts degraded; app calls keep working', async () => {
@@ -135,6 +137,22 @@ describe('PusherSession: the reconnect loop', () => {
     expect(first).toBeLessThan(1_000);
   });
 
+  it('records each dial once: accepted then closed within probeConfirmMs is one failure, no success', async () => {
+    const h = harness();
+    h.dialer.mode = 'accept';
+    await h.session.start();
+    await h.advance(10_000);
+    expect([h.breaker.successes, h.breaker.failures]).toEqual([1, 0]);
+    for (let i = 0; i < 3; i++) {
+      h.dialer.lastConnection.drop(1011); // 1 + 2 failures: the first drop is of a confirmed connection
+      while (h.session.state !== 'connected') await h.clock.runNext();
+    }
+    h.dialer.lastConnection.drop(1000); // even a clean close, so soon, is not a working pusher
+    await h.advance(0);
+    expect(h.dialer.dials).toHaveLength(4);
+    expect([h.breaker.successes, h.breaker.failures]).toEqual([1, 4]);
+  });
+
   it('reconnects after a drop and counts a connection shorter than 10 s as a failed attempt', async () => {
     const h = harness();
     h.dialer.mode = 'accept';
@@ -186,153 +204,6 @@ describe('PusherSession: the reconnect loop', () => {
   });
 });
 
-describe('PusherSession: degraded', () => {
-  async function degraded(options: Parameters<typeof harness>[0] = {}) {
-    const h = harness(options);
-    h.dialer.mode = 'fail';
-    await h.session.start();
-    expect(h.session.state).toBe('degraded');
-    return h;
-  }
-
-  it('probes once per 60 s cooldown while the breaker is closed', async () => {
-    const h = await degraded();
-    await h.advance(59_999);
-    expect(h.dialer.dials).toHaveLength(1);
-    await h.advance(1);
-    expect(h.dialer.dials).toHaveLength(2);
-    await h.advance(60_000 * 4);
-    expect(h.dialTimes()).toEqual([0, 60_000, 120_000, 180_000, 240_000, 300_000]);
-    expect(h.states.slice(0, 6)).toEqual([
-      'connecting',
-      'degraded',
-      'half_open_probe',
-      'degraded',
-      'half_open_probe',
-      'degraded',
-    ]);
-  });
-
-  it('a successful probe reconnects: degraded → half_open_probe → connected', async () => {
-    const h = await degraded();
-    h.dialer.mode = 'accept';
-    await h.advance(60_000);
-    expect(h.states.slice(-2)).toEqual(['half_open_probe', 'connected']);
-    expect(h.causes.at(-1)).toBe('probe_succeeded');
-  });
-
-  it('makes no dial while the breaker is open, however long', async () => {
-    const h = await degraded();
-    h.breaker.set('open');
-    await h.advance(3_600_000);
-    expect(h.dialer.dials).toHaveLength(1);
-    const rejections = await h.registry.getSingleMetricAsString('pusher_circuit_breaker_rejections_total');
-    expect(rejections).toMatch(/pusher_circuit_breaker_rejections_total (\d+)/);
-    expect(Number(/ (\d+)$/m.exec(rejections)?.[1])).toBeGreaterThanOrEqual(50);
-  });
-
-  it('in half_open, the lease holder probes and reports; one session per pod asks', async () => {
-    const clock = new ManualScheduler();
-    const breaker = new FakeBreaker();
-    const dialer = new FakeDialer();
-    dialer.mode = 'fail';
-    const a = harness({ clock, breaker, dialer });
-    const b = harness({ clock, breaker, dialer });
-    await Promise.all([a.session.start(), b.session.start()]);
-    breaker.set('open');
-    await clock.advance(1_000);
-    dialer.mode = 'accept';
-    breaker.set('half_open');
-    await clock.advance(0);
-    expect(breaker.probesAsked).toBe(1);
-    expect(dialer.dials).toHaveLength(3); // two first connects, one probe
-    expect(breaker.reports).toEqual([{ token: 't2', outcome: 'success' }]);
-    const states = [a.session.state, b.session.state].sort();
-    expect(states).toEqual(['connected', 'degraded']);
-    expect([...a.states, ...b.states]).toContain('half_open_probe');
-  });
-
-  it('a failed lease probe reports failure and stays degraded', async () => {
-    const h = await degraded();
-    h.breaker.set('half_open');
-    await h.advance(0);
-    expect(h.breaker.reports).toEqual([{ token: 't1', outcome: 'failure' }]);
-    expect(h.session.state).toBe('degraded');
-    expect(h.session.status).toMatchObject({ failures: 2 });
-  });
-
-  it('in half_open without the lease, it does not dial', async () => {
-    const h = await degraded();
-    h.breaker.grantProbes = false;
-    h.breaker.set('half_open');
-    await h.advance(600_000);
-    expect(h.dialer.dials).toHaveLength(1);
-    expect(h.breaker.probesAsked).toBeGreaterThanOrEqual(1);
-  });
-
-  it('when the breaker closes, sessions reconnect spread over recoverySpreadMs', async () => {
-    const clock = new ManualScheduler();
-    const breaker = new FakeBreaker();
-    const dialer = new FakeDialer();
-    dialer.mode = 'fail';
-    const randoms = [0.1, 0.5, 0.9];
-    const sessions = randoms.map((r) => harness({ clock, breaker, dialer, random: () => r }));
-    for (const s of sessions) await s.session.start();
-    breaker.set('open');
-    await clock.advance(1_000);
-    dialer.mode = 'accept';
-    breaker.set('closed');
-    await clock.advance(10_000);
-    const recoveryDials = sessions.map((s) => (s.dialTimes()[1] ?? Number.NaN) - 1_000);
-    expect(recoveryDials).toEqual([1_000, 5_000, 9_000]);
-    expect(sessions.map((s) => s.session.state)).toEqual(['connected', 'connected', 'connected']);
-  });
-
-  it('recovery goes through the reconnect ramp: no more dials than tokens', async () => {
-    const clock = new ManualScheduler();
-    const breaker = new FakeBreaker();
-    const dialer = new FakeDialer();
-    dialer.mode = 'fail';
-    const ramp = new MemoryReconnectRamp({ ratePerSec: 1, burst: 2, clock: () => clock.now() });
-    const sessions = Array.from({ length: 10 }, () => harness({ clock, breaker, dialer, ramp, recoverySpreadMs: 0 }));
-    for (const s of sessions) await s.session.start();
-    breaker.set('open');
-    await clock.advance(1_000);
-    dialer.mode = 'accept';
-    const before = dialer.dials.length;
-    breaker.set('closed');
-    await clock.advance(0);
-    const admitted: number[] = [];
-    for (let second = 0; second <= 8; second++) {
-      admitted.push(dialer.dials.length - before);
-      await clock.advance(1_000);
-    }
-    // burst 2 at once, then at most 1 a second.
-    for (const [second, n] of admitted.entries()) expect(n).toBeLessThanOrEqual(2 + second);
-    expect(admitted[0]).toBe(2);
-    await clock.advance(60_000);
-    expect(sessions.every((s) => s.session.state === 'connected')).toBe(true);
-    expect(dialer.dials.length - before).toBe(10);
-  });
-
-  it('an unreachable ramp admits (the breaker still gates) and is counted', async () => {
-    const h = await degraded({ ramp: { take: () => Promise.reject(new Error('redis down')) } });
-    h.dialer.mode = 'accept';
-    await h.advance(60_000);
-    expect(h.session.state).toBe('connected');
-    expect(await h.registry.getSingleMetricAsString('pusher_ramp_decisions_total')).toContain('result="error"} 1');
-  });
-
-  it('a ramp that never answers times out after rampTimeoutMs and admits', async () => {
-    const h = await degraded({ ramp: { take: () => new Promise(() => {}) } });
-    h.dialer.mode = 'accept';
-    await h.advance(60_000);
-    expect(h.session.state).toBe('degraded');
-    await h.advance(1_000);
-    expect(h.session.state).toBe('connected');
-  });
-});
-
 describe('PusherSession: liveness', () => {
   it('sends a heartbeat frame every 20 s and a ping every 20 s', async () => {
     const h = harness();
@@ -363,6 +234,19 @@ describe('PusherSession: liveness', () => {
     expect(await h.registry.getSingleMetricAsString('pusher_connection_losses_total')).toContain(
       'reason="pong_timeout"} 1',
     );
+  });
+
+  it('a heartbeat or ping that throws marks the connection lost instead of escaping the timer', async () => {
+    for (const broken of ['send', 'ping'] as const) {
+      const h = harness();
+      h.dialer.mode = 'accept';
+      await h.session.start();
+      h.dialer.lastConnection[broken] = () => {
+        throw new Error('socket torn down');
+      };
+      await expect(h.advance(20_000)).resolves.toBeUndefined();
+      expect(h.session.state).toBe('reconnect_backoff');
+    }
   });
 
   it('a failed heartbeat send marks the connection lost', async () => {
@@ -434,7 +318,7 @@ describe('PusherSession: malformed frames and close', () => {
     await h.advance(500);
     h.dialer.lastConnection.receive(encodeConversationResult({ conversationId: 'c1', success: true }));
     await closed;
-    expect(await outcome).toEqual({ via: 'pusher', conversationId: 'c1' });
+    expect(await outcome).toEqual({ via: 'pusher', conversationId: 'c1', processed: true });
   });
 
   it('gauges sessions by state across a shared registry', async () => {
@@ -447,7 +331,10 @@ describe('PusherSession: malformed frames and close', () => {
     await b.session.close();
     const gauge = await a.registry.getSingleMetricAsString('pusher_sessions');
     expect(gauge).toContain('pusher_sessions{state="connected"} 1');
-    expect(gauge).toContain('pusher_sessions{state="closed"} 1');
     expect(gauge).toContain('pusher_sessions{state="idle"} 0');
+    // A closed session leaves the gauge: it does not pile up under state="closed".
+    expect(gauge).not.toContain('state="closed"');
+    const total = [...gauge.matchAll(/^pusher_sessions\{[^}]*\} (-?\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    expect(total).toBe(1);
   });
 });

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, RepeatLog } from '@breakwater/breaker-core';
+import { InvalidArgumentError } from '@breakwater/breaker-core';
 import type { Logger } from 'pino';
 import type { ConversationOutcome } from '../conversation/conversation-outcome.js';
 import { ConversationTracker } from '../conversation/conversation-tracker.js';
@@ -15,12 +15,25 @@ import {
 } from '../protocol/encode.js';
 import type { TimerHandle } from '../time/scheduler.js';
 import { ConnectionKeeper } from './connection-keeper.js';
+import { warnIfNoRamp } from './ramp-admission.js';
 import { type PusherSessionOptions, type ResolvedSessionOptions, resolveSessionOptions } from './session-options.js';
 import type { SessionState, SessionStateChange, SessionStatus } from './session-status.js';
+import { SessionWarnings } from './session-warnings.js';
 import { TranscriptBuffer } from './transcript-buffer.js';
 
 /** Segments per replayed 102 frame. */
 export const REPLAY_BATCH = 100;
+
+/** A segment's size as JSON; InvalidArgumentError (via the encoder's rules) if JSON cannot encode it. */
+function segmentBytes(segment: unknown): number {
+  try {
+    return Buffer.byteLength(JSON.stringify(segment) ?? 'null');
+  } catch (err) {
+    const error = new InvalidArgumentError('segments', `expected JSON-serialisable segments (${String(err)})`);
+    error.cause = err;
+    throw error;
+  }
+}
 
 /** Counters of one session (the metrics add up every session on a registry). */
 export interface PusherSessionStats {
@@ -48,7 +61,7 @@ export class PusherSession {
   readonly #o: ResolvedSessionOptions;
   readonly #metrics: PusherMetrics;
   readonly #log: Logger;
-  readonly #repeat: RepeatLog;
+  readonly #repeat: SessionWarnings;
   readonly #keeper: ConnectionKeeper;
   readonly #tracker: ConversationTracker;
   readonly #transcripts: TranscriptBuffer;
@@ -71,14 +84,16 @@ export class PusherSession {
     this.#o = o;
     this.#metrics = PusherMetrics.for(o.registry);
     this.#log = o.logger.child({ session: o.sessionId, breaker: o.breaker.name });
-    this.#repeat = RepeatLog.for(o.logger, o.clock);
-    this.#transcripts = new TranscriptBuffer(o.transcriptBufferSize);
+    warnIfNoRamp(o);
+    this.#repeat = new SessionWarnings(o.logger, o.clock);
+    this.#transcripts = new TranscriptBuffer(o.transcriptBufferSize, o.transcriptBufferBytes);
     this.#tracker = new ConversationTracker({
       clock: o.clock,
       fallback: o.fallback,
       metrics: this.#metrics,
       timeoutMs: o.conversationTimeoutMs,
       rememberCompleted: o.rememberConversations,
+      rememberCompletedMs: o.rememberConversationsMs,
     });
     this.#keeper = new ConnectionKeeper(o, this.#metrics, this.#log, this.#repeat, {
       opened: () => this.#opened(),
@@ -146,19 +161,26 @@ export class PusherSession {
   sendTranscript(segments: readonly unknown[], memoryId?: string): boolean {
     try {
       if (!Array.isArray(segments)) throw new InvalidArgumentError('segments', 'expected an array');
-      if (memoryId !== undefined && (typeof memoryId !== 'string' || memoryId.length === 0)) {
-        throw new InvalidArgumentError('memoryId', 'expected a non-empty string or undefined');
+      // Everything the encoder would refuse is refused here, before the buffer: a
+      // transcript that cannot be encoded now never can, and buffered it would
+      // only fail the replay after the next reconnect.
+      if (
+        memoryId !== undefined &&
+        (typeof memoryId !== 'string' || memoryId.length === 0 || memoryId.length > MAX_ID_LENGTH)
+      ) {
+        throw new InvalidArgumentError('memoryId', `expected a string of 1–${MAX_ID_LENGTH} characters or undefined`);
       }
       if (segments.length === 0) return true;
       if (this.#keeper.connection && !this.#closing) {
+        const frame = encodeTranscript(segments, memoryId);
         this.#replayTranscripts();
-        if (this.#transcripts.size === 0 && this.#send(encodeTranscript(segments, memoryId))) return true;
+        if (this.#transcripts.size === 0 && this.#send(frame)) return true;
       }
-      for (const segment of segments) this.#bufferSegment(segment, memoryId);
+      const sized = segments.map((segment: unknown) => ({ segment, bytes: segmentBytes(segment) }));
+      for (const { segment, bytes } of sized) this.#bufferSegment(segment, memoryId, bytes);
     } catch (err) {
       this.#repeat.warn('transcript_invalid', this.#o.sessionId, { err: String(err) }, 'invalid transcript dropped');
-      this.#metrics.queueDrops.inc({ queue: 'transcript' });
-      this.#stats.transcriptDropped++;
+      this.#dropTranscript(Array.isArray(segments) ? Math.max(1, segments.length) : 1, 0);
     }
     return false;
   }
@@ -193,8 +215,8 @@ export class PusherSession {
    * Processes a conversation: exactly one outcome per conversation id, via pusher
    * (its 201 success) or via the fallback (degraded, breaker open, pusher error,
    * no answer in time, session closed). Repeats of an id share its outcome.
-   * Rejects only for a request without a valid `conversation_id` (a bug, not a
-   * pusher problem).
+   * Rejects (InvalidArgumentError) only for a request it could never send: no
+   * valid `conversation_id`, or data JSON cannot encode (a bug, not a pusher problem).
    */
   processConversation(request: ConversationRequest): Promise<ConversationOutcome> {
     try {
@@ -227,9 +249,10 @@ export class PusherSession {
   }
 
   /**
-   * Flushes what may be flushed (buffered transcripts, if connected), waits up to
-   * `closeTimeoutMs` for answers to conversations already sent, hands the rest to
-   * the fallback (`closed`), and closes the socket with 1000. Never rejects.
+   * Flushes what may be flushed (buffered transcripts, if connected; the rest are
+   * dropped and counted), waits up to `closeTimeoutMs` for answers to conversations
+   * already sent, hands the rest to the fallback (`closed`), and closes the socket
+   * with 1000. Never rejects.
    */
   close(): Promise<void> {
     this.#closing ??= this.#close().catch((err: unknown) => this.#log.error({ err }, 'pusher session close failed'));
@@ -245,6 +268,9 @@ export class PusherSession {
       await this.#waitForAnswers();
     }
     this.#tracker.failover('closed');
+    // What could not be flushed is dropped, and counted like every other drop.
+    const left = this.#transcripts.clear();
+    if (left.count > 0) this.#dropTranscript(left.count, left.bytes);
     this.#keeper.finishClose();
     this.#listeners.clear();
   }
@@ -290,27 +316,43 @@ export class PusherSession {
     if (this.#send(encodeConversationId(this.#conversationId))) this.#conversationSent = true;
   }
 
+  /**
+   * Sends the buffer, oldest first. Each batch is encoded before it leaves the
+   * buffer: one that cannot be sent stays (in order) for the next connection, one
+   * that cannot be encoded is dropped and counted, and neither throws.
+   */
   #replayTranscripts(): void {
-    if (this.#transcripts.size === 0) return;
-    const batches = this.#transcripts.drain(REPLAY_BATCH);
-    for (const [i, batch] of batches.entries()) {
-      if (!this.#send(encodeTranscript(batch.segments, batch.memoryId))) {
-        // Connection gone mid-replay: put back what was not sent, in order.
-        for (const rest of batches.slice(i)) for (const s of rest.segments) this.#bufferSegment(s, rest.memoryId);
-        return;
+    for (;;) {
+      const batch = this.#transcripts.peekBatch(REPLAY_BATCH);
+      if (!batch) return;
+      let frame: Buffer;
+      try {
+        frame = encodeTranscript(batch.segments, batch.memoryId);
+      } catch (err) {
+        this.#repeat.warn(
+          'transcript_unencodable',
+          this.#o.sessionId,
+          { err: String(err) },
+          'buffered transcript dropped',
+        );
+        this.#transcripts.shift(batch.count);
+        this.#dropTranscript(batch.count, batch.bytes);
+        continue;
       }
+      if (!this.#send(frame)) return;
+      this.#transcripts.shift(batch.count);
     }
   }
 
-  #bufferSegment(segment: unknown, memoryId: string | undefined): void {
-    const bytes = Buffer.byteLength(JSON.stringify(segment) ?? '');
-    const dropped =
-      this.#o.transcriptBufferSize === 0 ? { bytes } : this.#transcripts.push({ segment, memoryId, bytes });
-    if (dropped) {
-      this.#metrics.queueDrops.inc({ queue: 'transcript' });
-      this.#metrics.queueDroppedBytes.inc({ queue: 'transcript' }, dropped.bytes);
-      this.#stats.transcriptDropped++;
-    }
+  #bufferSegment(segment: unknown, memoryId: string | undefined, bytes: number): void {
+    const dropped = this.#transcripts.push({ segment, memoryId, bytes });
+    if (dropped) this.#dropTranscript(dropped.count, dropped.bytes);
+  }
+
+  #dropTranscript(segments: number, bytes: number): void {
+    this.#metrics.queueDrops.inc({ queue: 'transcript' }, segments);
+    if (bytes > 0) this.#metrics.queueDroppedBytes.inc({ queue: 'transcript' }, bytes);
+    this.#stats.transcriptDropped += segments;
   }
 
   #dropAudio(bytes: number): void {
@@ -344,7 +386,8 @@ export class PusherSession {
       try {
         listener(change);
       } catch (err) {
-        this.#log.warn({ err }, 'onStateChange listener threw');
+        // Folded like every other repeat: a listener that throws does so on every change, in every session.
+        this.#repeat.warn('listener_threw', this.#o.sessionId, { err }, 'onStateChange listener threw');
       }
     }
   }

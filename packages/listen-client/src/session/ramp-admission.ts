@@ -1,7 +1,8 @@
-import type { RepeatLog } from '@breakwater/breaker-core';
+import { ClusterBreaker } from '@breakwater/breaker-core';
 import type { PusherMetrics } from '../metrics/pusher-metrics.js';
 import type { TimerHandle } from '../time/scheduler.js';
 import type { ResolvedSessionOptions } from './session-options.js';
+import type { SessionWarnings } from './session-warnings.js';
 
 /** ok: go after `delayMs` (0 = now; more = a slot booked that far ahead, do not ask again). */
 export type Admission =
@@ -9,21 +10,27 @@ export type Admission =
   | { readonly ok: false; readonly retryAfterMs: number };
 
 /**
- * Asks the cluster-wide reconnect ramp whether a reconnect attempt may start.
- * A ramp that fails or does not answer within `rampTimeoutMs` admits: the ramp
+ * Asks the cluster-wide reconnect ramp whether a connect or reconnect attempt may
+ * start. A ramp that fails or does not answer within `timeoutMs` (`rampTimeoutMs`,
+ * or less for a first connect, which must fit in the connect timeout) admits: the ramp
  * only spreads recovery, while the breaker (with its own Redis-down fallback)
  * still decides whether pusher may be called at all. Never rejects.
  */
-export async function admit(o: ResolvedSessionOptions, metrics: PusherMetrics, repeat: RepeatLog): Promise<Admission> {
+export async function admit(
+  o: ResolvedSessionOptions,
+  metrics: PusherMetrics,
+  repeat: SessionWarnings,
+  timeoutMs = o.rampTimeoutMs,
+): Promise<Admission> {
   const ramp = o.ramp;
   if (!ramp) return { ok: true, delayMs: 0 };
   let timer: TimerHandle | undefined;
   const timeout = new Promise<'timeout'>((resolve) => {
-    timer = o.clock.setTimeout(() => resolve('timeout'), o.rampTimeoutMs);
+    timer = o.clock.setTimeout(() => resolve('timeout'), timeoutMs);
   });
   try {
     const decision = await Promise.race([ramp.take(), timeout]);
-    if (decision === 'timeout') throw new Error(`ramp did not answer within ${o.rampTimeoutMs} ms`);
+    if (decision === 'timeout') throw new Error(`ramp did not answer within ${timeoutMs} ms`);
     if (decision.admitted) {
       metrics.rampDecisions.inc({ result: decision.delayMs > 0 ? 'booked' : 'admitted' });
       return { ok: true, delayMs: decision.delayMs };
@@ -37,4 +44,21 @@ export async function admit(o: ResolvedSessionOptions, metrics: PusherMetrics, r
   } finally {
     if (timer !== undefined) o.clock.clearTimeout(timer);
   }
+}
+
+let warnedNoRamp = false;
+
+/**
+ * Once per process: a real ClusterBreaker without a ramp means a fleet whose
+ * sessions all come back within `recoverySpreadMs` of the breaker closing (and all
+ * first-connect at once when pods restart), spread by jitter only. Allowed — a
+ * single pod may not need a ramp — but worth one line in the logs.
+ */
+export function warnIfNoRamp(o: ResolvedSessionOptions): void {
+  if (warnedNoRamp || o.ramp !== null || !(o.breaker instanceof ClusterBreaker)) return;
+  warnedNoRamp = true;
+  o.logger.warn(
+    { breaker: o.breaker.name, recoverySpreadMs: o.recoverySpreadMs },
+    'PusherSession has a ClusterBreaker but no reconnect ramp: recovery and first connects are spread by jitter only (pass options.ramp, e.g. a RedisReconnectRamp)',
+  );
 }

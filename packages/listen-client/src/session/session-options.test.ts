@@ -31,6 +31,10 @@ describe('session options', () => {
       degradedProbeIntervalMs: 60_000,
       heartbeatIntervalMs: 20_000,
       transcriptBufferSize: 1_000,
+      probeConfirmMs: 1_000,
+      transcriptBufferBytes: 524_288,
+      rememberConversations: 1_000,
+      rememberConversationsMs: 600_000,
     });
     expect(o.url).toBe('wss://pusher.example/v1/trigger/listen?uid=u&sample_rate=16000');
   });
@@ -63,6 +67,10 @@ describe('session options', () => {
     [{ degradedProbeIntervalMs: -1 }, 'options.degradedProbeIntervalMs'],
     [{ heartbeatIntervalMs: Number.POSITIVE_INFINITY }, 'options.heartbeatIntervalMs'],
     [{ transcriptBufferSize: -1 }, 'options.transcriptBufferSize'],
+    [{ probeConfirmMs: -1 }, 'options.probeConfirmMs'],
+    [{ transcriptBufferBytes: -1 }, 'options.transcriptBufferBytes'],
+    [{ rememberConversationsMs: 1.5 }, 'options.rememberConversationsMs'],
+    [{ probeConfirmMs: 600_001 }, 'options.probeConfirmMs'],
     [{ conversationTimeoutMs: 0 }, 'options.conversationTimeoutMs'],
     [{ heartbeatMs: 1 }, 'options.heartbeatMs'],
   ])('rejects %o naming %s', (bad, argument) => {

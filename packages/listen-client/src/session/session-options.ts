@@ -31,7 +31,9 @@ export interface PusherSessionOptions {
   sampleRate?: number;
   /**
    * Cluster-wide reconnect ramp (breaker-core's `RedisReconnectRamp`), asked before
-   * every reconnect attempt. `null`: reconnects are spread by jitter only.
+   * every first connect and every reconnect attempt. `null`: nothing bounds the
+   * fleet's reconnect rate; recovery is spread by jitter only (`recoverySpreadMs`),
+   * and a session with a real ClusterBreaker logs one warning per process about it.
    * @default null
    */
   ramp?: ReconnectRamp | null;
@@ -70,8 +72,20 @@ export interface PusherSessionOptions {
   degradedProbeIntervalMs?: number;
   /** When the breaker closes, degraded sessions reconnect at a random point within this, ms. 0 – 3_600_000. @default 10_000 */
   recoverySpreadMs?: number;
-  /** A ramp that has not answered by then counts as unreachable (the attempt goes ahead), ms. @default 1_000 */
+  /**
+   * A ramp that has not answered by then counts as unreachable (the attempt goes
+   * ahead), ms; a first connect gives it at most half of `connectTimeoutMs`. @default 1_000
+   */
   rampTimeoutMs?: number;
+  /**
+   * A dial counts as a success for the cluster breaker (`recordSuccess()`, or the
+   * half-open probe's `reportProbe('success')`) only once its connection has stayed
+   * open this long; closed sooner, for any reason, the dial is one failure. A handshake
+   * alone proves little: a pusher that accepts and closes with 1011 would otherwise
+   * close the breaker every cooldown. 0 = success at the handshake. ms, 0 – 600_000.
+   * @default 1_000
+   */
+  probeConfirmMs?: number;
   /** A connection must last this long to reset the failure count; shorter ones count as failed attempts, ms. @default 10_000 */
   stableConnectionMs?: number;
   /** Heartbeat frame (opcode 100) interval, ms. 1 – 3_600_000. @default 20_000 */
@@ -82,14 +96,26 @@ export interface PusherSessionOptions {
   pongTimeoutMs?: number;
   /** Transcript segments kept while not connected (oldest dropped beyond it). Integer 0 – 1_000_000. @default 1_000 */
   transcriptBufferSize?: number;
+  /**
+   * Bytes of transcript (the segments' JSON) kept while not connected; the oldest
+   * segments are dropped beyond it, and a segment larger than it is not kept.
+   * 300 sessions × 512 KiB ≈ 150 MiB per pod at worst. Integer 0 – 1_073_741_824.
+   * @default 524_288
+   */
+  transcriptBufferBytes?: number;
   /** Audio is dropped while the socket holds more than this unsent, bytes. @default 1_048_576 */
   maxSocketBufferedBytes?: number;
   /** pusher must answer a 104 within this, or the conversation goes to the fallback, ms. @default 30_000 */
   conversationTimeoutMs?: number;
   /** Conversations waiting on this session at once; beyond it they go to the fallback (`overloaded`). @default 10_000 */
   maxPendingConversations?: number;
-  /** Ended conversation ids remembered so a repeat gets the same outcome. Integer 0 – 1_000_000. @default 10_000 */
+  /**
+   * Ended conversation ids remembered so a repeat gets the same outcome (fallback
+   * results included, so this is memory per session). Integer 0 – 1_000_000. @default 1_000
+   */
   rememberConversations?: number;
+  /** …each for at most this long after it ended, ms; a repeat after that is a new request. 0 – 86_400_000. @default 600_000 */
+  rememberConversationsMs?: number;
   /** close() waits this long for answers to conversations already sent, ms. 0 – 600_000. @default 2_000 */
   closeTimeoutMs?: number;
 }
@@ -108,15 +134,18 @@ export const DEFAULT_PUSHER_SESSION_OPTIONS = Object.freeze({
   degradedProbeIntervalMs: 60_000,
   recoverySpreadMs: 10_000,
   rampTimeoutMs: 1_000,
+  probeConfirmMs: 1_000,
   stableConnectionMs: 10_000,
   heartbeatIntervalMs: 20_000,
   pingIntervalMs: 20_000,
   pongTimeoutMs: 10_000,
   transcriptBufferSize: 1_000,
+  transcriptBufferBytes: 524_288,
   maxSocketBufferedBytes: 1_048_576,
   conversationTimeoutMs: 30_000,
   maxPendingConversations: 10_000,
-  rememberConversations: 10_000,
+  rememberConversations: 1_000,
+  rememberConversationsMs: 600_000,
   closeTimeoutMs: 2_000,
 });
 
@@ -151,15 +180,18 @@ const RANGES: Record<Numeric, [number, number]> = {
   degradedProbeIntervalMs: [1, 24 * HOUR],
   recoverySpreadMs: [0, HOUR],
   rampTimeoutMs: [1, 600_000],
+  probeConfirmMs: [0, 600_000],
   stableConnectionMs: [0, 24 * HOUR],
   heartbeatIntervalMs: [1, HOUR],
   pingIntervalMs: [1, HOUR],
   pongTimeoutMs: [1, HOUR],
   transcriptBufferSize: [0, 1_000_000],
+  transcriptBufferBytes: [0, 1_073_741_824],
   maxSocketBufferedBytes: [0, 1_073_741_824],
   conversationTimeoutMs: [1, 24 * HOUR],
   maxPendingConversations: [1, 1_000_000],
   rememberConversations: [0, 1_000_000],
+  rememberConversationsMs: [0, 24 * HOUR],
   closeTimeoutMs: [0, 600_000],
 };
 const FRACTIONS: ReadonlySet<Numeric> = new Set(['backoffJitter']);
@@ -221,10 +253,14 @@ export function resolveSessionOptions(options: PusherSessionOptions): ResolvedSe
   if (!isSessionBreaker(o.breaker)) {
     throw new InvalidArgumentError('options.breaker', 'expected a ClusterBreaker (allow, record*, acquireProbe, …)');
   }
+  const clock = o.clock ?? systemScheduler;
+  if (!isScheduler(clock))
+    throw new InvalidArgumentError('options.clock', 'expected { now, setTimeout, clearTimeout }');
   let fallback: ConversationFallback;
   if (o.fallback instanceof ConversationFallback) fallback = o.fallback;
   else if (typeof o.fallback === 'function')
-    fallback = new ConversationFallback({ handler: o.fallback as FallbackHandler });
+    // On the session's clock: its timeouts are the session's, and tests drive them by hand.
+    fallback = new ConversationFallback({ handler: o.fallback as FallbackHandler, clock });
   else throw new InvalidArgumentError('options.fallback', 'expected a handler function or a ConversationFallback');
   const ramp = o.ramp ?? null;
   if (ramp !== null && typeof (ramp as ReconnectRamp).take !== 'function') {
@@ -238,9 +274,6 @@ export function resolveSessionOptions(options: PusherSessionOptions): ResolvedSe
   if (typeof (registry as Registry).getSingleMetric !== 'function') {
     throw new InvalidArgumentError('options.registry', 'expected a prom-client Registry');
   }
-  const clock = o.clock ?? systemScheduler;
-  if (!isScheduler(clock))
-    throw new InvalidArgumentError('options.clock', 'expected { now, setTimeout, clearTimeout }');
   const random = o.random ?? Math.random;
   if (typeof random !== 'function') throw new InvalidArgumentError('options.random', 'expected a function');
   const dialer = o.dialer ?? wsDialer;

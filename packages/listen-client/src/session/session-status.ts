@@ -15,6 +15,9 @@
  *                       └────────────────────────────────────────┘
  *  any ──close()──▶ closed
  * ```
+ *
+ * A first connect the ramp throttles goes `connecting → reconnect_backoff` with
+ * `booked` set, and dials at that slot.
  */
 export type SessionStatus =
   | { readonly value: 'idle' }
@@ -30,6 +33,11 @@ export type SessionStatus =
       readonly failures: number;
       /** When the next attempt may start (scheduler time, ms). */
       readonly retryAt: number;
+      /**
+       * The ramp has booked `retryAt` for this attempt (a first connect it throttled):
+       * the attempt dials then without asking the ramp again.
+       */
+      readonly booked?: boolean;
     }
   | {
       readonly value: 'degraded';

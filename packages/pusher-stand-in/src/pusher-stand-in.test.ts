@@ -187,7 +187,7 @@ describe('PusherStandIn, faults', () => {
     expect(open).toBe(false);
     const next = dial();
     await opened(next);
-    expect(standIn.stats()).toMatchObject({ dials: 2, stalledHandshakes: 1, connections: 1 });
+    expect(standIn.stats()).toMatchObject({ dials: 2, stalledHandshakes: 1, connections: 1, faultHits: { hang: 1 } });
   });
 
   it('hang: refuses a stallHandshakes that is not a boolean', () => {

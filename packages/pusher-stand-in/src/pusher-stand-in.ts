@@ -226,6 +226,7 @@ export class PusherStandIn {
       this.#wss.handleUpgrade(req, socket, head, (ws) => this.#wss.emit('connection', ws, req));
     };
     if (fault.kind === 'hang' && fault.stallHandshakes) {
+      this.#hit('hang');
       this.#stats.stalledHandshakes++;
       this.#stalled.add(socket);
       socket.once('close', () => this.#stalled.delete(socket));

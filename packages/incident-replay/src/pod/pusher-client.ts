@@ -81,7 +81,7 @@ export function breakwaterClient(uid: string, ctx: ClientContext): PusherClient 
     processConversation: async (request) => {
       const outcome = await session.processConversation(request);
       if (outcome.via === 'pusher') return 'pusher';
-      return outcome.status === 'succeeded' ? 'fallback' : 'failed';
+      return outcome.processed ? 'fallback' : 'failed';
     },
     chartState: () => {
       switch (session.state) {

@@ -80,6 +80,26 @@ describe('Redis killed during a pusher outage', () => {
   });
 });
 
+describe('a pod started while Redis is down', () => {
+  it('registers and joins the shared state once Redis returns, then follows a trip made by another pod', async () => {
+    const server = await startRedis();
+    await server.kill();
+    const config = { failureThreshold: 5, cooldownMs: 60_000 };
+    const [late] = await pods(server.url, 1, config, { podId: 'pod-late', startTimeoutMs: 200 });
+    if (!late) throw new Error('no breaker');
+    expect(late.source).toBe('local');
+    expect(late.allow()).toBe(true);
+
+    await server.restart();
+    await waitUntil(() => late.source === 'shared', { what: 'the late pod joined the shared state' });
+    const [other] = await pods(server.url, 1, config, { podId: 'pod-other' });
+    if (!other) throw new Error('no breaker');
+    for (let i = 0; i < 5; i++) other.recordFailure();
+    await waitUntil(() => late.state === 'open', { what: 'the late pod sees the trip' });
+    expect(late.generation).toBe(other.generation);
+  });
+});
+
 describe('Redis stalled (SIGSTOP)', () => {
   it('no call waits on Redis, the pod falls back, the client queue stays bounded, and it rejoins on resume', async () => {
     const server = await startRedis();

@@ -2,6 +2,7 @@ import { configHash } from '../config/breaker-config.js';
 import { isBreakerNotFoundError } from '../errors/breaker-not-found-error.js';
 import { BreakerOpenError } from '../errors/breaker-open-error.js';
 import { isInvalidArgumentError } from '../errors/invalid-argument-error.js';
+import { isNotRegisteredError } from '../errors/not-registered-error.js';
 import { BreakerMetrics, STATE_VALUES } from '../metrics.js';
 import {
   admitsCalls,
@@ -42,6 +43,8 @@ export interface ClusterBreakerParts {
   readonly owned: readonly RedisClient[];
   /** Whether close() closes `shared` (not when the caller passed its own store). */
   readonly ownsShared: boolean;
+  /** Whether `shared.register()` succeeded at start; if not, the rejoin registers first. */
+  readonly registered: boolean;
 }
 
 /**
@@ -79,6 +82,8 @@ export class ClusterBreaker {
   #refreshedAt: number;
   #degradedSince: number | null = null;
   #drift = false;
+  /** `shared` knows our config (RedisBreakerStore.record() refuses a breaker it was not given). */
+  #registered: boolean;
 
   readonly #o: ResolvedClusterBreakerOptions;
   readonly #shared: BreakerStore;
@@ -124,6 +129,7 @@ export class ClusterBreaker {
     this.#client = parts.client;
     this.#owned = parts.owned;
     this.#ownsShared = parts.ownsShared;
+    this.#registered = parts.registered;
     this.#localConfigHash = configHash(o.config);
     this.#log = o.logger.child({ breaker: o.name, podId: o.podId });
     this.#storm = RepeatLog.for(this.#log);
@@ -526,6 +532,7 @@ export class ClusterBreaker {
         // Redis lost the breaker (restart without persistence): create it again from our config.
         try {
           const reply = await this.#shared.register(this.name, this.#o.config);
+          this.#registered = true;
           this.#apply(reply.snapshot, 'shared', 'resync', { authoritative: true });
           this.#noteDrift(reply.configDrift);
         } catch (again) {
@@ -543,13 +550,25 @@ export class ClusterBreaker {
     await this.#rejoin();
   }
 
-  /** Back to the shared state: send what was counted while apart (still in the window), adopt the shared view. */
+  /**
+   * Back to the shared state: register first if the pod never could (it started
+   * while the store was down), send what was counted while apart (still in the
+   * window), adopt the shared view.
+   */
   async #rejoin(): Promise<void> {
     const local = this.#view;
     const replayed = { failures: local.window.failures, successes: local.window.successes };
     let reply: Awaited<ReturnType<BreakerStore['record']>>;
     try {
-      reply = await this.#shared.record(this.name, this.podId, replayed);
+      if (!this.#registered) await this.#registerShared();
+      try {
+        reply = await this.#shared.record(this.name, this.podId, replayed);
+      } catch (err) {
+        if (!isNotRegisteredError(err)) throw err;
+        // The store forgot our config (a caller's store may): register again, once.
+        await this.#registerShared();
+        reply = await this.#shared.record(this.name, this.podId, replayed);
+      }
     } catch (err) {
       this.#countError(err);
       this.#storm.warn(
@@ -568,6 +587,13 @@ export class ClusterBreaker {
     this.#apply(reply.snapshot, 'shared', 'rejoin', { authoritative: true });
     this.#noteDrift(reply.configDrift);
     this.#onStoreRecovered.emit({ downtimeMs, replayed });
+  }
+
+  /** Gives the shared store our config; a stored config that differs is in force (config drift). */
+  async #registerShared(): Promise<void> {
+    const reply = await this.#shared.register(this.name, this.#o.config);
+    this.#registered = true;
+    this.#noteDrift(reply.configDrift, reply.snapshot.configHash);
   }
 
   /**
@@ -612,12 +638,12 @@ export class ClusterBreaker {
     this.#metrics?.storeErrors.inc({ breaker: this.name, kind });
   }
 
-  #noteDrift(drift: boolean): void {
+  #noteDrift(drift: boolean, storedHash = this.#view.configHash): void {
     if (drift === this.#drift) return;
     this.#drift = drift;
     this.#metrics?.configDrift.set({ breaker: this.name }, drift ? 1 : 0);
     if (drift) {
-      const event = { localHash: this.#localConfigHash, storedHash: this.#view.configHash };
+      const event = { localHash: this.#localConfigHash, storedHash };
       this.#log.warn(event, 'this pod’s breaker config differs from the stored one; the stored one is in force');
       this.#onConfigDrift.emit(event);
     }

@@ -58,7 +58,7 @@ export async function createClusterBreaker(options: ClusterBreakerOptions): Prom
   }
 
   const breaker = new ClusterBreaker(
-    { options: o, shared, local, client, owned, ownsShared: !options.store },
+    { options: o, shared, local, client, owned, ownsShared: !options.store, registered: source === 'shared' },
     initial,
     source,
   );

@@ -2,6 +2,8 @@ import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { isBreakerOpenError } from '../errors/breaker-open-error.js';
 import { isInvalidArgumentError } from '../errors/invalid-argument-error.js';
+import { StoreUnavailableError } from '../errors/store-unavailable-error.js';
+import type { BreakerStore } from '../store/breaker-store.js';
 import { MemoryBreakerStore } from '../store/memory-store.js';
 import type { StateChangeEvent } from './breaker-events.js';
 import type { ClusterBreaker } from './cluster-breaker.js';
@@ -26,6 +28,20 @@ afterEach(async () => {
   for (const b of breakers.splice(0)) await b.close();
   vi.useRealTimers();
 });
+
+/**
+ * `store` with some methods replaced (the rest bound to it), so a test can make
+ * one call fail, hang or answer late while the others behave.
+ */
+function wrapped(target: MemoryBreakerStore, replace: Partial<Record<keyof BreakerStore, unknown>>): BreakerStore {
+  return new Proxy(target, {
+    get(t, prop, receiver) {
+      if (typeof prop === 'string' && prop in replace) return replace[prop as keyof BreakerStore];
+      const value: unknown = Reflect.get(t, prop, receiver);
+      return typeof value === 'function' ? value.bind(t) : value;
+    },
+  });
+}
 
 async function make(extra: Partial<ClusterBreakerOptions> = {}): Promise<ClusterBreaker> {
   const breaker = await createClusterBreaker({
@@ -228,5 +244,24 @@ describe('ClusterBreaker (single process, MemoryBreakerStore)', () => {
     expect(b.allow()).toBe(true);
     expect(await b.acquireProbe()).toBeNull();
     await b.close();
+  });
+
+  it('subscribes again after a failed subscribe, once the store answers a resync', async () => {
+    let failSubscribe = true;
+    const flaky = wrapped(store, {
+      subscribe: (name: string, listener: Parameters<BreakerStore['subscribe']>[1]) => {
+        if (!failSubscribe) return store.subscribe(name, listener);
+        failSubscribe = false;
+        return Promise.reject(new StoreUnavailableError('subscribe: connection refused'));
+      },
+    });
+    const b = await make({ store: flaky, resyncIntervalMs: 1_000 });
+    await vi.advanceTimersByTimeAsync(1_000); // a resync succeeds: subscribe again
+    const causes: string[] = [];
+    b.onStateChange((e) => causes.push(e.cause));
+    await store.forceOpen('pusher', { reason: 'drill', actor: 'sre', ttlMs: 60_000 });
+    await vi.advanceTimersByTimeAsync(0); // no resync is due: only pub/sub can tell it
+    expect(b.state).toBe('forced_open');
+    expect(causes).toEqual(['force_open']);
   });
 });

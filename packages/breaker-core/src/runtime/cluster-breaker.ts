@@ -24,7 +24,7 @@ import type {
   ViewSource,
 } from './breaker-events.js';
 import type { BreakwaterLogger } from './breakwater-logger.js';
-import { pendingCommands } from './fail-fast-client.js';
+import { isCluster, pendingCommands } from './fail-fast-client.js';
 import type { ResolvedClusterBreakerOptions } from './options.js';
 import { RepeatLog } from './repeat-log.js';
 import { Signal } from './signal.js';
@@ -39,6 +39,8 @@ export interface ClusterBreakerParts {
   readonly local: MemoryBreakerStore;
   /** The breaker's own command connection, when it owns one: its status gates calls. */
   readonly client?: RedisClient;
+  /** The breaker's own subscriber connection, when it owns one: its 'ready' means "resubscribed, resync". */
+  readonly subscriber?: RedisClient;
   /** Connections to close on close(). */
   readonly owned: readonly RedisClient[];
   /** Whether close() closes `shared` (not when the caller passed its own store). */
@@ -89,6 +91,7 @@ export class ClusterBreaker {
   readonly #shared: BreakerStore;
   readonly #local: MemoryBreakerStore;
   readonly #client: RedisClient | undefined;
+  readonly #subscriber: RedisClient | undefined;
   readonly #owned: readonly RedisClient[];
   readonly #ownsShared: boolean;
   readonly #localConfigHash: string;
@@ -109,6 +112,9 @@ export class ClusterBreaker {
   #resyncing = false;
   #resyncAgain = false;
   #subscription: Disposable | undefined;
+  /** The one subscribe() in flight, if any: never two, or a second would look subscribed without a SUBSCRIBE. */
+  #subscribing: Promise<void> | undefined;
+  #pingingSubscriber = false;
   #closed = false;
 
   readonly #onStateChange: Signal<StateChangeEvent>;
@@ -127,6 +133,7 @@ export class ClusterBreaker {
     this.#shared = parts.shared;
     this.#local = parts.local;
     this.#client = parts.client;
+    this.#subscriber = parts.subscriber;
     this.#owned = parts.owned;
     this.#ownsShared = parts.ownsShared;
     this.#registered = parts.registered;
@@ -356,24 +363,13 @@ export class ClusterBreaker {
     resync.unref?.();
     this.#resyncTimer = resync;
     this.#scheduleDue();
-    // After any reconnect (ioredis resubscribes by itself), messages may have been missed: resync.
-    for (const client of this.#owned) client.on('ready', this.#onClientReady);
-    const subscribing = this.#shared.subscribe(this.name, this.#onTransition).then(
-      (subscription) => {
-        if (this.#closed) subscription.dispose();
-        else this.#subscription = subscription;
-      },
-      (err: unknown) => {
-        this.#storm.warn(
-          'subscribe',
-          this.podId,
-          { err },
-          'could not subscribe to breaker transitions; relying on resync',
-        );
-      },
-    );
+    // After a reconnect messages may have been missed: resync (the command connection's
+    // 'ready' is also the cue to rejoin). The subscriber's 'ready' first makes sure the
+    // subscription is in place.
+    this.#client?.on('ready', this.#onClientReady);
+    this.#subscriber?.on('ready', this.#onSubscriberReady);
     // Wait for the subscription while Redis answers; never hang start-up on a Redis that does not.
-    await Promise.race([subscribing, delay(this.#o.startTimeoutMs)]);
+    await Promise.race([this.#subscribe(), delay(this.#o.startTimeoutMs)]);
   }
 
   /** Stops timers, sends what is still counted (best effort, bounded by the command timeout), closes connections. */
@@ -382,7 +378,8 @@ export class ClusterBreaker {
     clearTimeout(this.#flushTimer);
     clearInterval(this.#resyncTimer);
     clearTimeout(this.#dueTimer);
-    for (const client of this.#owned) client.off('ready', this.#onClientReady);
+    this.#client?.off('ready', this.#onClientReady);
+    this.#subscriber?.off('ready', this.#onSubscriberReady);
     this.#subscription?.dispose();
     await this.#flush();
     this.#closed = true;
@@ -416,6 +413,54 @@ export class ClusterBreaker {
   readonly #onClientReady = (): void => {
     void this.#resync('resync');
   };
+
+  /**
+   * ioredis emits 'ready' before it re-sends SUBSCRIBE, so a resync started right
+   * away could read the state before the subscription is back and miss a
+   * transition published in between. Subscribe if we never could, else wait for
+   * a PING queued behind ioredis's own SUBSCRIBE (same connection, in order),
+   * then resync. A Cluster subscribes on a node of its choosing: resync at once.
+   */
+  readonly #onSubscriberReady = (): void => {
+    if (this.#closed) return;
+    const subscribed = this.#subscription !== undefined;
+    void this.#subscribe().then(async () => {
+      const sub = this.#subscriber;
+      if (subscribed && sub && !isCluster(sub) && !this.#pingingSubscriber) {
+        this.#pingingSubscriber = true;
+        await sub.ping().catch(() => {});
+        this.#pingingSubscriber = false;
+      }
+      await this.#resync('resync');
+    });
+  };
+
+  /**
+   * Subscribes to the breaker's transitions unless subscribed or trying. Never
+   * rejects: a failure is retried on the subscriber's next 'ready' and after the
+   * next successful resync, so a pod that could not subscribe at start (Redis
+   * down, a caller's store failing) still gets pub/sub once the store is back.
+   */
+  #subscribe(): Promise<void> {
+    if (this.#closed || this.#subscription) return Promise.resolve();
+    this.#subscribing ??= this.#shared.subscribe(this.name, this.#onTransition).then(
+      (subscription) => {
+        this.#subscribing = undefined;
+        if (this.#closed) subscription.dispose();
+        else this.#subscription = subscription;
+      },
+      (err: unknown) => {
+        this.#subscribing = undefined;
+        this.#storm.warn(
+          'subscribe',
+          this.podId,
+          { err },
+          'could not subscribe to breaker transitions; relying on resync and retrying',
+        );
+      },
+    );
+    return this.#subscribing;
+  }
 
   /**
    * Flushes one interval after the first outcome since the last flush. The timer
@@ -527,6 +572,7 @@ export class ClusterBreaker {
   async #resyncShared(cause: Cause): Promise<void> {
     try {
       this.#apply(await this.#shared.snapshot(this.name), 'shared', cause);
+      if (!this.#subscription) void this.#subscribe(); // the store answers: try again
     } catch (err) {
       if (isBreakerNotFoundError(err)) {
         // Redis lost the breaker (restart without persistence): create it again from our config.

@@ -23,6 +23,7 @@ export async function createClusterBreaker(options: ClusterBreakerOptions): Prom
 
   let shared: BreakerStore;
   let client: RedisClient | undefined;
+  let subscriber: RedisClient | undefined;
   let owned: RedisClient[] = [];
   if (options.store) {
     shared = options.store;
@@ -33,6 +34,7 @@ export async function createClusterBreaker(options: ClusterBreakerOptions): Prom
       o.reconnectMaxDelayMs,
     );
     client = connections.command;
+    subscriber = connections.subscriber;
     owned = [connections.command, connections.subscriber];
     shared = new RedisBreakerStore({ client, subscriber: connections.subscriber, prefix: o.prefix });
   }
@@ -58,7 +60,16 @@ export async function createClusterBreaker(options: ClusterBreakerOptions): Prom
   }
 
   const breaker = new ClusterBreaker(
-    { options: o, shared, local, client, owned, ownsShared: !options.store, registered: source === 'shared' },
+    {
+      options: o,
+      shared,
+      local,
+      client,
+      subscriber,
+      owned,
+      ownsShared: !options.store,
+      registered: source === 'shared',
+    },
     initial,
     source,
   );

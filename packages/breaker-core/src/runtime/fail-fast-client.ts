@@ -7,7 +7,10 @@ import type { RedisClient } from '../store/redis-store.js';
  * wait on Redis, so its command connection fails fast: no offline queue
  * (commands fail at once while disconnected), no per-command retries, a short
  * command timeout, and reconnects with a capped backoff. The subscriber keeps
- * its (tiny, bounded) offline queue so SUBSCRIBE survives reconnects.
+ * an offline queue and waits for the connection however long it takes
+ * (`maxRetriesPerRequest: null`), so a SUBSCRIBE sent while Redis is down is
+ * sent when it returns instead of failing; the queue stays tiny (one SUBSCRIBE
+ * per breaker, one PING per reconnect).
  */
 export interface BreakerConnections {
   readonly command: RedisClient;
@@ -28,7 +31,12 @@ export function openBreakerConnections(
     retryStrategy,
     lazyConnect: false,
   };
-  const forSubscriber: RedisOptions = { ...failFast, enableOfflineQueue: true, commandTimeout: undefined };
+  const forSubscriber: RedisOptions = {
+    ...failFast,
+    enableOfflineQueue: true,
+    maxRetriesPerRequest: null,
+    commandTimeout: undefined,
+  };
 
   let command: RedisClient;
   let subscriber: RedisClient;

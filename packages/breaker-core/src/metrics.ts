@@ -39,6 +39,7 @@ export class BreakerMetrics {
   readonly probes: Counter<'breaker' | 'result'>;
   readonly configDrift: Gauge<'breaker'>;
   readonly #staleness = new Set<() => { breaker: string; seconds: number }>();
+  readonly #rejectionSources = new Set<() => void>();
 
   static #byRegistry = new WeakMap<Registry, BreakerMetrics>();
 
@@ -55,6 +56,7 @@ export class BreakerMetrics {
   private constructor(registry: Registry) {
     const registers = [registry];
     const sources = this.#staleness;
+    const rejectionSources = this.#rejectionSources;
     this.state = new Gauge({
       name: 'breakwater_breaker_state',
       help: 'Breaker state as seen by this pod: 0 closed, 1 open, 2 half_open, 3 forced_open, 4 forced_closed',
@@ -78,6 +80,10 @@ export class BreakerMetrics {
       help: 'Calls refused by the breaker (mode="shadow": would have been refused)',
       labelNames: ['breaker', 'mode'],
       registers,
+      // allow() only bumps a number on its breaker; the breakers add them up here, at scrape time.
+      collect() {
+        for (const report of rejectionSources) report();
+      },
     });
     this.storeUp = new Gauge({
       name: 'breakwater_breaker_store_up',
@@ -128,6 +134,12 @@ export class BreakerMetrics {
   trackStaleness(source: () => { breaker: string; seconds: number }): () => void {
     this.#staleness.add(source);
     return () => this.#staleness.delete(source);
+  }
+
+  /** Registers a breaker's rejection counts, reported when the metrics are collected; returns its removal. */
+  trackRejections(report: () => void): () => void {
+    this.#rejectionSources.add(report);
+    return () => this.#rejectionSources.delete(report);
   }
 
   /** Drops a closed breaker's gauges so they do not report a frozen value. */

@@ -1,4 +1,4 @@
-import { configHash } from '../config/breaker-config.js';
+import { type BreakerConfig, configHash } from '../config/breaker-config.js';
 import { isBreakerNotFoundError } from '../errors/breaker-not-found-error.js';
 import { BreakerOpenError } from '../errors/breaker-open-error.js';
 import { isInvalidArgumentError } from '../errors/invalid-argument-error.js';
@@ -24,6 +24,7 @@ import type {
   ViewSource,
 } from './breaker-events.js';
 import type { BreakwaterLogger } from './breakwater-logger.js';
+import { couldTripAlone } from './could-trip-alone.js';
 import { isCluster, pendingCommands } from './fail-fast-client.js';
 import type { ResolvedClusterBreakerOptions } from './options.js';
 import { RepeatLog } from './repeat-log.js';
@@ -74,7 +75,10 @@ export class ClusterBreaker {
   #pendingSuccesses = 0;
   #rejected = 0;
   #shadowRejected = 0;
-  #urgentFlush = false;
+  /** An early flush is on its way (microtask or timer): no more scheduling until it has run. */
+  #urgent = false;
+  /** The config whose trip rule the pending outcomes are checked against; null unless the automatic state is closed. */
+  #tripRules: BreakerConfig | null;
 
   // ── the view and where it came from ──
   #view: BreakerSnapshot;
@@ -100,6 +104,7 @@ export class ClusterBreaker {
   readonly #storm: RepeatLog;
   readonly #metrics: BreakerMetrics | undefined;
   #untrackStaleness: (() => void) | undefined;
+  #untrackRejections: (() => void) | undefined;
 
   #flushTimer: NodeJS.Timeout | undefined;
   /** A flush is scheduled. An idle pod arms no timer at all: the first outcome arms one. */
@@ -153,6 +158,7 @@ export class ClusterBreaker {
     this.#state = initial.state;
     this.#generation = initial.generation;
     this.#admits = admitsCalls(initial.state);
+    this.#tripRules = initial.automaticState === 'closed' ? initial.config : null;
     this.#shadow = initial.mode === 'shadow';
     this.#source = source;
     this.#refreshedAt = o.clock();
@@ -164,14 +170,21 @@ export class ClusterBreaker {
       breaker: this.name,
       seconds: this.staleness / 1_000,
     }));
+    this.#untrackRejections = this.#metrics?.trackRejections(this.#reportRejections);
   }
 
   // ── hot path: no I/O, no allocation ──────────────────────────────────────
+  //
+  // allow() only reads and counts (rejections reach the metrics when they are
+  // scraped). record*() count; the first outcome after an idle interval arms
+  // the one flush timer of its batch (never more than one timer per flush
+  // interval), and when the pending outcomes alone could trip the breaker one
+  // microtask asks for an early flush (at most one per flush interval: `#urgent`
+  // stays set until the flush has taken the outcomes).
 
   /** May this pod dial now? Reads the in-process view only. In shadow mode always true. */
   allow(): boolean {
     if (this.#admits) return true;
-    if (!this.#flushArmed) this.#armFlush(); // so the rejection count reaches the metrics
     if (this.#shadow) {
       this.#shadowRejected++;
       return true;
@@ -189,16 +202,20 @@ export class ClusterBreaker {
     if (this.#closed) return;
     this.#pendingSuccesses++;
     if (!this.#flushArmed) this.#armFlush();
+    // A success can bring the pending calls up to the failure-rate rule's minimum.
+    const rules = this.#tripRules;
+    if (rules?.failureRate && !this.#urgent && couldTripAlone(this.#pendingFailures, this.#pendingSuccesses, rules)) {
+      this.#flushSoon();
+    }
   }
 
   recordFailure(): void {
     if (this.#closed) return;
+    this.#pendingFailures++;
     if (!this.#flushArmed) this.#armFlush();
-    // When this pod alone could trip the breaker, flush now rather than at the next tick
-    // (off this call stack, and never more than one record call per flush interval).
-    if (++this.#pendingFailures >= this.#view.config.failureThreshold && !this.#urgentFlush) {
-      this.#urgentFlush = true;
-      queueMicrotask(this.#urgentTick);
+    const rules = this.#tripRules;
+    if (rules !== null && !this.#urgent && couldTripAlone(this.#pendingFailures, this.#pendingSuccesses, rules)) {
+      this.#flushSoon();
     }
   }
 
@@ -387,6 +404,8 @@ export class ClusterBreaker {
     await this.#local.close();
     for (const client of this.#owned) client.disconnect();
     this.#untrackStaleness?.();
+    this.#reportRejections();
+    this.#untrackRejections?.();
     this.#metrics?.forget(this.name);
     for (const s of [
       this.#onStateChange,
@@ -463,37 +482,62 @@ export class ClusterBreaker {
   }
 
   /**
-   * Flushes one interval after the first outcome since the last flush. The timer
-   * re-arms only while outcomes keep coming, so slow calls never overlap and an
-   * idle pod does not wake up at all.
+   * The first outcome after the pod was idle: flush one interval from now, so
+   * the batch gathers. Later batches re-arm from #afterFlush, off the hot path;
+   * an idle pod does not wake up at all.
    */
   #armFlush(): void {
     if (this.#closed) return;
     this.#flushArmed = true;
+    this.#setFlushTimer(this.#o.flushIntervalMs);
+  }
+
+  #setFlushTimer(ms: number): void {
     clearTimeout(this.#flushTimer);
-    const timer = setTimeout(this.#tick, this.#o.flushIntervalMs);
+    const timer = setTimeout(this.#tick, ms);
     timer.unref?.();
     this.#flushTimer = timer;
   }
 
+  /** Milliseconds until a record call may be sent: real flushes stay one interval apart on the pod's clock. */
+  #untilNextSend(): number {
+    return this.#lastSentAt + this.#o.flushIntervalMs - this.#o.clock();
+  }
+
   readonly #tick = (): void => {
-    clearTimeout(this.#flushTimer);
-    void this.#flush().finally(() => {
-      this.#flushArmed = false;
-      const pending = this.#pendingFailures + this.#pendingSuccesses + this.#rejected + this.#shadowRejected;
-      if (pending > 0) this.#armFlush();
-    });
+    clearTimeout(this.#flushTimer); // an early flush replaces the timer the batch armed
+    this.#flushTimer = undefined;
+    if (this.#closed || this.#flushing) return;
+    const wait = this.#untilNextSend();
+    if (wait > 0) {
+      // Too early on the pod's clock (an injected clock, or a timer firing a little early).
+      this.#setFlushTimer(wait);
+      return;
+    }
+    void this.#flush().finally(this.#afterFlush);
   };
 
-  /**
-   * A pod that has not sent anything for a full interval flushes at once when
-   * its failures alone could trip the breaker; a busy pod just keeps its
-   * interval. Either way real flushes stay at least one interval apart.
-   */
+  /** While outcomes keep coming, the next flush is one interval after this one started, not after it ended. */
+  readonly #afterFlush = (): void => {
+    this.#flushArmed = false;
+    if (this.#closed || this.#pendingFailures + this.#pendingSuccesses === 0) return;
+    this.#flushArmed = true;
+    this.#setFlushTimer(Math.max(0, this.#untilNextSend()));
+  };
+
+  /** The pending outcomes alone could trip the breaker: send them as soon as the interval rule allows. */
+  #flushSoon(): void {
+    this.#urgent = true;
+    queueMicrotask(this.#urgentTick); // off the caller's stack, once per flush interval at most
+  }
+
   readonly #urgentTick = (): void => {
-    this.#urgentFlush = false;
-    if (this.#closed || this.#flushing || this.#o.clock() - this.#lastSentAt < this.#o.flushIntervalMs) return;
-    this.#tick();
+    // In flight: #afterFlush re-arms for lastSentAt + interval, which is as soon as allowed.
+    if (this.#closed || this.#flushing) return;
+    const wait = this.#untilNextSend();
+    this.#flushArmed = true;
+    if (wait > 0) this.#setFlushTimer(wait);
+    else this.#tick();
   };
 
   async #flush(): Promise<void> {
@@ -502,7 +546,7 @@ export class ClusterBreaker {
     const successes = this.#pendingSuccesses;
     this.#pendingFailures = 0;
     this.#pendingSuccesses = 0;
-    this.#reportRejections();
+    this.#urgent = false;
     if (failures === 0 && successes === 0) return;
     if (this.#metrics) {
       if (failures > 0) this.#metrics.calls.inc({ breaker: this.name, outcome: 'failure' }, failures);
@@ -538,7 +582,8 @@ export class ClusterBreaker {
     if (source === 'shared') this.#noteDrift(reply.configDrift);
   }
 
-  #reportRejections(): void {
+  /** Called when the metrics are collected (and on close): allow() itself never reaches prom-client. */
+  readonly #reportRejections = (): void => {
     if (!this.#metrics) return;
     if (this.#rejected > 0) this.#metrics.rejections.inc({ breaker: this.name, mode: 'enforce' }, this.#rejected);
     if (this.#shadowRejected > 0) {
@@ -546,7 +591,7 @@ export class ClusterBreaker {
     }
     this.#rejected = 0;
     this.#shadowRejected = 0;
-  }
+  };
 
   async #resync(cause: Cause): Promise<void> {
     if (this.#closed) return;
@@ -707,6 +752,7 @@ export class ClusterBreaker {
     this.#view = snap;
     this.#generation = snap.generation;
     this.#shadow = snap.mode === 'shadow';
+    this.#tripRules = snap.automaticState === 'closed' ? snap.config : null;
     this.#refreshedAt = now;
     this.#offsetMs = source === 'shared' ? snap.at - now : 0;
     this.#scheduleDue();

@@ -183,6 +183,28 @@ describe('ClusterBreaker (single process, MemoryBreakerStore)', () => {
     expect([a.state, b.state]).toEqual(['closed', 'closed']);
   });
 
+  it('falls back from what pub/sub said, not from the older snapshot, when the resync after it fails', async () => {
+    const config = { failureThreshold: 3, cooldownMs: 5_000 };
+    let failSnapshots = false;
+    const flaky = wrapped(store, {
+      snapshot: (name: string) =>
+        failSnapshots ? Promise.reject(new StoreUnavailableError('snapshot: connection reset')) : store.snapshot(name),
+    });
+    const a = await make({ store: flaky, resyncIntervalMs: 60_000, config });
+    const b = await make({ config });
+    const seen: string[] = [];
+    a.onStateChange((e) => seen.push(`${e.from}->${e.to}@${e.generation} (${e.source})`));
+    failSnapshots = true;
+    for (let i = 0; i < 3; i++) b.recordFailure(); // b trips the breaker; a hears it on the channel
+    await vi.advanceTimersByTimeAsync(0);
+    expect(a.source).toBe('local'); // its resync failed
+    expect(a.state).toBe('open');
+    expect(a.allow()).toBe(false);
+    expect(seen).toEqual(['closed->open@1 (shared)']);
+    await vi.advanceTimersByTimeAsync(5_001); // the cooldown carried over to the fallback
+    expect(a.state).toBe('half_open');
+  });
+
   it('execute() runs and records, and rejects with BreakerOpenError without calling fn when open', async () => {
     const b = await make({ config: { failureThreshold: 2 } });
     expect(await b.execute(() => 42)).toBe(42);

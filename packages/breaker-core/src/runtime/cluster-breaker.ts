@@ -29,6 +29,7 @@ import { isCluster, pendingCommands } from './fail-fast-client.js';
 import type { ResolvedClusterBreakerOptions } from './options.js';
 import { RepeatLog } from './repeat-log.js';
 import { Signal } from './signal.js';
+import { patchView } from './view-patch.js';
 
 type Cause = StateChangeEvent['cause'];
 
@@ -81,7 +82,14 @@ export class ClusterBreaker {
   #tripRules: BreakerConfig | null;
 
   // ── the view and where it came from ──
+  /** The latest full snapshot. */
   #view: BreakerSnapshot;
+  /**
+   * The latest snapshot with the transitions heard since applied (view-patch.ts):
+   * what the due timer, the early-flush rule and a fallback work from, so a
+   * fallback that starts before the resync answers cannot undo a transition.
+   */
+  #known: BreakerSnapshot;
   #source: ViewSource = 'shared';
   /** Store clock minus pod clock, from the latest shared reply (for cooldown timing and the fallback). */
   #offsetMs = 0;
@@ -155,6 +163,7 @@ export class ClusterBreaker {
     this.#metrics = o.registry ? BreakerMetrics.for(o.registry) : undefined;
 
     this.#view = initial;
+    this.#known = initial;
     this.#state = initial.state;
     this.#generation = initial.generation;
     this.#admits = admitsCalls(initial.state);
@@ -290,7 +299,7 @@ export class ClusterBreaker {
    */
   async acquireProbe(): Promise<ProbeLease | null> {
     if (this.#closed) return null;
-    const v = this.#view;
+    const v = this.#known;
     const cooldownOver = v.cooldownUntil !== null && v.cooldownUntil - this.#offsetMs <= this.#o.clock();
     if (this.#state !== 'half_open' && !(this.#state === 'open' && cooldownOver)) return null;
     const attempt = async (source: ViewSource) => {
@@ -423,8 +432,13 @@ export class ClusterBreaker {
 
   readonly #onTransition = (t: BreakerTransition): void => {
     if (this.#closed || this.#source !== 'shared' || t.generation <= this.#generation) return;
-    // Act on the new state at once; the resync that follows brings the full snapshot (cooldown, override, …).
+    // Act on the new state at once, and keep what we know in step with it: if the resync that
+    // follows fails, the fallback is restored from #known, which must not be the older snapshot.
+    const view = patchView(this.#known, t);
+    this.#known = view;
     this.#generation = t.generation;
+    this.#tripRules = view.automaticState === 'closed' ? view.config : null;
+    this.#scheduleDue();
     this.#setState(t.state, t.generation, t.action, 'shared');
     void this.#resync(t.action);
   };
@@ -703,7 +717,7 @@ export class ClusterBreaker {
     // A timed-out command stays queued until Redis answers; dropping the connection
     // fails it now, so nothing piles up while Redis is stalled.
     if (this.#client && /timed out/i.test(String((err as Error)?.message ?? err))) this.#client.disconnect(true);
-    this.#local.restore(this.#view, this.#offsetMs);
+    this.#local.restore(this.#known, this.#offsetMs);
     this.#metrics?.storeUp.set({ breaker: this.name }, 0);
     this.#storm.warn(
       'store-down',
@@ -750,6 +764,7 @@ export class ClusterBreaker {
     if (!authoritative && snap.generation < this.#generation) return; // older than what we know
     const now = this.#o.clock();
     this.#view = snap;
+    this.#known = snap;
     this.#generation = snap.generation;
     this.#shadow = snap.mode === 'shadow';
     this.#tripRules = snap.automaticState === 'closed' ? snap.config : null;
@@ -775,7 +790,7 @@ export class ClusterBreaker {
   #scheduleDue(): void {
     clearTimeout(this.#dueTimer);
     this.#dueTimer = undefined;
-    const v = this.#view;
+    const v = this.#known;
     const due = [
       v.state === 'open' || v.automaticState === 'open' ? v.cooldownUntil : null,
       v.override?.expiresAt ?? null,

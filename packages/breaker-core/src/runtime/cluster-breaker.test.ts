@@ -205,6 +205,25 @@ describe('ClusterBreaker (single process, MemoryBreakerStore)', () => {
     expect(a.state).toBe('half_open');
   });
 
+  it('holds a caller’s store to the command timeout: a call that hangs sends the pod to its fallback', async () => {
+    let hang = false;
+    const stalled = wrapped(store, {
+      record: (...args: Parameters<BreakerStore['record']>) => (hang ? new Promise(() => {}) : store.record(...args)),
+    });
+    const registry = new Registry();
+    const b = await make({ store: stalled, registry, commandTimeoutMs: 250, config: { failureThreshold: 3 } });
+    hang = true;
+    for (let i = 0; i < 3; i++) b.recordFailure(); // an early flush: the call never settles
+    await vi.advanceTimersByTimeAsync(249);
+    expect(b.source).toBe('shared');
+    await vi.advanceTimersByTimeAsync(1);
+    expect(b.source).toBe('local');
+    expect(b.state).toBe('open'); // the same outcomes went to the local breaker
+    expect(await registry.metrics()).toContain(
+      'breakwater_breaker_store_errors_total{breaker="pusher",kind="timeout"} 1',
+    );
+  });
+
   it('execute() runs and records, and rejects with BreakerOpenError without calling fn when open', async () => {
     const b = await make({ config: { failureThreshold: 2 } });
     expect(await b.execute(() => 42)).toBe(42);

@@ -1,8 +1,5 @@
 import { type BreakerConfig, configHash } from '../config/breaker-config.js';
-import { isBreakerNotFoundError } from '../errors/breaker-not-found-error.js';
 import { BreakerOpenError } from '../errors/breaker-open-error.js';
-import { isInvalidArgumentError } from '../errors/invalid-argument-error.js';
-import { isNotRegisteredError } from '../errors/not-registered-error.js';
 import { BreakerMetrics, STATE_VALUES } from '../metrics.js';
 import {
   admitsCalls,
@@ -29,6 +26,8 @@ import { isCluster, pendingCommands } from './fail-fast-client.js';
 import type { ResolvedClusterBreakerOptions } from './options.js';
 import { RepeatLog } from './repeat-log.js';
 import { Signal } from './signal.js';
+import type { StoreDeadline } from './store-deadline.js';
+import { storeErrorKind, storeErrorLabel } from './store-error-kind.js';
 import { patchView } from './view-patch.js';
 
 type Cause = StateChangeEvent['cause'];
@@ -49,6 +48,8 @@ export interface ClusterBreakerParts {
   readonly ownsShared: boolean;
   /** Whether `shared.register()` succeeded at start; if not, the rejoin registers first. */
   readonly registered: boolean;
+  /** The deadline every call to `shared` runs under (commandTimeoutMs). */
+  readonly deadline: StoreDeadline;
 }
 
 /**
@@ -101,6 +102,7 @@ export class ClusterBreaker {
 
   readonly #o: ResolvedClusterBreakerOptions;
   readonly #shared: BreakerStore;
+  readonly #deadline: StoreDeadline;
   readonly #local: MemoryBreakerStore;
   readonly #client: RedisClient | undefined;
   readonly #subscriber: RedisClient | undefined;
@@ -144,6 +146,7 @@ export class ClusterBreaker {
     this.name = o.name;
     this.podId = o.podId;
     this.#shared = parts.shared;
+    this.#deadline = parts.deadline;
     this.#local = parts.local;
     this.#client = parts.client;
     this.#subscriber = parts.subscriber;
@@ -303,8 +306,10 @@ export class ClusterBreaker {
     const cooldownOver = v.cooldownUntil !== null && v.cooldownUntil - this.#offsetMs <= this.#o.clock();
     if (this.#state !== 'half_open' && !(this.#state === 'open' && cooldownOver)) return null;
     const attempt = async (source: ViewSource) => {
-      const store = source === 'shared' ? this.#shared : this.#local;
-      const reply = await store.acquireProbe(this.name, this.podId);
+      const reply =
+        source === 'shared'
+          ? await this.#sharedCall('acquireProbe', (s) => s.acquireProbe(this.name, this.podId))
+          : await this.#local.acquireProbe(this.name, this.podId);
       this.#apply(reply.snapshot, source, 'resync');
       return reply;
     };
@@ -341,8 +346,10 @@ export class ClusterBreaker {
     const source: ViewSource = this.#localLeases.has(lease) ? 'local' : 'shared';
     let accepted = false;
     try {
-      const store = source === 'shared' ? this.#shared : this.#local;
-      const reply = await store.reportProbe(lease, outcome);
+      const reply =
+        source === 'shared'
+          ? await this.#sharedCall('reportProbe', (s) => s.reportProbe(lease, outcome))
+          : await this.#local.reportProbe(lease, outcome);
       accepted = reply.accepted;
       this.#apply(reply.snapshot, source, 'resync');
     } catch (err) {
@@ -572,7 +579,9 @@ export class ClusterBreaker {
     try {
       if (this.#source === 'shared') {
         try {
-          const reply = await this.#shared.record(this.name, this.podId, { failures, successes });
+          const reply = await this.#sharedCall('record', (s) =>
+            s.record(this.name, this.podId, { failures, successes }),
+          );
           this.#afterRecord(reply, 'shared');
           return;
         } catch (err) {
@@ -630,13 +639,13 @@ export class ClusterBreaker {
 
   async #resyncShared(cause: Cause): Promise<void> {
     try {
-      this.#apply(await this.#shared.snapshot(this.name), 'shared', cause);
+      this.#apply(await this.#sharedCall('snapshot', (s) => s.snapshot(this.name)), 'shared', cause);
       if (!this.#subscription) void this.#subscribe(); // the store answers: try again
     } catch (err) {
-      if (isBreakerNotFoundError(err)) {
+      if (storeErrorKind(err) === 'not_found') {
         // Redis lost the breaker (restart without persistence): create it again from our config.
         try {
-          const reply = await this.#shared.register(this.name, this.#o.config);
+          const reply = await this.#sharedCall('register', (s) => s.register(this.name, this.#o.config));
           this.#registered = true;
           this.#apply(reply.snapshot, 'shared', 'resync', { authoritative: true });
           this.#noteDrift(reply.configDrift);
@@ -667,15 +676,15 @@ export class ClusterBreaker {
     try {
       if (!this.#registered) await this.#registerShared();
       try {
-        reply = await this.#shared.record(this.name, this.podId, replayed);
+        reply = await this.#sharedCall('record', (s) => s.record(this.name, this.podId, replayed));
       } catch (err) {
-        if (!isNotRegisteredError(err)) throw err;
+        if (storeErrorKind(err) !== 'not_registered') throw err;
         // The store forgot our config (a caller's store may): register again, once.
         await this.#registerShared();
-        reply = await this.#shared.record(this.name, this.podId, replayed);
+        reply = await this.#sharedCall('record', (s) => s.record(this.name, this.podId, replayed));
       }
     } catch (err) {
-      this.#countError(err);
+      this.#noteStoreError(err);
       this.#storm.warn(
         'store-down',
         this.podId,
@@ -696,9 +705,14 @@ export class ClusterBreaker {
 
   /** Gives the shared store our config; a stored config that differs is in force (config drift). */
   async #registerShared(): Promise<void> {
-    const reply = await this.#shared.register(this.name, this.#o.config);
+    const reply = await this.#sharedCall('register', (s) => s.register(this.name, this.#o.config));
     this.#registered = true;
     this.#noteDrift(reply.configDrift, reply.snapshot.configHash);
+  }
+
+  /** One call to the shared store under the pod's deadline: slower is failed (and a late reply dropped). */
+  #sharedCall<T>(operation: string, call: (store: BreakerStore) => Promise<T>): Promise<T> {
+    return this.#deadline.run(operation, () => call(this.#shared));
   }
 
   /**
@@ -706,17 +720,14 @@ export class ClusterBreaker {
    * (and stays put) when the error is a bug in the call, not a store problem.
    */
   #degrade(err: unknown): boolean {
-    if (isInvalidArgumentError(err)) {
+    if (storeErrorKind(err) === 'bug') {
       this.#log.error({ err }, 'store refused a breaker call: this is a bug');
       return false;
     }
-    this.#countError(err);
+    this.#noteStoreError(err);
     if (this.#source === 'local') return true;
     this.#source = 'local';
     this.#degradedSince = this.#o.clock();
-    // A timed-out command stays queued until Redis answers; dropping the connection
-    // fails it now, so nothing piles up while Redis is stalled.
-    if (this.#client && /timed out/i.test(String((err as Error)?.message ?? err))) this.#client.disconnect(true);
     this.#local.restore(this.#known, this.#offsetMs);
     this.#metrics?.storeUp.set({ breaker: this.name }, 0);
     this.#storm.warn(
@@ -733,14 +744,14 @@ export class ClusterBreaker {
     return true;
   }
 
-  #countError(err: unknown): void {
-    const message = String((err as Error)?.message ?? err);
-    const kind = /timed out/i.test(message)
-      ? 'timeout'
-      : /unavailable|closed|writeable|ECONN|connect/i.test(message)
-        ? 'unavailable'
-        : 'other';
-    this.#metrics?.storeErrors.inc({ breaker: this.name, kind });
+  /** Counts a failed shared call by kind and does what that kind asks for. */
+  #noteStoreError(err: unknown): void {
+    const kind = storeErrorKind(err);
+    this.#metrics?.storeErrors.inc({ breaker: this.name, kind: storeErrorLabel(kind) });
+    if (kind === 'not_registered') this.#registered = false; // the rejoin registers again
+    // A timed-out command stays queued in ioredis until Redis answers; dropping the
+    // connection fails it now, so nothing piles up behind a stalled Redis.
+    if (kind === 'timeout' && this.#client?.status === 'ready') this.#client.disconnect(true);
   }
 
   #noteDrift(drift: boolean, storedHash = this.#view.configHash): void {

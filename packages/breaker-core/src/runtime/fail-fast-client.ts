@@ -5,8 +5,11 @@ import type { RedisClient } from '../store/redis-store.js';
 /**
  * The breaker's own Redis connections. A breaker must never make its caller
  * wait on Redis, so its command connection fails fast: no offline queue
- * (commands fail at once while disconnected), no per-command retries, a short
- * command timeout, and reconnects with a capped backoff. The subscriber keeps
+ * (commands fail at once while disconnected), no per-command retries, and
+ * reconnects with a capped backoff. The command timeout is not ioredis's: the
+ * ClusterBreaker puts one deadline (StoreDeadline, `commandTimeoutMs`) on each
+ * whole store call, redirects and NOSCRIPT retries included, and drops this
+ * connection when a call overruns it. The subscriber keeps
  * an offline queue and waits for the connection however long it takes
  * (`maxRetriesPerRequest: null`), so a SUBSCRIBE sent while Redis is down is
  * sent when it returns instead of failing; the queue stays tiny (one SUBSCRIBE
@@ -26,7 +29,6 @@ export function openBreakerConnections(
   const failFast: RedisOptions = {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
-    commandTimeout: commandTimeoutMs,
     connectTimeout: Math.max(1_000, commandTimeoutMs * 4),
     retryStrategy,
     lazyConnect: false,
@@ -35,7 +37,6 @@ export function openBreakerConnections(
     ...failFast,
     enableOfflineQueue: true,
     maxRetriesPerRequest: null,
-    commandTimeout: undefined,
   };
 
   let command: RedisClient;

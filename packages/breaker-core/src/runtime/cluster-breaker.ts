@@ -575,28 +575,38 @@ export class ClusterBreaker {
     }
     this.#flushing = true;
     this.#lastSentAt = this.#o.clock();
-    const started = process.hrtime.bigint();
     try {
       if (this.#source === 'shared') {
+        const started = process.hrtime.bigint();
         try {
           const reply = await this.#sharedCall('record', (s) =>
             s.record(this.name, this.podId, { failures, successes }),
           );
+          this.#observeFlush('shared', started);
           this.#afterRecord(reply, 'shared');
           return;
         } catch (err) {
+          this.#observeFlush('shared', started);
           if (!this.#degrade(err)) return;
         }
       }
       // On the fallback (or just fallen back): the same outcomes feed the local breaker.
+      const started = process.hrtime.bigint();
       const reply = await this.#local.record(this.name, this.podId, { failures, successes });
+      this.#observeFlush('local', started);
       this.#afterRecord(reply, 'local');
     } catch (err) {
       this.#storm.warn('flush', this.podId, { err }, 'could not record outcomes');
     } finally {
       this.#flushing = false;
-      this.#metrics?.flushDuration.observe({ breaker: this.name }, Number(process.hrtime.bigint() - started) / 1e9);
     }
+  }
+
+  #observeFlush(store: ViewSource, started: bigint): void {
+    this.#metrics?.flushDuration.observe(
+      { breaker: this.name, store },
+      Number(process.hrtime.bigint() - started) / 1e9,
+    );
   }
 
   #afterRecord(reply: Awaited<ReturnType<BreakerStore['record']>>, source: ViewSource): void {

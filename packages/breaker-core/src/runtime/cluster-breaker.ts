@@ -284,12 +284,14 @@ export class ClusterBreaker {
     source: ViewSource;
     pending: { failures: number; successes: number };
     redisPendingCommands: number;
+    subscriberPendingCommands: number;
     configDrift: boolean;
   } {
     return {
       source: this.#source,
       pending: { failures: this.#pendingFailures, successes: this.#pendingSuccesses },
       redisPendingCommands: this.#client ? pendingCommands(this.#client) : 0,
+      subscriberPendingCommands: this.#subscriber ? pendingCommands(this.#subscriber) : 0,
       configDrift: this.#drift,
     };
   }

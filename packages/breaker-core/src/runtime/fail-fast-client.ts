@@ -88,12 +88,20 @@ function isRedis(value: unknown): value is Redis {
   );
 }
 
-/** Commands waiting for a reply or a connection, summed over a cluster's nodes. */
+/**
+ * Commands waiting for a reply or for a connection (ioredis's command queue and
+ * offline queue), summed over a cluster's nodes.
+ */
 export function pendingCommands(client: RedisClient): number {
   if (isCluster(client)) {
-    return client.nodes().reduce((n, node) => n + node.commandQueue.length, 0);
+    return offline(client) + client.nodes().reduce((n, node) => n + node.commandQueue.length + offline(node), 0);
   }
-  return (client as Redis).commandQueue.length;
+  return (client as Redis).commandQueue.length + offline(client);
+}
+
+/** ioredis keeps its offline queue private; it is what grows while a connection is down. */
+function offline(client: object): number {
+  return (client as { offlineQueue?: { length?: number } }).offlineQueue?.length ?? 0;
 }
 
 /** Resolves once the client is ready, or false after `timeoutMs`. Never rejects. */

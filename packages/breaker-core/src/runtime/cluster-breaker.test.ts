@@ -43,6 +43,24 @@ function wrapped(target: MemoryBreakerStore, replace: Partial<Record<keyof Break
   });
 }
 
+/** A logger that keeps every line. */
+function capturingLogger() {
+  const lines: Array<{ level: string; obj: Record<string, unknown>; msg: string }> = [];
+  const at = (level: string) => (obj: object, msg: string) => lines.push({ level, obj: { ...obj }, msg });
+  const logger = { info: at('info'), warn: at('warn'), error: at('error'), debug: () => {}, child: () => logger };
+  return { logger, lines };
+}
+
+/** `store`, with record/snapshot/register failing while `down.value` is true. */
+function downable(target: MemoryBreakerStore, down: { value: boolean }): BreakerStore {
+  const fail = () => Promise.reject(new StoreUnavailableError('connection refused'));
+  return wrapped(target, {
+    record: (...a: Parameters<BreakerStore['record']>) => (down.value ? fail() : target.record(...a)),
+    snapshot: (name: string) => (down.value ? fail() : target.snapshot(name)),
+    register: (...a: Parameters<BreakerStore['register']>) => (down.value ? fail() : target.register(...a)),
+  });
+}
+
 async function make(extra: Partial<ClusterBreakerOptions> = {}): Promise<ClusterBreaker> {
   const breaker = await createClusterBreaker({
     name: 'pusher',
@@ -375,5 +393,21 @@ describe('ClusterBreaker (single process, MemoryBreakerStore)', () => {
     await vi.advanceTimersByTimeAsync(0); // no resync is due: only pub/sub can tell it
     expect(b.state).toBe('forced_open');
     expect(causes).toEqual(['force_open']);
+  });
+
+  it('logs "went down" and "still down" as two events, each aggregated, and never throws on the fallback', async () => {
+    const { logger, lines } = capturingLogger();
+    const down = { value: false };
+    const b = await make({ store: downable(store, down), logger, resyncIntervalMs: 1_000 });
+    down.value = true;
+    b.recordFailure();
+    await vi.advanceTimersByTimeAsync(100); // the flush fails: fallback
+    await vi.advanceTimersByTimeAsync(5_000); // five resyncs try to rejoin, and fail
+    expect(b.source).toBe('local');
+    expect(lines.filter((l) => l.level === 'warn').map((l) => l.msg)).toEqual([
+      'shared breaker state unreachable: continuing on the local breaker',
+      'shared breaker state still unreachable; staying on the local breaker',
+    ]);
+    expect(lines.filter((l) => l.level === 'error')).toEqual([]);
   });
 });

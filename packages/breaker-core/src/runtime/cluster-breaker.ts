@@ -698,7 +698,7 @@ export class ClusterBreaker {
     } catch (err) {
       this.#noteStoreError(err);
       this.#storm.warn(
-        'store-down',
+        'store-still-down',
         this.podId,
         { err },
         'shared breaker state still unreachable; staying on the local breaker',
@@ -750,9 +750,10 @@ export class ClusterBreaker {
     );
     const error = err instanceof Error ? err : new Error(String(err));
     this.#onStoreDegraded.emit({ error });
-    void this.#local
-      .snapshot(this.name)
-      .then((snap) => this.#apply(snap, 'local', 'fallback', { authoritative: true }));
+    this.#local.snapshot(this.name).then(
+      (snap) => this.#apply(snap, 'local', 'fallback', { authoritative: true }),
+      (again: unknown) => this.#log.error({ err: again }, 'local breaker could not be read after the fallback'),
+    );
     return true;
   }
 

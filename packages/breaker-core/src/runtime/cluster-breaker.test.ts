@@ -242,6 +242,28 @@ describe('ClusterBreaker (single process, MemoryBreakerStore)', () => {
     );
   });
 
+  it('gives transitions that probe replies bring their real cause', async () => {
+    const config = { failureThreshold: 2, cooldownMs: 5_000 };
+    // No pub/sub (with Redis the reply often arrives first): what the pod learns, it learns from replies.
+    const deaf = wrapped(store, { subscribe: async () => ({ dispose() {} }) });
+    const b = await make({ store: deaf, config, resyncIntervalMs: 60_000 });
+    const causes: string[] = [];
+    b.onStateChange((e) => causes.push(`${e.to}:${e.cause}`));
+    b.recordFailure();
+    b.recordFailure();
+    await vi.advanceTimersByTimeAsync(0);
+    // The cooldown ends; before the pod's own timer resyncs, it asks for the probe: that reply half-opens it.
+    vi.setSystemTime(Date.now() + 5_000);
+    const lease = await b.acquireProbe();
+    if (!lease) throw new Error('no lease');
+    expect(await b.reportProbe(lease, 'failure')).toBe(true);
+    vi.setSystemTime(Date.now() + 5_000);
+    const again = await b.acquireProbe();
+    if (!again) throw new Error('no lease');
+    expect(await b.reportProbe(again, 'success')).toBe(true);
+    expect(causes).toEqual(['open:trip', 'half_open:half_open', 'open:reopen', 'half_open:half_open', 'closed:close']);
+  });
+
   it('execute() runs and records, and rejects with BreakerOpenError without calling fn when open', async () => {
     const b = await make({ config: { failureThreshold: 2 } });
     expect(await b.execute(() => 42)).toBe(42);

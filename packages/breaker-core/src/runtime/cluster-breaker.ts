@@ -25,6 +25,7 @@ import { couldTripAlone } from './could-trip-alone.js';
 import { isCluster, pendingCommands } from './fail-fast-client.js';
 import type { ResolvedClusterBreakerOptions } from './options.js';
 import { RepeatLog } from './repeat-log.js';
+import { causeOfChange } from './reply-cause.js';
 import { Signal } from './signal.js';
 import type { StoreDeadline } from './store-deadline.js';
 import { storeErrorKind, storeErrorLabel } from './store-error-kind.js';
@@ -312,7 +313,7 @@ export class ClusterBreaker {
         source === 'shared'
           ? await this.#sharedCall('acquireProbe', (s) => s.acquireProbe(this.name, this.podId))
           : await this.#local.acquireProbe(this.name, this.podId);
-      this.#apply(reply.snapshot, source, 'resync');
+      this.#apply(reply.snapshot, source, causeOfChange(this.#known, reply.snapshot));
       return reply;
     };
     let source = this.#source;
@@ -353,7 +354,7 @@ export class ClusterBreaker {
           ? await this.#sharedCall('reportProbe', (s) => s.reportProbe(lease, outcome))
           : await this.#local.reportProbe(lease, outcome);
       accepted = reply.accepted;
-      this.#apply(reply.snapshot, source, 'resync');
+      this.#apply(reply.snapshot, source, causeOfChange(this.#known, reply.snapshot));
     } catch (err) {
       if (source === 'shared') this.#degrade(err);
     }

@@ -432,4 +432,36 @@ describe('ClusterBreaker (single process, MemoryBreakerStore)', () => {
     ]);
     expect(lines.filter((l) => l.level === 'error')).toEqual([]);
   });
+
+  it('a flapping store and repeated probes log one line each per window, not one per flap or probe', async () => {
+    const { logger, lines } = capturingLogger();
+    const down = { value: false };
+    const b = await make({
+      store: downable(store, down),
+      logger,
+      resyncIntervalMs: 1_000,
+      config: { failureThreshold: 1_000, cooldownMs: 1_000 },
+    });
+    for (let flap = 0; flap < 5; flap++) {
+      down.value = true;
+      b.recordFailure();
+      await vi.advanceTimersByTimeAsync(100); // the flush fails: fallback
+      down.value = false;
+      await vi.advanceTimersByTimeAsync(1_000); // the next resync rejoins
+      expect(b.source).toBe('shared');
+    }
+    for (let probe = 0; probe < 3; probe++) {
+      await store.record('pusher', 'pod-x', { failures: 1_000, successes: 0 }); // another pod trips it
+      vi.setSystemTime(Date.now() + 1_000); // cooldown over
+      const lease = await b.acquireProbe();
+      if (lease) await b.reportProbe(lease, 'success');
+    }
+    const messages = lines.filter((l) => l.level !== 'info' || !l.msg.startsWith('breaker ')).map((l) => l.msg);
+    expect(messages).toEqual([
+      'shared breaker state unreachable: continuing on the local breaker',
+      'shared breaker state reachable again: rejoined',
+      'probe lease granted',
+      'probe reported',
+    ]);
+  });
 });

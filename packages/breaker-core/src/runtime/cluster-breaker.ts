@@ -335,7 +335,9 @@ export class ClusterBreaker {
     }
     if (source === 'local') this.#localLeases.add(reply.lease);
     this.#metrics?.probes.inc({ breaker: this.name, result: 'granted' });
-    this.#log.info(
+    this.#storm.info(
+      'probe-granted',
+      this.podId,
       { generation: reply.lease.generation, source, expiresAt: reply.lease.expiresAt },
       'probe lease granted',
     );
@@ -359,7 +361,12 @@ export class ClusterBreaker {
       if (source === 'shared') this.#degrade(err);
     }
     this.#metrics?.probes.inc({ breaker: this.name, result: accepted ? 'accepted' : 'rejected' });
-    this.#log.info({ generation: lease.generation, outcome, accepted }, 'probe reported');
+    this.#storm.info(
+      'probe-reported',
+      this.podId,
+      { generation: lease.generation, outcome, accepted },
+      'probe reported',
+    );
     this.#onProbeReported.emit({ lease, outcome, accepted });
     return accepted;
   }
@@ -710,7 +717,12 @@ export class ClusterBreaker {
     this.#source = 'shared';
     this.#degradedSince = null;
     this.#metrics?.storeUp.set({ breaker: this.name }, 1);
-    this.#log.warn({ downtimeMs, replayed }, 'shared breaker state reachable again: rejoined');
+    this.#storm.warn(
+      'store-rejoined',
+      this.podId,
+      { downtimeMs, replayed },
+      'shared breaker state reachable again: rejoined',
+    );
     this.#apply(reply.snapshot, 'shared', 'rejoin', { authoritative: true });
     this.#noteDrift(reply.configDrift);
     this.#onStoreRecovered.emit({ downtimeMs, replayed });

@@ -386,6 +386,25 @@ describe('ClusterBreaker (single process, MemoryBreakerStore)', () => {
     expect(await store.list()).toEqual([]);
   });
 
+  it('close() during a flush waits for it, then sends what was counted after it started', async () => {
+    const slow = wrapped(store, {
+      record: async (...args: Parameters<BreakerStore['record']>) => {
+        await new Promise((r) => setTimeout(r, 40));
+        return store.record(...args);
+      },
+    });
+    const b = await make({ store: slow, config: { failureThreshold: 1_000 } });
+    breakers.pop();
+    b.recordFailure();
+    await vi.advanceTimersByTimeAsync(110); // the flush of 1 is in flight until +140
+    b.recordFailure();
+    b.recordSuccess();
+    const closing = b.close();
+    await vi.advanceTimersByTimeAsync(100);
+    await closing;
+    expect((await store.snapshot('pusher')).window).toMatchObject({ failures: 2, successes: 1 });
+  });
+
   it('after close() the hot path still answers and nothing is sent', async () => {
     const b = await make();
     breakers.pop();

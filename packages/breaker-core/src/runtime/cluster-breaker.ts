@@ -124,7 +124,10 @@ export class ClusterBreaker {
   #lastSentAt = Number.NEGATIVE_INFINITY;
   #resyncTimer: NodeJS.Timeout | undefined;
   #dueTimer: NodeJS.Timeout | undefined;
-  #flushing = false;
+  /** The flush in flight, if any: never two at once. */
+  #inFlight: Promise<void> | undefined;
+  /** Set when close() starts: nothing new is scheduled, what is counted meanwhile goes in the last flush. */
+  #closing: Promise<void> | undefined;
   #resyncing = false;
   #resyncAgain = false;
   #subscription: Disposable | undefined;
@@ -416,14 +419,22 @@ export class ClusterBreaker {
   }
 
   /** Stops timers, sends what is still counted (best effort, bounded by the command timeout), closes connections. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     clearTimeout(this.#flushTimer);
     clearInterval(this.#resyncTimer);
     clearTimeout(this.#dueTimer);
     this.#client?.off('ready', this.#onClientReady);
     this.#subscriber?.off('ready', this.#onSubscriberReady);
     this.#subscription?.dispose();
+    // A flush in flight carries only what was counted before it started: let it finish,
+    // then send the rest. Each is one store call, bounded by the command timeout.
+    await this.#inFlight;
+    clearTimeout(this.#flushTimer);
     await this.#flush();
     this.#closed = true;
     if (this.#ownsShared) await this.#shared.close().catch(() => {});
@@ -518,7 +529,7 @@ export class ClusterBreaker {
    * an idle pod does not wake up at all.
    */
   #armFlush(): void {
-    if (this.#closed) return;
+    if (this.#closing) return;
     this.#flushArmed = true;
     this.#setFlushTimer(this.#o.flushIntervalMs);
   }
@@ -538,7 +549,7 @@ export class ClusterBreaker {
   readonly #tick = (): void => {
     clearTimeout(this.#flushTimer); // an early flush replaces the timer the batch armed
     this.#flushTimer = undefined;
-    if (this.#closed || this.#flushing) return;
+    if (this.#closing || this.#inFlight) return;
     const wait = this.#untilNextSend();
     if (wait > 0) {
       // Too early on the pod's clock (an injected clock, or a timer firing a little early).
@@ -551,7 +562,7 @@ export class ClusterBreaker {
   /** While outcomes keep coming, the next flush is one interval after this one started, not after it ended. */
   readonly #afterFlush = (): void => {
     this.#flushArmed = false;
-    if (this.#closed || this.#pendingFailures + this.#pendingSuccesses === 0) return;
+    if (this.#closing || this.#pendingFailures + this.#pendingSuccesses === 0) return;
     this.#flushArmed = true;
     this.#setFlushTimer(Math.max(0, this.#untilNextSend()));
   };
@@ -564,27 +575,35 @@ export class ClusterBreaker {
 
   readonly #urgentTick = (): void => {
     // In flight: #afterFlush re-arms for lastSentAt + interval, which is as soon as allowed.
-    if (this.#closed || this.#flushing) return;
+    if (this.#closing || this.#inFlight) return;
     const wait = this.#untilNextSend();
     this.#flushArmed = true;
     if (wait > 0) this.#setFlushTimer(wait);
     else this.#tick();
   };
 
-  async #flush(): Promise<void> {
-    if (this.#flushing || this.#closed) return;
+  /** Sends what is counted as one record call (nothing if nothing is); the promise settles when it is applied. */
+  #flush(): Promise<void> {
+    if (this.#inFlight || this.#closed) return this.#inFlight ?? Promise.resolve();
     const failures = this.#pendingFailures;
     const successes = this.#pendingSuccesses;
     this.#pendingFailures = 0;
     this.#pendingSuccesses = 0;
     this.#urgent = false;
-    if (failures === 0 && successes === 0) return;
+    if (failures === 0 && successes === 0) return Promise.resolve();
     if (this.#metrics) {
       if (failures > 0) this.#metrics.calls.inc({ breaker: this.name, outcome: 'failure' }, failures);
       if (successes > 0) this.#metrics.calls.inc({ breaker: this.name, outcome: 'success' }, successes);
     }
-    this.#flushing = true;
     this.#lastSentAt = this.#o.clock();
+    const sending = this.#send(failures, successes).finally(() => {
+      this.#inFlight = undefined;
+    });
+    this.#inFlight = sending;
+    return sending;
+  }
+
+  async #send(failures: number, successes: number): Promise<void> {
     try {
       if (this.#source === 'shared') {
         const started = process.hrtime.bigint();
@@ -607,8 +626,6 @@ export class ClusterBreaker {
       this.#afterRecord(reply, 'local');
     } catch (err) {
       this.#storm.warn('flush', this.podId, { err }, 'could not record outcomes');
-    } finally {
-      this.#flushing = false;
     }
   }
 

@@ -30,6 +30,8 @@ it('300 failing sessions on one pod: one record script per flush interval, every
     clock: () => now,
     flushIntervalMs: INTERVAL_MS,
     resyncIntervalMs: 60_000, // keep resyncs (also scripts) out of the count
+    // A loaded machine must not send the pod to its fallback: the rejoin would add a script.
+    commandTimeoutMs: 5_000,
     // Cannot trip on one pod (quorum 2), so failures keep coming and no early flush applies.
     config: { failureThreshold: 20, quorum: 2, windowMs: 60_000 },
   });

@@ -192,11 +192,14 @@ describe('the probe holder dies mid-probe', () => {
   it('another pod gets the lease once it expires', async () => {
     const server = await startRedis();
     const config = { failureThreshold: 5, cooldownMs: 500, probeLeaseMs: 1_000 };
-    const options = { name: 'pusher', redis: server.url, config };
+    // This test is about the lease, not the fallback: a generous deadline, so a loaded
+    // machine cannot send a pod to its local breaker (where it would get a local lease).
+    const commandTimeoutMs = 2_000;
+    const options = { name: 'pusher', redis: server.url, config, commandTimeoutMs };
     const holder = await PodProcess.start();
     processes.push(holder);
     await holder.create(1, 'doomed', options);
-    const [survivor] = await pods(server.url, 1, config);
+    const [survivor] = await pods(server.url, 1, config, { commandTimeoutMs });
     if (!survivor) throw new Error('no breaker');
 
     for (let i = 0; i < 5; i++) survivor.recordFailure();

@@ -11,7 +11,7 @@ import type { BreakerState } from './state/breaker-state.js';
  * | `breakwater_breaker_state` | gauge | breaker | 0 closed, 1 open, 2 half_open, 3 forced_open, 4 forced_closed |
  * | `breakwater_breaker_transitions_total` | counter | breaker, from, to | state changes this pod observed |
  * | `breakwater_breaker_calls_total` | counter | breaker, outcome=success\|failure | outcomes recorded |
- * | `breakwater_breaker_rejections_total` | counter | breaker, mode=enforce\|shadow | calls refused (shadow: would have been) |
+ * | `breakwater_breaker_rejections_total` | counter | breaker, mode=enforce\|shadow | calls refused (shadow: would have been); allow() counts them, a scrape adds them up |
  * | `breakwater_breaker_store_up` | gauge | breaker | 1 on the shared Redis state, 0 on the local fallback |
  * | `breakwater_breaker_store_errors_total` | counter | breaker, kind=timeout\|unavailable\|other | failed store calls |
  * | `breakwater_breaker_flush_duration_seconds` | histogram | breaker, store=shared\|local | one batched record call, by the store it went to (a flush whose shared call fails and goes on to the local store is observed once under each) |

@@ -11,7 +11,7 @@ import { writeBenchmarkSection } from '../packages/incident-replay/src/report/be
 import { describeMachine, machineLine } from '../packages/incident-replay/src/report/machine.js';
 import { startRedis } from '../test/harness/index.js';
 import { benchHotPath, hotPathTable } from './breaker-core/hot-path.js';
-import { benchPropagation } from './breaker-core/propagation.js';
+import { benchPropagation, benchTripPropagation } from './breaker-core/propagation.js';
 import { benchRedisLoad } from './breaker-core/redis-load.js';
 import { fmt } from './stats.js';
 
@@ -42,16 +42,20 @@ try {
     sections.push(`### Hot path and \`execute()\` overhead\n\n${table}`);
   }
   if (wants('propagation')) {
-    console.log('\n▶ trip propagation to 30 pods …');
-    const r = await benchPropagation(server.url);
+    console.log('\n▶ propagation to 30 pods: operator force-open, then a trip …');
+    const forced = await benchPropagation(server.url);
+    const tripped = await benchTripPropagation(server.url);
+    const row = (what: string, r: typeof forced) =>
+      `| ${what} | ${r.pods} | ${r.rounds} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${fmt(r.maxMs, 2)} |`;
     const table = [
-      '| pods | rounds | p50 (ms) | p99 (ms) | max (ms) |',
-      '|---:|---:|---:|---:|---:|',
-      `| ${r.pods} | ${r.rounds} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${fmt(r.maxMs, 2)} |`,
+      '| from → to | pods | rounds | p50 (ms) | p99 (ms) | max (ms) |',
+      '|---|---:|---:|---:|---:|---:|',
+      row("operator's force-open call → each pod's `forced_open`", forced),
+      row("one pod's threshold-th `recordFailure()` → each pod's `open`", tripped),
     ].join('\n');
     console.log(table);
     sections.push(
-      `### Trip propagation\n\nFrom just before an operator's force-open call until each pod's \`onStateChange\`; all 30 pods (60 connections) share this one process and event loop.\n\n${table}`,
+      `### Trip propagation\n\nUntil each pod's \`onStateChange\`, one sample per pod per round: from just before an operator's force-open call; and from the \`recordFailure()\` that reaches \`failureThreshold\` (20) on one pod (which flushes at once, since it could trip alone), the breaker reset between rounds. All 30 pods (60 connections) share this one process and event loop.\n\n${table}`,
     );
   }
   if (wants('redis-load')) {

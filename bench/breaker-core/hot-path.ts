@@ -4,21 +4,29 @@ import CircuitBreaker from 'opossum';
 import { fmt, median } from '../stats.js';
 
 /**
- * ns/op of the hot path, and execute() overhead on an already-resolved function
- * next to opossum's fire() and cockatiel's execute(), all in one process,
- * interleaved round by round so drift affects every contender alike.
+ * ns/op of the hot path (allow() closed and open, recordFailure()), and
+ * execute() overhead on an already-resolved function next to opossum's fire()
+ * and cockatiel's execute(), all in one process, interleaved round by round so
+ * drift affects every contender alike.
  */
 export interface HotPathResult {
   readonly allowNs: number;
+  /** allow() on an open breaker: refused, and the rejection counted for the metrics. */
+  readonly allowOpenNs: number;
   readonly recordFailureNs: number;
   readonly execute: ReadonlyArray<{ name: string; nsPerOp: number; overheadNs: number }>;
 }
 
-const SYNC_OPS = 5_000_000;
-const ASYNC_OPS = 200_000;
-const ROUNDS = 7;
+/** How much to run; the defaults are what `pnpm bench` measures. */
+export interface HotPathSize {
+  readonly syncOps: number;
+  readonly asyncOps: number;
+  readonly rounds: number;
+}
 
-export async function benchHotPath(redisUrl: string): Promise<HotPathResult> {
+export const HOT_PATH_SIZE: HotPathSize = { syncOps: 5_000_000, asyncOps: 200_000, rounds: 7 };
+
+export async function benchHotPath(redisUrl: string, size: HotPathSize = HOT_PATH_SIZE): Promise<HotPathResult> {
   const breaker = await createClusterBreaker({
     name: 'bench-hot-path',
     redis: redisUrl,
@@ -26,6 +34,15 @@ export async function benchHotPath(redisUrl: string): Promise<HotPathResult> {
     // Never trips during the run: the numbers are for the closed, admitting path.
     config: { failureThreshold: 1_000_000_000 },
   });
+  // Tripped by its first failure and cooling down for the whole run: the refusing path.
+  const open = await createClusterBreaker({
+    name: 'bench-hot-path-open',
+    redis: redisUrl,
+    podId: 'bench',
+    config: { failureThreshold: 1, cooldownMs: 600_000 },
+  });
+  open.recordFailure();
+  while (open.state !== 'open') await new Promise((r) => setTimeout(r, 1));
   const fn = () => Promise.resolve(1);
   const opossum = new CircuitBreaker(fn, { timeout: false, errorThresholdPercentage: 50 });
   const cockatiel = circuitBreaker(handleAll, { halfOpenAfter: 10_000, breaker: new ConsecutiveBreaker(5) });
@@ -38,20 +55,24 @@ export async function benchHotPath(redisUrl: string): Promise<HotPathResult> {
   };
   const samples: Record<string, number[]> = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]));
   const allowSamples: number[] = [];
+  const allowOpenSamples: number[] = [];
   const recordSamples: number[] = [];
 
-  for (let round = 0; round < ROUNDS; round++) {
-    allowSamples.push(timeSync(() => breaker.allow()));
-    recordSamples.push(timeSync(() => breaker.recordFailure()));
-    for (const [name, run] of Object.entries(contenders)) samples[name]?.push(await timeAsync(run));
+  for (let round = 0; round < size.rounds; round++) {
+    allowSamples.push(timeSync(() => breaker.allow(), size.syncOps));
+    allowOpenSamples.push(timeSync(() => !open.allow(), size.syncOps));
+    recordSamples.push(timeSync(() => breaker.recordFailure(), size.syncOps));
+    for (const [name, run] of Object.entries(contenders)) samples[name]?.push(await timeAsync(run, size.asyncOps));
   }
   const recordFailureNs = median(recordSamples);
   await breaker.close();
+  await open.close();
   opossum.shutdown();
 
   const baseline = median(samples['baseline: await fn()'] ?? []);
   return {
     allowNs: median(allowSamples),
+    allowOpenNs: median(allowOpenSamples),
     recordFailureNs,
     execute: Object.entries(samples).map(([name, s]) => ({
       name,
@@ -61,19 +82,19 @@ export async function benchHotPath(redisUrl: string): Promise<HotPathResult> {
   };
 }
 
-function timeSync(op: () => unknown): number {
+function timeSync(op: () => unknown, ops: number): number {
   let sink = 0;
   const start = process.hrtime.bigint();
-  for (let i = 0; i < SYNC_OPS; i++) if (op()) sink++;
-  const ns = Number(process.hrtime.bigint() - start) / SYNC_OPS;
+  for (let i = 0; i < ops; i++) if (op()) sink++;
+  const ns = Number(process.hrtime.bigint() - start) / ops;
   if (sink < 0) console.log(sink); // keep the loop observable
   return ns;
 }
 
-async function timeAsync(op: () => Promise<unknown>): Promise<number> {
+async function timeAsync(op: () => Promise<unknown>, ops: number): Promise<number> {
   const start = process.hrtime.bigint();
-  for (let i = 0; i < ASYNC_OPS; i++) await op();
-  return Number(process.hrtime.bigint() - start) / ASYNC_OPS;
+  for (let i = 0; i < ops; i++) await op();
+  return Number(process.hrtime.bigint() - start) / ops;
 }
 
 export function hotPathTable(r: HotPathResult): string {
@@ -81,6 +102,7 @@ export function hotPathTable(r: HotPathResult): string {
     '| operation | ns/op |',
     '|---|---:|',
     `| \`allow()\` (closed) | ${fmt(r.allowNs)} |`,
+    `| \`allow()\` (open: refused, rejection counted) | ${fmt(r.allowOpenNs)} |`,
     `| \`recordFailure()\` (counted locally, flushed per interval) | ${fmt(r.recordFailureNs)} |`,
     '',
     '| execute() on an already-resolved function | ns/op | overhead over `await fn()` (ns) | overhead vs Breakwater |',

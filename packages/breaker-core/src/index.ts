@@ -49,6 +49,7 @@ export {
 } from './runtime/options.js';
 export { REPEAT_WINDOW_MS, RepeatLog, type RepeatTimers } from './runtime/repeat-log.js';
 export { Signal } from './runtime/signal.js';
+export { isStoreTimeoutError, StoreTimeoutError } from './runtime/store-timeout-error.js';
 export {
   type AuditEntry,
   type AutomaticState,

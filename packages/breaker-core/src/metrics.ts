@@ -11,10 +11,10 @@ import type { BreakerState } from './state/breaker-state.js';
  * | `breakwater_breaker_state` | gauge | breaker | 0 closed, 1 open, 2 half_open, 3 forced_open, 4 forced_closed |
  * | `breakwater_breaker_transitions_total` | counter | breaker, from, to | state changes this pod observed |
  * | `breakwater_breaker_calls_total` | counter | breaker, outcome=success\|failure | outcomes recorded |
- * | `breakwater_breaker_rejections_total` | counter | breaker, mode=enforce\|shadow | calls refused (shadow: would have been) |
+ * | `breakwater_breaker_rejections_total` | counter | breaker, mode=enforce\|shadow | calls refused (shadow: would have been); allow() counts them, a scrape adds them up |
  * | `breakwater_breaker_store_up` | gauge | breaker | 1 on the shared Redis state, 0 on the local fallback |
  * | `breakwater_breaker_store_errors_total` | counter | breaker, kind=timeout\|unavailable\|other | failed store calls |
- * | `breakwater_breaker_flush_duration_seconds` | histogram | breaker | one batched record call |
+ * | `breakwater_breaker_flush_duration_seconds` | histogram | breaker, store=shared\|local | one batched record call, by the store it went to (a flush whose shared call fails and goes on to the local store is observed once under each) |
  * | `breakwater_breaker_view_staleness_seconds` | gauge | breaker | age of the pod's view of the state |
  * | `breakwater_breaker_probes_total` | counter | breaker, result=granted\|refused\|accepted\|rejected | probe leases asked for and reported |
  * | `breakwater_breaker_config_drift` | gauge | breaker | 1 when this pod's config differs from the stored one |
@@ -34,11 +34,12 @@ export class BreakerMetrics {
   readonly rejections: Counter<'breaker' | 'mode'>;
   readonly storeUp: Gauge<'breaker'>;
   readonly storeErrors: Counter<'breaker' | 'kind'>;
-  readonly flushDuration: Histogram<'breaker'>;
+  readonly flushDuration: Histogram<'breaker' | 'store'>;
   readonly staleness: Gauge<'breaker'>;
   readonly probes: Counter<'breaker' | 'result'>;
   readonly configDrift: Gauge<'breaker'>;
   readonly #staleness = new Set<() => { breaker: string; seconds: number }>();
+  readonly #rejectionSources = new Set<() => void>();
 
   static #byRegistry = new WeakMap<Registry, BreakerMetrics>();
 
@@ -55,6 +56,7 @@ export class BreakerMetrics {
   private constructor(registry: Registry) {
     const registers = [registry];
     const sources = this.#staleness;
+    const rejectionSources = this.#rejectionSources;
     this.state = new Gauge({
       name: 'breakwater_breaker_state',
       help: 'Breaker state as seen by this pod: 0 closed, 1 open, 2 half_open, 3 forced_open, 4 forced_closed',
@@ -78,6 +80,10 @@ export class BreakerMetrics {
       help: 'Calls refused by the breaker (mode="shadow": would have been refused)',
       labelNames: ['breaker', 'mode'],
       registers,
+      // allow() only bumps a number on its breaker; the breakers add them up here, at scrape time.
+      collect() {
+        for (const report of rejectionSources) report();
+      },
     });
     this.storeUp = new Gauge({
       name: 'breakwater_breaker_store_up',
@@ -93,9 +99,11 @@ export class BreakerMetrics {
     });
     this.flushDuration = new Histogram({
       name: 'breakwater_breaker_flush_duration_seconds',
-      help: 'Duration of one batched record call to the store',
-      labelNames: ['breaker'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5],
+      help: 'Duration of one batched record call, by the store it went to (shared Redis, or the local fallback)',
+      labelNames: ['breaker', 'store'],
+      // Up to 2.5 s: a shared call is cut at commandTimeoutMs (≤ 10 s, default 250 ms), so
+      // anything in the top buckets is an event loop that could not run the deadline on time.
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     });
     this.staleness = new Gauge({
@@ -128,6 +136,12 @@ export class BreakerMetrics {
   trackStaleness(source: () => { breaker: string; seconds: number }): () => void {
     this.#staleness.add(source);
     return () => this.#staleness.delete(source);
+  }
+
+  /** Registers a breaker's rejection counts, reported when the metrics are collected; returns its removal. */
+  trackRejections(report: () => void): () => void {
+    this.#rejectionSources.add(report);
+    return () => this.#rejectionSources.delete(report);
   }
 
   /** Drops a closed breaker's gauges so they do not report a frozen value. */

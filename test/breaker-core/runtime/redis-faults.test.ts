@@ -5,6 +5,7 @@ import {
   RedisBreakerStore,
 } from '@breakwater/breaker-core';
 import { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startRedis } from '../../harness/index.js';
 import { PodProcess } from './pod-process.js';
@@ -80,44 +81,125 @@ describe('Redis killed during a pusher outage', () => {
   });
 });
 
-describe('Redis stalled (SIGSTOP)', () => {
-  it('no call waits on Redis, the pod falls back, the client queue stays bounded, and it rejoins on resume', async () => {
+describe('a pod started while Redis is down', () => {
+  it('registers and joins the shared state once Redis returns, then follows a trip made by another pod', async () => {
     const server = await startRedis();
-    const [b] = await pods(server.url, 1, { failureThreshold: 20 });
-    if (!b) throw new Error('no breaker');
-    await server.pause();
-    try {
-      // These all settle while Redis is still frozen: none of them waits on it.
-      expect(b.allow()).toBe(true);
-      for (let i = 0; i < 25; i++) b.recordFailure();
-      expect(await b.execute(async () => 'ok')).toBe('ok');
-      expect(await b.acquireProbe()).toBeNull();
-      await waitUntil(() => b.source === 'local', { what: 'fallback to the local breaker' });
-      await waitUntil(() => b.state === 'open', { what: 'local trip' });
-      // Many flush and resync intervals pass; nothing piles up in the Redis client.
-      let maxQueued = 0;
-      for (let i = 0; i < 30; i++) {
-        maxQueued = Math.max(maxQueued, b.diagnostics().redisPendingCommands);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      expect(maxQueued).toBeLessThanOrEqual(2);
-    } finally {
-      await server.resume();
-    }
-    await waitUntil(() => b.source === 'shared', { what: 'rejoin after resume' });
-    expect(b.state).toBe('open'); // the 25 failures counted apart were sent on return and trip the shared breaker
+    await server.kill();
+    const config = { failureThreshold: 5, cooldownMs: 60_000 };
+    const [late] = await pods(server.url, 1, config, { podId: 'pod-late', startTimeoutMs: 200 });
+    if (!late) throw new Error('no breaker');
+    expect(late.source).toBe('local');
+    expect(late.allow()).toBe(true);
+
+    await server.restart();
+    await waitUntil(() => late.source === 'shared', { what: 'the late pod joined the shared state' });
+    const [other] = await pods(server.url, 1, config, { podId: 'pod-other' });
+    if (!other) throw new Error('no breaker');
+    for (let i = 0; i < 5; i++) other.recordFailure();
+    await waitUntil(() => late.state === 'open', { what: 'the late pod sees the trip' });
+    expect(late.generation).toBe(other.generation);
   });
 });
+
+describe('Redis stalled (SIGSTOP)', () => {
+  it('calls that reach Redis end at the command timeout, the pod falls back, no queue grows, it rejoins on resume', async () => {
+    const server = await startRedis();
+    const registry = new Registry();
+    const [b] = await pods(server.url, 1, { failureThreshold: 5, cooldownMs: 300 }, { registry });
+    if (!b) throw new Error('no breaker');
+    // Half-open first: then acquireProbe() really asks Redis (closed-state calls never touch it).
+    for (let i = 0; i < 5; i++) b.recordFailure();
+    await waitUntil(() => b.state === 'half_open', { what: 'half-open after the cooldown' });
+    expect(b.source).toBe('shared');
+    // Sessions keep failing throughout: flushes keep coming.
+    const sessions = setInterval(() => {
+      for (let i = 0; i < 10; i++) b.recordFailure();
+    }, 5);
+    let maxCommands = 0;
+    let maxSubscriber = 0;
+    await server.pause();
+    try {
+      const lease = await b.acquireProbe(); // settles although Redis never answers
+      expect(b.source).toBe('local');
+      if (lease) expect(await b.reportProbe(lease, 'failure')).toBe(true); // a local lease, reported locally
+      expect(b.allow()).toBe(false);
+      // Many flush and resync intervals pass while Redis is frozen.
+      for (let i = 0; i < 30; i++) {
+        const d = b.diagnostics();
+        maxCommands = Math.max(maxCommands, d.redisPendingCommands);
+        maxSubscriber = Math.max(maxSubscriber, d.subscriberPendingCommands);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      await server.resume();
+      clearInterval(sessions);
+    }
+    expect(maxCommands).toBeLessThanOrEqual(2); // at most the reconnect's ready check and one call
+    expect(maxSubscriber).toBeLessThanOrEqual(1);
+    // Ended by the pod's deadline (kind="timeout"), not by a closed socket ...
+    expect(await metricValue(registry, 'breakwater_breaker_store_errors_total', { kind: 'timeout' })).toBeGreaterThan(
+      0,
+    );
+    // ... and no flush to Redis lasted anywhere near the pause (the histogram's 1 s bucket is 5× the timeout).
+    const flushes = await metricValue(
+      registry,
+      'breakwater_breaker_flush_duration_seconds',
+      { store: 'shared' },
+      'count',
+    );
+    const withinOneSecond = await metricValue(
+      registry,
+      'breakwater_breaker_flush_duration_seconds',
+      { store: 'shared', le: 1 },
+      'bucket',
+    );
+    expect(flushes).toBeGreaterThan(0);
+    expect(withinOneSecond).toBe(flushes);
+
+    await waitUntil(() => b.source === 'shared', { what: 'rejoin after resume' });
+    const client = new Redis(server.url);
+    try {
+      // Still half-open in Redis: failures counted apart are replayed, but only a probe decides half-open.
+      expect((await new RedisBreakerStore({ client }).snapshot('pusher')).state).toBe('half_open');
+      expect(b.state).toBe('half_open');
+    } finally {
+      client.disconnect();
+    }
+  });
+});
+
+/**
+ * The sum of a metric's series that carry `labels`. For a histogram say which
+ * part: `bucket` (with `le` among the labels) or `count`.
+ */
+async function metricValue(
+  registry: Registry,
+  name: string,
+  labels: Record<string, string | number>,
+  part?: 'bucket' | 'count',
+): Promise<number> {
+  const metric = registry.getSingleMetric(name);
+  if (!metric) throw new Error(`no metric ${name}`);
+  const series = part === undefined ? undefined : `${name}_${part}`;
+  const { values } = await metric.get();
+  return values
+    .filter((v) => (v as { metricName?: string }).metricName === series)
+    .filter((v) => Object.entries(labels).every(([k, want]) => (v.labels as Record<string, unknown>)[k] === want))
+    .reduce((n, v) => n + v.value, 0);
+}
 
 describe('the probe holder dies mid-probe', () => {
   it('another pod gets the lease once it expires', async () => {
     const server = await startRedis();
     const config = { failureThreshold: 5, cooldownMs: 500, probeLeaseMs: 1_000 };
-    const options = { name: 'pusher', redis: server.url, config };
+    // This test is about the lease, not the fallback: a generous deadline, so a loaded
+    // machine cannot send a pod to its local breaker (where it would get a local lease).
+    const commandTimeoutMs = 2_000;
+    const options = { name: 'pusher', redis: server.url, config, commandTimeoutMs };
     const holder = await PodProcess.start();
     processes.push(holder);
     await holder.create(1, 'doomed', options);
-    const [survivor] = await pods(server.url, 1, config);
+    const [survivor] = await pods(server.url, 1, config, { commandTimeoutMs });
     if (!survivor) throw new Error('no breaker');
 
     for (let i = 0; i < 5; i++) survivor.recordFailure();

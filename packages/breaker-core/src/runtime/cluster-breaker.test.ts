@@ -1,43 +1,28 @@
 import { Registry } from 'prom-client';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { isBreakerOpenError } from '../errors/breaker-open-error.js';
 import { isInvalidArgumentError } from '../errors/invalid-argument-error.js';
-import { MemoryBreakerStore } from '../store/memory-store.js';
+import { StoreUnavailableError } from '../errors/store-unavailable-error.js';
+import type { BreakerStore } from '../store/breaker-store.js';
+import type { MemoryBreakerStore } from '../store/memory-store.js';
 import type { StateChangeEvent } from './breaker-events.js';
-import type { ClusterBreaker } from './cluster-breaker.js';
 import { createClusterBreaker } from './create-cluster-breaker.js';
-import type { ClusterBreakerOptions } from './options.js';
+import { memoryFleet, wrapped } from './testing/memory-fleet.js';
 
 /**
- * The runtime on a MemoryBreakerStore (single-process use), with fake timers:
- * batching, the hot path, events, metrics and options. Redis, faults and
- * multi-process behaviour are tested under test/breaker-core/runtime.
+ * ClusterBreaker on a MemoryBreakerStore (single-process use), with fake
+ * timers: the hot path, execute(), probes, events, metrics, logs and options.
+ * Batching is in outcome-batcher.test.ts, the fallback in
+ * store-failover.test.ts; Redis, faults and multi-process behaviour under
+ * test/breaker-core/runtime.
  */
 
+const fleet = memoryFleet();
+const make = fleet.make;
 let store: MemoryBreakerStore;
-const breakers: ClusterBreaker[] = [];
-
 beforeEach(() => {
-  vi.useFakeTimers({ now: 1_800_000_000_000 });
-  store = new MemoryBreakerStore({ clock: () => Date.now() });
+  store = fleet.store;
 });
-
-afterEach(async () => {
-  for (const b of breakers.splice(0)) await b.close();
-  vi.useRealTimers();
-});
-
-async function make(extra: Partial<ClusterBreakerOptions> = {}): Promise<ClusterBreaker> {
-  const breaker = await createClusterBreaker({
-    name: 'pusher',
-    store,
-    podId: `pod-${breakers.length}`,
-    startTimeoutMs: 0,
-    ...extra,
-  });
-  breakers.push(breaker);
-  return breaker;
-}
 
 describe('ClusterBreaker (single process, MemoryBreakerStore)', () => {
   it('starts closed and lets calls through', async () => {
@@ -45,38 +30,6 @@ describe('ClusterBreaker (single process, MemoryBreakerStore)', () => {
     expect(b.state).toBe('closed');
     expect(b.allow()).toBe(true);
     expect(b.source).toBe('shared');
-  });
-
-  it('batches outcomes: many records, one store call per flush interval', async () => {
-    const b = await make({ config: { failureThreshold: 1_000 } });
-    const record = vi.spyOn(store, 'record');
-    for (let i = 0; i < 300; i++) b.recordFailure();
-    for (let i = 0; i < 100; i++) b.recordSuccess();
-    expect(record).not.toHaveBeenCalled(); // nothing on the caller's stack
-    await vi.advanceTimersByTimeAsync(100);
-    expect(record).toHaveBeenCalledTimes(1);
-    expect(record).toHaveBeenCalledWith('pusher', 'pod-0', { failures: 300, successes: 100 });
-    await vi.advanceTimersByTimeAsync(1_000); // idle ticks send nothing
-    expect(record).toHaveBeenCalledTimes(1);
-  });
-
-  it('flushes at once when this pod alone could trip, then trips', async () => {
-    const b = await make({ flushIntervalMs: 10_000, resyncIntervalMs: 60_000 });
-    for (let i = 0; i < 20; i++) b.recordFailure();
-    await vi.advanceTimersByTimeAsync(0);
-    expect(b.state).toBe('open');
-    expect(b.allow()).toBe(false);
-  });
-
-  it('never sends more than one record call per flush interval, even with urgent flushes', async () => {
-    const b = await make({ config: { failureThreshold: 5, quorum: 2 } }); // cannot trip alone
-    const record = vi.spyOn(store, 'record');
-    for (let tick = 0; tick < 10; tick++) {
-      for (let i = 0; i < 50; i++) b.recordFailure();
-      await vi.advanceTimersByTimeAsync(100);
-    }
-    expect(record.mock.calls.length).toBeLessThanOrEqual(10);
-    expect(record.mock.calls.reduce((n, c) => n + (c[2] as { failures: number }).failures, 0)).toBe(500);
   });
 
   it('sees other pods’ transitions, half-opens on time, and lets exactly one probe', async () => {
@@ -95,6 +48,28 @@ describe('ClusterBreaker (single process, MemoryBreakerStore)', () => {
     expect(await winner.reportProbe((la ?? lb) as NonNullable<typeof la>, 'success')).toBe(true);
     await vi.advanceTimersByTimeAsync(0);
     expect([a.state, b.state]).toEqual(['closed', 'closed']);
+  });
+
+  it('gives transitions that probe replies bring their real cause', async () => {
+    const config = { failureThreshold: 2, cooldownMs: 5_000 };
+    // No pub/sub (with Redis the reply often arrives first): what the pod learns, it learns from replies.
+    const deaf = wrapped(store, { subscribe: async () => ({ dispose() {} }) });
+    const b = await make({ store: deaf, config, resyncIntervalMs: 60_000 });
+    const causes: string[] = [];
+    b.onStateChange((e) => causes.push(`${e.to}:${e.cause}`));
+    b.recordFailure();
+    b.recordFailure();
+    await vi.advanceTimersByTimeAsync(0);
+    // The cooldown ends; before the pod's own timer resyncs, it asks for the probe: that reply half-opens it.
+    vi.setSystemTime(Date.now() + 5_000);
+    const lease = await b.acquireProbe();
+    if (!lease) throw new Error('no lease');
+    expect(await b.reportProbe(lease, 'failure')).toBe(true);
+    vi.setSystemTime(Date.now() + 5_000);
+    const again = await b.acquireProbe();
+    if (!again) throw new Error('no lease');
+    expect(await b.reportProbe(again, 'success')).toBe(true);
+    expect(causes).toEqual(['open:trip', 'half_open:half_open', 'open:reopen', 'half_open:half_open', 'closed:close']);
   });
 
   it('execute() runs and records, and rejects with BreakerOpenError without calling fn when open', async () => {
@@ -176,7 +151,8 @@ describe('ClusterBreaker (single process, MemoryBreakerStore)', () => {
     expect(text).toContain('breakwater_breaker_rejections_total{breaker="pusher",mode="enforce"} 1');
     expect(text).toContain('breakwater_breaker_transitions_total{breaker="pusher",from="closed",to="open"} 1');
     expect(text).toContain('breakwater_breaker_store_up{breaker="pusher"} 1');
-    expect(text).toMatch(/breakwater_breaker_flush_duration_seconds_count\{breaker="pusher"\} \d/);
+    expect(text).toMatch(/breakwater_breaker_flush_duration_seconds_count\{breaker="pusher",store="shared"\} \d/);
+    expect(text).not.toContain('store="local"');
     expect(text).toMatch(/breakwater_breaker_view_staleness_seconds\{breaker="pusher"\} \d/);
   });
 
@@ -220,7 +196,7 @@ describe('ClusterBreaker (single process, MemoryBreakerStore)', () => {
 
   it('after close() the hot path still answers and nothing is sent', async () => {
     const b = await make();
-    breakers.pop();
+    fleet.release(b);
     b.recordFailure();
     await b.close(); // the last counted outcome is flushed
     expect((await store.snapshot('pusher')).window.failures).toBe(1);
@@ -228,5 +204,24 @@ describe('ClusterBreaker (single process, MemoryBreakerStore)', () => {
     expect(b.allow()).toBe(true);
     expect(await b.acquireProbe()).toBeNull();
     await b.close();
+  });
+
+  it('subscribes again after a failed subscribe, once the store answers a resync', async () => {
+    let failSubscribe = true;
+    const flaky = wrapped(store, {
+      subscribe: (name: string, listener: Parameters<BreakerStore['subscribe']>[1]) => {
+        if (!failSubscribe) return store.subscribe(name, listener);
+        failSubscribe = false;
+        return Promise.reject(new StoreUnavailableError('subscribe: connection refused'));
+      },
+    });
+    const b = await make({ store: flaky, resyncIntervalMs: 1_000 });
+    await vi.advanceTimersByTimeAsync(1_000); // a resync succeeds: subscribe again
+    const causes: string[] = [];
+    b.onStateChange((e) => causes.push(e.cause));
+    await store.forceOpen('pusher', { reason: 'drill', actor: 'sre', ttlMs: 60_000 });
+    await vi.advanceTimersByTimeAsync(0); // no resync is due: only pub/sub can tell it
+    expect(b.state).toBe('forced_open');
+    expect(causes).toEqual(['force_open']);
   });
 });

@@ -1,14 +1,6 @@
-import { configHash } from '../config/breaker-config.js';
-import { isBreakerNotFoundError } from '../errors/breaker-not-found-error.js';
 import { BreakerOpenError } from '../errors/breaker-open-error.js';
-import { isInvalidArgumentError } from '../errors/invalid-argument-error.js';
 import { BreakerMetrics, STATE_VALUES } from '../metrics.js';
-import {
-  admitsCalls,
-  type BreakerSnapshot,
-  type BreakerState,
-  type BreakerTransition,
-} from '../state/breaker-state.js';
+import { admitsCalls, type BreakerSnapshot, type BreakerState } from '../state/breaker-state.js';
 import type { ProbeLease, ProbeOutcome } from '../state/probe-lease.js';
 import type { BreakerStore, Disposable } from '../store/breaker-store.js';
 import type { MemoryBreakerStore } from '../store/memory-store.js';
@@ -22,11 +14,18 @@ import type {
   StoreRecoveredEvent,
   ViewSource,
 } from './breaker-events.js';
+import { BreakerSignals } from './breaker-signals.js';
 import type { BreakwaterLogger } from './breakwater-logger.js';
 import { pendingCommands } from './fail-fast-client.js';
 import type { ResolvedClusterBreakerOptions } from './options.js';
+import { OutcomeBatcher } from './outcome-batcher.js';
+import { outcomeSender } from './outcome-sender.js';
+import { ProbeClient } from './probe-client.js';
 import { RepeatLog } from './repeat-log.js';
-import { Signal } from './signal.js';
+import type { StoreDeadline } from './store-deadline.js';
+import { StoreFailover } from './store-failover.js';
+import { TransitionFeed } from './transition-feed.js';
+import { ViewFollower } from './view-follower.js';
 
 type Cause = StateChangeEvent['cause'];
 
@@ -38,119 +37,120 @@ export interface ClusterBreakerParts {
   readonly local: MemoryBreakerStore;
   /** The breaker's own command connection, when it owns one: its status gates calls. */
   readonly client?: RedisClient;
+  /** The breaker's own subscriber connection, when it owns one: its 'ready' means "resubscribed, resync". */
+  readonly subscriber?: RedisClient;
   /** Connections to close on close(). */
   readonly owned: readonly RedisClient[];
   /** Whether close() closes `shared` (not when the caller passed its own store). */
   readonly ownsShared: boolean;
+  /** Whether `shared.register()` succeeded at start; if not, the rejoin registers first. */
+  readonly registered: boolean;
+  /** The deadline every call to `shared` runs under (commandTimeoutMs). */
+  readonly deadline: StoreDeadline;
 }
 
 /**
  * One pod's handle on a breaker shared by the fleet.
  *
- * The hot path (`allow()`, `state`, `recordSuccess()`, `recordFailure()`)
- * touches only fields of this object. Outcomes are counted and sent as one
- * store call per flush interval (or at once when this pod's failures alone
- * could trip the breaker). The view is refreshed by every reply, by pub/sub
- * transitions, by a periodic resync and by a timer set for the end of the
- * cooldown. When the shared store fails or is slow, the pod continues on a
- * local MemoryBreakerStore restored from its last view, and rejoins (sending
- * what it counted meanwhile) once the store answers again.
+ * The hot path (`allow()`, `state`) reads fields of this object only;
+ * `recordSuccess()`/`recordFailure()` count in the OutcomeBatcher, which sends
+ * one store call per flush interval (or at once when this pod's outcomes alone
+ * could trip the breaker). The ViewFollower keeps the view fresh (every reply,
+ * pub/sub transitions through the TransitionFeed, a periodic resync, a timer
+ * for the end of the cooldown) and tells this object what changed. When the
+ * shared store fails or is slow, the StoreFailover moves the pod to a local
+ * MemoryBreakerStore restored from what it knew, and back once the store
+ * answers (replaying what was counted apart). Probes go through the
+ * ProbeClient.
  */
 export class ClusterBreaker {
   readonly name: string;
   readonly podId: string;
 
-  // ── the hot path reads only these ──
+  // ── what allow() and `state` read ──
   #state: BreakerState;
-  #generation: number;
   #admits: boolean;
   #shadow: boolean;
-  #pendingFailures = 0;
-  #pendingSuccesses = 0;
+  /** Refusals since the metrics were last collected (allow() never reaches prom-client itself). */
   #rejected = 0;
   #shadowRejected = 0;
-  #urgentFlush = false;
-
-  // ── the view and where it came from ──
-  #view: BreakerSnapshot;
-  #source: ViewSource = 'shared';
-  /** Store clock minus pod clock, from the latest shared reply (for cooldown timing and the fallback). */
-  #offsetMs = 0;
-  #refreshedAt: number;
-  #degradedSince: number | null = null;
-  #drift = false;
-
-  readonly #o: ResolvedClusterBreakerOptions;
-  readonly #shared: BreakerStore;
-  readonly #local: MemoryBreakerStore;
-  readonly #client: RedisClient | undefined;
-  readonly #owned: readonly RedisClient[];
-  readonly #ownsShared: boolean;
-  readonly #localConfigHash: string;
-  readonly #localLeases = new WeakSet<ProbeLease>();
-  readonly #log: BreakwaterLogger;
-  readonly #storm: RepeatLog;
-  readonly #metrics: BreakerMetrics | undefined;
-  #untrackStaleness: (() => void) | undefined;
-
-  #flushTimer: NodeJS.Timeout | undefined;
-  /** A flush is scheduled. An idle pod arms no timer at all: the first outcome arms one. */
-  #flushArmed = false;
-  /** Pod clock when the latest non-empty flush started: real flushes are at least one interval apart. */
-  #lastSentAt = Number.NEGATIVE_INFINITY;
-  #resyncTimer: NodeJS.Timeout | undefined;
-  #dueTimer: NodeJS.Timeout | undefined;
-  #flushing = false;
-  #resyncing = false;
-  #resyncAgain = false;
-  #subscription: Disposable | undefined;
   #closed = false;
 
-  readonly #onStateChange: Signal<StateChangeEvent>;
-  readonly #onStoreDegraded: Signal<StoreDegradedEvent>;
-  readonly #onStoreRecovered: Signal<StoreRecoveredEvent>;
-  readonly #onProbeGranted: Signal<ProbeGrantedEvent>;
-  readonly #onProbeReported: Signal<ProbeReportedEvent>;
-  readonly #onConfigDrift: Signal<ConfigDriftEvent>;
+  readonly #o: ResolvedClusterBreakerOptions;
+  readonly #parts: ClusterBreakerParts;
+  readonly #log: BreakwaterLogger;
+  readonly #metrics: BreakerMetrics | undefined;
+  readonly #signals: BreakerSignals;
+  readonly #failover: StoreFailover;
+  readonly #batcher: OutcomeBatcher;
+  readonly #follower: ViewFollower;
+  readonly #feed: TransitionFeed;
+  readonly #probes: ProbeClient;
+  #untrack: Array<() => void> = [];
+  #closing: Promise<void> | undefined;
 
   /** Use createClusterBreaker(); this constructor expects an initial snapshot. */
   constructor(parts: ClusterBreakerParts, initial: BreakerSnapshot, source: ViewSource) {
     const o = parts.options;
     this.#o = o;
+    this.#parts = parts;
     this.name = o.name;
     this.podId = o.podId;
-    this.#shared = parts.shared;
-    this.#local = parts.local;
-    this.#client = parts.client;
-    this.#owned = parts.owned;
-    this.#ownsShared = parts.ownsShared;
-    this.#localConfigHash = configHash(o.config);
-    this.#log = o.logger.child({ breaker: o.name, podId: o.podId });
-    this.#storm = RepeatLog.for(this.#log);
-    const onListenerError = (err: unknown) => this.#log.error({ err }, 'breaker event listener threw');
-    this.#onStateChange = new Signal(onListenerError);
-    this.#onStoreDegraded = new Signal(onListenerError);
-    this.#onStoreRecovered = new Signal(onListenerError);
-    this.#onProbeGranted = new Signal(onListenerError);
-    this.#onProbeReported = new Signal(onListenerError);
-    this.#onConfigDrift = new Signal(onListenerError);
-    this.#metrics = o.registry ? BreakerMetrics.for(o.registry) : undefined;
+    const log = o.logger.child({ breaker: o.name, podId: o.podId });
+    const storm = RepeatLog.for(log);
+    this.#log = log;
+    this.#signals = new BreakerSignals((err) => log.error({ err }, 'breaker event listener threw'));
+    const metrics = o.registry ? BreakerMetrics.for(o.registry) : undefined;
+    this.#metrics = metrics;
 
-    this.#view = initial;
     this.#state = initial.state;
-    this.#generation = initial.generation;
     this.#admits = admitsCalls(initial.state);
     this.#shadow = initial.mode === 'shadow';
-    this.#source = source;
-    this.#refreshedAt = o.clock();
-    if (source === 'shared') this.#offsetMs = initial.at - this.#refreshedAt;
-    else this.#degradedSince = this.#refreshedAt;
-    this.#metrics?.state.set({ breaker: this.name }, STATE_VALUES[initial.state]);
-    this.#metrics?.storeUp.set({ breaker: this.name }, source === 'shared' ? 1 : 0);
-    this.#untrackStaleness = this.#metrics?.trackStaleness(() => ({
-      breaker: this.name,
-      seconds: this.staleness / 1_000,
-    }));
+    const common = { name: o.name, podId: o.podId, log, storm, metrics, signals: this.#signals };
+    this.#failover = new StoreFailover({
+      ...common,
+      config: o.config,
+      clock: o.clock,
+      shared: parts.shared,
+      local: parts.local,
+      deadline: parts.deadline,
+      client: parts.client,
+      source,
+      registered: parts.registered,
+    });
+    this.#follower = new ViewFollower({
+      ...common,
+      clock: o.clock,
+      resyncIntervalMs: o.resyncIntervalMs,
+      failover: this.#failover,
+      local: parts.local,
+      initial,
+      onKnown: this.#onKnown,
+      onSharedAnswer: () => this.#feed.retry(),
+    });
+    this.#feed = new TransitionFeed({
+      ...common,
+      store: parts.shared,
+      subscriber: parts.subscriber,
+      onTransition: this.#follower.hear,
+      resync: () => this.#follower.resync('resync'),
+    });
+    const views = { failover: this.#failover, follower: this.#follower, local: parts.local };
+    this.#batcher = new OutcomeBatcher(
+      o.flushIntervalMs,
+      o.clock,
+      outcomeSender({ ...common, ...views }),
+      tripRules(initial),
+    );
+    this.#probes = new ProbeClient({ ...common, ...views });
+
+    metrics?.state.set({ breaker: this.name }, STATE_VALUES[initial.state]);
+    if (metrics) {
+      this.#untrack = [
+        metrics.trackStaleness(() => ({ breaker: this.name, seconds: this.staleness / 1_000 })),
+        metrics.trackRejections(this.#reportRejections),
+      ];
+    }
   }
 
   // ── hot path: no I/O, no allocation ──────────────────────────────────────
@@ -158,7 +158,6 @@ export class ClusterBreaker {
   /** May this pod dial now? Reads the in-process view only. In shadow mode always true. */
   allow(): boolean {
     if (this.#admits) return true;
-    if (!this.#flushArmed) this.#armFlush(); // so the rejection count reaches the metrics
     if (this.#shadow) {
       this.#shadowRejected++;
       return true;
@@ -172,21 +171,13 @@ export class ClusterBreaker {
     return this.#state;
   }
 
+  /** Counted here, sent with the next flush (see OutcomeBatcher: at most one timer and one microtask per interval). */
   recordSuccess(): void {
-    if (this.#closed) return;
-    this.#pendingSuccesses++;
-    if (!this.#flushArmed) this.#armFlush();
+    this.#batcher.recordSuccess();
   }
 
   recordFailure(): void {
-    if (this.#closed) return;
-    if (!this.#flushArmed) this.#armFlush();
-    // When this pod alone could trip the breaker, flush now rather than at the next tick
-    // (off this call stack, and never more than one record call per flush interval).
-    if (++this.#pendingFailures >= this.#view.config.failureThreshold && !this.#urgentFlush) {
-      this.#urgentFlush = true;
-      queueMicrotask(this.#urgentTick);
-    }
+    this.#batcher.recordFailure();
   }
 
   /** allow() → run → record. Rejects with BreakerOpenError (without calling fn) when not allowed. */
@@ -215,7 +206,7 @@ export class ClusterBreaker {
 
   /** The generation of `state`. */
   get generation(): number {
-    return this.#generation;
+    return this.#follower.generation;
   }
 
   /**
@@ -224,17 +215,17 @@ export class ClusterBreaker {
    * that follows, milliseconds later.
    */
   get snapshot(): BreakerSnapshot {
-    return this.#view;
+    return this.#follower.view;
   }
 
   /** `shared` while following Redis, `local` while on the fallback. */
   get source(): ViewSource {
-    return this.#source;
+    return this.#failover.source;
   }
 
   /** Age of the view, ms (pod clock). */
   get staleness(): number {
-    return Math.max(0, this.#o.clock() - this.#refreshedAt);
+    return this.#follower.staleness;
   }
 
   /** Operational counters for dashboards and tests; cheap, no I/O. */
@@ -242,13 +233,16 @@ export class ClusterBreaker {
     source: ViewSource;
     pending: { failures: number; successes: number };
     redisPendingCommands: number;
+    subscriberPendingCommands: number;
     configDrift: boolean;
   } {
+    const { client, subscriber } = this.#parts;
     return {
-      source: this.#source,
-      pending: { failures: this.#pendingFailures, successes: this.#pendingSuccesses },
-      redisPendingCommands: this.#client ? pendingCommands(this.#client) : 0,
-      configDrift: this.#drift,
+      source: this.#failover.source,
+      pending: this.#batcher.pending,
+      redisPendingCommands: client ? pendingCommands(client) : 0,
+      subscriberPendingCommands: subscriber ? pendingCommands(subscriber) : 0,
+      configDrift: this.#failover.configDrift,
     };
   }
 
@@ -259,387 +253,88 @@ export class ClusterBreaker {
    * ended on the store's clock); otherwise null. Never rejects.
    */
   async acquireProbe(): Promise<ProbeLease | null> {
-    if (this.#closed) return null;
-    const v = this.#view;
-    const cooldownOver = v.cooldownUntil !== null && v.cooldownUntil - this.#offsetMs <= this.#o.clock();
-    if (this.#state !== 'half_open' && !(this.#state === 'open' && cooldownOver)) return null;
-    const attempt = async (source: ViewSource) => {
-      const store = source === 'shared' ? this.#shared : this.#local;
-      const reply = await store.acquireProbe(this.name, this.podId);
-      this.#apply(reply.snapshot, source, 'resync');
-      return reply;
-    };
-    let source = this.#source;
-    let reply: Awaited<ReturnType<typeof attempt>>;
-    try {
-      reply = await attempt(source);
-    } catch (err) {
-      if (source === 'local' || !this.#degrade(err)) return null;
-      source = 'local';
-      try {
-        reply = await attempt(source);
-      } catch {
-        return null;
-      }
-    }
-    if (!reply.granted) {
-      this.#metrics?.probes.inc({ breaker: this.name, result: 'refused' });
-      return null;
-    }
-    if (source === 'local') this.#localLeases.add(reply.lease);
-    this.#metrics?.probes.inc({ breaker: this.name, result: 'granted' });
-    this.#log.info(
-      { generation: reply.lease.generation, source, expiresAt: reply.lease.expiresAt },
-      'probe lease granted',
-    );
-    this.#onProbeGranted.emit({ lease: reply.lease, source });
-    return reply.lease;
+    return this.#closed ? null : this.#probes.acquire(this.#state);
   }
 
   /** Reports the probe's result; true if the store accepted it (a stale lease is refused). Never rejects. */
   async reportProbe(lease: ProbeLease, outcome: ProbeOutcome): Promise<boolean> {
-    if (this.#closed) return false;
-    const source: ViewSource = this.#localLeases.has(lease) ? 'local' : 'shared';
-    let accepted = false;
-    try {
-      const store = source === 'shared' ? this.#shared : this.#local;
-      const reply = await store.reportProbe(lease, outcome);
-      accepted = reply.accepted;
-      this.#apply(reply.snapshot, source, 'resync');
-    } catch (err) {
-      if (source === 'shared') this.#degrade(err);
-    }
-    this.#metrics?.probes.inc({ breaker: this.name, result: accepted ? 'accepted' : 'rejected' });
-    this.#log.info({ generation: lease.generation, outcome, accepted }, 'probe reported');
-    this.#onProbeReported.emit({ lease, outcome, accepted });
-    return accepted;
+    return this.#closed ? false : this.#probes.report(lease, outcome);
   }
 
   // ── events ──────────────────────────────────────────────────────────────
 
   onStateChange(listener: (e: StateChangeEvent) => void): Disposable {
-    return this.#onStateChange.on(listener);
+    return this.#signals.stateChange.on(listener);
   }
 
   onStoreDegraded(listener: (e: StoreDegradedEvent) => void): Disposable {
-    return this.#onStoreDegraded.on(listener);
+    return this.#signals.storeDegraded.on(listener);
   }
 
   onStoreRecovered(listener: (e: StoreRecoveredEvent) => void): Disposable {
-    return this.#onStoreRecovered.on(listener);
+    return this.#signals.storeRecovered.on(listener);
   }
 
   onProbeGranted(listener: (e: ProbeGrantedEvent) => void): Disposable {
-    return this.#onProbeGranted.on(listener);
+    return this.#signals.probeGranted.on(listener);
   }
 
   onProbeReported(listener: (e: ProbeReportedEvent) => void): Disposable {
-    return this.#onProbeReported.on(listener);
+    return this.#signals.probeReported.on(listener);
   }
 
   onConfigDrift(listener: (e: ConfigDriftEvent) => void): Disposable {
-    return this.#onConfigDrift.on(listener);
+    return this.#signals.configDrift.on(listener);
   }
 
   // ── lifecycle ───────────────────────────────────────────────────────────
 
   /** Starts timers and the subscription. Called by createClusterBreaker(). */
   async start(configDrift: boolean): Promise<void> {
-    if (configDrift) this.#noteDrift(true);
-    const resync = setInterval(() => void this.#resync('resync'), this.#o.resyncIntervalMs);
-    resync.unref?.();
-    this.#resyncTimer = resync;
-    this.#scheduleDue();
-    // After any reconnect (ioredis resubscribes by itself), messages may have been missed: resync.
-    for (const client of this.#owned) client.on('ready', this.#onClientReady);
-    const subscribing = this.#shared.subscribe(this.name, this.#onTransition).then(
-      (subscription) => {
-        if (this.#closed) subscription.dispose();
-        else this.#subscription = subscription;
-      },
-      (err: unknown) => {
-        this.#storm.warn(
-          'subscribe',
-          this.podId,
-          { err },
-          'could not subscribe to breaker transitions; relying on resync',
-        );
-      },
-    );
+    if (configDrift) this.#failover.noteDrift(true, this.#follower.view.configHash);
+    this.#follower.start();
+    // After a reconnect messages may have been missed: resync. On the fallback this is
+    // also the cue to rejoin. (The subscriber's reconnects are the TransitionFeed's.)
+    this.#parts.client?.on('ready', this.#onClientReady);
     // Wait for the subscription while Redis answers; never hang start-up on a Redis that does not.
-    await Promise.race([subscribing, delay(this.#o.startTimeoutMs)]);
+    await Promise.race([this.#feed.start(), delay(this.#o.startTimeoutMs)]);
   }
 
-  /** Stops timers, sends what is still counted (best effort, bounded by the command timeout), closes connections. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    clearTimeout(this.#flushTimer);
-    clearInterval(this.#resyncTimer);
-    clearTimeout(this.#dueTimer);
-    for (const client of this.#owned) client.off('ready', this.#onClientReady);
-    this.#subscription?.dispose();
-    await this.#flush();
+  /** Stops timers, sends what is still counted (bounded by the command timeout), closes connections. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    const parts = this.#parts;
+    this.#follower.stopTimers();
+    parts.client?.off('ready', this.#onClientReady);
+    this.#feed.close();
+    await this.#batcher.drain();
     this.#closed = true;
-    if (this.#ownsShared) await this.#shared.close().catch(() => {});
-    await this.#local.close();
-    for (const client of this.#owned) client.disconnect();
-    this.#untrackStaleness?.();
+    this.#follower.close();
+    if (parts.ownsShared) await parts.shared.close().catch(() => {});
+    await parts.local.close();
+    for (const client of parts.owned) client.disconnect();
+    this.#reportRejections();
+    for (const untrack of this.#untrack) untrack();
     this.#metrics?.forget(this.name);
-    for (const s of [
-      this.#onStateChange,
-      this.#onStoreDegraded,
-      this.#onStoreRecovered,
-      this.#onProbeGranted,
-      this.#onProbeReported,
-      this.#onConfigDrift,
-    ]) {
-      s.clear();
-    }
+    this.#signals.clear();
   }
 
   // ── internals ───────────────────────────────────────────────────────────
 
-  readonly #onTransition = (t: BreakerTransition): void => {
-    if (this.#closed || this.#source !== 'shared' || t.generation <= this.#generation) return;
-    // Act on the new state at once; the resync that follows brings the full snapshot (cooldown, override, …).
-    this.#generation = t.generation;
-    this.#setState(t.state, t.generation, t.action, 'shared');
-    void this.#resync(t.action);
-  };
-
   readonly #onClientReady = (): void => {
-    void this.#resync('resync');
+    void this.#follower.resync('resync');
   };
 
-  /**
-   * Flushes one interval after the first outcome since the last flush. The timer
-   * re-arms only while outcomes keep coming, so slow calls never overlap and an
-   * idle pod does not wake up at all.
-   */
-  #armFlush(): void {
-    if (this.#closed) return;
-    this.#flushArmed = true;
-    clearTimeout(this.#flushTimer);
-    const timer = setTimeout(this.#tick, this.#o.flushIntervalMs);
-    timer.unref?.();
-    this.#flushTimer = timer;
-  }
-
-  readonly #tick = (): void => {
-    clearTimeout(this.#flushTimer);
-    void this.#flush().finally(() => {
-      this.#flushArmed = false;
-      const pending = this.#pendingFailures + this.#pendingSuccesses + this.#rejected + this.#shadowRejected;
-      if (pending > 0) this.#armFlush();
-    });
+  /** What the pod knows changed: the hot path follows. */
+  readonly #onKnown = (known: BreakerSnapshot, cause: Cause, source: ViewSource): void => {
+    this.#shadow = known.mode === 'shadow';
+    this.#batcher.tripRules = tripRules(known);
+    this.#setState(known.state, known.generation, cause, source);
   };
-
-  /**
-   * A pod that has not sent anything for a full interval flushes at once when
-   * its failures alone could trip the breaker; a busy pod just keeps its
-   * interval. Either way real flushes stay at least one interval apart.
-   */
-  readonly #urgentTick = (): void => {
-    this.#urgentFlush = false;
-    if (this.#closed || this.#flushing || this.#o.clock() - this.#lastSentAt < this.#o.flushIntervalMs) return;
-    this.#tick();
-  };
-
-  async #flush(): Promise<void> {
-    if (this.#flushing || this.#closed) return;
-    const failures = this.#pendingFailures;
-    const successes = this.#pendingSuccesses;
-    this.#pendingFailures = 0;
-    this.#pendingSuccesses = 0;
-    this.#reportRejections();
-    if (failures === 0 && successes === 0) return;
-    if (this.#metrics) {
-      if (failures > 0) this.#metrics.calls.inc({ breaker: this.name, outcome: 'failure' }, failures);
-      if (successes > 0) this.#metrics.calls.inc({ breaker: this.name, outcome: 'success' }, successes);
-    }
-    this.#flushing = true;
-    this.#lastSentAt = this.#o.clock();
-    const started = process.hrtime.bigint();
-    try {
-      if (this.#source === 'shared') {
-        try {
-          const reply = await this.#shared.record(this.name, this.podId, { failures, successes });
-          this.#afterRecord(reply, 'shared');
-          return;
-        } catch (err) {
-          if (!this.#degrade(err)) return;
-        }
-      }
-      // On the fallback (or just fallen back): the same outcomes feed the local breaker.
-      const reply = await this.#local.record(this.name, this.podId, { failures, successes });
-      this.#afterRecord(reply, 'local');
-    } catch (err) {
-      this.#storm.warn('flush', this.podId, { err }, 'could not record outcomes');
-    } finally {
-      this.#flushing = false;
-      this.#metrics?.flushDuration.observe({ breaker: this.name }, Number(process.hrtime.bigint() - started) / 1e9);
-    }
-  }
-
-  #afterRecord(reply: Awaited<ReturnType<BreakerStore['record']>>, source: ViewSource): void {
-    const cause = reply.transitions.at(-1)?.action ?? 'resync';
-    this.#apply(reply.snapshot, source, cause, { authoritative: reply.created });
-    if (source === 'shared') this.#noteDrift(reply.configDrift);
-  }
-
-  #reportRejections(): void {
-    if (!this.#metrics) return;
-    if (this.#rejected > 0) this.#metrics.rejections.inc({ breaker: this.name, mode: 'enforce' }, this.#rejected);
-    if (this.#shadowRejected > 0) {
-      this.#metrics.rejections.inc({ breaker: this.name, mode: 'shadow' }, this.#shadowRejected);
-    }
-    this.#rejected = 0;
-    this.#shadowRejected = 0;
-  }
-
-  async #resync(cause: Cause): Promise<void> {
-    if (this.#closed) return;
-    if (this.#resyncing) {
-      this.#resyncAgain = true;
-      return;
-    }
-    this.#resyncing = true;
-    try {
-      if (this.#source === 'shared') await this.#resyncShared(cause);
-      else await this.#resyncLocal();
-    } catch (err) {
-      this.#storm.warn('resync', this.podId, { err }, 'resync failed');
-    } finally {
-      this.#resyncing = false;
-      if (this.#resyncAgain && !this.#closed) {
-        this.#resyncAgain = false;
-        void this.#resync(cause);
-      }
-    }
-  }
-
-  async #resyncShared(cause: Cause): Promise<void> {
-    try {
-      this.#apply(await this.#shared.snapshot(this.name), 'shared', cause);
-    } catch (err) {
-      if (isBreakerNotFoundError(err)) {
-        // Redis lost the breaker (restart without persistence): create it again from our config.
-        try {
-          const reply = await this.#shared.register(this.name, this.#o.config);
-          this.#apply(reply.snapshot, 'shared', 'resync', { authoritative: true });
-          this.#noteDrift(reply.configDrift);
-        } catch (again) {
-          this.#degrade(again);
-        }
-        return;
-      }
-      this.#degrade(err);
-    }
-  }
-
-  async #resyncLocal(): Promise<void> {
-    this.#apply(await this.#local.snapshot(this.name), 'local', 'resync');
-    if (this.#client && this.#client.status !== 'ready') return; // would fail at once; wait for 'ready'
-    await this.#rejoin();
-  }
-
-  /** Back to the shared state: send what was counted while apart (still in the window), adopt the shared view. */
-  async #rejoin(): Promise<void> {
-    const local = this.#view;
-    const replayed = { failures: local.window.failures, successes: local.window.successes };
-    let reply: Awaited<ReturnType<BreakerStore['record']>>;
-    try {
-      reply = await this.#shared.record(this.name, this.podId, replayed);
-    } catch (err) {
-      this.#countError(err);
-      this.#storm.warn(
-        'store-down',
-        this.podId,
-        { err },
-        'shared breaker state still unreachable; staying on the local breaker',
-      );
-      return;
-    }
-    const downtimeMs = this.#degradedSince === null ? 0 : this.#o.clock() - this.#degradedSince;
-    this.#source = 'shared';
-    this.#degradedSince = null;
-    this.#metrics?.storeUp.set({ breaker: this.name }, 1);
-    this.#log.warn({ downtimeMs, replayed }, 'shared breaker state reachable again: rejoined');
-    this.#apply(reply.snapshot, 'shared', 'rejoin', { authoritative: true });
-    this.#noteDrift(reply.configDrift);
-    this.#onStoreRecovered.emit({ downtimeMs, replayed });
-  }
-
-  /**
-   * Switches to the local breaker after a failed shared call. Returns false
-   * (and stays put) when the error is a bug in the call, not a store problem.
-   */
-  #degrade(err: unknown): boolean {
-    if (isInvalidArgumentError(err)) {
-      this.#log.error({ err }, 'store refused a breaker call: this is a bug');
-      return false;
-    }
-    this.#countError(err);
-    if (this.#source === 'local') return true;
-    this.#source = 'local';
-    this.#degradedSince = this.#o.clock();
-    // A timed-out command stays queued until Redis answers; dropping the connection
-    // fails it now, so nothing piles up while Redis is stalled.
-    if (this.#client && /timed out/i.test(String((err as Error)?.message ?? err))) this.#client.disconnect(true);
-    this.#local.restore(this.#view, this.#offsetMs);
-    this.#metrics?.storeUp.set({ breaker: this.name }, 0);
-    this.#storm.warn(
-      'store-down',
-      this.podId,
-      { err },
-      'shared breaker state unreachable: continuing on the local breaker',
-    );
-    const error = err instanceof Error ? err : new Error(String(err));
-    this.#onStoreDegraded.emit({ error });
-    void this.#local
-      .snapshot(this.name)
-      .then((snap) => this.#apply(snap, 'local', 'fallback', { authoritative: true }));
-    return true;
-  }
-
-  #countError(err: unknown): void {
-    const message = String((err as Error)?.message ?? err);
-    const kind = /timed out/i.test(message)
-      ? 'timeout'
-      : /unavailable|closed|writeable|ECONN|connect/i.test(message)
-        ? 'unavailable'
-        : 'other';
-    this.#metrics?.storeErrors.inc({ breaker: this.name, kind });
-  }
-
-  #noteDrift(drift: boolean): void {
-    if (drift === this.#drift) return;
-    this.#drift = drift;
-    this.#metrics?.configDrift.set({ breaker: this.name }, drift ? 1 : 0);
-    if (drift) {
-      const event = { localHash: this.#localConfigHash, storedHash: this.#view.configHash };
-      this.#log.warn(event, 'this pod’s breaker config differs from the stored one; the stored one is in force');
-      this.#onConfigDrift.emit(event);
-    }
-  }
-
-  #apply(
-    snap: BreakerSnapshot,
-    source: ViewSource,
-    cause: Cause,
-    { authoritative = false }: { authoritative?: boolean } = {},
-  ): void {
-    if (this.#closed || source !== this.#source) return; // a late reply from the other store
-    if (!authoritative && snap.generation < this.#generation) return; // older than what we know
-    const now = this.#o.clock();
-    this.#view = snap;
-    this.#generation = snap.generation;
-    this.#shadow = snap.mode === 'shadow';
-    this.#refreshedAt = now;
-    this.#offsetMs = source === 'shared' ? snap.at - now : 0;
-    this.#scheduleDue();
-    this.#setState(snap.state, snap.generation, cause, source);
-  }
 
   /** The one place the state callers obey changes: metrics, one log line, one event. */
   #setState(to: BreakerState, generation: number, cause: Cause, source: ViewSource): void {
@@ -650,26 +345,24 @@ export class ClusterBreaker {
     this.#metrics?.state.set({ breaker: this.name }, STATE_VALUES[to]);
     this.#metrics?.transitions.inc({ breaker: this.name, from, to });
     this.#log.info({ from, to, generation, cause, source }, `breaker ${from} -> ${to}`);
-    this.#onStateChange.emit({ from, to, generation, cause, source });
+    this.#signals.stateChange.emit({ from, to, generation, cause, source });
   }
 
-  /** Wakes up when the cooldown or an override ends (store clock), so the fleet half-opens on time. */
-  #scheduleDue(): void {
-    clearTimeout(this.#dueTimer);
-    this.#dueTimer = undefined;
-    const v = this.#view;
-    const due = [
-      v.state === 'open' || v.automaticState === 'open' ? v.cooldownUntil : null,
-      v.override?.expiresAt ?? null,
-    ]
-      .filter((t): t is number => t !== null)
-      .map((t) => t - this.#offsetMs);
-    if (due.length === 0 || this.#closed) return;
-    const delay = Math.max(0, Math.min(...due) - this.#o.clock()) + 1;
-    const timer = setTimeout(() => void this.#resync('resync'), Math.min(delay, 2_147_000_000));
-    timer.unref?.();
-    this.#dueTimer = timer;
-  }
+  /** Called when the metrics are collected (and on close). */
+  readonly #reportRejections = (): void => {
+    if (!this.#metrics) return;
+    if (this.#rejected > 0) this.#metrics.rejections.inc({ breaker: this.name, mode: 'enforce' }, this.#rejected);
+    if (this.#shadowRejected > 0) {
+      this.#metrics.rejections.inc({ breaker: this.name, mode: 'shadow' }, this.#shadowRejected);
+    }
+    this.#rejected = 0;
+    this.#shadowRejected = 0;
+  };
+}
+
+/** The rule an early flush checks against: only while the automatic state is closed can a record trip. */
+function tripRules(known: BreakerSnapshot) {
+  return known.automaticState === 'closed' ? known.config : null;
 }
 
 function delay(ms: number): Promise<void> {

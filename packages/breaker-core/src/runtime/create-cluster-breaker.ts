@@ -1,4 +1,3 @@
-import { isInvalidArgumentError } from '../errors/invalid-argument-error.js';
 import type { BreakerSnapshot } from '../state/breaker-state.js';
 import type { BreakerStore } from '../store/breaker-store.js';
 import { MemoryBreakerStore } from '../store/memory-store.js';
@@ -7,14 +6,18 @@ import type { ViewSource } from './breaker-events.js';
 import { ClusterBreaker } from './cluster-breaker.js';
 import { openBreakerConnections, whenReady } from './fail-fast-client.js';
 import { type ClusterBreakerOptions, resolveClusterBreakerOptions } from './options.js';
+import { StoreDeadline } from './store-deadline.js';
+import { storeErrorKind } from './store-error-kind.js';
 
 /**
  * Creates this pod's handle on a breaker shared through Redis (or any store).
  * Registers the breaker (storing `config` if it is new), subscribes to its
  * transitions and starts the flush and resync timers.
  *
- * Never rejects because Redis is down or slow: after `startTimeoutMs` it starts
- * on its local fallback and joins the shared state when Redis answers. Rejects
+ * Never rejects because Redis is down or slow: after `startTimeoutMs` (waiting
+ * for the connection) plus `commandTimeoutMs` (the registration, under the same
+ * deadline as every shared call) it starts on its local fallback and joins the
+ * shared state when the store answers. Rejects
  * only for invalid options (InvalidArgumentError, nothing opened).
  */
 export async function createClusterBreaker(options: ClusterBreakerOptions): Promise<ClusterBreaker> {
@@ -23,6 +26,7 @@ export async function createClusterBreaker(options: ClusterBreakerOptions): Prom
 
   let shared: BreakerStore;
   let client: RedisClient | undefined;
+  let subscriber: RedisClient | undefined;
   let owned: RedisClient[] = [];
   if (options.store) {
     shared = options.store;
@@ -33,10 +37,12 @@ export async function createClusterBreaker(options: ClusterBreakerOptions): Prom
       o.reconnectMaxDelayMs,
     );
     client = connections.command;
+    subscriber = connections.subscriber;
     owned = [connections.command, connections.subscriber];
     shared = new RedisBreakerStore({ client, subscriber: connections.subscriber, prefix: o.prefix });
   }
 
+  const deadline = new StoreDeadline(o.commandTimeoutMs);
   const local = new MemoryBreakerStore({ clock: o.clock });
   const fallback = await local.register(o.name, o.config);
 
@@ -45,12 +51,12 @@ export async function createClusterBreaker(options: ClusterBreakerOptions): Prom
   let drift = false;
   if (client) await whenReady(client, o.startTimeoutMs);
   try {
-    const registered = await shared.register(o.name, o.config);
+    const registered = await deadline.run('register', () => shared.register(o.name, o.config));
     initial = registered.snapshot;
     source = 'shared';
     drift = registered.configDrift;
   } catch (err) {
-    if (isInvalidArgumentError(err)) {
+    if (storeErrorKind(err) === 'bug') {
       for (const c of owned) c.disconnect();
       throw err;
     }
@@ -58,7 +64,17 @@ export async function createClusterBreaker(options: ClusterBreakerOptions): Prom
   }
 
   const breaker = new ClusterBreaker(
-    { options: o, shared, local, client, owned, ownsShared: !options.store },
+    {
+      options: o,
+      shared,
+      local,
+      client,
+      subscriber,
+      owned,
+      ownsShared: !options.store,
+      registered: source === 'shared',
+      deadline,
+    },
     initial,
     source,
   );

@@ -5,9 +5,15 @@ import type { RedisClient } from '../store/redis-store.js';
 /**
  * The breaker's own Redis connections. A breaker must never make its caller
  * wait on Redis, so its command connection fails fast: no offline queue
- * (commands fail at once while disconnected), no per-command retries, a short
- * command timeout, and reconnects with a capped backoff. The subscriber keeps
- * its (tiny, bounded) offline queue so SUBSCRIBE survives reconnects.
+ * (commands fail at once while disconnected), no per-command retries, and
+ * reconnects with a capped backoff. The command timeout is not ioredis's: the
+ * ClusterBreaker puts one deadline (StoreDeadline, `commandTimeoutMs`) on each
+ * whole store call, redirects and NOSCRIPT retries included, and drops this
+ * connection when a call overruns it. The subscriber keeps
+ * an offline queue and waits for the connection however long it takes
+ * (`maxRetriesPerRequest: null`), so a SUBSCRIBE sent while Redis is down is
+ * sent when it returns instead of failing; the queue stays tiny (one SUBSCRIBE
+ * per breaker, one PING per reconnect).
  */
 export interface BreakerConnections {
   readonly command: RedisClient;
@@ -23,12 +29,15 @@ export function openBreakerConnections(
   const failFast: RedisOptions = {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
-    commandTimeout: commandTimeoutMs,
     connectTimeout: Math.max(1_000, commandTimeoutMs * 4),
     retryStrategy,
     lazyConnect: false,
   };
-  const forSubscriber: RedisOptions = { ...failFast, enableOfflineQueue: true, commandTimeout: undefined };
+  const forSubscriber: RedisOptions = {
+    ...failFast,
+    enableOfflineQueue: true,
+    maxRetriesPerRequest: null,
+  };
 
   let command: RedisClient;
   let subscriber: RedisClient;
@@ -79,12 +88,20 @@ function isRedis(value: unknown): value is Redis {
   );
 }
 
-/** Commands waiting for a reply or a connection, summed over a cluster's nodes. */
+/**
+ * Commands waiting for a reply or for a connection (ioredis's command queue and
+ * offline queue), summed over a cluster's nodes.
+ */
 export function pendingCommands(client: RedisClient): number {
   if (isCluster(client)) {
-    return client.nodes().reduce((n, node) => n + node.commandQueue.length, 0);
+    return offline(client) + client.nodes().reduce((n, node) => n + node.commandQueue.length + offline(node), 0);
   }
-  return (client as Redis).commandQueue.length;
+  return (client as Redis).commandQueue.length + offline(client);
+}
+
+/** ioredis keeps its offline queue private; it is what grows while a connection is down. */
+function offline(client: object): number {
+  return (client as { offlineQueue?: { length?: number } }).offlineQueue?.length ?? 0;
 }
 
 /** Resolves once the client is ready, or false after `timeoutMs`. Never rejects. */

@@ -32,7 +32,11 @@ export interface ClusterBreakerOptions {
   flushIntervalMs?: number;
   /** How often the pod re-reads the shared state, bounding staleness if a message is lost, ms. Range 50 – 60,000. @default 1_000 */
   resyncIntervalMs?: number;
-  /** Longest a store call may take before the pod falls back to its local breaker, ms. Range 10 – 10,000. @default 250 */
+  /**
+   * Longest one call to the shared store may take, ms, whatever the store (Redis or
+   * yours): a slower call counts as failed, the pod falls back to its local breaker,
+   * and a late reply is dropped. Range 10 – 10,000. @default 250
+   */
   commandTimeoutMs?: number;
   /** How long createClusterBreaker() waits for Redis before starting on the local fallback, ms. Range 0 – 60,000. @default 1_000 */
   startTimeoutMs?: number;

@@ -38,4 +38,19 @@ describe('RepeatLog', () => {
     vi.advanceTimersByTime(REPEAT_WINDOW_MS * 2);
     expect(lines).toHaveLength(1);
   });
+
+  it('folds info lines the same way, summarising at info level', () => {
+    const infos: string[] = [];
+    const logger: BreakwaterLogger = {
+      info: (_obj, msg) => infos.push(msg),
+      warn: () => {},
+      error: () => {},
+      debug: () => {},
+      child: () => logger,
+    };
+    const log = RepeatLog.for(logger);
+    for (let i = 0; i < 3; i++) log.info('probe-granted', 'pod-a', {}, 'probe lease granted');
+    vi.advanceTimersByTime(REPEAT_WINDOW_MS);
+    expect(infos).toEqual(['probe lease granted', 'probe lease granted (repeated 2 times in the last 60s)']);
+  });
 });

@@ -11,6 +11,7 @@ export interface RepeatTimers {
 export const systemTimers: RepeatTimers = { setTimeout: (fn, ms) => setTimeout(fn, ms) };
 
 interface Entry {
+  level: 'warn' | 'info';
   count: number;
   sources: Set<string>;
   message: string;
@@ -46,23 +47,32 @@ export class RepeatLog {
   }
 
   warn(key: string, source: string, context: Record<string, unknown>, message: string): void {
+    this.#note('warn', key, source, context, message);
+  }
+
+  /** Like warn(), at info level: routine events that repeat in a storm (a Redis that flaps, probes every cooldown). */
+  info(key: string, source: string, context: Record<string, unknown>, message: string): void {
+    this.#note('info', key, source, context, message);
+  }
+
+  #note(level: Entry['level'], key: string, source: string, context: Record<string, unknown>, message: string): void {
     const entry = this.#entries.get(key);
     if (entry) {
       entry.count++;
       if (entry.sources.size < 10_000) entry.sources.add(source);
       return;
     }
-    this.#logger.warn({ ...context, source, event: key }, message);
+    this.#logger[level]({ ...context, source, event: key }, message);
     const timer = this.#timers.setTimeout(() => this.#summarize(key), REPEAT_WINDOW_MS);
     (timer as { unref?: () => void } | undefined)?.unref?.();
-    this.#entries.set(key, { count: 0, sources: new Set(), message });
+    this.#entries.set(key, { level, count: 0, sources: new Set(), message });
   }
 
   #summarize(key: string): void {
     const entry = this.#entries.get(key);
     this.#entries.delete(key);
     if (!entry || entry.count === 0) return;
-    this.#logger.warn(
+    this.#logger[entry.level](
       { event: key, repeats: entry.count, sources: entry.sources.size, windowMs: REPEAT_WINDOW_MS },
       `${entry.message} (repeated ${entry.count} times in the last ${REPEAT_WINDOW_MS / 1000}s)`,
     );

@@ -1,0 +1,48 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { isStoreUnavailableError } from '../errors/store-unavailable-error.js';
+import { MAX_LATE_CALLS, StoreDeadline } from './store-deadline.js';
+import { isStoreTimeoutError } from './store-timeout-error.js';
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('StoreDeadline', () => {
+  it('passes a prompt reply or error through', async () => {
+    const deadline = new StoreDeadline(250);
+    expect(await deadline.run('record', () => Promise.resolve(7))).toBe(7);
+    await expect(deadline.run('record', () => Promise.reject(new Error('refused')))).rejects.toThrow('refused');
+  });
+
+  it('rejects with StoreTimeoutError at the deadline and drops the late reply', async () => {
+    const deadline = new StoreDeadline(250);
+    let answer: (v: number) => void = () => {};
+    const call = deadline.run('record', () => new Promise<number>((r) => (answer = r)));
+    const failure = call.catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(250);
+    const err = await failure;
+    expect(isStoreTimeoutError(err)).toBe(true);
+    expect(isStoreUnavailableError(err)).toBe(true); // still a store-unavailable error for everyone else
+    expect(err).toMatchObject({ operation: 'record', timeoutMs: 250 });
+    expect(deadline.late).toBe(1);
+    answer(7);
+    await Promise.resolve();
+    expect(deadline.late).toBe(0);
+  });
+
+  it('stops calling a store that leaves calls unanswered', async () => {
+    const deadline = new StoreDeadline(100);
+    const hang = vi.fn(() => new Promise<never>(() => {}));
+    for (let i = 0; i < MAX_LATE_CALLS; i++) {
+      const failure = deadline.run('snapshot', hang).catch(() => {});
+      await vi.advanceTimersByTimeAsync(100);
+      await failure;
+    }
+    const err = await deadline.run('snapshot', hang).catch((e: unknown) => e);
+    expect(isStoreTimeoutError(err)).toBe(true);
+    expect(hang).toHaveBeenCalledTimes(MAX_LATE_CALLS);
+  });
+});

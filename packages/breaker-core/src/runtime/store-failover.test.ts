@@ -1,0 +1,111 @@
+import { Registry } from 'prom-client';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { StoreUnavailableError } from '../errors/store-unavailable-error.js';
+import type { BreakerStore } from '../store/breaker-store.js';
+import type { MemoryBreakerStore } from '../store/memory-store.js';
+import { capturingLogger, downable, memoryFleet, wrapped } from './testing/memory-fleet.js';
+
+/**
+ * The fallback through a ClusterBreaker on a MemoryBreakerStore wrapped to
+ * fail, hang or stall, with fake timers: what the fallback is restored from,
+ * the deadline on a caller's store, and what is logged while the store is
+ * down or flapping.
+ */
+
+const fleet = memoryFleet();
+const make = fleet.make;
+let store: MemoryBreakerStore;
+beforeEach(() => {
+  store = fleet.store;
+});
+
+describe('StoreFailover (through ClusterBreaker)', () => {
+  it('falls back from what pub/sub said, not from the older snapshot, when the resync after it fails', async () => {
+    const config = { failureThreshold: 3, cooldownMs: 5_000 };
+    let failSnapshots = false;
+    const flaky = wrapped(store, {
+      snapshot: (name: string) =>
+        failSnapshots ? Promise.reject(new StoreUnavailableError('snapshot: connection reset')) : store.snapshot(name),
+    });
+    const a = await make({ store: flaky, resyncIntervalMs: 60_000, config });
+    const b = await make({ config });
+    const seen: string[] = [];
+    a.onStateChange((e) => seen.push(`${e.from}->${e.to}@${e.generation} (${e.source})`));
+    failSnapshots = true;
+    for (let i = 0; i < 3; i++) b.recordFailure(); // b trips the breaker; a hears it on the channel
+    await vi.advanceTimersByTimeAsync(0);
+    expect(a.source).toBe('local'); // its resync failed
+    expect(a.state).toBe('open');
+    expect(a.allow()).toBe(false);
+    expect(seen).toEqual(['closed->open@1 (shared)']);
+    await vi.advanceTimersByTimeAsync(5_001); // the cooldown carried over to the fallback
+    expect(a.state).toBe('half_open');
+  });
+
+  it('holds a caller’s store to the command timeout: a call that hangs sends the pod to its fallback', async () => {
+    let hang = false;
+    const stalled = wrapped(store, {
+      record: (...args: Parameters<BreakerStore['record']>) => (hang ? new Promise(() => {}) : store.record(...args)),
+    });
+    const registry = new Registry();
+    const b = await make({ store: stalled, registry, commandTimeoutMs: 250, config: { failureThreshold: 3 } });
+    hang = true;
+    for (let i = 0; i < 3; i++) b.recordFailure(); // an early flush: the call never settles
+    await vi.advanceTimersByTimeAsync(249);
+    expect(b.source).toBe('shared');
+    await vi.advanceTimersByTimeAsync(1);
+    expect(b.source).toBe('local');
+    expect(b.state).toBe('open'); // the same outcomes went to the local breaker
+    expect(await registry.metrics()).toContain(
+      'breakwater_breaker_store_errors_total{breaker="pusher",kind="timeout"} 1',
+    );
+  });
+
+  it('logs "went down" and "still down" as two events, each aggregated, and never throws on the fallback', async () => {
+    const { logger, lines } = capturingLogger();
+    const down = { value: false };
+    const b = await make({ store: downable(store, down), logger, resyncIntervalMs: 1_000 });
+    down.value = true;
+    b.recordFailure();
+    await vi.advanceTimersByTimeAsync(100); // the flush fails: fallback
+    await vi.advanceTimersByTimeAsync(5_000); // five resyncs try to rejoin, and fail
+    expect(b.source).toBe('local');
+    expect(lines.filter((l) => l.level === 'warn').map((l) => l.msg)).toEqual([
+      'shared breaker state unreachable: continuing on the local breaker',
+      'shared breaker state still unreachable; staying on the local breaker',
+    ]);
+    expect(lines.filter((l) => l.level === 'error')).toEqual([]);
+  });
+
+  it('a flapping store and repeated probes log one line each per window, not one per flap or probe', async () => {
+    const { logger, lines } = capturingLogger();
+    const down = { value: false };
+    const b = await make({
+      store: downable(store, down),
+      logger,
+      resyncIntervalMs: 1_000,
+      config: { failureThreshold: 1_000, cooldownMs: 1_000 },
+    });
+    for (let flap = 0; flap < 5; flap++) {
+      down.value = true;
+      b.recordFailure();
+      await vi.advanceTimersByTimeAsync(100); // the flush fails: fallback
+      down.value = false;
+      await vi.advanceTimersByTimeAsync(1_000); // the next resync rejoins
+      expect(b.source).toBe('shared');
+    }
+    for (let probe = 0; probe < 3; probe++) {
+      await store.record('pusher', 'pod-x', { failures: 1_000, successes: 0 }); // another pod trips it
+      vi.setSystemTime(Date.now() + 1_000); // cooldown over
+      const lease = await b.acquireProbe();
+      if (lease) await b.reportProbe(lease, 'success');
+    }
+    const messages = lines.filter((l) => l.level !== 'info' || !l.msg.startsWith('breaker ')).map((l) => l.msg);
+    expect(messages).toEqual([
+      'shared breaker state unreachable: continuing on the local breaker',
+      'shared breaker state reachable again: rejoined',
+      'probe lease granted',
+      'probe reported',
+    ]);
+  });
+});

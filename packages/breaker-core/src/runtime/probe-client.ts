@@ -1,23 +1,13 @@
-import type { BreakerMetrics } from '../metrics.js';
 import type { BreakerState } from '../state/breaker-state.js';
 import type { ProbeLease, ProbeOutcome } from '../state/probe-lease.js';
 import type { AcquireProbeReply } from '../store/breaker-store.js';
-import type { MemoryBreakerStore } from '../store/memory-store.js';
 import type { ViewSource } from './breaker-events.js';
 import type { BreakerSignals } from './breaker-signals.js';
-import type { RepeatLog } from './repeat-log.js';
+import type { OutcomeSenderParts } from './outcome-sender.js';
 import { causeOfChange } from './reply-cause.js';
-import type { StoreFailover } from './store-failover.js';
-import type { ViewFollower } from './view-follower.js';
 
-export interface ProbeClientParts {
-  readonly name: string;
-  readonly podId: string;
-  readonly failover: StoreFailover;
-  readonly follower: ViewFollower;
-  readonly local: MemoryBreakerStore;
-  readonly storm: RepeatLog;
-  readonly metrics: BreakerMetrics | undefined;
+/** The parts a flush uses, plus the signals a probe emits. */
+export interface ProbeClientParts extends OutcomeSenderParts {
   readonly signals: BreakerSignals;
 }
 

@@ -43,10 +43,10 @@ function gitCommit(): string {
   }
 }
 
-/** A machine already busy before the replay starts would be measured, not the replay: say so. */
+/** A machine busy before the replay starts may be measured along with it: say so. */
 export function busyWarning(m: Machine): string | undefined {
   return m.loadAverage1m > m.cores * 0.5
-    ? `the 1-min load average was ${m.loadAverage1m} on ${m.cores} cores before the replay started: other work shares this machine and the figures include it`
+    ? `the 1-min load average was ${m.loadAverage1m} on ${m.cores} cores when the replay started: something else ran recently or still runs, and the figures may include it`
     : undefined;
 }
 

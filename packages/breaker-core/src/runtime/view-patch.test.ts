@@ -14,7 +14,18 @@ const actor = { actor: 'sre', reason: 'drill' };
 
 function restored(s: BreakerSnapshot) {
   const { state, automaticState, generation, openedAt, cooldownUntil, probeFailures, halfOpenSuccesses, probe } = s;
-  return { state, automaticState, generation, openedAt, cooldownUntil, probeFailures, halfOpenSuccesses, probe };
+  const { override } = s;
+  return {
+    state,
+    automaticState,
+    generation,
+    openedAt,
+    cooldownUntil,
+    probeFailures,
+    halfOpenSuccesses,
+    probe,
+    override,
+  };
 }
 
 describe('patchView', () => {
@@ -53,22 +64,24 @@ describe('patchView', () => {
     expect(view.state).toBe('closed');
   });
 
-  it('keeps a force-open on the fallback until the longest override could last', () => {
+  it("takes an override's end from the message; without one, holds it as long as any override could last", () => {
     const at = 1_800_000_000_000;
     const view = { state: 'closed', override: null, generation: 4 } as unknown as BreakerSnapshot;
     const t: BreakerTransition = {
       name: 'p',
-      action: 'force_open',
+      action: 'force_close',
       from: 'closed',
-      to: 'forced_open',
-      state: 'forced_open',
+      to: 'forced_closed',
+      state: 'forced_closed',
       generation: 5,
       at,
       actor: 'sre',
       reason: 'drill',
+      overrideExpiresAt: at + 900_000,
     };
     const patched = patchView(view, t);
-    expect(patched).toMatchObject({ state: 'forced_open', generation: 5, override: { mode: 'forced_open' } });
-    expect(patched.override?.expiresAt).toBe(at + 86_400_000);
+    expect(patched).toMatchObject({ state: 'forced_closed', generation: 5, override: { mode: 'forced_closed' } });
+    expect(patched.override?.expiresAt).toBe(at + 900_000);
+    expect(patchView(view, { ...t, overrideExpiresAt: null }).override?.expiresAt).toBe(at + 86_400_000);
   });
 });

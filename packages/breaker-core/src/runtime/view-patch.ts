@@ -47,7 +47,9 @@ export function patchView(view: BreakerSnapshot, t: BreakerTransition): BreakerS
     case 'force_open':
     case 'force_close': {
       const mode: OverrideMode = t.action === 'force_open' ? 'forced_open' : 'forced_closed';
-      const override = { mode, reason: t.reason, actor: t.actor, setAt: t.at, expiresAt: t.at + MAX_OVERRIDE_TTL_MS };
+      // The message says when the override ends; a store that does not say is held to the longest TTL.
+      const expiresAt = t.overrideExpiresAt ?? t.at + MAX_OVERRIDE_TTL_MS;
+      const override = { mode, reason: t.reason, actor: t.actor, setAt: t.at, expiresAt };
       return { ...base, override };
     }
     case 'clear_override':

@@ -100,9 +100,14 @@ export interface BreakerTransition {
   readonly at: number;
   readonly actor: string;
   readonly reason: string;
+  /**
+   * When the override in force after this transition expires (store clock, ms), or null when
+   * none is: so a pod that hears a force-open or force-close knows its end without a snapshot.
+   */
+  readonly overrideExpiresAt: number | null;
 }
 
 /** A transition as read back from the audit log, with the log's id. */
-export interface AuditEntry extends Omit<BreakerTransition, 'name' | 'state'> {
+export interface AuditEntry extends Omit<BreakerTransition, 'name' | 'state' | 'overrideExpiresAt'> {
   readonly id: string;
 }

@@ -31,7 +31,17 @@ function transition(
 ): void {
   r.generation += 1;
   r.lease = null; // every transition fences the outstanding probe
-  out.push({ action, from, to, state: effectiveState(r), generation: r.generation, at: now, actor, reason });
+  out.push({
+    action,
+    from,
+    to,
+    state: effectiveState(r),
+    generation: r.generation,
+    at: now,
+    actor,
+    reason,
+    overrideExpiresAt: r.override?.expiresAt ?? null,
+  });
 }
 
 /** Time-driven changes due by `now`: an override lapsing, then open → half_open. */

@@ -176,6 +176,11 @@ export function parseTransition(t: Json): BreakerTransition {
     at: num(t.at, 'transition.at'),
     actor: str(t.actor, 'transition.actor'),
     reason: str(t.reason, 'transition.reason'),
+    // Absent from messages of scripts before it was added: treated as unknown (null).
+    overrideExpiresAt:
+      t.overrideExpiresAt === null || t.overrideExpiresAt === undefined
+        ? null
+        : num(t.overrideExpiresAt, 'transition.overrideExpiresAt'),
   };
 }
 

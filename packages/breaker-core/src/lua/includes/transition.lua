@@ -24,6 +24,7 @@ local function bw_transition(B, action, from, to, actor, reason, at)
   local t = {
     name = B.name, action = action, from = from, to = to, state = state,
     generation = B.gen, at = at, actor = actor, reason = reason,
+    overrideExpiresAt = B.ov and B.ov.expiresAt or cjson.null,
   }
   redis.call('PUBLISH', B.channel, cjson.encode(t))
   B.out[#B.out + 1] = t

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { isStoreUnavailableError } from '../errors/store-unavailable-error.js';
-import { MAX_LATE_CALLS, StoreDeadline } from './store-deadline.js';
+import { LATE_CALL_FORGOTTEN_AFTER, MAX_LATE_CALLS, StoreDeadline } from './store-deadline.js';
 import { isStoreTimeoutError } from './store-timeout-error.js';
 
 beforeEach(() => {
@@ -44,5 +44,24 @@ describe('StoreDeadline', () => {
     const err = await deadline.run('snapshot', hang).catch((e: unknown) => e);
     expect(isStoreTimeoutError(err)).toBe(true);
     expect(hang).toHaveBeenCalledTimes(MAX_LATE_CALLS);
+  });
+
+  it('forgets calls a store never settles, so the pod can try it again', async () => {
+    const deadline = new StoreDeadline(100);
+    const hang = vi.fn(() => new Promise<never>(() => {}));
+    for (let i = 0; i < MAX_LATE_CALLS; i++) {
+      const failure = deadline.run('snapshot', hang).catch(() => {});
+      await vi.advanceTimersByTimeAsync(100);
+      await failure;
+    }
+    expect(deadline.late).toBe(MAX_LATE_CALLS);
+    // The first call went out at 0 and is forgotten LATE_CALL_FORGOTTEN_AFTER deadlines later;
+    // the loop above already spent MAX_LATE_CALLS deadlines.
+    const untilFirstForgotten = 100 * (LATE_CALL_FORGOTTEN_AFTER - MAX_LATE_CALLS);
+    await vi.advanceTimersByTimeAsync(untilFirstForgotten - 1);
+    expect(deadline.late).toBe(MAX_LATE_CALLS);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(deadline.late).toBe(MAX_LATE_CALLS - 1);
+    expect(await deadline.run('snapshot', () => Promise.resolve('back'))).toBe('back');
   });
 });

@@ -9,6 +9,13 @@ import { StoreTimeoutError } from './store-timeout-error.js';
 export const MAX_LATE_CALLS = 4;
 
 /**
+ * A late call still unsettled this many deadlines after it was sent is taken as
+ * dropped by the store and no longer counted: a store that loses promises must
+ * not keep the pod off the shared state for good.
+ */
+export const LATE_CALL_FORGOTTEN_AFTER = 20;
+
+/**
  * The pod's one deadline on shared-store calls (rate-limiter-flexible's
  * timeout wrapper): a call that has not settled within `timeoutMs` rejects
  * with StoreTimeoutError, whatever the store does underneath (cluster
@@ -43,14 +50,25 @@ export class StoreDeadline {
     }
     return new Promise<T>((resolve, reject) => {
       let late = false;
+      let counted = false;
+      let forget: ReturnType<typeof setTimeout> | undefined;
+      const uncount = () => {
+        if (!counted) return;
+        counted = false;
+        this.#late--;
+        clearTimeout(forget);
+      };
       const timer = setTimeout(() => {
         late = true;
+        counted = true;
         this.#late++;
+        forget = setTimeout(uncount, this.timeoutMs * (LATE_CALL_FORGOTTEN_AFTER - 1));
+        forget.unref?.();
         reject(new StoreTimeoutError(operation, this.timeoutMs));
       }, this.timeoutMs);
       timer.unref?.();
       const settle = (then: () => void) => {
-        if (late) this.#late--;
+        if (late) uncount();
         else {
           clearTimeout(timer);
           then();

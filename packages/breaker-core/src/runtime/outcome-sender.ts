@@ -41,6 +41,9 @@ export function outcomeSender(p: OutcomeSenderParts): (failures: number, success
     }
     const outcomes = { failures, successes };
     try {
+      // Mid-rejoin the local window has been read: these go wherever the rejoin leaves the pod.
+      const rejoining = p.failover.rejoining;
+      if (rejoining) await rejoining;
       if (p.failover.source === 'shared') {
         const started = process.hrtime.bigint();
         try {

@@ -42,6 +42,32 @@ describe('StoreFailover (through ClusterBreaker)', () => {
     expect(a.state).toBe('half_open');
   });
 
+  it('sends outcomes flushed during a rejoin to the shared store too, not to a local window already read', async () => {
+    let mode: 'down' | 'slow' | 'up' = 'up';
+    let slowRecords = 0;
+    const flaky = wrapped(store, {
+      record: (...args: Parameters<BreakerStore['record']>) => {
+        if (mode === 'down') return Promise.reject(new StoreUnavailableError('connection refused'));
+        if (mode === 'up') return store.record(...args);
+        slowRecords++;
+        return new Promise((resolve) => setTimeout(() => resolve(store.record(...args)), 200));
+      },
+    });
+    const b = await make({ store: flaky, resyncIntervalMs: 1_000, config: { failureThreshold: 100 } });
+    mode = 'down';
+    b.recordFailure();
+    await vi.advanceTimersByTimeAsync(100); // the flush fails: the failure goes to the local breaker
+    expect(b.source).toBe('local');
+    mode = 'slow';
+    while (slowRecords === 0) await vi.advanceTimersByTimeAsync(10); // a resync's rejoin is replaying
+    mode = 'up';
+    b.recordFailure();
+    b.recordFailure();
+    await vi.advanceTimersByTimeAsync(500); // the flush waits for the rejoin, then goes to shared
+    expect(b.source).toBe('shared');
+    expect((await store.snapshot('pusher')).window.failures).toBe(3);
+  });
+
   it('holds a caller’s store to the command timeout: a call that hangs sends the pod to its fallback', async () => {
     let hang = false;
     const stalled = wrapped(store, {

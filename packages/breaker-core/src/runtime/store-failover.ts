@@ -47,6 +47,7 @@ export class StoreFailover {
   /** `shared` knows our config (RedisBreakerStore.record() refuses a breaker it was not given). */
   #registered: boolean;
   #drift = false;
+  #rejoining: Promise<void> | undefined;
   readonly #p: StoreFailoverParts;
   readonly #localConfigHash: string;
 
@@ -65,6 +66,15 @@ export class StoreFailover {
 
   get configDrift(): boolean {
     return this.#drift;
+  }
+
+  /**
+   * Settles when a rejoin in flight has ended, either way; undefined when none is. A flush
+   * waits for it before choosing a store: outcomes recorded locally after the rejoin read the
+   * local window would otherwise be sent nowhere once the pod switches to shared.
+   */
+  get rejoining(): Promise<void> | undefined {
+    return this.#rejoining;
   }
 
   /** False while the breaker's own connection is not ready: a shared call would fail at once. */
@@ -110,16 +120,30 @@ export class StoreFailover {
 
   /**
    * Back to the shared state: register first if the pod never could (it
-   * started while the store was down), send `replayed` (what was counted
-   * apart, still in the window) as one record call, and on success switch
+   * started while the store was down), send what `readApart` reads (what was
+   * counted apart, still in the window) as one record call, and on success switch
    * source and let `adopt` apply the reply before the recovered event. A
    * failure leaves the pod on the local breaker (logged, aggregated).
    */
-  async rejoin(
-    replayed: { readonly failures: number; readonly successes: number },
+  rejoin(
+    readApart: () => Promise<{ readonly failures: number; readonly successes: number }>,
+    adopt: (snapshot: BreakerSnapshot) => void,
+  ): Promise<void> {
+    if (this.#rejoining) return this.#rejoining;
+    const running = this.#rejoin(readApart, adopt).finally(() => {
+      this.#rejoining = undefined;
+    });
+    this.#rejoining = running;
+    return running;
+  }
+
+  async #rejoin(
+    readApart: () => Promise<{ readonly failures: number; readonly successes: number }>,
     adopt: (snapshot: BreakerSnapshot) => void,
   ): Promise<void> {
     const p = this.#p;
+    // Read once this rejoin is marked in flight: no flush can reach the local store after it.
+    const replayed = await readApart();
     const record = () => this.call('record', (s) => s.record(p.name, p.podId, replayed));
     let reply: RecordReply;
     try {

@@ -187,11 +187,17 @@ export class ViewFollower {
 
   async #resyncLocal(): Promise<void> {
     const { failover, local, name } = this.#p;
-    this.apply(await local.snapshot(name), 'local', 'resync');
-    if (!failover.sharedReachable) return; // would fail at once; the connection's 'ready' resyncs
-    const window = this.#view.window;
-    await failover.rejoin({ failures: window.failures, successes: window.successes }, (snap) =>
-      this.apply(snap, 'shared', 'rejoin', { authoritative: true }),
+    if (!failover.sharedReachable) {
+      this.apply(await local.snapshot(name), 'local', 'resync');
+      return; // a shared call would fail at once; the connection's 'ready' resyncs
+    }
+    await failover.rejoin(
+      async () => {
+        const snapshot = await local.snapshot(name);
+        this.apply(snapshot, 'local', 'resync');
+        return { failures: snapshot.window.failures, successes: snapshot.window.successes };
+      },
+      (snap) => this.apply(snap, 'shared', 'rejoin', { authoritative: true }),
     );
   }
 

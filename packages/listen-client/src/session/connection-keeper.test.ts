@@ -67,12 +67,14 @@ describe('ConnectionKeeper when something throws', () => {
       setTimeout: (fn, ms) => clock.setTimeout(fn, ms),
       clearTimeout: (t) => clock.clearTimeout(t),
     };
-    const { k, dialer } = keeper({}, flaky);
+    const { k, dialer, breaker } = keeper({}, flaky);
     dialer.mode = 'accept';
     await k.start();
     await clock.advance(10_000);
+    const verdicts = () => ({ successes: breaker.successes, failures: breaker.failures });
     dialer.mode = 'manual';
     dialer.lastConnection.drop(1006);
+    const before = verdicts(); // the first connection's success, and its drop
     await clock.advance(1_000);
     const pending = dialer.last;
     expect(pending.settled).toBe(false);
@@ -83,6 +85,9 @@ describe('ConnectionKeeper when something throws', () => {
     expect(k.connection).toBeUndefined();
     expect(conn.open).toBe(false);
     expect(conn.closedWith).toBe(1011);
+    // The client closed that dial itself: no verdict on pusher, not even after the confirm window.
+    await clock.advance(60_000);
+    expect(verdicts()).toEqual(before);
   });
 
   it('a throwing lost hook does not stop the loop from reconnecting', async () => {

@@ -126,8 +126,12 @@ export class LinkHolder {
     this.#outcome?.abandon();
   }
 
-  /** Closes every connection held, in use or just dialed. */
+  /**
+   * Closes every connection held, in use or just dialed. A dial still proving itself
+   * gets no verdict: the client closed it, so it says nothing about pusher.
+   */
   closeAll(code: number, reason: string): void {
+    this.#outcome?.abandon();
     this.#liveness.stop();
     for (const link of [this.#inUse, this.#fresh]) if (link) closeLink(link, code, reason);
     this.#inUse = this.#fresh = undefined;

@@ -2,7 +2,7 @@ import { createClusterBreaker } from '@breakwater/breaker-core';
 import { Redis } from 'ioredis';
 import { expect, it } from 'vitest';
 import { startRedis } from '../../harness/index.js';
-import { waitUntil } from './wait-until.js';
+import { waitUntil } from '../../harness/wait-until.js';
 
 /**
  * 300 sessions failing on one pod must not become 300 Redis clients: the pod

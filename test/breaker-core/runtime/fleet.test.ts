@@ -6,8 +6,8 @@ import {
 } from '@breakwater/breaker-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type RedisServer, startRedis } from '../../harness/index.js';
+import { waitUntil } from '../../harness/wait-until.js';
 import { PodProcess } from './pod-process.js';
-import { waitUntil } from './wait-until.js';
 
 /**
  * Thirty pods share one breaker through a real Redis: 20 in this process on

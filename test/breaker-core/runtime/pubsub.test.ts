@@ -8,7 +8,7 @@ import {
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RedisServer, startRedis } from '../../harness/index.js';
-import { waitUntil } from './wait-until.js';
+import { waitUntil } from '../../harness/wait-until.js';
 
 /**
  * Pub/sub on its own: every pod here has its periodic resync pushed out to
@@ -59,6 +59,12 @@ describe('the subscription', () => {
     await waitUntil(() => late.source === 'shared', { what: 'the late pod joined' });
 
     const other = await pod(server.url, 'pod-other');
+    // The late pod's subscriber reconnects on its own backoff, after its command connection:
+    // trip only once both pods listen, so the message (not a resync) is what reaches it.
+    const { admin } = operator(server);
+    await waitUntil(async () => ((await admin.pubsub('NUMSUB', CHANNEL)) as [string, number])[1] === 2, {
+      what: 'both pods subscribed',
+    });
     for (let i = 0; i < 5; i++) other.recordFailure();
     await waitUntil(() => late.state === 'open', { what: 'the trip reached the late pod by pub/sub' });
     expect(causes.at(-1)).toBe('trip'); // a resync would say 'resync'

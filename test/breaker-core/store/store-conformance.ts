@@ -5,6 +5,7 @@ import {
   isInvalidArgumentError,
 } from '@breakwater/breaker-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitUntil } from '../../harness/wait-until.js';
 import { type ManualClock, manualClock } from './manual-clock.js';
 import type { StoreTarget } from './store-targets.js';
 
@@ -603,13 +604,4 @@ async function cooldownEnd(store: BreakerStore, name: string): Promise<number> {
   const s = await store.snapshot(name);
   if (s.cooldownUntil === null) throw new Error(`expected ${name} to be open, was ${s.state}`);
   return s.cooldownUntil;
-}
-
-/** Polls a condition that depends on I/O arriving (pub/sub); fails the test if it never holds. */
-export async function waitUntil(condition: () => boolean, attempts = 400): Promise<void> {
-  for (let i = 0; i < attempts; i++) {
-    if (condition()) return;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error('condition not met');
 }

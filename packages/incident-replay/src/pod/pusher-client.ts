@@ -63,12 +63,15 @@ export function breakwaterClient(uid: string, ctx: ClientContext): PusherClient 
     ...ctx.session,
     dialer: observedDialer(ctx.counter),
   });
-  // Only a new user's first connect, still in progress, counts as "starting": a session that has
-  // been connected, degraded or backing off and dials again is reconnecting, and the recovery
-  // watch waits for it.
+  // Only a new user's first connect, still in progress (dialing, or waiting for the slot the
+  // ramp booked it), counts as "starting": a session that has been connected, degraded or
+  // backing off after a failure and dials again is reconnecting, and the recovery watch waits
+  // for it.
   let firstConnectEnded = false;
   session.onStateChange((change) => {
-    if (change.to !== 'idle' && change.to !== 'connecting') firstConnectEnded = true;
+    if (firstConnectEnded || change.to === 'idle' || change.to === 'connecting') return;
+    if (change.to === 'reconnect_backoff' && change.cause === 'ramp_wait') return;
+    firstConnectEnded = true;
   });
   return {
     start: async () => {
@@ -94,6 +97,7 @@ export function breakwaterClient(uid: string, ctx: ClientContext): PusherClient 
         case 'idle':
           return 'starting';
         case 'connecting':
+        case 'reconnect_backoff':
           return firstConnectEnded ? 'reconnecting' : 'starting';
         default:
           return 'reconnecting';

@@ -40,7 +40,7 @@ export type {
   ViewSource,
 } from './runtime/breaker-events.js';
 export { type BreakwaterLogger, silentLogger } from './runtime/breakwater-logger.js';
-export { ClusterBreaker } from './runtime/cluster-breaker.js';
+export { ClusterBreaker, isClusterBreaker } from './runtime/cluster-breaker.js';
 export { createClusterBreaker } from './runtime/create-cluster-breaker.js';
 export {
   type ClusterBreakerOptions,
@@ -89,6 +89,7 @@ export {
 } from './store/redis-store.js';
 export {
   BREAKER_NAME_PATTERN,
+  DEFAULT_AUDIT_LIMIT,
   MAX_AUDIT_LIMIT,
   MAX_OVERRIDE_TTL_MS,
   MAX_REASON_LENGTH,

@@ -1,10 +1,14 @@
-import { BREAKER_NAME_PATTERN, MAX_AUDIT_LIMIT, MAX_REASON_LENGTH } from '@breakwater/breaker-core';
+import {
+  BREAKER_NAME_PATTERN,
+  DEFAULT_AUDIT_LIMIT,
+  MAX_AUDIT_LIMIT,
+  MAX_REASON_LENGTH,
+} from '@breakwater/breaker-core';
 import { type Static, Type } from '@sinclair/typebox';
 
 import { MAX_TTL_SECONDS, MIN_TTL_SECONDS } from '../limits.js';
 
-export { MAX_TTL_SECONDS, MIN_TTL_SECONDS };
-export const DEFAULT_AUDIT_LIMIT = 100;
+export { DEFAULT_AUDIT_LIMIT, MAX_TTL_SECONDS, MIN_TTL_SECONDS };
 
 export const BreakerParamsSchema = Type.Object(
   {

@@ -6,6 +6,7 @@ import { StoreUnavailableError } from '../errors/store-unavailable-error.js';
 import type { BreakerStore } from '../store/breaker-store.js';
 import type { MemoryBreakerStore } from '../store/memory-store.js';
 import type { StateChangeEvent } from './breaker-events.js';
+import { isClusterBreaker } from './cluster-breaker.js';
 import { createClusterBreaker } from './create-cluster-breaker.js';
 import { memoryFleet, wrapped } from './testing/memory-fleet.js';
 
@@ -30,6 +31,14 @@ describe('ClusterBreaker (single process, MemoryBreakerStore)', () => {
     expect(b.state).toBe('closed');
     expect(b.allow()).toBe(true);
     expect(b.source).toBe('shared');
+  });
+
+  it('is recognised by isClusterBreaker(), a brand check that works across package copies', async () => {
+    const b = await make();
+    expect(isClusterBreaker(b)).toBe(true);
+    expect(isClusterBreaker({ [Symbol.for('breakwater.cluster-breaker')]: true })).toBe(true);
+    expect(isClusterBreaker(null)).toBe(false);
+    expect(isClusterBreaker('pusher')).toBe(false);
   });
 
   it('sees other pods’ transitions, half-opens on time, and lets exactly one probe', async () => {

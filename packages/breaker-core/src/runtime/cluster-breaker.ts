@@ -27,6 +27,13 @@ import { StoreFailover } from './store-failover.js';
 import { TransitionFeed } from './transition-feed.js';
 import { ViewFollower } from './view-follower.js';
 
+const CLUSTER_BREAKER = Symbol.for('breakwater.cluster-breaker');
+
+/** True for a ClusterBreaker, from this copy of the package or another. */
+export function isClusterBreaker(value: unknown): value is ClusterBreaker {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[CLUSTER_BREAKER] === true;
+}
+
 type Cause = StateChangeEvent['cause'];
 
 export interface ClusterBreakerParts {
@@ -64,6 +71,8 @@ export interface ClusterBreakerParts {
  * ProbeClient.
  */
 export class ClusterBreaker {
+  /** Brand for {@link isClusterBreaker}: survives two installed copies of the package, unlike instanceof. */
+  readonly [CLUSTER_BREAKER] = true;
   readonly name: string;
   readonly podId: string;
 

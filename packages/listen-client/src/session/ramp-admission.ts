@@ -1,4 +1,4 @@
-import { ClusterBreaker } from '@breakwater/breaker-core';
+import { isClusterBreaker } from '@breakwater/breaker-core';
 import type { PusherMetrics } from '../metrics/pusher-metrics.js';
 import type { TimerHandle } from '../time/scheduler.js';
 import type { ResolvedSessionOptions } from './session-options.js';
@@ -55,7 +55,7 @@ let warnedNoRamp = false;
  * single pod may not need a ramp — but worth one line in the logs.
  */
 export function warnIfNoRamp(o: ResolvedSessionOptions): void {
-  if (warnedNoRamp || o.ramp !== null || !(o.breaker instanceof ClusterBreaker)) return;
+  if (warnedNoRamp || o.ramp !== null || !isClusterBreaker(o.breaker)) return;
   warnedNoRamp = true;
   o.logger.warn(
     { breaker: o.breaker.name, recoverySpreadMs: o.recoverySpreadMs },

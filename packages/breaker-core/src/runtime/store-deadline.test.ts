@@ -10,6 +10,15 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+/** Sends `n` calls that `hang` never settles, each let run past its 100 ms deadline. */
+async function leaveUnanswered(deadline: StoreDeadline, hang: () => Promise<never>, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const failure = deadline.run('snapshot', hang).catch(() => {});
+    await vi.advanceTimersByTimeAsync(100);
+    await failure;
+  }
+}
+
 describe('StoreDeadline', () => {
   it('passes a prompt reply or error through', async () => {
     const deadline = new StoreDeadline(250);
@@ -36,11 +45,7 @@ describe('StoreDeadline', () => {
   it('stops calling a store that leaves calls unanswered', async () => {
     const deadline = new StoreDeadline(100);
     const hang = vi.fn(() => new Promise<never>(() => {}));
-    for (let i = 0; i < MAX_LATE_CALLS; i++) {
-      const failure = deadline.run('snapshot', hang).catch(() => {});
-      await vi.advanceTimersByTimeAsync(100);
-      await failure;
-    }
+    await leaveUnanswered(deadline, hang, MAX_LATE_CALLS);
     const err = await deadline.run('snapshot', hang).catch((e: unknown) => e);
     expect(isStoreTimeoutError(err)).toBe(true);
     expect(hang).toHaveBeenCalledTimes(MAX_LATE_CALLS);
@@ -49,11 +54,7 @@ describe('StoreDeadline', () => {
   it('forgets calls a store never settles, so the pod can try it again', async () => {
     const deadline = new StoreDeadline(100);
     const hang = vi.fn(() => new Promise<never>(() => {}));
-    for (let i = 0; i < MAX_LATE_CALLS; i++) {
-      const failure = deadline.run('snapshot', hang).catch(() => {});
-      await vi.advanceTimersByTimeAsync(100);
-      await failure;
-    }
+    await leaveUnanswered(deadline, hang, MAX_LATE_CALLS);
     expect(deadline.late).toBe(MAX_LATE_CALLS);
     // The first call went out at 0 and is forgotten LATE_CALL_FORGOTTEN_AFTER deadlines later;
     // the loop above already spent MAX_LATE_CALLS deadlines.

@@ -3,22 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { ConversationFallback } from '../conversation/conversation-fallback.js';
 import { encodeConversationResult } from '../protocol/decode.js';
 import { FakeBreaker } from '../testing/fake-breaker.js';
-import { harness } from '../testing/session-harness.js';
+import { connectedHarness, harness } from '../testing/session-harness.js';
 import { ManualScheduler } from '../time/manual-scheduler.js';
 
 // Conversations through a session: exactly one outcome each, via pusher or the
 // fallback, within bounds, connected and not.
 
-async function connected(options: Parameters<typeof harness>[0] = {}) {
-  const h = harness(options);
-  h.dialer.mode = 'accept';
-  await h.session.start();
-  return h;
-}
-
 describe('conversations', () => {
   it('pusher answers: one outcome via pusher; a repeat shares it, even after it ended', async () => {
-    const h = await connected();
+    const h = await connectedHarness();
     const first = h.session.processConversation({ conversation_id: 'c1', language: 'en' });
     const again = h.session.processConversation({ conversation_id: 'c1' });
     expect(again).toBe(first);
@@ -35,7 +28,7 @@ describe('conversations', () => {
   });
 
   it('remembers ended outcomes for repeats, bounded by count and by age', async () => {
-    const h = await connected({ rememberConversations: 2, rememberConversationsMs: 60_000 });
+    const h = await connectedHarness({ rememberConversations: 2, rememberConversationsMs: 60_000 });
     h.breaker.set('open'); // straight to the fallback
     for (const id of ['a', 'b', 'c']) await h.session.processConversation({ conversation_id: id });
     expect(h.fallbackCalls.map((r) => r.conversation_id)).toEqual(['a', 'b', 'c']);
@@ -51,7 +44,7 @@ describe('conversations', () => {
   });
 
   it('pusher answers with an error: the fallback processes it', async () => {
-    const h = await connected();
+    const h = await connectedHarness();
     const outcome = h.session.processConversation({ conversation_id: 'c1' });
     h.dialer.lastConnection.receive(encodeConversationResult({ conversationId: 'c1', success: false, error: 'llm' }));
     expect(await outcome).toMatchObject({
@@ -63,7 +56,7 @@ describe('conversations', () => {
   });
 
   it('pusher does not answer in 30 s: the fallback; a late 201 is ignored', async () => {
-    const h = await connected();
+    const h = await connectedHarness();
     const outcome = h.session.processConversation({ conversation_id: 'c1' });
     await h.advance(29_999);
     expect(h.fallbackCalls).toHaveLength(0);
@@ -75,7 +68,7 @@ describe('conversations', () => {
   });
 
   it('in flight when the connection drops: re-sent after reconnect, answered once', async () => {
-    const h = await connected();
+    const h = await connectedHarness();
     const outcome = h.session.processConversation({ conversation_id: 'c1' });
     h.dialer.lastConnection.drop(1006);
     await h.advance(2_000); // a connection shorter than 10 s: second backoff step
@@ -86,7 +79,7 @@ describe('conversations', () => {
   });
 
   it('in flight when the session degrades: handed to the fallback at once', async () => {
-    const h = await connected();
+    const h = await connectedHarness();
     h.dialer.mode = 'fail';
     const outcome = h.session.processConversation({ conversation_id: 'c1' });
     h.breaker.set('open');
@@ -96,7 +89,7 @@ describe('conversations', () => {
 
   it('goes to the fallback when degraded, when the breaker is open, when closed', async () => {
     const breaker = new FakeBreaker();
-    const h = await connected({ breaker });
+    const h = await connectedHarness({ breaker });
     breaker.set('open');
     expect(await h.session.processConversation({ conversation_id: 'open' })).toMatchObject({ reason: 'breaker_open' });
     await h.session.close();
@@ -117,7 +110,7 @@ describe('conversations', () => {
   });
 
   it('rejects a request without a valid conversation_id (and does not throw)', async () => {
-    const h = await connected();
+    const h = await connectedHarness();
     let thrown = false;
     let p: Promise<unknown> | undefined;
     try {
@@ -130,7 +123,7 @@ describe('conversations', () => {
   });
 
   it('rejects a request JSON cannot encode with InvalidArgumentError, not a TypeError', async () => {
-    const h = await connected();
+    const h = await connectedHarness();
     const self: Record<string, unknown> = {};
     self.self = self;
     for (const bad of [
@@ -156,7 +149,7 @@ describe('conversations', () => {
       timeoutMs: 1_000,
       maxQueueWaitMs: 500,
     });
-    const h = await connected({ clock, fallback });
+    const h = await connectedHarness({ clock, fallback });
     const viaPusher = h.session.processConversation({ conversation_id: 'ok' });
     h.dialer.lastConnection.receive(encodeConversationResult({ conversationId: 'ok', success: true }));
     expect(await viaPusher).toEqual({ via: 'pusher', conversationId: 'ok', processed: true });

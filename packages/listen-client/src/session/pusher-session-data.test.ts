@@ -1,21 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { harness } from '../testing/session-harness.js';
+import { connectedHarness, harness } from '../testing/session-harness.js';
 
 // What the app streams through a session: audio, transcripts, conversation ids and
 // speaker samples, connected and not (conversations: pusher-session-conversations.test.ts).
 
 const json = (b: Buffer) => JSON.parse(b.subarray(4).toString('utf8'));
 
-async function connected(options: Parameters<typeof harness>[0] = {}) {
-  const h = harness(options);
-  h.dialer.mode = 'accept';
-  await h.session.start();
-  return h;
-}
-
 describe('audio', () => {
   it('sends 101 frames while connected', async () => {
-    const h = await connected();
+    const h = await connectedHarness();
     expect(h.session.sendAudio(Buffer.alloc(640), 1.25)).toBe(true);
     const frame = h.dialer.lastConnection.sent[0] as Buffer;
     expect(frame.readUInt32LE(0)).toBe(101);
@@ -24,7 +17,7 @@ describe('audio', () => {
   });
 
   it('drops (and counts chunks and bytes) while the socket is backed up', async () => {
-    const h = await connected({ maxSocketBufferedBytes: 1_000 });
+    const h = await connectedHarness({ maxSocketBufferedBytes: 1_000 });
     h.dialer.lastConnection.bufferedAmount = 1_001;
     expect(h.session.sendAudio(Buffer.alloc(320), 0)).toBe(false);
     expect(h.session.stats()).toMatchObject({ audioDroppedChunks: 1, audioDroppedBytes: 320 });
@@ -68,7 +61,7 @@ describe('transcripts', () => {
   });
 
   it('sends at once while connected', async () => {
-    const h = await connected();
+    const h = await connectedHarness();
     expect(h.session.sendTranscript([{ text: 'a' }])).toBe(true);
     expect(json(h.dialer.lastConnection.sent[0] as Buffer)).toEqual({ segments: [{ text: 'a' }] });
   });
@@ -179,7 +172,7 @@ describe('transcripts', () => {
 
 describe('conversation id and speaker samples', () => {
   it('sends 103 only when the id changes, and again after a reconnect', async () => {
-    const h = await connected();
+    const h = await connectedHarness();
     h.session.setConversation('a');
     h.session.setConversation('a');
     h.session.setConversation('b');
@@ -192,7 +185,7 @@ describe('conversation id and speaker samples', () => {
   });
 
   it('sends 105 while connected and drops it (counted) while not', async () => {
-    const h = await connected();
+    const h = await connectedHarness();
     const sample = { person_id: 'p', conversation_id: 'c', segment_ids: ['s'] };
     expect(h.session.sendSpeakerSample(sample)).toBe(true);
     h.dialer.lastConnection.drop(1006);

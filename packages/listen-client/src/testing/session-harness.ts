@@ -82,6 +82,14 @@ export function harness(
   };
 }
 
+/** A harness whose session started against a pusher that accepts: connected. */
+export async function connectedHarness(options: Parameters<typeof harness>[0] = {}): Promise<Harness> {
+  const h = harness(options);
+  h.dialer.mode = 'accept';
+  await h.session.start();
+  return h;
+}
+
 /** A pino logger that keeps every line it writes. */
 export function capturingLogger(level: pino.Level = 'warn'): { logger: Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];

@@ -1,13 +1,21 @@
-import { defineConfig } from 'vitest/config';
+import { defineConfig, type Plugin } from 'vitest/config';
 
-// Tests read every workspace package from source, like the root typecheck: each package's
-// `exports` maps the `@breakwater/source` condition to `./src/*.ts`. Setting SSR conditions
-// replaces Vite's defaults, so they are listed too. Vitest also passes these to its workers
-// as `--conditions`.
-const conditions = ['@breakwater/source', 'module', 'node', 'development|production'];
+/**
+ * Tests read every workspace package from source, like the root typecheck: each package's
+ * `exports` maps the `@breakwater/source` condition to `./src/*.ts`. Vite takes resolve
+ * conditions per environment (test files run in `ssr`, global setup files in vitest's own),
+ * and setting them replaces its defaults, Node's, which are listed too. Vitest also passes
+ * the `ssr` ones to its workers as `--conditions`.
+ */
+export const workspaceSource: Plugin = {
+  name: 'breakwater:workspace-source',
+  configEnvironment: () => ({
+    resolve: { conditions: ['@breakwater/source', 'module', 'node', 'development|production'] },
+  }),
+};
 
 export default defineConfig({
-  ssr: { resolve: { conditions } },
+  plugins: [workspaceSource],
   test: {
     projects: [
       {

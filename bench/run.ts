@@ -7,9 +7,9 @@
  *   pnpm bench --no-write      print only
  */
 import { parseArgs } from 'node:util';
+import { startRedis } from '@breakwater/redis-harness';
 import { writeBenchmarkSection } from '../packages/incident-replay/src/report/benchmarks-file.js';
 import { describeMachine, machineLine } from '../packages/incident-replay/src/report/machine.js';
-import { startRedis } from '../test/harness/index.js';
 import { benchHotPath, hotPathTable } from './breaker-core/hot-path.js';
 import { benchPropagation, benchTripPropagation } from './breaker-core/propagation.js';
 import { benchRedisLoad } from './breaker-core/redis-load.js';

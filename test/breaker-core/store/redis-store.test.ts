@@ -1,10 +1,10 @@
 import {
-  breakerKeys,
   isBreakerNotFoundError,
   isInvalidArgumentError,
   isStoreUnavailableError,
   RedisBreakerStore,
 } from '@breakwater/breaker-core';
+import { breakerKeys } from '@breakwater/breaker-core/internal';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisCluster, startRedis, startRedisCluster } from '../../harness/index.js';

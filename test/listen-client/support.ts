@@ -1,12 +1,12 @@
 import { type BreakerConfigInput, type ClusterBreaker, createClusterBreaker } from '@breakwater/breaker-core';
 import {
   type ConversationRequest,
-  type ManualScheduler,
   type PusherDialer,
   PusherSession,
   type PusherSessionOptions,
   wsDialer,
 } from '@breakwater/listen-client';
+import type { ManualScheduler } from '@breakwater/listen-client/testing';
 import { expect } from 'vitest';
 
 /** A listen pod: its own ClusterBreaker (own Redis connections), its sessions. */

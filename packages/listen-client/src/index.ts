@@ -1,8 +1,14 @@
 /**
  * @breakwater/listen-client — what a listen pod imports for each live session's
- * connection to pusher: the wire codec, one calm reconnect loop per session gated
- * by the cluster breaker and the reconnect ramp, and a degraded mode in which no
- * app call blocks or throws and no conversation is lost.
+ * connection to pusher: one calm reconnect loop per session gated by the cluster
+ * breaker and the reconnect ramp, and a degraded mode in which no app call
+ * blocks or throws and no conversation is lost.
+ *
+ * The root is what an application needs: `PusherSession`, `ConversationFallback`,
+ * their options, defaults, states and outcomes, and the seams it may replace (the
+ * breaker, the scheduler, the dialer). Other entries: `/protocol` (the wire
+ * codec), `/testing` (a manual clock and fakes for tests), `/legacy` (the pre-fix
+ * client, for the incident replay only). `src/public-api.test.ts` pins them.
  */
 
 /** The package's version, kept in step with package.json. */
@@ -23,46 +29,16 @@ export {
   OUTCOME_STATUSES,
   type OutcomeStatus,
 } from './conversation/conversation-outcome.js';
-export {
-  LegacyPusherSession,
-  type LegacyPusherSessionOptions,
-  type LegacyStats,
-} from './legacy/legacy-pusher-session.js';
-export { PusherMetrics } from './metrics/pusher-metrics.js';
-export {
-  type ConversationResult,
-  type DecodedFrame,
-  decodeServerFrame,
-  encodeConversationResult,
-  type MalformedReason,
-} from './protocol/decode.js';
-export {
-  type ConversationRequest,
-  encodeAudio,
-  encodeConversationId,
-  encodeHeartbeat,
-  encodeProcessConversation,
-  encodeSpeakerSample,
-  encodeTranscript,
-  MAX_ID_LENGTH,
-  type SpeakerSample,
-} from './protocol/encode.js';
-export { HEADER_BYTES, Opcode } from './protocol/opcode.js';
-export { backoffDelay } from './session/backoff.js';
-export { PROBE_SPREAD } from './session/connection-keeper.js';
-export { PusherSession, type PusherSessionStats, REPLAY_BATCH } from './session/pusher-session.js';
-export {
-  DEFAULT_PUSHER_SESSION_OPTIONS,
-  listenUrl,
-  type PusherSessionOptions,
-} from './session/session-options.js';
+// What processConversation() and sendSpeakerSample() take; the rest of the codec is in /protocol.
+export type { ConversationRequest, SpeakerSample } from './protocol/encode.js';
+export { PusherSession, type PusherSessionStats } from './session/pusher-session.js';
+export { DEFAULT_PUSHER_SESSION_OPTIONS, type PusherSessionOptions } from './session/session-options.js';
 export {
   SESSION_STATES,
   type SessionState,
   type SessionStateChange,
   type SessionStatus,
 } from './session/session-status.js';
-export { ManualScheduler } from './time/manual-scheduler.js';
 export { type Scheduler, systemScheduler, type TimerHandle } from './time/scheduler.js';
 export type { ConnectionEvents, DialAttempt, PusherConnection, PusherDialer } from './transport/pusher-connection.js';
-export { MAX_INBOUND_FRAME_BYTES, wsDialer } from './transport/ws-dialer.js';
+export { wsDialer } from './transport/ws-dialer.js';

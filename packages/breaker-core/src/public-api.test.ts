@@ -113,4 +113,4 @@ const PUBLIC_API = {
 
 it('exports exactly the pinned names from each entry', async () => {
   expect(await publicApi(new URL('../', import.meta.url))).toEqual(PUBLIC_API);
-}, 30_000);
+}, 60_000);

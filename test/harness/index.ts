@@ -3,11 +3,8 @@
 // and global-setup.ts hook the harness's process registry into every vitest run.
 export {
   deleteByPrefix,
-  freePort,
   type RedisCluster,
   type RedisServer,
-  type StartRedisClusterOptions,
-  type StartRedisOptions,
   startRedis,
   startRedisCluster,
   uniquePrefix,

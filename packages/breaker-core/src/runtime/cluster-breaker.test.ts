@@ -14,7 +14,7 @@ import { memoryFleet, wrapped } from './testing/memory-fleet.js';
  * ClusterBreaker on a MemoryBreakerStore (single-process use), with fake
  * timers: the hot path, execute(), probes, events, metrics, logs and options.
  * Batching is in outcome-batcher.test.ts, the fallback in
- * store-failover.test.ts; Redis, faults and multi-process behaviour under
+ * cluster-breaker-fallback.test.ts; Redis, faults and multi-process behaviour under
  * test/breaker-core/runtime.
  */
 

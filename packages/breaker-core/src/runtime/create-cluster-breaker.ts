@@ -63,21 +63,19 @@ export async function createClusterBreaker(options: ClusterBreakerOptions): Prom
     log.warn({ err }, 'shared breaker state unreachable at start: starting on the local breaker');
   }
 
-  const breaker = new ClusterBreaker(
-    {
-      options: o,
-      shared,
-      local,
-      client,
-      subscriber,
-      owned,
-      ownsShared: !options.store,
-      registered: source === 'shared',
-      deadline,
-    },
+  const breaker = new ClusterBreaker({
+    options: o,
+    shared,
+    local,
+    client,
+    subscriber,
+    owned,
+    ownsShared: !options.store,
+    deadline,
     initial,
     source,
-  );
-  await breaker.start(drift);
+    configDrift: drift,
+  });
+  await breaker.start();
   return breaker;
 }

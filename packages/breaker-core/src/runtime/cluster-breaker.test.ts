@@ -14,7 +14,8 @@ import { memoryFleet, wrapped } from './testing/memory-fleet.js';
  * ClusterBreaker on a MemoryBreakerStore (single-process use), with fake
  * timers: the hot path, execute(), probes, events, metrics, logs and options.
  * Batching is in outcome-batcher.test.ts, the fallback in
- * cluster-breaker-fallback.test.ts; Redis, faults and multi-process behaviour under
+ * cluster-breaker-fallback.test.ts, the one lease per pod in
+ * own-probe-lease.test.ts; Redis, faults and multi-process behaviour under
  * test/breaker-core/runtime.
  */
 

@@ -16,6 +16,7 @@ import { pendingCommands } from './fail-fast-client.js';
 import { FailoverStore, type StoreResult } from './failover-store.js';
 import type { ResolvedClusterBreakerOptions } from './options.js';
 import { OutcomeBatcher } from './outcome-batcher.js';
+import { OwnProbeLease } from './own-probe-lease.js';
 import { RepeatLog } from './repeat-log.js';
 import { causeOfChange } from './reply-cause.js';
 import { TransitionFeed } from './transition-feed.js';
@@ -67,6 +68,7 @@ export class ClusterBreaker extends BreakerEventSource {
   readonly #store: FailoverStore;
   readonly #feed: TransitionFeed;
   readonly #batcher: OutcomeBatcher;
+  readonly #ownLease: OwnProbeLease;
   #untrack: Array<() => void> = [];
   #closing: Promise<void> | undefined;
 
@@ -101,6 +103,7 @@ export class ClusterBreaker extends BreakerEventSource {
       resync: () => this.#view.refresh('resync'),
     });
     this.#batcher = new OutcomeBatcher(o.flushIntervalMs, o.clock, this.#sendOutcomes, tripRules(initial));
+    this.#ownLease = new OwnProbeLease({ ...common, signals });
 
     metrics?.state.set({ breaker: this.name }, STATE_VALUES[initial.state]);
     if (metrics) {
@@ -209,31 +212,42 @@ export class ClusterBreaker extends BreakerEventSource {
   /**
    * The one cluster-wide probe lease, when half-open (or the cooldown has just
    * ended on the store's clock); otherwise null. Never rejects.
+   *
+   * One probe per pod, too: null while this pod's own acquireProbe() is in
+   * flight, and while this pod holds a lease it was granted that is neither
+   * reported (reportProbe() has settled for it) nor expired (`expiresAt`), even
+   * if a transition has fenced it since. So two sessions of one pod never both
+   * hold the lease; a lease dropped without a report blocks this pod until it
+   * expires, as it blocks every other pod.
    */
   async acquireProbe(): Promise<ProbeLease | null> {
     const state = this.#state;
-    if (this.#closed) return null;
+    if (this.#closed || !this.#ownLease.free) return null;
     if (state !== 'half_open' && !(state === 'open' && this.#view.cooldownOver)) return null;
+    this.#ownLease.asking = true;
     try {
       const result = await this.#store.acquireProbe();
       this.#take(result);
       if (!result.answer) return null;
       const { reply, source } = result.answer;
       if (!reply.granted) {
-        this.#metrics?.probes.inc({ breaker: this.name, result: 'refused' });
+        this.#ownLease.refused();
         return null;
       }
-      this.#metrics?.probes.inc({ breaker: this.name, result: 'granted' });
-      const { generation, expiresAt } = reply.lease;
-      this.#repeatLog.info('probe-granted', this.podId, { generation, source, expiresAt }, 'probe lease granted');
-      this.signals.probeGranted.emit({ lease: reply.lease, source });
+      this.#ownLease.granted(reply.lease, source, reply.snapshot.at - this.#options.clock());
       return reply.lease;
     } catch {
       return null; // the local breaker failed too: no lease
+    } finally {
+      this.#ownLease.asking = false;
     }
   }
 
-  /** Reports the probe's result to the store that granted the lease; true if it accepted it (a stale lease is refused). Never rejects. */
+  /**
+   * Reports the probe's result to the store that granted the lease; true if it
+   * accepted it (a stale or expired lease is refused). Never rejects. Either way
+   * this pod may ask for a lease again once it settles.
+   */
   async reportProbe(lease: ProbeLease, outcome: ProbeOutcome): Promise<boolean> {
     if (this.#closed) return false;
     let accepted = false;
@@ -244,10 +258,7 @@ export class ClusterBreaker extends BreakerEventSource {
     } catch {
       // the local breaker failed: not accepted
     }
-    this.#metrics?.probes.inc({ breaker: this.name, result: accepted ? 'accepted' : 'rejected' });
-    const context = { generation: lease.generation, outcome, accepted };
-    this.#repeatLog.info('probe-reported', this.podId, context, 'probe reported');
-    this.signals.probeReported.emit({ lease, outcome, accepted });
+    this.#ownLease.reported(lease, outcome, accepted);
     return accepted;
   }
 

@@ -6,6 +6,13 @@ import type { ViewSource } from './breaker-events.js';
 import type { ResolvedClusterBreakerOptions } from './options.js';
 import type { StoreDeadline } from './store-deadline.js';
 
+/**
+ * Keys only createClusterBreaker() holds (index.ts exports neither), so users
+ * can neither construct a ClusterBreaker nor start one twice.
+ */
+export const CONSTRUCT = Symbol('ClusterBreaker.construct');
+export const START = Symbol('ClusterBreaker.start');
+
 /** What createClusterBreaker() hands a new ClusterBreaker: connections, stores and where the pod starts. */
 export interface ClusterBreakerParts {
   readonly options: ResolvedClusterBreakerOptions;

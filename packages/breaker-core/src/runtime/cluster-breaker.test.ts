@@ -42,6 +42,18 @@ describe('ClusterBreaker (single process, MemoryBreakerStore)', () => {
     expect(isClusterBreaker('pusher')).toBe(false);
   });
 
+  it('is made only by createClusterBreaker(): the constructor wants a key the package does not export', async () => {
+    const b = await make();
+    const Ctor = b.constructor as new (...args: unknown[]) => unknown;
+    expect(() => new Ctor(Symbol('ClusterBreaker.construct'), {})).toThrow(
+      new TypeError('use createClusterBreaker() to make a ClusterBreaker'),
+    );
+    const api = await import('../index.js');
+    expect(Object.keys(api)).not.toEqual(expect.arrayContaining(['CONSTRUCT']));
+    expect(Object.keys(api)).not.toEqual(expect.arrayContaining(['START']));
+    expect(Object.getOwnPropertyNames(Object.getPrototypeOf(b))).not.toContain('start');
+  });
+
   it('sees other pods’ transitions, half-opens on time, and lets exactly one probe', async () => {
     const a = await make({ config: { failureThreshold: 3, cooldownMs: 5_000 } });
     const b = await make({ config: { failureThreshold: 3, cooldownMs: 5_000 } });

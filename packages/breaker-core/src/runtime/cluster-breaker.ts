@@ -11,7 +11,7 @@ import { BreakerEventSource } from './breaker-event-source.js';
 import type { StateChangeEvent, ViewSource } from './breaker-events.js';
 import { BreakerView } from './breaker-view.js';
 import type { BreakwaterLogger } from './breakwater-logger.js';
-import type { ClusterBreakerParts } from './cluster-breaker-parts.js';
+import { type ClusterBreakerParts, CONSTRUCT, START } from './cluster-breaker-parts.js';
 import { pendingCommands } from './fail-fast-client.js';
 import { FailoverStore, type StoreResult } from './failover-store.js';
 import type { ResolvedClusterBreakerOptions } from './options.js';
@@ -72,8 +72,9 @@ export class ClusterBreaker extends BreakerEventSource {
   #untrack: Array<() => void> = [];
   #closing: Promise<void> | undefined;
 
-  /** Use createClusterBreaker(); this constructor expects a registration's outcome. */
-  constructor(parts: ClusterBreakerParts) {
+  /** Not for users: createClusterBreaker() makes and starts a ClusterBreaker. */
+  constructor(key: typeof CONSTRUCT, parts: ClusterBreakerParts) {
+    if (key !== CONSTRUCT) throw new TypeError('use createClusterBreaker() to make a ClusterBreaker');
     const o = parts.options;
     const log = o.logger.child({ breaker: o.name, podId: o.podId });
     super((err) => log.error({ err }, 'breaker event listener threw'));
@@ -264,8 +265,8 @@ export class ClusterBreaker extends BreakerEventSource {
 
   // ── lifecycle ───────────────────────────────────────────────────────────
 
-  /** Starts timers and the subscription. Called by createClusterBreaker(). */
-  async start(): Promise<void> {
+  /** Starts timers and the subscription (createClusterBreaker() calls it once). */
+  async [START](): Promise<void> {
     this.#view.start(this.#options.resyncIntervalMs);
     // After a reconnect messages may have been missed: resync. On the fallback this is
     // also the cue to rejoin. (The subscriber's reconnects are the TransitionFeed's.)

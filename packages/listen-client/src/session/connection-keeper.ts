@@ -67,7 +67,7 @@ export class ConnectionKeeper {
     this.#sleeper = new Sleeper(o.clock);
     this.#links = new LinkHolder(o, metrics, repeat, {
       message: (data, isBinary) => this.#hook('message', () => this.#hooks.message(data, isBinary)),
-      lost: (reason, failure) => this.#lost(reason, failure),
+      lost: (reason, abnormal) => this.#lost(reason, abnormal),
       closing: () => this.#closing,
     });
     metrics.sessions.inc({ state: 'idle' });
@@ -372,19 +372,16 @@ export class ConnectionKeeper {
     this.#hook('opened', () => this.#hooks.opened(link.conn));
   }
 
-  #lost(reason: LossReason, failure: boolean): void {
+  /** What the breaker hears of the loss, the dial's outcome decides ({@link LinkHolder.release}). */
+  #lost(reason: LossReason, abnormal: boolean): void {
     if (this.#status.value !== 'connected') return;
-    const released = this.#links.release(reason);
+    const released = this.#links.release(reason, abnormal);
     if (!released) return;
     this.#hook('lost', () => this.#hooks.lost(reason));
     if (this.#closing) return;
-    // Lost within the confirm window, the loss is the dial's one verdict (a failure);
-    // later, an abnormal close is a failure of its own.
-    const judged = released.judged;
-    if (failure && !judged) this.#o.breaker.recordFailure();
     this.#repeat.warn(`connection_${reason}`, this.#o.sessionId, { reason }, `pusher connection lost (${reason})`);
     const stable = this.#o.clock.now() - this.#connectedAt >= this.#o.stableConnectionMs;
-    this.#afterLoss(stable ? 0 : this.#failuresAtConnect + 1, reason, !judged);
+    this.#afterLoss(stable ? 0 : this.#failuresAtConnect + 1, reason, !released.dialFailed);
   }
 
   /** `probeNow`: false when the lost connection was the dial's failed verdict (never re-probe at once). */

@@ -6,18 +6,27 @@ import type { Scheduler, TimerHandle } from '../time/scheduler.js';
 export type DialVerdict = 'success' | 'failure' | 'abandoned';
 
 /**
- * What the cluster breaker hears about one dial: exactly one verdict.
+ * Everything the cluster breaker hears about one dial and the connection it
+ * opened; the only place a session records an outcome or reports a probe.
  *
  * A completed handshake proves little. A pusher that accepts and then closes with
  * 1011 would count as a success (closing a half-open breaker fleet-wide, every
- * cooldown) and then as a failure. So a dial whose connection opened is a success
- * only once that connection has stayed open `confirmMs` (`probeConfirmMs`) on the
- * session's scheduler; lost sooner, for any reason, it is one failure. A dial that
- * never opened is one failure. Under the half-open lease the verdict goes to
- * `reportProbe()`; otherwise to `recordSuccess()` / `recordFailure()`.
+ * cooldown) and then as a failure. So the dial gets exactly one verdict:
  *
- * Abandoned (the session is closing) it reports nothing: pusher did nothing wrong,
- * and an unreported lease simply expires, letting another pod probe.
+ * - its connection stayed open `confirmMs` (`probeConfirmMs`) on the session's
+ *   scheduler: one success;
+ * - lost sooner, for any reason (even a clean close): one failure;
+ * - never opened, or closed before the session could take it: one failure;
+ * - abandoned (the session is closing, or closed the connection itself on an
+ *   internal error): nothing — pusher did nothing wrong, and an unreported lease
+ *   simply expires, letting another pod probe.
+ *
+ * Under the half-open lease the verdict goes to `reportProbe()` (and to nothing
+ * else); otherwise to `recordSuccess()` / `recordFailure()`.
+ *
+ * After a success, the connection is in use as any other: an abnormal loss of it
+ * is a failure of its own (`recordFailure()`, lease or not); a clean close is
+ * nothing. Once abandoned, nothing more is recorded.
  */
 export class DialOutcome {
   readonly #breaker: SessionBreaker;
@@ -25,7 +34,8 @@ export class DialOutcome {
   readonly #confirmMs: number;
   readonly #lease: ProbeLease | null;
   readonly #done: (verdict: DialVerdict) => void;
-  #state: 'dialing' | 'confirming' | 'settled' = 'dialing';
+  /** `confirmed`: the success was given and the connection is still in use. */
+  #state: 'dialing' | 'confirming' | 'confirmed' | 'settled' = 'dialing';
   #timer: TimerHandle | undefined;
 
   /** `done` runs once, after the verdict was delivered (for a lease: after `reportProbe()` settled). */
@@ -41,11 +51,6 @@ export class DialOutcome {
     this.#confirmMs = confirmMs;
     this.#lease = lease;
     this.#done = done;
-  }
-
-  /** True until the verdict is in. */
-  get pending(): boolean {
-    return this.#state !== 'settled';
   }
 
   /** The dial failed, or its connection closed before the session could take it. */
@@ -68,23 +73,31 @@ export class DialOutcome {
   }
 
   /**
-   * The connection was lost. Returns true when that loss is this dial's verdict (a
-   * failure, within the confirm window), so the caller does not record it again.
+   * The connection in use was lost; `abnormal`: anything but a clean close. Within
+   * the confirm window that loss is the dial's verdict, one failure, whatever the
+   * close; after a success, an abnormal loss is recorded as a failure of its own.
+   * Returns true when the loss was the dial's failed verdict.
    */
-  lost(): boolean {
+  lost(abnormal: boolean): boolean {
+    if (this.#state === 'confirmed') {
+      this.#state = 'settled';
+      if (abnormal) this.#record('failure');
+      return false;
+    }
     if (this.#state === 'settled') return false;
     this.#settle('failure');
     return true;
   }
 
-  /** The session is closing: no verdict is reported. */
+  /** The session is closing, or closed the connection itself: nothing (more) is reported. */
   abandon(): void {
-    this.#settle('abandoned');
+    if (this.#state === 'confirmed') this.#state = 'settled';
+    else this.#settle('abandoned');
   }
 
   #settle(verdict: DialVerdict): void {
-    if (this.#state === 'settled') return;
-    this.#state = 'settled';
+    if (this.#state === 'settled' || this.#state === 'confirmed') return;
+    this.#state = verdict === 'success' ? 'confirmed' : 'settled';
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
     const lease = this.#lease;
@@ -97,14 +110,18 @@ export class DialOutcome {
         .catch(() => false)
         .finally(() => this.#done(verdict));
     } else {
-      try {
-        if (verdict === 'success') this.#breaker.recordSuccess();
-        else this.#breaker.recordFailure();
-      } catch {
-        // record*() do no I/O and do not throw by contract; this may run from a timer,
-        // where a throw would reach the process.
-      }
+      this.#record(verdict);
       this.#done(verdict);
+    }
+  }
+
+  #record(verdict: 'success' | 'failure'): void {
+    try {
+      if (verdict === 'success') this.#breaker.recordSuccess();
+      else this.#breaker.recordFailure();
+    } catch {
+      // record*() do no I/O and do not throw by contract; this may run from a timer,
+      // where a throw would reach the process.
     }
   }
 }

@@ -11,8 +11,8 @@ export type LossReason = 'closed' | 'dropped' | 'pong_timeout' | 'send_failed';
 
 export interface LinkHolderEvents {
   message(data: Buffer, isBinary: boolean): void;
-  /** The connection in use closed, went silent or failed a heartbeat; `failure`: not a clean close. */
-  lost(reason: LossReason, failure: boolean): void;
+  /** The connection in use closed, went silent or failed a heartbeat; `abnormal`: not a clean close. */
+  lost(reason: LossReason, abnormal: boolean): void;
   /** True once the session is closing: a dial that opens then is closed at once. */
   closing(): boolean;
 }
@@ -20,7 +20,8 @@ export interface LinkHolderEvents {
 /**
  * What one session's keeper holds of pusher: the dial in flight, a connection just
  * dialed (until the keeper takes it), the connection in use with its liveness, and
- * the breaker's one verdict on the latest dial. It opens, hands over and closes
+ * the latest dial's {@link DialOutcome}, which it tells what became of the dial
+ * and its connection (the outcome alone decides what the breaker hears). It opens, hands over and closes
  * connections, so that none is ever left open behind the keeper's back; the
  * keeper's state machine decides when.
  */
@@ -105,11 +106,12 @@ export class LinkHolder {
   }
 
   /**
-   * The connection in use is gone (a silent or unsendable one is destroyed). Returns
-   * undefined if none was in use, else whether the loss was the dial's verdict (lost
-   * within the confirm window: one failure, not to be recorded again).
+   * The connection in use is gone (a silent or unsendable one is destroyed);
+   * `abnormal`: not a clean close. The dial's {@link DialOutcome} hears of it and
+   * decides what the breaker is told. Returns undefined if none was in use, else
+   * whether the loss was the dial's failed verdict (lost within the confirm window).
    */
-  release(reason: LossReason): { judged: boolean } | undefined {
+  release(reason: LossReason, abnormal: boolean): { dialFailed: boolean } | undefined {
     const link = this.#inUse;
     if (!link) return undefined;
     this.#inUse = undefined;
@@ -117,7 +119,7 @@ export class LinkHolder {
     this.#liveness.stop();
     this.#metrics.connectionLosses.inc({ reason });
     if (reason === 'pong_timeout' || reason === 'send_failed') link.conn.terminate();
-    return { judged: this.#outcome?.lost() ?? false };
+    return { dialFailed: this.#outcome?.lost(abnormal) ?? false };
   }
 
   /** Closing: the dial in flight is aborted and the latest verdict abandoned (nothing reported). */

@@ -1,6 +1,5 @@
 import type { ProbeLease } from '@breakwater/breaker-core';
 import type { Logger } from 'pino';
-import { acquireProbeLease, releaseProbeSlot } from '../breaker/probe-slot.js';
 import type { BreakerStateChange } from '../breaker/session-breaker.js';
 import type { PusherMetrics } from '../metrics/pusher-metrics.js';
 import { Sleeper } from '../time/sleeper.js';
@@ -42,8 +41,6 @@ export class ConnectionKeeper {
   readonly #hooks: KeeperHooks;
   readonly #links: LinkHolder;
   readonly #sleeper: Sleeper;
-  /** Identity for the pod's probe slot. */
-  readonly #owner = {};
   #status: SessionStatus = { value: 'idle' };
   #connectedAt = 0;
   #failuresAtConnect = 0;
@@ -166,7 +163,6 @@ export class ConnectionKeeper {
   finishClose(): void {
     this.beginClose();
     this.#links.closeAll(1000, 'session closed');
-    releaseProbeSlot(this.#o.breaker, this.#owner);
     this.#setStatus({ value: 'closed', since: this.#o.clock.now() }, 'close');
   }
 
@@ -321,16 +317,12 @@ export class ConnectionKeeper {
     const b = o.breaker;
     const later = (cause: string) => this.#setStatus({ ...s, nextProbeAt: o.clock.now() + this.#probeDelay() }, cause);
     if (b.state === 'half_open') {
-      const lease = await acquireProbeLease(b, this.#owner, (err) =>
-        this.#repeat.warn('acquire_probe_failed', o.sessionId, { err }, 'acquireProbe rejected (contract: never)'),
-      );
-      if (!lease || this.#closing) {
-        releaseProbeSlot(b, this.#owner);
-        return later('no_lease');
-      }
+      // Every degraded session of the pod may ask: the breaker grants the pod at most
+      // one lease, until it is reported or expires. One granted to a session that is
+      // closing meanwhile is never reported, so it expires and another pod can probe.
+      const lease = await this.#acquireProbe();
+      if (!lease || this.#closing) return later('no_lease');
       this.#setStatus({ value: 'half_open_probe', failures: s.failures, lease: true }, 'lease_granted');
-      // The verdict (reported once the connection proved itself, or not at all if the
-      // session closes meanwhile) frees the pod's probe slot.
       const link = await this.#dial(lease);
       if (this.#closing) return;
       if (link) this.#connected(link, s.failures, 'probe_succeeded');
@@ -353,11 +345,19 @@ export class ConnectionKeeper {
 
   // ── connections ────────────────────────────────────────────────────────────
 
-  /** One dial; under `lease`, its verdict (once given) frees the pod's probe slot. */
+  /** The half-open lease, or null. Never rejects: `acquireProbe()` is contracted not to, and if it does anyway it is logged. */
+  async #acquireProbe(): Promise<ProbeLease | null> {
+    try {
+      return await this.#o.breaker.acquireProbe();
+    } catch (err) {
+      this.#repeat.warn('acquire_probe_failed', this.#o.sessionId, { err }, 'acquireProbe rejected (contract: never)');
+      return null;
+    }
+  }
+
+  /** One dial; under `lease`, its verdict is the probe's report. */
   #dial(lease: ProbeLease | null = null, timeoutMs = this.#o.connectTimeoutMs): Promise<Link | undefined> {
-    return this.#links.dial(lease, timeoutMs, () => {
-      if (lease) releaseProbeSlot(this.#o.breaker, this.#owner);
-    });
+    return this.#links.dial(lease, timeoutMs);
   }
 
   #connected(link: Link, failuresBefore: number, cause: string): void {

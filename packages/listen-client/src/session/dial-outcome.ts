@@ -2,9 +2,6 @@ import type { ProbeLease } from '@breakwater/breaker-core';
 import type { SessionBreaker } from '../breaker/session-breaker.js';
 import type { Scheduler, TimerHandle } from '../time/scheduler.js';
 
-/** How a dial's outcome was settled: told to the breaker, or (session closing) told nothing. */
-export type DialVerdict = 'success' | 'failure' | 'abandoned';
-
 /**
  * Everything the cluster breaker hears about one dial and the connection it
  * opened; the only place a session records an outcome or reports a probe.
@@ -33,24 +30,15 @@ export class DialOutcome {
   readonly #clock: Scheduler;
   readonly #confirmMs: number;
   readonly #lease: ProbeLease | null;
-  readonly #done: (verdict: DialVerdict) => void;
   /** `confirmed`: the success was given and the connection is still in use. */
   #state: 'dialing' | 'confirming' | 'confirmed' | 'settled' = 'dialing';
   #timer: TimerHandle | undefined;
 
-  /** `done` runs once, after the verdict was delivered (for a lease: after `reportProbe()` settled). */
-  constructor(
-    breaker: SessionBreaker,
-    clock: Scheduler,
-    confirmMs: number,
-    lease: ProbeLease | null,
-    done: (verdict: DialVerdict) => void = () => {},
-  ) {
+  constructor(breaker: SessionBreaker, clock: Scheduler, confirmMs: number, lease: ProbeLease | null) {
     this.#breaker = breaker;
     this.#clock = clock;
     this.#confirmMs = confirmMs;
     this.#lease = lease;
-    this.#done = done;
   }
 
   /** The dial failed, or its connection closed before the session could take it. */
@@ -95,23 +83,22 @@ export class DialOutcome {
     else this.#settle('abandoned');
   }
 
-  #settle(verdict: DialVerdict): void {
+  /** `abandoned`: told nothing. */
+  #settle(verdict: 'success' | 'failure' | 'abandoned'): void {
     if (this.#state === 'settled' || this.#state === 'confirmed') return;
     this.#state = verdict === 'success' ? 'confirmed' : 'settled';
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
+    if (verdict === 'abandoned') return;
     const lease = this.#lease;
-    if (verdict === 'abandoned') {
-      this.#done(verdict);
-    } else if (lease) {
-      // reportProbe() never rejects by contract; a breaker that breaks it still ends the probe.
+    if (lease) {
+      // reportProbe() never rejects by contract; one that does anyway must not reach
+      // the process (this may run from a timer).
       void Promise.resolve()
         .then(() => this.#breaker.reportProbe(lease, verdict))
-        .catch(() => false)
-        .finally(() => this.#done(verdict));
+        .catch(() => false);
     } else {
       this.#record(verdict);
-      this.#done(verdict);
     }
   }
 

@@ -60,10 +60,10 @@ export class LinkHolder {
   /**
    * One dial, bounded by `timeoutMs`; events reach the keeper only once it is taken.
    * Its verdict goes to the breaker once ({@link DialOutcome}): under `lease`, as the
-   * half-open probe's report; `onVerdict` runs after it was delivered (or abandoned).
+   * half-open probe's report.
    */
-  async dial(lease: ProbeLease | null, timeoutMs: number, onVerdict: () => void): Promise<Link | undefined> {
-    const outcome = new DialOutcome(this.#o.breaker, this.#o.clock, this.#o.probeConfirmMs, lease, onVerdict);
+  async dial(lease: ProbeLease | null, timeoutMs: number): Promise<Link | undefined> {
+    const outcome = new DialOutcome(this.#o.breaker, this.#o.clock, this.#o.probeConfirmMs, lease);
     this.#outcome = outcome;
     const link = await dialLink(this.#o, timeoutMs, this.#metrics, this.#repeat, {
       message: (data, isBinary) => this.#events.message(data, isBinary),

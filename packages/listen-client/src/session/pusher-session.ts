@@ -14,8 +14,8 @@ import {
   type SpeakerSample,
 } from '../protocol/encode.js';
 import type { TimerHandle } from '../time/scheduler.js';
-import { ConnectionKeeper } from './connection-keeper.js';
-import { warnIfNoRamp } from './ramp-admission.js';
+import { warnIfNoRamp } from './ask-ramp.js';
+import { ReconnectLoop } from './reconnect-loop.js';
 import { type PusherSessionOptions, type ResolvedSessionOptions, resolveSessionOptions } from './session-options.js';
 import type { SessionState, SessionStateChange, SessionStatus } from './session-status.js';
 import { SessionWarnings } from './session-warnings.js';
@@ -54,7 +54,7 @@ export interface PusherSessionStats {
  * non-blocking and never throws for a pusher problem: audio is dropped (and
  * counted) while not connected, transcripts wait in a bounded buffer and are
  * replayed on reconnect, conversations end in exactly one outcome (pusher or
- * the fallback). One loop per session reconnects ({@link ConnectionKeeper}),
+ * the fallback). One loop per session reconnects ({@link ReconnectLoop}),
  * gated by the cluster breaker and the reconnect ramp.
  */
 export class PusherSession {
@@ -62,7 +62,7 @@ export class PusherSession {
   readonly #metrics: PusherMetrics;
   readonly #log: Logger;
   readonly #repeat: SessionWarnings;
-  readonly #keeper: ConnectionKeeper;
+  readonly #loop: ReconnectLoop;
   readonly #tracker: ConversationTracker;
   readonly #transcripts: TranscriptBuffer;
   readonly #listeners = new Set<(change: SessionStateChange) => void>();
@@ -95,7 +95,7 @@ export class PusherSession {
       rememberCompleted: o.rememberConversations,
       rememberCompletedMs: o.rememberConversationsMs,
     });
-    this.#keeper = new ConnectionKeeper(o, this.#metrics, this.#log, this.#repeat, {
+    this.#loop = new ReconnectLoop(o, this.#metrics, this.#log, this.#repeat, {
       opened: () => this.#opened(),
       message: (data, isBinary) => this.#message(data, isBinary),
       lost: () => {
@@ -107,11 +107,11 @@ export class PusherSession {
   }
 
   get state(): SessionState {
-    return this.#keeper.status.value;
+    return this.#loop.status.value;
   }
 
   get status(): SessionStatus {
-    return this.#keeper.status;
+    return this.#loop.status;
   }
 
   /** Counters of this session. */
@@ -131,7 +131,7 @@ export class PusherSession {
    */
   async start(): Promise<void> {
     try {
-      await this.#keeper.start();
+      await this.#loop.start();
     } catch (err) {
       this.#log.error({ err }, 'pusher session start failed');
     }
@@ -141,7 +141,7 @@ export class PusherSession {
   sendAudio(pcm: Uint8Array, startTimeSec: number): boolean {
     const bytes = pcm instanceof Uint8Array ? pcm.byteLength : 0;
     try {
-      const conn = this.#keeper.connection;
+      const conn = this.#loop.connection;
       if (!conn || this.#closing || conn.bufferedAmount > this.#o.maxSocketBufferedBytes) {
         this.#dropAudio(bytes);
         return false;
@@ -171,7 +171,7 @@ export class PusherSession {
         throw new InvalidArgumentError('memoryId', `expected a string of 1–${MAX_ID_LENGTH} characters or undefined`);
       }
       if (segments.length === 0) return true;
-      if (this.#keeper.connection && !this.#closing) {
+      if (this.#loop.connection && !this.#closing) {
         const frame = encodeTranscript(segments, memoryId);
         this.#replayTranscripts();
         if (this.#transcripts.size === 0 && this.#send(frame)) return true;
@@ -194,14 +194,14 @@ export class PusherSession {
     if (conversationId === this.#conversationId) return;
     this.#conversationId = conversationId;
     this.#conversationSent = false;
-    if (this.#keeper.connection) this.#sendConversationId();
+    if (this.#loop.connection) this.#sendConversationId();
   }
 
   /** Sends a speaker sample (105) if connected; otherwise drops and counts it. */
   sendSpeakerSample(sample: SpeakerSample): boolean {
     try {
       const frame = encodeSpeakerSample(sample);
-      if (this.#keeper.connection && !this.#closing && this.#send(frame)) return true;
+      if (this.#loop.connection && !this.#closing && this.#send(frame)) return true;
       this.#metrics.queueDroppedBytes.inc({ queue: 'speaker_sample' }, frame.length);
     } catch (err) {
       this.#repeat.warn('speaker_sample_invalid', this.#o.sessionId, { err: String(err) }, 'invalid speaker sample');
@@ -233,7 +233,7 @@ export class PusherSession {
       if (state === 'degraded' || state === 'half_open_probe') return this.#tracker.addFallback(request, 'degraded');
       if (!this.#o.breaker.allow()) return this.#tracker.addFallback(request, 'breaker_open');
       const outcome = this.#tracker.add(request);
-      if (this.#keeper.connection) this.#tracker.sendQueued((frame) => this.#send(frame));
+      if (this.#loop.connection) this.#tracker.sendQueued((frame) => this.#send(frame));
       return outcome;
     } catch (err) {
       return Promise.reject(err);
@@ -262,8 +262,8 @@ export class PusherSession {
   // ── internals ──────────────────────────────────────────────────────────────
 
   async #close(): Promise<void> {
-    this.#keeper.beginClose();
-    if (this.#keeper.connection) {
+    this.#loop.beginClose();
+    if (this.#loop.connection) {
       this.#replayTranscripts();
       await this.#waitForAnswers();
     }
@@ -271,7 +271,7 @@ export class PusherSession {
     // What could not be flushed is dropped, and counted like every other drop.
     const left = this.#transcripts.clear();
     if (left.count > 0) this.#dropTranscript(left.count, left.bytes);
-    this.#keeper.finishClose();
+    this.#loop.finishClose();
     this.#listeners.clear();
   }
 
@@ -292,7 +292,7 @@ export class PusherSession {
   }
 
   #send(frame: Buffer): boolean {
-    const conn = this.#keeper.connection;
+    const conn = this.#loop.connection;
     if (!conn) return false;
     let sent = false;
     try {
@@ -300,7 +300,7 @@ export class PusherSession {
     } catch {
       sent = false;
     }
-    if (!sent) this.#keeper.markLost('send_failed');
+    if (!sent) this.#loop.markLost('send_failed');
     return sent;
   }
 

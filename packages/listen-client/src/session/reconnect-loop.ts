@@ -4,10 +4,10 @@ import type { BreakerStateChange } from '../breaker/session-breaker.js';
 import type { PusherMetrics } from '../metrics/pusher-metrics.js';
 import { Sleeper } from '../time/sleeper.js';
 import type { PusherConnection } from '../transport/pusher-connection.js';
+import { askRamp } from './ask-ramp.js';
 import { backoffDelay } from './backoff.js';
-import type { Link } from './dial-link.js';
-import { LinkHolder, type LossReason } from './link-holder.js';
-import { admit } from './ramp-admission.js';
+import { CurrentConnection, type LossReason } from './current-connection.js';
+import type { DialedConnection } from './dial-pusher.js';
 import type { ResolvedSessionOptions } from './session-options.js';
 import type { SessionStateChange, SessionStatus } from './session-status.js';
 import type { SessionWarnings } from './session-warnings.js';
@@ -15,10 +15,10 @@ import type { SessionWarnings } from './session-warnings.js';
 /** A degraded session's probe comes after the cooldown plus up to this fraction of it, so probes spread. */
 export const PROBE_SPREAD = 0.2;
 
-export type { LossReason } from './link-holder.js';
+export type { LossReason } from './current-connection.js';
 
-/** What the keeper tells its session. */
-export interface KeeperHooks {
+/** What the loop tells its session. */
+export interface ReconnectLoopHooks {
   opened(conn: PusherConnection): void;
   message(data: Buffer, isBinary: boolean): void;
   lost(reason: LossReason): void;
@@ -30,16 +30,16 @@ export interface KeeperHooks {
  * the single `setStatus()`, breaker gating (no dial unless `allow()`; in
  * half_open only the lease holder dials), the reconnect ramp, backoff, quick
  * retries and degraded probing; the connections themselves are its
- * {@link LinkHolder}'s. Senders never dial: they call {@link markLost}, and this
+ * {@link CurrentConnection}'s. Senders never dial: they call {@link markLost}, and this
  * loop decides what happens next.
  */
-export class ConnectionKeeper {
+export class ReconnectLoop {
   readonly #o: ResolvedSessionOptions;
   readonly #metrics: PusherMetrics;
   readonly #log: Logger;
   readonly #repeat: SessionWarnings;
-  readonly #hooks: KeeperHooks;
-  readonly #links: LinkHolder;
+  readonly #hooks: ReconnectLoopHooks;
+  readonly #current: CurrentConnection;
   readonly #sleeper: Sleeper;
   #status: SessionStatus = { value: 'idle' };
   #connectedAt = 0;
@@ -54,7 +54,7 @@ export class ConnectionKeeper {
     metrics: PusherMetrics,
     log: Logger,
     repeat: SessionWarnings,
-    hooks: KeeperHooks,
+    hooks: ReconnectLoopHooks,
   ) {
     this.#o = o;
     this.#metrics = metrics;
@@ -62,7 +62,7 @@ export class ConnectionKeeper {
     this.#repeat = repeat;
     this.#hooks = hooks;
     this.#sleeper = new Sleeper(o.clock);
-    this.#links = new LinkHolder(o, metrics, repeat, {
+    this.#current = new CurrentConnection(o, metrics, repeat, {
       message: (data, isBinary) => this.#hook('message', () => this.#hooks.message(data, isBinary)),
       lost: (reason, abnormal) => this.#lost(reason, abnormal),
       closing: () => this.#closing,
@@ -76,7 +76,7 @@ export class ConnectionKeeper {
 
   /** The open connection, only while `connected`. */
   get connection(): PusherConnection | undefined {
-    return this.#status.value === 'connected' ? this.#links.conn : undefined;
+    return this.#status.value === 'connected' ? this.#current.conn : undefined;
   }
 
   /**
@@ -98,7 +98,7 @@ export class ConnectionKeeper {
       // Never expected (a hook or an injected part broke its contract): no socket may
       // outlive it, and the session still starts, degraded.
       this.#log.error({ err }, 'pusher first connect failed; degrading');
-      this.#links.closeAll(1011, 'client error');
+      this.#current.closeAll(1011, 'client error');
       if (!this.#closing) this.#degrade(this.#failures(), 'start_error', false);
     }
   }
@@ -119,17 +119,17 @@ export class ConnectionKeeper {
     // rest), so start() still resolves in time; a slot booked later is kept, not
     // asked for again.
     const rampMs = Math.min(o.rampTimeoutMs, Math.ceil(o.connectTimeoutMs / 2));
-    const admission = await admit(o, this.#metrics, this.#repeat, rampMs);
+    const answer = await askRamp(o, this.#metrics, this.#repeat, rampMs);
     if (this.#closing) return;
-    if (!admission.ok || admission.delayMs > 0) {
-      const retryAt = admission.ok ? o.clock.now() + admission.delayMs : this.#rampRetryAt(admission.retryAfterMs);
-      this.#setStatus({ value: 'reconnect_backoff', failures: 0, retryAt, booked: admission.ok }, 'ramp_wait');
+    if (!answer.ok || answer.delayMs > 0) {
+      const retryAt = answer.ok ? o.clock.now() + answer.delayMs : this.#rampRetryAt(answer.retryAfterMs);
+      this.#setStatus({ value: 'reconnect_backoff', failures: 0, retryAt, booked: answer.ok }, 'ramp_wait');
       return this.#ensureLoop();
     }
     if (this.#refused()) return this.#degrade(0, `breaker_${b.state}`);
-    const link = await this.#dial(null, Math.max(1, deadline - o.clock.now()));
+    const dialed = await this.#dial(null, Math.max(1, deadline - o.clock.now()));
     if (this.#closing) return;
-    if (link) this.#connected(link, 0, 'connected');
+    if (dialed) this.#connected(dialed, 0, 'connected');
     else this.#degrade(1, 'first_connect_failed');
   }
 
@@ -155,14 +155,14 @@ export class ConnectionKeeper {
     if (this.#closing) return;
     this.#closing = true;
     this.#sleeper.wake();
-    this.#links.stopDialing();
+    this.#current.stopDialing();
     this.#breakerSubscription?.dispose();
   }
 
   /** Closes the connection with 1000 and ends in `closed`. */
   finishClose(): void {
     this.beginClose();
-    this.#links.closeAll(1000, 'session closed');
+    this.#current.closeAll(1000, 'session closed');
     this.#setStatus({ value: 'closed', since: this.#o.clock.now() }, 'close');
   }
 
@@ -187,7 +187,7 @@ export class ConnectionKeeper {
    * Calls the session. A hook that throws is a bug in the session, never a reason
    * to lose the loop, a socket or the state: it is logged (folded) and contained.
    */
-  #hook(name: keyof KeeperHooks, fn: () => void): void {
+  #hook(name: keyof ReconnectLoopHooks, fn: () => void): void {
     try {
       fn();
     } catch (err) {
@@ -250,7 +250,7 @@ export class ConnectionKeeper {
         // Never expected; never let the loop die with the session stuck, nor a socket
         // it just opened stay open behind a session that no longer thinks it is connected.
         this.#log.error({ err }, 'pusher reconnect loop failed; degrading');
-        this.#links.closeAll(1011, 'client error');
+        this.#current.closeAll(1011, 'client error');
         if (!this.#closing) this.#degrade(this.#failures(), 'loop_error', false);
       }
     }
@@ -279,13 +279,13 @@ export class ConnectionKeeper {
     const o = this.#o;
     const b = o.breaker;
     if (this.#refused()) return this.#degrade(failures, `breaker_${b.state}`);
-    const admission = booked ? { ok: true as const, delayMs: 0 } : await admit(o, this.#metrics, this.#repeat);
+    const answer = booked ? { ok: true as const, delayMs: 0 } : await askRamp(o, this.#metrics, this.#repeat);
     if (this.#closing) return;
-    if (!admission.ok) {
-      const retryAt = this.#rampRetryAt(admission.retryAfterMs);
+    if (!answer.ok) {
+      const retryAt = this.#rampRetryAt(answer.retryAfterMs);
       return this.#setStatus({ value: 'reconnect_backoff', failures, retryAt }, 'ramp_deferred');
     }
-    if (!(await this.#waitForSlot(admission.delayMs))) return;
+    if (!(await this.#waitForSlot(answer.delayMs))) return;
     if (this.#refused()) return this.#degrade(failures, `breaker_${b.state}`);
     for (let i = 0; i <= o.quickRetries; i++) {
       if (i > 0) {
@@ -296,10 +296,10 @@ export class ConnectionKeeper {
         if (this.#refused()) return this.#degrade(failures + 1, `breaker_${b.state}`);
       }
       this.#setStatus({ value: 'connecting', attempt: failures + 1 }, 'reconnect');
-      const link = await this.#dial();
+      const dialed = await this.#dial();
       if (this.#closing) return;
-      if (link) {
-        this.#connected(link, failures, 'reconnected');
+      if (dialed) {
+        this.#connected(dialed, failures, 'reconnected');
         return;
       }
     }
@@ -323,23 +323,23 @@ export class ConnectionKeeper {
       const lease = await this.#acquireProbe();
       if (!lease || this.#closing) return later('no_lease');
       this.#setStatus({ value: 'half_open_probe', failures: s.failures, lease: true }, 'lease_granted');
-      const link = await this.#dial(lease);
+      const dialed = await this.#dial(lease);
       if (this.#closing) return;
-      if (link) this.#connected(link, s.failures, 'probe_succeeded');
+      if (dialed) this.#connected(dialed, s.failures, 'probe_succeeded');
       else this.#degrade(s.failures + 1, 'probe_failed', false);
       return;
     }
     if (this.#refused()) return later(`breaker_${b.state}`);
-    const admission = await admit(o, this.#metrics, this.#repeat);
+    const answer = await askRamp(o, this.#metrics, this.#repeat);
     if (this.#closing || this.#status !== s) return;
-    if (!admission.ok)
-      return this.#setStatus({ ...s, nextProbeAt: this.#rampRetryAt(admission.retryAfterMs) }, 'ramp_deferred');
-    if (!(await this.#waitForSlot(admission.delayMs)) || this.#status !== s) return;
+    if (!answer.ok)
+      return this.#setStatus({ ...s, nextProbeAt: this.#rampRetryAt(answer.retryAfterMs) }, 'ramp_deferred');
+    if (!(await this.#waitForSlot(answer.delayMs)) || this.#status !== s) return;
     if (this.#refused()) return later(`breaker_${b.state}`);
     this.#setStatus({ value: 'half_open_probe', failures: s.failures, lease: false }, 'probe');
-    const link = await this.#dial();
+    const dialed = await this.#dial();
     if (this.#closing) return;
-    if (link) this.#connected(link, s.failures, 'probe_succeeded');
+    if (dialed) this.#connected(dialed, s.failures, 'probe_succeeded');
     else this.#degrade(s.failures + 1, 'probe_failed', false);
   }
 
@@ -356,26 +356,26 @@ export class ConnectionKeeper {
   }
 
   /** One dial; under `lease`, its verdict is the probe's report. */
-  #dial(lease: ProbeLease | null = null, timeoutMs = this.#o.connectTimeoutMs): Promise<Link | undefined> {
-    return this.#links.dial(lease, timeoutMs);
+  #dial(lease: ProbeLease | null = null, timeoutMs = this.#o.connectTimeoutMs): Promise<DialedConnection | undefined> {
+    return this.#current.dial(lease, timeoutMs);
   }
 
-  #connected(link: Link, failuresBefore: number, cause: string): void {
+  #connected(dialed: DialedConnection, failuresBefore: number, cause: string): void {
     // Died before it could be used: a failed attempt, not a connection.
-    if (!this.#links.take(link)) {
+    if (!this.#current.take(dialed)) {
       this.#afterLoss(failuresBefore + 1, 'dropped', false);
       return;
     }
     this.#connectedAt = this.#o.clock.now();
     this.#failuresAtConnect = failuresBefore;
     this.#setStatus({ value: 'connected', since: this.#connectedAt }, cause);
-    this.#hook('opened', () => this.#hooks.opened(link.conn));
+    this.#hook('opened', () => this.#hooks.opened(dialed.conn));
   }
 
-  /** What the breaker hears of the loss, the dial's outcome decides ({@link LinkHolder.release}). */
+  /** What the breaker hears of the loss, the dial's verdict decides ({@link CurrentConnection.release}). */
   #lost(reason: LossReason, abnormal: boolean): void {
     if (this.#status.value !== 'connected') return;
-    const released = this.#links.release(reason, abnormal);
+    const released = this.#current.release(reason, abnormal);
     if (!released) return;
     this.#hook('lost', () => this.#hooks.lost(reason));
     if (this.#closing) return;

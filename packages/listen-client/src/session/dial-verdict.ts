@@ -25,7 +25,7 @@ import type { Scheduler, TimerHandle } from '../time/scheduler.js';
  * is a failure of its own (`recordFailure()`, lease or not); a clean close is
  * nothing. Once abandoned, nothing more is recorded.
  */
-export class DialOutcome {
+export class DialVerdict {
   readonly #breaker: SessionBreaker;
   readonly #clock: Scheduler;
   readonly #confirmMs: number;

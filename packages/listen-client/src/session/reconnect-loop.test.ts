@@ -6,14 +6,14 @@ import { FakeDialer } from '../testing/fake-dialer.js';
 import { capturingLogger } from '../testing/session-harness.js';
 import { ManualScheduler } from '../time/manual-scheduler.js';
 import type { Scheduler } from '../time/scheduler.js';
-import { ConnectionKeeper, type KeeperHooks } from './connection-keeper.js';
+import { ReconnectLoop, type ReconnectLoopHooks } from './reconnect-loop.js';
 import { resolveSessionOptions } from './session-options.js';
 import { SessionWarnings } from './session-warnings.js';
 
-// The keeper on its own, with hooks and injected parts that break their
+// The loop on its own, with hooks and injected parts that break their
 // contracts: whatever throws, no socket outlives the state that owned it.
 
-function keeper(hooks: Partial<KeeperHooks> = {}, clock: Scheduler = new ManualScheduler()) {
+function loop(hooks: Partial<ReconnectLoopHooks> = {}, clock: Scheduler = new ManualScheduler()) {
   const dialer = new FakeDialer();
   const breaker = new FakeBreaker();
   const { logger, lines } = capturingLogger();
@@ -28,7 +28,7 @@ function keeper(hooks: Partial<KeeperHooks> = {}, clock: Scheduler = new ManualS
     logger,
     registry: new Registry(),
   });
-  const k = new ConnectionKeeper(o, PusherMetrics.for(o.registry), logger, new SessionWarnings(logger, clock), {
+  const k = new ReconnectLoop(o, PusherMetrics.for(o.registry), logger, new SessionWarnings(logger, clock), {
     opened: () => {},
     message: () => {},
     lost: () => {},
@@ -38,9 +38,9 @@ function keeper(hooks: Partial<KeeperHooks> = {}, clock: Scheduler = new ManualS
   return { k, dialer, breaker, lines };
 }
 
-describe('ConnectionKeeper when something throws', () => {
+describe('ReconnectLoop when something throws', () => {
   it('a throwing opened hook is contained: the connection stays the session’s, logged once', async () => {
-    const { k, dialer, lines } = keeper({
+    const { k, dialer, lines } = loop({
       opened: () => {
         throw new Error('replay broke');
       },
@@ -67,7 +67,7 @@ describe('ConnectionKeeper when something throws', () => {
       setTimeout: (fn, ms) => clock.setTimeout(fn, ms),
       clearTimeout: (t) => clock.clearTimeout(t),
     };
-    const { k, dialer, breaker } = keeper({}, flaky);
+    const { k, dialer, breaker } = loop({}, flaky);
     dialer.mode = 'accept';
     await k.start();
     await clock.advance(10_000);
@@ -92,7 +92,7 @@ describe('ConnectionKeeper when something throws', () => {
 
   it('a throwing lost hook does not stop the loop from reconnecting', async () => {
     const clock = new ManualScheduler();
-    const { k, dialer } = keeper(
+    const { k, dialer } = loop(
       {
         lost: () => {
           throw new Error('requeue broke');

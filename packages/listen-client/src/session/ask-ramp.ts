@@ -4,8 +4,8 @@ import type { TimerHandle } from '../time/scheduler.js';
 import type { ResolvedSessionOptions } from './session-options.js';
 import type { SessionWarnings } from './session-warnings.js';
 
-/** ok: go after `delayMs` (0 = now; more = a slot booked that far ahead, do not ask again). */
-export type Admission =
+/** The ramp's answer. ok: go after `delayMs` (0 = now; more = a slot booked that far ahead, do not ask again). */
+export type RampAnswer =
   | { readonly ok: true; readonly delayMs: number }
   | { readonly ok: false; readonly retryAfterMs: number };
 
@@ -16,12 +16,12 @@ export type Admission =
  * only spreads recovery, while the breaker (with its own Redis-down fallback)
  * still decides whether pusher may be called at all. Never rejects.
  */
-export async function admit(
+export async function askRamp(
   o: ResolvedSessionOptions,
   metrics: PusherMetrics,
   repeat: SessionWarnings,
   timeoutMs = o.rampTimeoutMs,
-): Promise<Admission> {
+): Promise<RampAnswer> {
   const ramp = o.ramp;
   if (!ramp) return { ok: true, delayMs: 0 };
   let timer: TimerHandle | undefined;

@@ -1,15 +1,15 @@
 import type { ProbeLease } from '@breakwater/breaker-core';
 import type { PusherMetrics } from '../metrics/pusher-metrics.js';
 import type { DialAttempt, PusherConnection } from '../transport/pusher-connection.js';
-import { dialLink, type Link } from './dial-link.js';
-import { DialOutcome } from './dial-outcome.js';
+import { type DialedConnection, dialPusher } from './dial-pusher.js';
+import { DialVerdict } from './dial-verdict.js';
 import { Liveness } from './liveness.js';
 import type { ResolvedSessionOptions } from './session-options.js';
 import type { SessionWarnings } from './session-warnings.js';
 
 export type LossReason = 'closed' | 'dropped' | 'pong_timeout' | 'send_failed';
 
-export interface LinkHolderEvents {
+export interface CurrentConnectionEvents {
   message(data: Buffer, isBinary: boolean): void;
   /** The connection in use closed, went silent or failed a heartbeat; `abnormal`: not a clean close. */
   lost(reason: LossReason, abnormal: boolean): void;
@@ -18,27 +18,32 @@ export interface LinkHolderEvents {
 }
 
 /**
- * What one session's keeper holds of pusher: the dial in flight, a connection just
- * dialed (until the keeper takes it), the connection in use with its liveness, and
- * the latest dial's {@link DialOutcome}, which it tells what became of the dial
- * and its connection (the outcome alone decides what the breaker hears). It opens, hands over and closes
- * connections, so that none is ever left open behind the keeper's back; the
- * keeper's state machine decides when.
+ * Owns one session's connection to pusher, from dial to close: the dial in flight,
+ * a connection just dialed (until the reconnect loop takes it), the connection in
+ * use with its liveness, and the latest dial's {@link DialVerdict}, which it tells
+ * what became of the dial and its connection (the verdict alone decides what the
+ * breaker hears). It opens, hands over and closes connections, so that none is ever
+ * left open behind the loop's back; the loop's state machine decides when.
  */
-export class LinkHolder {
+export class CurrentConnection {
   readonly #o: ResolvedSessionOptions;
   readonly #metrics: PusherMetrics;
   readonly #repeat: SessionWarnings;
-  readonly #events: LinkHolderEvents;
+  readonly #events: CurrentConnectionEvents;
   readonly #liveness: Liveness;
-  #inUse: Link | undefined;
+  #inUse: DialedConnection | undefined;
   /** Dialed, not yet taken: closed, not leaked, if anything fails in between. */
-  #fresh: Link | undefined;
+  #fresh: DialedConnection | undefined;
   #dialing: DialAttempt | undefined;
   /** The verdict the breaker will hear about the latest dial (one dial at a time). */
-  #outcome: DialOutcome | undefined;
+  #verdict: DialVerdict | undefined;
 
-  constructor(o: ResolvedSessionOptions, metrics: PusherMetrics, repeat: SessionWarnings, events: LinkHolderEvents) {
+  constructor(
+    o: ResolvedSessionOptions,
+    metrics: PusherMetrics,
+    repeat: SessionWarnings,
+    events: CurrentConnectionEvents,
+  ) {
     this.#o = o;
     this.#metrics = metrics;
     this.#repeat = repeat;
@@ -58,14 +63,14 @@ export class LinkHolder {
   }
 
   /**
-   * One dial, bounded by `timeoutMs`; events reach the keeper only once it is taken.
-   * Its verdict goes to the breaker once ({@link DialOutcome}): under `lease`, as the
+   * One dial, bounded by `timeoutMs`; events reach the loop only once it is taken.
+   * Its verdict goes to the breaker once ({@link DialVerdict}): under `lease`, as the
    * half-open probe's report.
    */
-  async dial(lease: ProbeLease | null, timeoutMs: number): Promise<Link | undefined> {
-    const outcome = new DialOutcome(this.#o.breaker, this.#o.clock, this.#o.probeConfirmMs, lease);
-    this.#outcome = outcome;
-    const link = await dialLink(this.#o, timeoutMs, this.#metrics, this.#repeat, {
+  async dial(lease: ProbeLease | null, timeoutMs: number): Promise<DialedConnection | undefined> {
+    const verdict = new DialVerdict(this.#o.breaker, this.#o.clock, this.#o.probeConfirmMs, lease);
+    this.#verdict = verdict;
+    const dialed = await dialPusher(this.#o, timeoutMs, this.#metrics, this.#repeat, {
       message: (data, isBinary) => this.#events.message(data, isBinary),
       pong: () => this.#liveness.onPong(),
       lost: (code) => {
@@ -78,12 +83,12 @@ export class LinkHolder {
       closing: () => this.#events.closing(),
     });
     this.#dialing = undefined;
-    if (!link) {
-      if (this.#events.closing()) outcome.abandon();
-      else outcome.failed();
+    if (!dialed) {
+      if (this.#events.closing()) verdict.abandon();
+      else verdict.failed();
     }
-    this.#fresh = link;
-    return link;
+    this.#fresh = dialed;
+    return dialed;
   }
 
   /**
@@ -91,41 +96,41 @@ export class LinkHolder {
    * which it must prove itself. False if it died before it could be used: a failed
    * dial (its one verdict), not a connection.
    */
-  take(link: Link): boolean {
-    if (this.#fresh === link) this.#fresh = undefined;
-    if (link.dead) {
+  take(dialed: DialedConnection): boolean {
+    if (this.#fresh === dialed) this.#fresh = undefined;
+    if (dialed.dead) {
       this.#metrics.connectionLosses.inc({ reason: 'dropped' });
-      this.#outcome?.failed();
+      this.#verdict?.failed();
       return false;
     }
-    link.active = true;
-    this.#inUse = link;
-    this.#liveness.start(link.conn);
-    this.#outcome?.opened();
+    dialed.active = true;
+    this.#inUse = dialed;
+    this.#liveness.start(dialed.conn);
+    this.#verdict?.opened();
     return true;
   }
 
   /**
    * The connection in use is gone (a silent or unsendable one is destroyed);
-   * `abnormal`: not a clean close. The dial's {@link DialOutcome} hears of it and
+   * `abnormal`: not a clean close. The dial's {@link DialVerdict} hears of it and
    * decides what the breaker is told. Returns undefined if none was in use, else
    * whether the loss was the dial's failed verdict (lost within the confirm window).
    */
   release(reason: LossReason, abnormal: boolean): { dialFailed: boolean } | undefined {
-    const link = this.#inUse;
-    if (!link) return undefined;
+    const dialed = this.#inUse;
+    if (!dialed) return undefined;
     this.#inUse = undefined;
-    link.active = false;
+    dialed.active = false;
     this.#liveness.stop();
     this.#metrics.connectionLosses.inc({ reason });
-    if (reason === 'pong_timeout' || reason === 'send_failed') link.conn.terminate();
-    return { dialFailed: this.#outcome?.lost(abnormal) ?? false };
+    if (reason === 'pong_timeout' || reason === 'send_failed') dialed.conn.terminate();
+    return { dialFailed: this.#verdict?.lost(abnormal) ?? false };
   }
 
   /** Closing: the dial in flight is aborted and the latest verdict abandoned (nothing reported). */
   stopDialing(): void {
     this.#dialing?.abort();
-    this.#outcome?.abandon();
+    this.#verdict?.abandon();
   }
 
   /**
@@ -133,19 +138,19 @@ export class LinkHolder {
    * gets no verdict: the client closed it, so it says nothing about pusher.
    */
   closeAll(code: number, reason: string): void {
-    this.#outcome?.abandon();
+    this.#verdict?.abandon();
     this.#liveness.stop();
-    for (const link of [this.#inUse, this.#fresh]) if (link) closeLink(link, code, reason);
+    for (const dialed of [this.#inUse, this.#fresh]) if (dialed) closeDialed(dialed, code, reason);
     this.#inUse = this.#fresh = undefined;
   }
 }
 
 /** Closes a connection the session no longer uses; a socket that cannot close cleanly is destroyed. */
-function closeLink(link: Link, code: number, reason: string): void {
-  link.active = false;
+function closeDialed(dialed: DialedConnection, code: number, reason: string): void {
+  dialed.active = false;
   try {
-    link.conn.close(code, reason);
+    dialed.conn.close(code, reason);
   } catch {
-    link.conn.terminate();
+    dialed.conn.terminate();
   }
 }

@@ -26,9 +26,9 @@ export interface CurrentConnectionEvents {
  * left open behind the loop's back; the loop's state machine decides when.
  */
 export class CurrentConnection {
-  readonly #o: ResolvedSessionOptions;
+  readonly #options: ResolvedSessionOptions;
   readonly #metrics: PusherMetrics;
-  readonly #repeat: SessionWarnings;
+  readonly #warnings: SessionWarnings;
   readonly #events: CurrentConnectionEvents;
   readonly #liveness: Liveness;
   #inUse: DialedConnection | undefined;
@@ -39,20 +39,20 @@ export class CurrentConnection {
   #verdict: DialVerdict | undefined;
 
   constructor(
-    o: ResolvedSessionOptions,
+    options: ResolvedSessionOptions,
     metrics: PusherMetrics,
-    repeat: SessionWarnings,
+    warnings: SessionWarnings,
     events: CurrentConnectionEvents,
   ) {
-    this.#o = o;
+    this.#options = options;
     this.#metrics = metrics;
-    this.#repeat = repeat;
+    this.#warnings = warnings;
     this.#events = events;
     this.#liveness = new Liveness({
-      clock: o.clock,
-      heartbeatIntervalMs: o.heartbeatIntervalMs,
-      pingIntervalMs: o.pingIntervalMs,
-      pongTimeoutMs: o.pongTimeoutMs,
+      clock: options.clock,
+      heartbeatIntervalMs: options.heartbeatIntervalMs,
+      pingIntervalMs: options.pingIntervalMs,
+      pongTimeoutMs: options.pongTimeoutMs,
       onDead: (reason) => events.lost(reason, true),
     });
   }
@@ -68,9 +68,9 @@ export class CurrentConnection {
    * half-open probe's report.
    */
   async dial(lease: ProbeLease | null, timeoutMs: number): Promise<DialedConnection | undefined> {
-    const verdict = new DialVerdict(this.#o.breaker, this.#o.clock, this.#o.probeConfirmMs, lease);
+    const verdict = new DialVerdict(this.#options.breaker, this.#options.clock, this.#options.probeConfirmMs, lease);
     this.#verdict = verdict;
-    const dialed = await dialPusher(this.#o, timeoutMs, this.#metrics, this.#repeat, {
+    const dialed = await dialPusher(this.#options, timeoutMs, this.#metrics, this.#warnings, {
       message: (data, isBinary) => this.#events.message(data, isBinary),
       pong: () => this.#liveness.onPong(),
       lost: (code) => {

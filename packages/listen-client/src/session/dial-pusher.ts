@@ -28,10 +28,10 @@ export interface DialHandlers {
  * marked dead, not lost.
  */
 export async function dialPusher(
-  o: ResolvedSessionOptions,
+  options: ResolvedSessionOptions,
   timeoutMs: number,
   metrics: PusherMetrics,
-  repeat: SessionWarnings,
+  warnings: SessionWarnings,
   handlers: DialHandlers,
 ): Promise<DialedConnection | undefined> {
   let dialed: DialedConnection | undefined;
@@ -50,18 +50,19 @@ export async function dialPusher(
   };
   const failed = (result: 'failure' | 'timeout', err: unknown) => {
     metrics.reconnectAttempts.inc({ result });
-    if (!handlers.closing()) repeat.warn(`dial_${result}`, o.sessionId, { err: String(err) }, `pusher dial ${result}`);
+    if (!handlers.closing())
+      warnings.warn(`dial_${result}`, options.sessionId, { err: String(err) }, `pusher dial ${result}`);
     return undefined;
   };
   let attempt: DialAttempt;
   try {
-    attempt = o.dialer(o.url, events);
+    attempt = options.dialer(options.url, events);
   } catch (err) {
     return failed('failure', err);
   }
   handlers.started(attempt);
   let timedOut = false;
-  const timer = o.clock.setTimeout(() => {
+  const timer = options.clock.setTimeout(() => {
     timedOut = true;
     attempt.abort();
   }, timeoutMs);
@@ -70,7 +71,7 @@ export async function dialPusher(
   } catch (err) {
     return failed(timedOut ? 'timeout' : 'failure', err);
   } finally {
-    o.clock.clearTimeout(timer);
+    options.clock.clearTimeout(timer);
   }
   metrics.reconnectAttempts.inc({ result: 'success' });
   if (handlers.closing()) {

@@ -58,10 +58,10 @@ export interface PusherSessionStats {
  * gated by the cluster breaker and the reconnect ramp.
  */
 export class PusherSession {
-  readonly #o: ResolvedSessionOptions;
+  readonly #options: ResolvedSessionOptions;
   readonly #metrics: PusherMetrics;
   readonly #log: Logger;
-  readonly #repeat: SessionWarnings;
+  readonly #warnings: SessionWarnings;
   readonly #loop: ReconnectLoop;
   readonly #tracker: ConversationTracker;
   readonly #transcripts: TranscriptBuffer;
@@ -80,22 +80,22 @@ export class PusherSession {
 
   /** Validates every option (InvalidArgumentError naming it); does no I/O until {@link start}. */
   constructor(options: PusherSessionOptions) {
-    const o = resolveSessionOptions(options);
-    this.#o = o;
-    this.#metrics = PusherMetrics.for(o.registry);
-    this.#log = o.logger.child({ session: o.sessionId, breaker: o.breaker.name });
-    warnIfNoRamp(o);
-    this.#repeat = new SessionWarnings(o.logger, o.clock);
-    this.#transcripts = new TranscriptBuffer(o.transcriptBufferSize, o.transcriptBufferBytes);
+    const resolved = resolveSessionOptions(options);
+    this.#options = resolved;
+    this.#metrics = PusherMetrics.for(resolved.registry);
+    this.#log = resolved.logger.child({ session: resolved.sessionId, breaker: resolved.breaker.name });
+    warnIfNoRamp(resolved);
+    this.#warnings = new SessionWarnings(resolved.logger, resolved.clock);
+    this.#transcripts = new TranscriptBuffer(resolved.transcriptBufferSize, resolved.transcriptBufferBytes);
     this.#tracker = new ConversationTracker({
-      clock: o.clock,
-      fallback: o.fallback,
+      clock: resolved.clock,
+      fallback: resolved.fallback,
       metrics: this.#metrics,
-      timeoutMs: o.conversationTimeoutMs,
-      rememberCompleted: o.rememberConversations,
-      rememberCompletedMs: o.rememberConversationsMs,
+      timeoutMs: resolved.conversationTimeoutMs,
+      rememberCompleted: resolved.rememberConversations,
+      rememberCompletedMs: resolved.rememberConversationsMs,
     });
-    this.#loop = new ReconnectLoop(o, this.#metrics, this.#log, this.#repeat, {
+    this.#loop = new ReconnectLoop(resolved, this.#metrics, this.#log, this.#warnings, {
       opened: () => this.#opened(),
       message: (data, isBinary) => this.#message(data, isBinary),
       lost: () => {
@@ -142,13 +142,18 @@ export class PusherSession {
     const bytes = pcm instanceof Uint8Array ? pcm.byteLength : 0;
     try {
       const conn = this.#loop.connection;
-      if (!conn || this.#closing || conn.bufferedAmount > this.#o.maxSocketBufferedBytes) {
+      if (!conn || this.#closing || conn.bufferedAmount > this.#options.maxSocketBufferedBytes) {
         this.#dropAudio(bytes);
         return false;
       }
       if (this.#send(encodeAudio(startTimeSec, pcm))) return true;
     } catch (err) {
-      this.#repeat.warn('audio_invalid', this.#o.sessionId, { err: String(err) }, 'invalid audio chunk dropped');
+      this.#warnings.warn(
+        'audio_invalid',
+        this.#options.sessionId,
+        { err: String(err) },
+        'invalid audio chunk dropped',
+      );
     }
     this.#dropAudio(bytes);
     return false;
@@ -179,7 +184,12 @@ export class PusherSession {
       const sized = segments.map((segment: unknown) => ({ segment, bytes: segmentBytes(segment) }));
       for (const { segment, bytes } of sized) this.#bufferSegment(segment, memoryId, bytes);
     } catch (err) {
-      this.#repeat.warn('transcript_invalid', this.#o.sessionId, { err: String(err) }, 'invalid transcript dropped');
+      this.#warnings.warn(
+        'transcript_invalid',
+        this.#options.sessionId,
+        { err: String(err) },
+        'invalid transcript dropped',
+      );
       this.#dropTranscript(Array.isArray(segments) ? Math.max(1, segments.length) : 1, 0);
     }
     return false;
@@ -188,7 +198,7 @@ export class PusherSession {
   /** The conversation the session's audio belongs to; sent (103) when it changes and after every reconnect. */
   setConversation(conversationId: string): void {
     if (typeof conversationId !== 'string' || conversationId.length === 0 || conversationId.length > MAX_ID_LENGTH) {
-      this.#repeat.warn('conversation_id_invalid', this.#o.sessionId, {}, 'invalid conversation id ignored');
+      this.#warnings.warn('conversation_id_invalid', this.#options.sessionId, {}, 'invalid conversation id ignored');
       return;
     }
     if (conversationId === this.#conversationId) return;
@@ -204,7 +214,12 @@ export class PusherSession {
       if (this.#loop.connection && !this.#closing && this.#send(frame)) return true;
       this.#metrics.queueDroppedBytes.inc({ queue: 'speaker_sample' }, frame.length);
     } catch (err) {
-      this.#repeat.warn('speaker_sample_invalid', this.#o.sessionId, { err: String(err) }, 'invalid speaker sample');
+      this.#warnings.warn(
+        'speaker_sample_invalid',
+        this.#options.sessionId,
+        { err: String(err) },
+        'invalid speaker sample',
+      );
     }
     this.#metrics.queueDrops.inc({ queue: 'speaker_sample' });
     this.#stats.speakerSamplesDropped++;
@@ -228,10 +243,10 @@ export class PusherSession {
       if (known) return known;
       const state = this.state;
       if (this.#closing || state === 'closed') return this.#tracker.addFallback(request, 'closed');
-      if (this.#tracker.size >= this.#o.maxPendingConversations)
+      if (this.#tracker.size >= this.#options.maxPendingConversations)
         return this.#tracker.addFallback(request, 'overloaded');
       if (state === 'degraded' || state === 'half_open_probe') return this.#tracker.addFallback(request, 'degraded');
-      if (!this.#o.breaker.allow()) return this.#tracker.addFallback(request, 'breaker_open');
+      if (!this.#options.breaker.allow()) return this.#tracker.addFallback(request, 'breaker_open');
       const outcome = this.#tracker.add(request);
       if (this.#loop.connection) this.#tracker.sendQueued((frame) => this.#send(frame));
       return outcome;
@@ -276,16 +291,16 @@ export class PusherSession {
   }
 
   #waitForAnswers(): Promise<void> {
-    if (this.#tracker.inFlight === 0 || this.#o.closeTimeoutMs === 0) return Promise.resolve();
+    if (this.#tracker.inFlight === 0 || this.#options.closeTimeoutMs === 0) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      const clock = this.#o.clock;
+      const clock = this.#options.clock;
       let timer: TimerHandle | undefined;
       const done = () => {
         if (timer !== undefined) clock.clearTimeout(timer);
         this.#lostWhileClosing = undefined;
         resolve();
       };
-      timer = clock.setTimeout(done, this.#o.closeTimeoutMs);
+      timer = clock.setTimeout(done, this.#options.closeTimeoutMs);
       this.#lostWhileClosing = done;
       this.#tracker.onIdle(done);
     });
@@ -329,9 +344,9 @@ export class PusherSession {
       try {
         frame = encodeTranscript(batch.segments, batch.memoryId);
       } catch (err) {
-        this.#repeat.warn(
+        this.#warnings.warn(
           'transcript_unencodable',
-          this.#o.sessionId,
+          this.#options.sessionId,
           { err: String(err) },
           'buffered transcript dropped',
         );
@@ -367,9 +382,9 @@ export class PusherSession {
     if (!decoded.ok) {
       this.#stats.malformedFrames++;
       this.#metrics.malformedFrames.inc({ reason: decoded.reason });
-      this.#repeat.warn(
+      this.#warnings.warn(
         `malformed_${decoded.reason}`,
-        this.#o.sessionId,
+        this.#options.sessionId,
         { reason: decoded.reason, detail: decoded.detail },
         'malformed frame from pusher ignored',
       );
@@ -387,7 +402,7 @@ export class PusherSession {
         listener(change);
       } catch (err) {
         // Folded like every other repeat: a listener that throws does so on every change, in every session.
-        this.#repeat.warn('listener_threw', this.#o.sessionId, { err }, 'onStateChange listener threw');
+        this.#warnings.warn('listener_threw', this.#options.sessionId, { err }, 'onStateChange listener threw');
       }
     }
   }

@@ -13,11 +13,11 @@ import { SessionWarnings } from './session-warnings.js';
 // The loop on its own, with hooks and injected parts that break their
 // contracts: whatever throws, no socket outlives the state that owned it.
 
-function loop(hooks: Partial<ReconnectLoopHooks> = {}, clock: Scheduler = new ManualScheduler()) {
+function setup(hooks: Partial<ReconnectLoopHooks> = {}, clock: Scheduler = new ManualScheduler()) {
   const dialer = new FakeDialer();
   const breaker = new FakeBreaker();
   const { logger, lines } = capturingLogger();
-  const o = resolveSessionOptions({
+  const options = resolveSessionOptions({
     pusherUrl: 'ws://pusher.test',
     uid: 'u',
     breaker,
@@ -28,27 +28,33 @@ function loop(hooks: Partial<ReconnectLoopHooks> = {}, clock: Scheduler = new Ma
     logger,
     registry: new Registry(),
   });
-  const k = new ReconnectLoop(o, PusherMetrics.for(o.registry), logger, new SessionWarnings(logger, clock), {
-    opened: () => {},
-    message: () => {},
-    lost: () => {},
-    statusChanged: () => {},
-    ...hooks,
-  });
-  return { k, dialer, breaker, lines };
+  const loop = new ReconnectLoop(
+    options,
+    PusherMetrics.for(options.registry),
+    logger,
+    new SessionWarnings(logger, clock),
+    {
+      opened: () => {},
+      message: () => {},
+      lost: () => {},
+      statusChanged: () => {},
+      ...hooks,
+    },
+  );
+  return { loop, dialer, breaker, lines };
 }
 
 describe('ReconnectLoop when something throws', () => {
   it('a throwing opened hook is contained: the connection stays the session’s, logged once', async () => {
-    const { k, dialer, lines } = loop({
+    const { loop, dialer, lines } = setup({
       opened: () => {
         throw new Error('replay broke');
       },
     });
     dialer.mode = 'accept';
-    await k.start();
-    expect(k.status.value).toBe('connected');
-    expect(k.connection).toBe(dialer.lastConnection);
+    await loop.start();
+    expect(loop.status.value).toBe('connected');
+    expect(loop.connection).toBe(dialer.lastConnection);
     expect(lines.filter((l) => l.event === 'hook_opened_threw')).toHaveLength(1);
   });
 
@@ -67,9 +73,9 @@ describe('ReconnectLoop when something throws', () => {
       setTimeout: (fn, ms) => clock.setTimeout(fn, ms),
       clearTimeout: (t) => clock.clearTimeout(t),
     };
-    const { k, dialer, breaker } = loop({}, flaky);
+    const { loop, dialer, breaker } = setup({}, flaky);
     dialer.mode = 'accept';
-    await k.start();
+    await loop.start();
     await clock.advance(10_000);
     const verdicts = () => ({ successes: breaker.successes, failures: breaker.failures });
     dialer.mode = 'manual';
@@ -81,8 +87,8 @@ describe('ReconnectLoop when something throws', () => {
     const conn = pending.accept();
     failNext = true;
     await clock.advance(0);
-    expect(k.status.value).toBe('degraded');
-    expect(k.connection).toBeUndefined();
+    expect(loop.status.value).toBe('degraded');
+    expect(loop.connection).toBeUndefined();
     expect(conn.open).toBe(false);
     expect(conn.closedWith).toBe(1011);
     // The client closed that dial itself: no verdict on pusher, not even after the confirm window.
@@ -92,7 +98,7 @@ describe('ReconnectLoop when something throws', () => {
 
   it('a throwing lost hook does not stop the loop from reconnecting', async () => {
     const clock = new ManualScheduler();
-    const { k, dialer } = loop(
+    const { loop, dialer } = setup(
       {
         lost: () => {
           throw new Error('requeue broke');
@@ -101,12 +107,12 @@ describe('ReconnectLoop when something throws', () => {
       clock,
     );
     dialer.mode = 'accept';
-    await k.start();
+    await loop.start();
     await clock.advance(10_000);
     expect(() => dialer.lastConnection.drop(1006)).not.toThrow();
-    expect(k.status.value).toBe('reconnect_backoff');
+    expect(loop.status.value).toBe('reconnect_backoff');
     await clock.advance(1_000);
-    expect(k.status.value).toBe('connected');
+    expect(loop.status.value).toBe('connected');
     expect(dialer.connections).toHaveLength(2);
   });
 });

@@ -34,10 +34,10 @@ export interface ReconnectLoopHooks {
  * loop decides what happens next.
  */
 export class ReconnectLoop {
-  readonly #o: ResolvedSessionOptions;
+  readonly #options: ResolvedSessionOptions;
   readonly #metrics: PusherMetrics;
   readonly #log: Logger;
-  readonly #repeat: SessionWarnings;
+  readonly #warnings: SessionWarnings;
   readonly #hooks: ReconnectLoopHooks;
   readonly #current: CurrentConnection;
   readonly #sleeper: Sleeper;
@@ -50,19 +50,19 @@ export class ReconnectLoop {
   #breakerSubscription: { dispose(): void } | undefined;
 
   constructor(
-    o: ResolvedSessionOptions,
+    options: ResolvedSessionOptions,
     metrics: PusherMetrics,
     log: Logger,
-    repeat: SessionWarnings,
+    warnings: SessionWarnings,
     hooks: ReconnectLoopHooks,
   ) {
-    this.#o = o;
+    this.#options = options;
     this.#metrics = metrics;
     this.#log = log;
-    this.#repeat = repeat;
+    this.#warnings = warnings;
     this.#hooks = hooks;
-    this.#sleeper = new Sleeper(o.clock);
-    this.#current = new CurrentConnection(o, metrics, repeat, {
+    this.#sleeper = new Sleeper(options.clock);
+    this.#current = new CurrentConnection(options, metrics, warnings, {
       message: (data, isBinary) => this.#hook('message', () => this.#hooks.message(data, isBinary)),
       lost: (reason, abnormal) => this.#lost(reason, abnormal),
       closing: () => this.#closing,
@@ -104,30 +104,30 @@ export class ReconnectLoop {
   }
 
   async #firstConnectOrThrow(): Promise<void> {
-    const b = this.#o.breaker;
+    const breaker = this.#options.breaker;
     try {
-      this.#breakerSubscription = b.onStateChange((e) => this.#onBreaker(e));
+      this.#breakerSubscription = breaker.onStateChange((e) => this.#onBreaker(e));
     } catch (err) {
       this.#log.warn({ err }, 'could not subscribe to breaker transitions; relying on the probe cooldown');
     }
-    if (this.#refused()) return this.#degrade(0, `breaker_${b.state}`);
-    const o = this.#o;
-    const deadline = o.clock.now() + o.connectTimeoutMs;
+    if (this.#refused()) return this.#degrade(0, `breaker_${breaker.state}`);
+    const options = this.#options;
+    const deadline = options.clock.now() + options.connectTimeoutMs;
     this.#setStatus({ value: 'connecting', attempt: 1 }, 'start');
     // Pods restart together: without the ramp every session's first connect is one
     // unthrottled storm. The ramp gets at most half the connect timeout (the dial the
     // rest), so start() still resolves in time; a slot booked later is kept, not
     // asked for again.
-    const rampMs = Math.min(o.rampTimeoutMs, Math.ceil(o.connectTimeoutMs / 2));
-    const answer = await askRamp(o, this.#metrics, this.#repeat, rampMs);
+    const rampMs = Math.min(options.rampTimeoutMs, Math.ceil(options.connectTimeoutMs / 2));
+    const answer = await askRamp(options, this.#metrics, this.#warnings, rampMs);
     if (this.#closing) return;
     if (!answer.ok || answer.delayMs > 0) {
-      const retryAt = answer.ok ? o.clock.now() + answer.delayMs : this.#rampRetryAt(answer.retryAfterMs);
+      const retryAt = answer.ok ? options.clock.now() + answer.delayMs : this.#rampRetryAt(answer.retryAfterMs);
       this.#setStatus({ value: 'reconnect_backoff', failures: 0, retryAt, booked: answer.ok }, 'ramp_wait');
       return this.#ensureLoop();
     }
-    if (this.#refused()) return this.#degrade(0, `breaker_${b.state}`);
-    const dialed = await this.#dial(null, Math.max(1, deadline - o.clock.now()));
+    if (this.#refused()) return this.#degrade(0, `breaker_${breaker.state}`);
+    const dialed = await this.#dial(null, Math.max(1, deadline - options.clock.now()));
     if (this.#closing) return;
     if (dialed) this.#connected(dialed, 0, 'connected');
     else this.#degrade(1, 'first_connect_failed');
@@ -135,14 +135,14 @@ export class ReconnectLoop {
 
   /** True (and counted) when the breaker does not allow a dial now. */
   #refused(): boolean {
-    if (this.#o.breaker.allow()) return false;
+    if (this.#options.breaker.allow()) return false;
     this.#metrics.breakerRejections.inc();
     return true;
   }
 
   /** When to ask a ramp that deferred us again: its retryAfterMs plus up to as much again, at random. */
   #rampRetryAt(retryAfterMs: number): number {
-    return this.#o.clock.now() + retryAfterMs + Math.floor(this.#o.random() * retryAfterMs);
+    return this.#options.clock.now() + retryAfterMs + Math.floor(this.#options.random() * retryAfterMs);
   }
 
   /** Senders call this when the connection fails them; only the loop reconnects. */
@@ -163,7 +163,7 @@ export class ReconnectLoop {
   finishClose(): void {
     this.beginClose();
     this.#current.closeAll(1000, 'session closed');
-    this.#setStatus({ value: 'closed', since: this.#o.clock.now() }, 'close');
+    this.#setStatus({ value: 'closed', since: this.#options.clock.now() }, 'close');
   }
 
   // ── state ──────────────────────────────────────────────────────────────────
@@ -179,7 +179,7 @@ export class ReconnectLoop {
     this.#metrics.sessions.dec({ state: prev.value });
     if (next.value !== 'closed') this.#metrics.sessions.inc({ state: next.value });
     this.#log.debug({ from: prev.value, to: next.value, cause }, `pusher session ${prev.value} -> ${next.value}`);
-    const change = { from: prev.value, to: next.value, status: next, cause, at: this.#o.clock.now() };
+    const change = { from: prev.value, to: next.value, status: next, cause, at: this.#options.clock.now() };
     this.#hook('statusChanged', () => this.#hooks.statusChanged(change));
   }
 
@@ -191,21 +191,21 @@ export class ReconnectLoop {
     try {
       fn();
     } catch (err) {
-      this.#repeat.warn(`hook_${name}_threw`, this.#o.sessionId, { err }, `pusher session ${name} hook threw`);
+      this.#warnings.warn(`hook_${name}_threw`, this.#options.sessionId, { err }, `pusher session ${name} hook threw`);
     }
   }
 
   /** `probeNow`: in half_open, look for the lease at once (never right after a failed probe). */
   #degrade(failures: number, cause: string, probeNow = true): void {
-    const now = this.#o.clock.now();
-    const nextProbeAt = probeNow && this.#o.breaker.state === 'half_open' ? now : now + this.#probeDelay();
+    const now = this.#options.clock.now();
+    const nextProbeAt = probeNow && this.#options.breaker.state === 'half_open' ? now : now + this.#probeDelay();
     const since = this.#status.value === 'degraded' ? this.#status.since : now;
     this.#setStatus({ value: 'degraded', failures, since, nextProbeAt }, cause);
     this.#ensureLoop();
   }
 
   #probeDelay(): number {
-    return Math.round(this.#o.degradedProbeIntervalMs * (1 + PROBE_SPREAD * this.#o.random()));
+    return Math.round(this.#options.degradedProbeIntervalMs * (1 + PROBE_SPREAD * this.#options.random()));
   }
 
   #onBreaker(e: BreakerStateChange): void {
@@ -214,8 +214,8 @@ export class ReconnectLoop {
     const recovering = e.to === 'closed' || e.to === 'forced_closed';
     if (!recovering && e.to !== 'half_open') return;
     // Recovery: spread the pod's sessions instead of all dialing on the same tick.
-    const spread = recovering ? Math.floor(this.#o.random() * this.#o.recoverySpreadMs) : 0;
-    const next = this.#o.clock.now() + spread;
+    const spread = recovering ? Math.floor(this.#options.random() * this.#options.recoverySpreadMs) : 0;
+    const next = this.#options.clock.now() + spread;
     if (next >= s.nextProbeAt) return;
     this.#setStatus({ ...s, nextProbeAt: next }, `breaker_${e.to}`);
     this.#sleeper.wake();
@@ -266,8 +266,8 @@ export class ReconnectLoop {
    * event may wake the loop early: it sleeps again until the slot). False if closing.
    */
   async #waitForSlot(delayMs: number): Promise<boolean> {
-    const at = this.#o.clock.now() + delayMs;
-    while (!this.#closing && this.#o.clock.now() < at) await this.#sleeper.until(at);
+    const at = this.#options.clock.now() + delayMs;
+    while (!this.#closing && this.#options.clock.now() < at) await this.#sleeper.until(at);
     return !this.#closing;
   }
 
@@ -276,24 +276,25 @@ export class ReconnectLoop {
    * already gave this attempt its slot), then up to 1 + quickRetries dials.
    */
   async #reconnectAttempt(failures: number, booked: boolean): Promise<void> {
-    const o = this.#o;
-    const b = o.breaker;
-    if (this.#refused()) return this.#degrade(failures, `breaker_${b.state}`);
-    const answer = booked ? { ok: true as const, delayMs: 0 } : await askRamp(o, this.#metrics, this.#repeat);
+    const options = this.#options;
+    const breaker = options.breaker;
+    if (this.#refused()) return this.#degrade(failures, `breaker_${breaker.state}`);
+    const answer = booked ? { ok: true as const, delayMs: 0 } : await askRamp(options, this.#metrics, this.#warnings);
     if (this.#closing) return;
     if (!answer.ok) {
       const retryAt = this.#rampRetryAt(answer.retryAfterMs);
       return this.#setStatus({ value: 'reconnect_backoff', failures, retryAt }, 'ramp_deferred');
     }
     if (!(await this.#waitForSlot(answer.delayMs))) return;
-    if (this.#refused()) return this.#degrade(failures, `breaker_${b.state}`);
-    for (let i = 0; i <= o.quickRetries; i++) {
+    if (this.#refused()) return this.#degrade(failures, `breaker_${breaker.state}`);
+    for (let i = 0; i <= options.quickRetries; i++) {
       if (i > 0) {
         await this.#sleeper.until(
-          o.clock.now() + backoffDelay(i, o.quickRetryBaseMs, o.quickRetryMaxMs, o.backoffJitter, o.random),
+          options.clock.now() +
+            backoffDelay(i, options.quickRetryBaseMs, options.quickRetryMaxMs, options.backoffJitter, options.random),
         );
         if (this.#closing) return;
-        if (this.#refused()) return this.#degrade(failures + 1, `breaker_${b.state}`);
+        if (this.#refused()) return this.#degrade(failures + 1, `breaker_${breaker.state}`);
       }
       this.#setStatus({ value: 'connecting', attempt: failures + 1 }, 'reconnect');
       const dialed = await this.#dial();
@@ -304,8 +305,8 @@ export class ReconnectLoop {
       }
     }
     const n = failures + 1;
-    if (n >= o.degradeAfterFailures || !b.allow()) {
-      this.#degrade(n, n >= o.degradeAfterFailures ? 'attempts_exhausted' : `breaker_${b.state}`);
+    if (n >= options.degradeAfterFailures || !breaker.allow()) {
+      this.#degrade(n, n >= options.degradeAfterFailures ? 'attempts_exhausted' : `breaker_${breaker.state}`);
       return;
     }
     this.#setStatus({ value: 'reconnect_backoff', failures: n, retryAt: this.#backoffAt(n + 1) }, 'attempt_failed');
@@ -313,10 +314,11 @@ export class ReconnectLoop {
 
   /** A degraded session's wake-up: probe under the lease, or (breaker closed) through the ramp. */
   async #degradedWake(s: Extract<SessionStatus, { value: 'degraded' }>): Promise<void> {
-    const o = this.#o;
-    const b = o.breaker;
-    const later = (cause: string) => this.#setStatus({ ...s, nextProbeAt: o.clock.now() + this.#probeDelay() }, cause);
-    if (b.state === 'half_open') {
+    const options = this.#options;
+    const breaker = options.breaker;
+    const later = (cause: string) =>
+      this.#setStatus({ ...s, nextProbeAt: options.clock.now() + this.#probeDelay() }, cause);
+    if (breaker.state === 'half_open') {
       // Every degraded session of the pod may ask: the breaker grants the pod at most
       // one lease, until it is reported or expires. One granted to a session that is
       // closing meanwhile is never reported, so it expires and another pod can probe.
@@ -329,13 +331,13 @@ export class ReconnectLoop {
       else this.#degrade(s.failures + 1, 'probe_failed', false);
       return;
     }
-    if (this.#refused()) return later(`breaker_${b.state}`);
-    const answer = await askRamp(o, this.#metrics, this.#repeat);
+    if (this.#refused()) return later(`breaker_${breaker.state}`);
+    const answer = await askRamp(options, this.#metrics, this.#warnings);
     if (this.#closing || this.#status !== s) return;
     if (!answer.ok)
       return this.#setStatus({ ...s, nextProbeAt: this.#rampRetryAt(answer.retryAfterMs) }, 'ramp_deferred');
     if (!(await this.#waitForSlot(answer.delayMs)) || this.#status !== s) return;
-    if (this.#refused()) return later(`breaker_${b.state}`);
+    if (this.#refused()) return later(`breaker_${breaker.state}`);
     this.#setStatus({ value: 'half_open_probe', failures: s.failures, lease: false }, 'probe');
     const dialed = await this.#dial();
     if (this.#closing) return;
@@ -348,15 +350,23 @@ export class ReconnectLoop {
   /** The half-open lease, or null. Never rejects: `acquireProbe()` is contracted not to, and if it does anyway it is logged. */
   async #acquireProbe(): Promise<ProbeLease | null> {
     try {
-      return await this.#o.breaker.acquireProbe();
+      return await this.#options.breaker.acquireProbe();
     } catch (err) {
-      this.#repeat.warn('acquire_probe_failed', this.#o.sessionId, { err }, 'acquireProbe rejected (contract: never)');
+      this.#warnings.warn(
+        'acquire_probe_failed',
+        this.#options.sessionId,
+        { err },
+        'acquireProbe rejected (contract: never)',
+      );
       return null;
     }
   }
 
   /** One dial; under `lease`, its verdict is the probe's report. */
-  #dial(lease: ProbeLease | null = null, timeoutMs = this.#o.connectTimeoutMs): Promise<DialedConnection | undefined> {
+  #dial(
+    lease: ProbeLease | null = null,
+    timeoutMs = this.#options.connectTimeoutMs,
+  ): Promise<DialedConnection | undefined> {
     return this.#current.dial(lease, timeoutMs);
   }
 
@@ -366,7 +376,7 @@ export class ReconnectLoop {
       this.#afterLoss(failuresBefore + 1, 'dropped', false);
       return;
     }
-    this.#connectedAt = this.#o.clock.now();
+    this.#connectedAt = this.#options.clock.now();
     this.#failuresAtConnect = failuresBefore;
     this.#setStatus({ value: 'connected', since: this.#connectedAt }, cause);
     this.#hook('opened', () => this.#hooks.opened(dialed.conn));
@@ -379,15 +389,20 @@ export class ReconnectLoop {
     if (!released) return;
     this.#hook('lost', () => this.#hooks.lost(reason));
     if (this.#closing) return;
-    this.#repeat.warn(`connection_${reason}`, this.#o.sessionId, { reason }, `pusher connection lost (${reason})`);
-    const stable = this.#o.clock.now() - this.#connectedAt >= this.#o.stableConnectionMs;
+    this.#warnings.warn(
+      `connection_${reason}`,
+      this.#options.sessionId,
+      { reason },
+      `pusher connection lost (${reason})`,
+    );
+    const stable = this.#options.clock.now() - this.#connectedAt >= this.#options.stableConnectionMs;
     this.#afterLoss(stable ? 0 : this.#failuresAtConnect + 1, reason, !released.dialFailed);
   }
 
   /** `probeNow`: false when the lost connection was the dial's failed verdict (never re-probe at once). */
   #afterLoss(failures: number, cause: string, probeNow: boolean): void {
-    const o = this.#o;
-    if (failures >= o.degradeAfterFailures || !o.breaker.allow()) {
+    const options = this.#options;
+    if (failures >= options.degradeAfterFailures || !options.breaker.allow()) {
       this.#degrade(failures, cause, probeNow);
       return;
     }
@@ -397,7 +412,10 @@ export class ReconnectLoop {
 
   /** When attempt `n` (1-based) may start: its backoff from now. */
   #backoffAt(n: number): number {
-    const o = this.#o;
-    return o.clock.now() + backoffDelay(n, o.backoffBaseMs, o.backoffMaxMs, o.backoffJitter, o.random);
+    const options = this.#options;
+    return (
+      options.clock.now() +
+      backoffDelay(n, options.backoffBaseMs, options.backoffMaxMs, options.backoffJitter, options.random)
+    );
   }
 }

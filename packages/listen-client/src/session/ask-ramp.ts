@@ -39,7 +39,7 @@ export async function askRamp(
     return { ok: false, retryAfterMs: Math.max(1, decision.retryAfterMs) };
   } catch (err) {
     metrics.rampDecisions.inc({ result: 'error' });
-    warnings.warn('ramp_unavailable', options.sessionId, { err: String(err) }, 'reconnect ramp unavailable; admitting');
+    warnings.warn('ramp_unavailable', { err: String(err) }, 'reconnect ramp unavailable; admitting');
     return { ok: true, delayMs: 0 };
   } finally {
     if (timer !== undefined) options.clock.clearTimeout(timer);

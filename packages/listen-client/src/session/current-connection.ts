@@ -63,11 +63,14 @@ export class CurrentConnection {
   }
 
   /**
-   * One dial, bounded by `timeoutMs`; events reach the loop only once it is taken.
-   * Its verdict goes to the breaker once ({@link DialVerdict}): under `lease`, as the
-   * half-open probe's report.
+   * One dial, bounded by `timeoutMs` (by default the connect timeout); events reach
+   * the loop only once it is taken. Its verdict goes to the breaker once
+   * ({@link DialVerdict}): under `lease`, as the half-open probe's report.
    */
-  async dial(lease: ProbeLease | null, timeoutMs: number): Promise<DialedConnection | undefined> {
+  async dial(
+    lease: ProbeLease | null = null,
+    timeoutMs = this.#options.connectTimeoutMs,
+  ): Promise<DialedConnection | undefined> {
     const verdict = new DialVerdict(this.#options.breaker, this.#options.clock, this.#options.probeConfirmMs, lease);
     this.#verdict = verdict;
     const dialed = await dialPusher(this.#options, timeoutMs, this.#metrics, this.#warnings, {

@@ -50,8 +50,7 @@ export async function dialPusher(
   };
   const failed = (result: 'failure' | 'timeout', err: unknown) => {
     metrics.reconnectAttempts.inc({ result });
-    if (!handlers.closing())
-      warnings.warn(`dial_${result}`, options.sessionId, { err: String(err) }, `pusher dial ${result}`);
+    if (!handlers.closing()) warnings.warn(`dial_${result}`, { err: String(err) }, `pusher dial ${result}`);
     return undefined;
   };
   let attempt: DialAttempt;

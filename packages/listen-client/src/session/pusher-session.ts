@@ -85,7 +85,7 @@ export class PusherSession {
     this.#metrics = PusherMetrics.for(resolved.registry);
     this.#log = resolved.logger.child({ session: resolved.sessionId, breaker: resolved.breaker.name });
     warnIfNoRamp(resolved);
-    this.#warnings = new SessionWarnings(resolved.logger, resolved.clock);
+    this.#warnings = new SessionWarnings(resolved.logger, resolved.clock, resolved.sessionId);
     this.#transcripts = new TranscriptBuffer(resolved.transcriptBufferSize, resolved.transcriptBufferBytes);
     this.#tracker = new ConversationTracker({
       clock: resolved.clock,
@@ -148,12 +148,7 @@ export class PusherSession {
       }
       if (this.#send(encodeAudio(startTimeSec, pcm))) return true;
     } catch (err) {
-      this.#warnings.warn(
-        'audio_invalid',
-        this.#options.sessionId,
-        { err: String(err) },
-        'invalid audio chunk dropped',
-      );
+      this.#warnings.warn('audio_invalid', { err: String(err) }, 'invalid audio chunk dropped');
     }
     this.#dropAudio(bytes);
     return false;
@@ -184,12 +179,7 @@ export class PusherSession {
       const sized = segments.map((segment: unknown) => ({ segment, bytes: segmentBytes(segment) }));
       for (const { segment, bytes } of sized) this.#bufferSegment(segment, memoryId, bytes);
     } catch (err) {
-      this.#warnings.warn(
-        'transcript_invalid',
-        this.#options.sessionId,
-        { err: String(err) },
-        'invalid transcript dropped',
-      );
+      this.#warnings.warn('transcript_invalid', { err: String(err) }, 'invalid transcript dropped');
       this.#dropTranscript(Array.isArray(segments) ? Math.max(1, segments.length) : 1, 0);
     }
     return false;
@@ -198,7 +188,7 @@ export class PusherSession {
   /** The conversation the session's audio belongs to; sent (103) when it changes and after every reconnect. */
   setConversation(conversationId: string): void {
     if (typeof conversationId !== 'string' || conversationId.length === 0 || conversationId.length > MAX_ID_LENGTH) {
-      this.#warnings.warn('conversation_id_invalid', this.#options.sessionId, {}, 'invalid conversation id ignored');
+      this.#warnings.warn('conversation_id_invalid', {}, 'invalid conversation id ignored');
       return;
     }
     if (conversationId === this.#conversationId) return;
@@ -214,12 +204,7 @@ export class PusherSession {
       if (this.#loop.connection && !this.#closing && this.#send(frame)) return true;
       this.#metrics.queueDroppedBytes.inc({ queue: 'speaker_sample' }, frame.length);
     } catch (err) {
-      this.#warnings.warn(
-        'speaker_sample_invalid',
-        this.#options.sessionId,
-        { err: String(err) },
-        'invalid speaker sample',
-      );
+      this.#warnings.warn('speaker_sample_invalid', { err: String(err) }, 'invalid speaker sample');
     }
     this.#metrics.queueDrops.inc({ queue: 'speaker_sample' });
     this.#stats.speakerSamplesDropped++;
@@ -344,12 +329,7 @@ export class PusherSession {
       try {
         frame = encodeTranscript(batch.segments, batch.memoryId);
       } catch (err) {
-        this.#warnings.warn(
-          'transcript_unencodable',
-          this.#options.sessionId,
-          { err: String(err) },
-          'buffered transcript dropped',
-        );
+        this.#warnings.warn('transcript_unencodable', { err: String(err) }, 'buffered transcript dropped');
         this.#transcripts.shift(batch.count);
         this.#dropTranscript(batch.count, batch.bytes);
         continue;
@@ -384,7 +364,6 @@ export class PusherSession {
       this.#metrics.malformedFrames.inc({ reason: decoded.reason });
       this.#warnings.warn(
         `malformed_${decoded.reason}`,
-        this.#options.sessionId,
         { reason: decoded.reason, detail: decoded.detail },
         'malformed frame from pusher ignored',
       );
@@ -402,7 +381,7 @@ export class PusherSession {
         listener(change);
       } catch (err) {
         // Folded like every other repeat: a listener that throws does so on every change, in every session.
-        this.#warnings.warn('listener_threw', this.#options.sessionId, { err }, 'onStateChange listener threw');
+        this.#warnings.warn('listener_threw', { err }, 'onStateChange listener threw');
       }
     }
   }

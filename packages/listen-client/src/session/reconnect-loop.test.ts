@@ -32,7 +32,7 @@ function setup(hooks: Partial<ReconnectLoopHooks> = {}, clock: Scheduler = new M
     options,
     PusherMetrics.for(options.registry),
     logger,
-    new SessionWarnings(logger, clock),
+    new SessionWarnings(logger, clock, options.sessionId),
     {
       opened: () => {},
       message: () => {},

@@ -127,7 +127,7 @@ export class ReconnectLoop {
       return this.#ensureLoop();
     }
     if (this.#refused()) return this.#degrade(0, `breaker_${breaker.state}`);
-    const dialed = await this.#dial(null, Math.max(1, deadline - options.clock.now()));
+    const dialed = await this.#current.dial(null, Math.max(1, deadline - options.clock.now()));
     if (this.#closing) return;
     if (dialed) this.#connected(dialed, 0, 'connected');
     else this.#degrade(1, 'first_connect_failed');
@@ -191,7 +191,7 @@ export class ReconnectLoop {
     try {
       fn();
     } catch (err) {
-      this.#warnings.warn(`hook_${name}_threw`, this.#options.sessionId, { err }, `pusher session ${name} hook threw`);
+      this.#warnings.warn(`hook_${name}_threw`, { err }, `pusher session ${name} hook threw`);
     }
   }
 
@@ -297,7 +297,7 @@ export class ReconnectLoop {
         if (this.#refused()) return this.#degrade(failures + 1, `breaker_${breaker.state}`);
       }
       this.#setStatus({ value: 'connecting', attempt: failures + 1 }, 'reconnect');
-      const dialed = await this.#dial();
+      const dialed = await this.#current.dial();
       if (this.#closing) return;
       if (dialed) {
         this.#connected(dialed, failures, 'reconnected');
@@ -325,7 +325,7 @@ export class ReconnectLoop {
       const lease = await this.#acquireProbe();
       if (!lease || this.#closing) return later('no_lease');
       this.#setStatus({ value: 'half_open_probe', failures: s.failures, lease: true }, 'lease_granted');
-      const dialed = await this.#dial(lease);
+      const dialed = await this.#current.dial(lease);
       if (this.#closing) return;
       if (dialed) this.#connected(dialed, s.failures, 'probe_succeeded');
       else this.#degrade(s.failures + 1, 'probe_failed', false);
@@ -339,7 +339,7 @@ export class ReconnectLoop {
     if (!(await this.#waitForSlot(answer.delayMs)) || this.#status !== s) return;
     if (this.#refused()) return later(`breaker_${breaker.state}`);
     this.#setStatus({ value: 'half_open_probe', failures: s.failures, lease: false }, 'probe');
-    const dialed = await this.#dial();
+    const dialed = await this.#current.dial();
     if (this.#closing) return;
     if (dialed) this.#connected(dialed, s.failures, 'probe_succeeded');
     else this.#degrade(s.failures + 1, 'probe_failed', false);
@@ -352,22 +352,9 @@ export class ReconnectLoop {
     try {
       return await this.#options.breaker.acquireProbe();
     } catch (err) {
-      this.#warnings.warn(
-        'acquire_probe_failed',
-        this.#options.sessionId,
-        { err },
-        'acquireProbe rejected (contract: never)',
-      );
+      this.#warnings.warn('acquire_probe_failed', { err }, 'acquireProbe rejected (contract: never)');
       return null;
     }
-  }
-
-  /** One dial; under `lease`, its verdict is the probe's report. */
-  #dial(
-    lease: ProbeLease | null = null,
-    timeoutMs = this.#options.connectTimeoutMs,
-  ): Promise<DialedConnection | undefined> {
-    return this.#current.dial(lease, timeoutMs);
   }
 
   #connected(dialed: DialedConnection, failuresBefore: number, cause: string): void {
@@ -389,12 +376,7 @@ export class ReconnectLoop {
     if (!released) return;
     this.#hook('lost', () => this.#hooks.lost(reason));
     if (this.#closing) return;
-    this.#warnings.warn(
-      `connection_${reason}`,
-      this.#options.sessionId,
-      { reason },
-      `pusher connection lost (${reason})`,
-    );
+    this.#warnings.warn(`connection_${reason}`, { reason }, `pusher connection lost (${reason})`);
     const stable = this.#options.clock.now() - this.#connectedAt >= this.#options.stableConnectionMs;
     this.#afterLoss(stable ? 0 : this.#failuresAtConnect + 1, reason, !released.dialFailed);
   }

@@ -49,8 +49,8 @@ export {
 } from './protocol/encode.js';
 export { HEADER_BYTES, Opcode } from './protocol/opcode.js';
 export { backoffDelay } from './session/backoff.js';
-export { PROBE_SPREAD } from './session/connection-keeper.js';
 export { PusherSession, type PusherSessionStats, REPLAY_BATCH } from './session/pusher-session.js';
+export { PROBE_SPREAD } from './session/reconnect-loop.js';
 export {
   DEFAULT_PUSHER_SESSION_OPTIONS,
   listenUrl,

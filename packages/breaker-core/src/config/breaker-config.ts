@@ -25,6 +25,14 @@ export interface BreakerConfig {
   readonly bucketMs: number;
   /** Trip when the failures in the window reach this count. Integer ≥ 1. @default 20 */
   readonly failureThreshold: number;
+  /**
+   * ...and only when those failures are also at least this share of the window's calls
+   * (failures + successes), so the count rule scales with traffic: a handful of failures
+   * in a wave of thousands of reconnects is noise, not an outage. Below
+   * `failureThreshold / minFailureRatio` calls the share holds by itself and the count
+   * alone decides. Range 0 – 1; 0 = the count alone, whatever the traffic. @default 0.5
+   */
+  readonly minFailureRatio: number;
   /** Optional failure-rate rule, or `null` for none. @default null */
   readonly failureRate: FailureRateRule | null;
   /** Trip only when at least this many distinct pods reported failures in the window. @default 1 */
@@ -52,11 +60,16 @@ export type BreakerConfigInput = Partial<Omit<BreakerConfig, 'failureRate'>> & {
   failureRate?: FailureRateRule | null;
 };
 
-/** The defaults the incident analysis chose: 20 failures in 30 s, 60 s cooldown, one probe. */
+/**
+ * The defaults: 20 failures in 30 s, as the incident analysis chose, that are also at
+ * least half of the window's calls (issue 13: a recovery or a cold start of 1,500
+ * sessions must not trip on a few dozen slow connects); 60 s cooldown, one probe.
+ */
 export const DEFAULT_BREAKER_CONFIG: BreakerConfig = Object.freeze({
   windowMs: 30_000,
   bucketMs: 1_000,
   failureThreshold: 20,
+  minFailureRatio: 0.5,
   failureRate: null,
   quorum: 1,
   cooldownMs: 60_000,
@@ -92,6 +105,7 @@ export function resolveBreakerConfig(input: BreakerConfigInput = {}, argument = 
     windowMs,
     bucketMs,
     failureThreshold: integerInRange(at('failureThreshold'), c.failureThreshold, 1, 1_000_000_000),
+    minFailureRatio: numberInRange(at('minFailureRatio'), c.minFailureRatio, 0, 1),
     failureRate: resolveFailureRate(at('failureRate'), c.failureRate),
     quorum: integerInRange(at('quorum'), c.quorum, 1, 1_000),
     cooldownMs,
@@ -129,8 +143,18 @@ export function configHash(config: BreakerConfig): string {
   return createHash('sha256').update(canonicalConfigJson(config)).digest('hex').slice(0, 16);
 }
 
+/**
+ * Rules a config stored by an earlier version lacks, with the value that version
+ * applied (not today's default): such a breaker keeps its old behaviour, exactly as
+ * the scripts read it (lua/includes/load.lua), until someone calls updateConfig().
+ */
+const LEGACY_CONFIG: Partial<BreakerConfig> = Object.freeze({ minFailureRatio: 0 });
+
 /** Inverse of {@link canonicalConfigJson}; validates again (the stored copy may be from another version). */
 export function parseCanonicalConfig(json: string): BreakerConfig {
   const entries = JSON.parse(json) as [string, unknown][];
-  return resolveBreakerConfig(Object.fromEntries(entries) as BreakerConfigInput, 'storedConfig');
+  return resolveBreakerConfig(
+    { ...LEGACY_CONFIG, ...Object.fromEntries(entries) } as BreakerConfigInput,
+    'storedConfig',
+  );
 }

@@ -1,8 +1,9 @@
 --[[
   record outcomes: add one pod's failure/success deltas to the current bucket (Redis
   time) and apply the trip rules. While closed: trip when failures in the window reach
-  failureThreshold, or the failure rate reaches rateThreshold over at least minimumCalls,
-  and at least `quorum` distinct pods reported failures in the window. In shadow mode a
+  failureThreshold and are at least minFailureRatio of the window's calls, or the failure
+  rate reaches rateThreshold over at least minimumCalls, and at least `quorum` distinct
+  pods reported failures in the window. In shadow mode a
   half-open breaker treats ordinary outcomes as the probe. Re-creates a breaker whose
   keys vanished (Redis restarted) from the caller's config.
 

@@ -141,6 +141,99 @@ export function describeStoreConformance(target: StoreTarget): void {
       expect(r.transitions[0]?.reason).toMatch(/failure rate 10\/20/);
     });
 
+    /**
+     * Issue 13: a connect wave of 1,500 sessions (the fleet starting, or reconnecting after
+     * a close) in which a few dozen dials are slow is noise, not an outage. 30 pods report,
+     * one a second; 1 in 50 of their calls failed: 30 failures, past failureThreshold.
+     */
+    async function connectWave(store: BreakerStore, name: string, clock: ManualClock) {
+      const replies = [];
+      for (let pod = 0; pod < 30; pod++) {
+        replies.push(await store.record(name, `pod-${pod}`, { failures: 1, successes: 49 }));
+        clock.advance(33);
+      }
+      return replies;
+    }
+
+    it('does not trip a just-created breaker on a small share of a big connect wave', async () => {
+      const { clock, store, name, register } = setup();
+      const countOnly = `${name}-count`;
+      await register();
+      await store.register(countOnly, { minFailureRatio: 0 });
+      const replies = await connectWave(store, name, clock);
+      expect(replies.flatMap((r) => r.transitions)).toEqual([]);
+      expect(replies.at(-1)?.snapshot).toMatchObject({ state: 'closed', window: { failures: 30, successes: 1_470 } });
+      // The same wave under the count rule alone (the old default) trips at its 20th failure.
+      const old = await connectWave(store, countOnly, clock);
+      expect(old.findIndex((r) => r.transitions.some((t) => t.action === 'trip'))).toBe(19);
+    });
+
+    it('does not trip on a small share of the reconnect wave right after a close', async () => {
+      const { clock, store, name, register } = setup();
+      await register();
+      await tripAndCool(store, name, clock);
+      const lease = await store.acquireProbe(name, 'pod-a');
+      if (!lease.granted) throw new Error('expected a lease');
+      const closed = await store.reportProbe(lease.lease, 'success');
+      expect(closed.snapshot).toMatchObject({ state: 'closed', window: { failures: 0, successes: 0 } });
+      const replies = await connectWave(store, name, clock);
+      expect(replies.flatMap((r) => r.transitions)).toEqual([]);
+      expect((await store.snapshot(name)).state).toBe('closed');
+    });
+
+    it('still trips a real outage, at the first flush where failures reach half of the window', async () => {
+      const { clock, store, name, register } = setup();
+      await register();
+      await store.record(name, 'pod-a', { failures: 0, successes: 150 }); // the healthy churn before
+      clock.advance(5_000);
+      for (let pod = 0; pod < 14; pod++) {
+        const r = await fail(store, name, `pod-${pod}`, 10); // every pod's sessions lose their connection
+        expect(r.snapshot.state, `after ${(pod + 1) * 10} failures`).toBe('closed');
+      }
+      const r = await fail(store, name, 'pod-14', 10);
+      expect(r.transitions).toEqual([
+        expect.objectContaining({ action: 'trip', reason: '150 failures in window (of 300 calls)', generation: 1 }),
+      ]);
+    });
+
+    it('re-trips a flapping downstream right after a close: every dial of the wave fails', async () => {
+      const { clock, store, name, register } = setup();
+      await register();
+      await tripAndCool(store, name, clock);
+      const lease = await store.acquireProbe(name, 'pod-a');
+      if (!lease.granted) throw new Error('expected a lease');
+      await store.reportProbe(lease.lease, 'success');
+      expect((await fail(store, name, 'pod-b', 19)).snapshot.state).toBe('closed');
+      const r = await fail(store, name, 'pod-c', 1);
+      expect(r.transitions).toEqual([
+        expect.objectContaining({ action: 'trip', reason: '20 failures in window (of 20 calls)' }),
+      ]);
+    });
+
+    it('decides the minFailureRatio boundary in the same double arithmetic (0.28 × 25 = 7.000000000000001)', async () => {
+      const { store, name } = setup();
+      const rules = { failureThreshold: 1, minFailureRatio: 0.28 };
+      await store.register(name, rules);
+      await store.register(`${name}-b`, rules);
+      await store.record(name, 'pod-a', { failures: 0, successes: 18 });
+      expect((await fail(store, name, 'pod-a', 7)).snapshot.state).toBe('closed'); // 7 of 25: just below
+      await store.record(`${name}-b`, 'pod-a', { failures: 0, successes: 17 });
+      expect((await fail(store, `${name}-b`, 'pod-a', 8)).snapshot.state).toBe('open'); // 8 of 25
+    });
+
+    it('applies a new minFailureRatio from updateConfig to every pod', async () => {
+      const { clock, store, name, register } = setup();
+      await register();
+      await store.record(name, 'pod-a', { failures: 0, successes: 100 });
+      expect((await fail(store, name, 'pod-a', 25)).snapshot.state).toBe('closed'); // 25 of 125
+      const updated = await store.updateConfig(name, { minFailureRatio: 0.2 }, { actor: 'sre', reason: 'stricter' });
+      expect(updated.config.minFailureRatio).toBe(0.2);
+      const other = target.create(clock);
+      expect((await other.register(name, {})).configDrift).toBe(true);
+      const r = await other.record(name, 'pod-b', { failures: 1, successes: 0 }); // 26 of 126 ≥ 20 %
+      expect(r.transitions).toEqual([expect.objectContaining({ action: 'trip' })]);
+    });
+
     it('waits for a quorum of distinct failing pods', async () => {
       const { store, name, register } = setup({ failureThreshold: 5, quorum: 3 });
       await register();
@@ -539,6 +632,10 @@ export function describeStoreConformance(target: StoreTarget): void {
         () => store.register(name, { failureThreshold: 0 }),
         () => store.register(name, { windowMs: 30_000, bucketMs: 7_000 }),
         () => store.register(name, { failureRate: { threshold: 0, minimumCalls: 1 } }),
+        () => store.register(name, { minFailureRatio: 1.5 }),
+        () => store.register(name, { minFailureRatio: -0.5 }),
+        () => store.register(name, { minFailureRatio: '0.5' as never }),
+        () => store.updateConfig(name, { minFailureRatio: Number.NaN }, { actor: 'a', reason: 'r' }),
         () => store.register(name, { mode: 'sometimes' as never }),
         () => store.register(name, { typo: 1 } as never),
         () => store.record(name, 'pod-a', { failures: -1, successes: 0 }),

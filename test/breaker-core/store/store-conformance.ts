@@ -259,8 +259,8 @@ export function describeStoreConformance(target: StoreTarget): void {
       const { clock, store, name, register } = setup();
       await register();
       const tripped = await fail(store, name, 'pod-a', 20);
-      expect(tripped.snapshot.cooldownUntil).toBe(tripped.snapshot.at + 60_000);
-      clock.advance(59_999);
+      expect(tripped.snapshot.cooldownUntil).toBe(tripped.snapshot.at + 1_000); // the default first cooldown
+      clock.advance(999);
       expect((await store.snapshot(name)).state).toBe('open');
       clock.advance(1);
       const reader = target.create(clock);
@@ -368,6 +368,21 @@ export function describeStoreConformance(target: StoreTarget): void {
       return cooldowns;
     }
 
+    it('probes on the default schedule: 1 s after the trip, then 2 s, 4 s and every 4.5 s', async () => {
+      const { clock, store, name, register } = setup();
+      await register();
+      expect(await escalate(store, name, clock, 6)).toEqual([1_000, 2_000, 4_000, 4_500, 4_500, 4_500, 4_500]);
+      const s = await store.snapshot(name);
+      expect(s).toMatchObject({ state: 'open', probeFailures: 6 });
+    });
+
+    it('keeps a configured longer cooldown constant when no cap is given', async () => {
+      const { clock, store, name, register } = setup({ cooldownMs: 60_000 });
+      const { snapshot } = await register();
+      expect(snapshot.config).toMatchObject({ cooldownMs: 60_000, maxCooldownMs: 60_000, cooldownMultiplier: 2 });
+      expect(await escalate(store, name, clock, 2)).toEqual([60_000, 60_000, 60_000]);
+    });
+
     it('escalates the cooldown on repeated probe failures, up to the cap', async () => {
       const { clock, store, name, register } = setup({
         cooldownMs: 10_000,
@@ -402,7 +417,7 @@ export function describeStoreConformance(target: StoreTarget): void {
     });
 
     it('adds bounded jitter to the cooldown', async () => {
-      const { store, name, register } = setup({ cooldownMs: 10_000, cooldownJitter: 0.5 });
+      const { store, name, register } = setup({ cooldownMs: 10_000, maxCooldownMs: 600_000, cooldownJitter: 0.5 });
       await register();
       const r = await fail(store, name, 'pod-a', 20);
       const cooldown = (r.snapshot.cooldownUntil as number) - r.snapshot.at;
@@ -411,7 +426,7 @@ export function describeStoreConformance(target: StoreTarget): void {
     });
 
     it('lets a force-open override win over the automatic state until it expires', async () => {
-      const { clock, store, name, register } = setup();
+      const { clock, store, name, register } = setup({ cooldownMs: 60_000 }); // still open when the override ends
       await register();
       const forced = await store.forceOpen(name, { reason: 'pusher deploy', actor: 'alice', ttlMs: 10_000 });
       expect(forced).toMatchObject({
@@ -635,6 +650,7 @@ export function describeStoreConformance(target: StoreTarget): void {
         () => store.register(name, { minFailureRatio: 1.5 }),
         () => store.register(name, { minFailureRatio: -0.5 }),
         () => store.register(name, { minFailureRatio: '0.5' as never }),
+        () => store.register(name, { cooldownMs: 5_000, maxCooldownMs: 4_500 }),
         () => store.updateConfig(name, { minFailureRatio: Number.NaN }, { actor: 'a', reason: 'r' }),
         () => store.register(name, { mode: 'sometimes' as never }),
         () => store.register(name, { typo: 1 } as never),

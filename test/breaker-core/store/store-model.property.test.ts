@@ -34,7 +34,8 @@ const configArb: fc.Arbitrary<BreakerConfigInput> = fc.record({
   quorum: fc.integer({ min: 1, max: 3 }),
   cooldownMs: fc.constantFrom(1_000, 5_000, 60_000),
   cooldownMultiplier: fc.constantFrom(1, 1.5, 2),
-  maxCooldownMs: fc.constant(120_000),
+  // undefined: the adaptive default (4.5 s, or cooldownMs when longer).
+  maxCooldownMs: fc.constantFrom(undefined, 120_000),
   cooldownJitter: fc.constantFrom(0, 0.3),
   probeLeaseMs: fc.constantFrom(1_000, 10_000),
   successThreshold: fc.integer({ min: 1, max: 3 }),
@@ -51,7 +52,7 @@ type Op =
   | { op: 'clear' }
   | { op: 'reset' }
   | { op: 'register'; drift: boolean }
-  | { op: 'update'; minFailureRatio: number };
+  | { op: 'update'; minFailureRatio: number; cooldownMs: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   {
@@ -98,6 +99,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     arbitrary: fc.record({
       op: fc.constant('update' as const),
       minFailureRatio: fc.constantFrom(0, 0.28, 0.5, 0.75),
+      cooldownMs: fc.constantFrom(1_000, 3_000),
     }),
   },
 );
@@ -215,7 +217,9 @@ it('MemoryBreakerStore and RedisBreakerStore agree on random histories, and keep
             check(await both((s) => s.reset(name, { actor: 'prop', reason: 'model' })));
             break;
           case 'update': {
-            current = { ...current, minFailureRatio: op.minFailureRatio };
+            // Without a cap, so the cap follows the new cooldown and the rules stay valid.
+            const { maxCooldownMs: _cap, ...rest } = current;
+            current = { ...rest, minFailureRatio: op.minFailureRatio, cooldownMs: op.cooldownMs };
             check(await both((s) => s.updateConfig(name, current, { actor: 'prop', reason: 'model' })));
             break;
           }

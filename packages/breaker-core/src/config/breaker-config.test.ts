@@ -17,9 +17,9 @@ describe('resolveBreakerConfig', () => {
       minFailureRatio: 0.5,
       failureRate: null,
       quorum: 1,
-      cooldownMs: 60_000,
-      cooldownMultiplier: 1,
-      maxCooldownMs: 600_000,
+      cooldownMs: 1_000,
+      cooldownMultiplier: 2,
+      maxCooldownMs: 4_500,
       cooldownJitter: 0,
       probeLeaseMs: 10_000,
       successThreshold: 1,
@@ -30,6 +30,12 @@ describe('resolveBreakerConfig', () => {
   it('keeps explicit zeros instead of replacing them with defaults', () => {
     expect(resolveBreakerConfig({ cooldownJitter: 0 }).cooldownJitter).toBe(0);
     expect(resolveBreakerConfig({ minFailureRatio: 0 }).minFailureRatio).toBe(0);
+  });
+
+  it('lets an omitted maxCooldownMs follow a cooldown longer than its default', () => {
+    expect(resolveBreakerConfig({ cooldownMs: 2_000 }).maxCooldownMs).toBe(4_500);
+    expect(resolveBreakerConfig({ cooldownMs: 60_000 })).toMatchObject({ cooldownMs: 60_000, maxCooldownMs: 60_000 });
+    expect(resolveBreakerConfig({ cooldownMs: 60_000, maxCooldownMs: 600_000 }).maxCooldownMs).toBe(600_000);
   });
 
   it.each([
@@ -51,6 +57,7 @@ describe('resolveBreakerConfig', () => {
     [{ cooldownMs: 50 }, 'config.cooldownMs', /got 50/],
     [{ cooldownMultiplier: 0.5 }, 'config.cooldownMultiplier', /\[1, 100\]/],
     [{ cooldownMs: 60_000, maxCooldownMs: 30_000 }, 'config.maxCooldownMs', /\[60000, 86400000\]/],
+    [{ cooldownMs: 4_000, maxCooldownMs: 3_000 }, 'config.maxCooldownMs', /\[4000, 86400000\], got 3000/],
     [{ cooldownJitter: 1.5 }, 'config.cooldownJitter', /\[0, 1\]/],
     [{ probeLeaseMs: Number.POSITIVE_INFINITY }, 'config.probeLeaseMs', /Infinity/],
     [{ successThreshold: 0 }, 'config.successThreshold', /got 0/],

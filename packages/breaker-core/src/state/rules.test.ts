@@ -95,4 +95,39 @@ describe('recordOutcomes', () => {
     expect(tripped).toBe(true);
     expect(r.auto).toBe('open');
   });
+
+  it('escalates the cooldown per failed probe: 1 s, 2 s, 4 s, then every 4.5 s', () => {
+    const r = record();
+    let now = T0;
+    recordOutcomes(r, now, 'pod-a', 20, 0);
+    const waits: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      waits.push((r.cooldownUntil as number) - now);
+      now = r.cooldownUntil as number;
+      const out: Transition[] = [];
+      const lease = acquireProbe(r, now, 'pod-a', out);
+      if (!lease.granted) throw new Error('expected a lease');
+      reportProbe(r, now, lease.lease.token, 'failure', out);
+    }
+    expect(waits).toEqual([1_000, 2_000, 4_000, 4_500, 4_500, 4_500]);
+  });
+
+  it('costs at most ~78 probes in a 330 s outage (0.1 % of the old client), none further apart than 4.5 s', () => {
+    const r = record();
+    const outageEnds = T0 + 330_000;
+    let now = T0;
+    recordOutcomes(r, now, 'pod-a', 20, 0); // every pod tripped ~1 s into the outage: take the worst case, at once
+    const probes: number[] = [];
+    while ((r.cooldownUntil as number) < outageEnds) {
+      now = r.cooldownUntil as number;
+      const out: Transition[] = [];
+      const lease = acquireProbe(r, now, 'pod-a', out);
+      if (!lease.granted) throw new Error('expected a lease');
+      reportProbe(r, now, lease.lease.token, 'failure', out); // refused at once: the most probes
+      probes.push(now);
+    }
+    expect(probes.length).toBe(74); // at 1, 3, 7 s, then every 4.5 s: 0.065–0.095 % of 78,000–114,000 dials
+    const gaps = probes.map((t, i) => t - (probes[i - 1] ?? T0));
+    expect(Math.max(...gaps)).toBe(4_500); // pusher back at any moment: the next probe within 4.5 s
+  });
 });

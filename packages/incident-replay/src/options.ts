@@ -12,10 +12,10 @@ export interface ReplayOptions {
   /** Healthy traffic before pusher fails, scenario seconds. Range 5 – 3,600. @default 60 */
   readonly healthySeconds: number;
   /**
-   * How long pusher stays down, scenario seconds. Range 10 – 7,200. The default ends the outage
-   * half-way between two half-open probes (cooldown 60 s), the average case for recovery; a
-   * multiple of 60 would make it a coin toss whether a probe lands just after or just before
-   * pusher returns. @default 330 (the incident's was 720)
+   * How long pusher stays down, scenario seconds. Range 10 – 7,200. Kept from when probes came
+   * once per 60 s cooldown (330 s ended the outage half-way between two); with probes every
+   * 4.5 s once escalated, a returning pusher waits 0 – 4.5 s whatever the length.
+   * @default 330 (the incident's was 720)
    */
   readonly outageSeconds: number;
   /** Longest wait for every session to reconnect after pusher returns, scenario seconds. Range 10 – 7,200. @default 600 */

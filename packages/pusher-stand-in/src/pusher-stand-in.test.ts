@@ -1,66 +1,23 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
 import { PusherStandIn } from './pusher-stand-in.js';
+import { Clients, failed, opened, until } from './test-support/ws-client.js';
 import { frame } from './wire.js';
 
 // Real sockets on loopback. No timing assertions: every wait is for an event.
 
 let standIn: PusherStandIn;
-const clients: WebSocket[] = [];
+const clients = new Clients();
 
 beforeEach(async () => {
   standIn = await PusherStandIn.start();
 });
 
 afterEach(async () => {
-  for (const c of clients) c.terminate();
-  clients.length = 0;
+  clients.terminateAll();
   await standIn.close();
 });
 
-interface Client {
-  readonly ws: WebSocket;
-  readonly received: Buffer[];
-  readonly closed: Promise<number>;
-  next(): Promise<Buffer>;
-}
-
-function dial(url = standIn.listenUrl('user 1')): Client {
-  const ws = new WebSocket(url, { perMessageDeflate: false });
-  clients.push(ws);
-  const received: Buffer[] = [];
-  const waiters: ((b: Buffer) => void)[] = [];
-  ws.on('message', (data: Buffer) => {
-    const w = waiters.shift();
-    if (w) w(data);
-    else received.push(data);
-  });
-  ws.on('error', () => {});
-  const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
-  return {
-    ws,
-    received,
-    closed,
-    next: () => {
-      const b = received.shift();
-      return b ? Promise.resolve(b) : new Promise((resolve) => waiters.push(resolve));
-    },
-  };
-}
-
-function opened(c: Client): Promise<void> {
-  return new Promise((resolve, reject) => {
-    c.ws.once('open', () => resolve());
-    c.ws.once('error', reject);
-  });
-}
-
-function failed(c: Client): Promise<Error> {
-  return new Promise((resolve) => {
-    c.ws.once('error', (err) => resolve(err));
-    c.ws.once('open', () => resolve(new Error('unexpectedly opened')));
-  });
-}
+const dial = (url = standIn.listenUrl('user 1')) => clients.dial(url);
 
 const json = (opcode: number, body: unknown) => frame(opcode, Buffer.from(JSON.stringify(body)));
 
@@ -68,11 +25,6 @@ function audio(startTime: number, bytes: number): Buffer {
   const payload = Buffer.alloc(8 + bytes);
   payload.writeDoubleLE(startTime, 0);
   return frame(101, payload);
-}
-
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 2_000 && !condition(); i++) await new Promise((r) => setTimeout(r, 5));
-  expect(condition()).toBe(true);
 }
 
 describe('PusherStandIn, healthy', () => {

@@ -2,8 +2,11 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { type PusherCapacity, type ResolvedCapacity, resolveCapacity } from './capacity.js';
+import { CapacityGate } from './capacity-gate.js';
 import { checkFault, type PusherFault } from './fault.js';
 import { emptyStats, type MutableStats, type PusherStandInStats } from './stand-in-stats.js';
+import { answerOverload, refuseUpgrade } from './upgrade-answers.js';
 import { conversationResultFrame, MALFORMED_FRAMES, type MalformedKind, parseClientFrame } from './wire.js';
 
 export interface PusherStandInOptions {
@@ -19,6 +22,13 @@ export interface PusherStandInOptions {
    * Node's default. Range 1 – 65,535. @default 511
    */
   backlog?: number;
+  /**
+   * A capacity in force from the start (its warm-up begins when the stand-in listens); null =
+   * unlimited. Switch it at runtime with {@link PusherStandIn.setCapacity}. @default null
+   */
+  capacity?: PusherCapacity | null;
+  /** Milliseconds: the capacity's only clock (warm-up, refill, per-second stats). @default Date.now */
+  clock?: () => number;
 }
 
 export const PUSHER_PATH = '/v1/trigger/listen';
@@ -45,13 +55,17 @@ export class PusherStandIn {
   readonly #pending = new Set<NodeJS.Timeout>();
   /** Upgrades held unanswered by `hang` with `stallHandshakes`; destroyed when the fault changes. */
   readonly #stalled = new Set<Duplex>();
+  /** Upgrades held unanswered by the capacity's `stall` mode; reset when the capacity changes. */
+  readonly #overloadStalled = new Set<Duplex>();
+  readonly #gate: CapacityGate;
   #stats: MutableStats = emptyStats();
   #fault: PusherFault = { kind: 'none' };
   #closed = false;
 
-  private constructor(http: Server, wss: WebSocketServer) {
+  private constructor(http: Server, wss: WebSocketServer, clock: () => number) {
     this.#http = http;
     this.#wss = wss;
+    this.#gate = new CapacityGate(clock);
   }
 
   /** Starts a stand-in and resolves once it listens. */
@@ -68,12 +82,15 @@ export class PusherStandIn {
     if (!Number.isInteger(backlog) || backlog < 1 || backlog > 65_535) {
       throw new RangeError(`options.backlog: expected an integer in [1, 65535], got ${String(backlog)}`);
     }
+    const clock = options.clock ?? Date.now;
+    if (typeof clock !== 'function') throw new RangeError(`options.clock: expected a function, got ${String(clock)}`);
+    const capacity = options.capacity ? resolveCapacity(options.capacity) : null;
     const http = createServer((_req, res) => {
       res.writeHead(426, { 'content-type': 'text/plain' }).end('pusher speaks WebSocket only\n');
     });
     // autoPong off: the hang fault must be able to leave pings unanswered.
     const wss = new WebSocketServer({ noServer: true, autoPong: false, perMessageDeflate: false, maxPayload });
-    const standIn = new PusherStandIn(http, wss);
+    const standIn = new PusherStandIn(http, wss, clock);
     standIn.#wire();
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
@@ -82,6 +99,7 @@ export class PusherStandIn {
         resolve();
       });
     });
+    standIn.#gate.set(capacity);
     return standIn;
   }
 
@@ -104,9 +122,14 @@ export class PusherStandIn {
     return this.#fault;
   }
 
-  /** Switches the fault for new connections, and for live ones where it applies (hang, answers, drops). */
+  /**
+   * Switches the fault for new connections, and for live ones where it applies (hang, answers, drops).
+   * Clearing a fault (any fault → `none`) is pusher coming back: with a capacity set, it starts cold.
+   */
   setFault(fault: PusherFault): void {
+    const was = this.#fault;
     this.#fault = checkFault(fault);
+    if (was.kind !== 'none' && fault.kind === 'none') this.#gate.restart();
     if (fault.kind !== 'hang' || !fault.stallHandshakes) this.#releaseStalled();
     for (const peer of this.#peers) {
       peer.dropAfter = fault.kind === 'drop_mid_stream' ? fault.afterFrames : undefined;
@@ -115,6 +138,27 @@ export class PusherStandIn {
         peer.ws.terminate();
       }
     }
+  }
+
+  /** The capacity in force, defaults filled in; null = unlimited. */
+  get capacity(): ResolvedCapacity | null {
+    return this.#gate.config;
+  }
+
+  /**
+   * Sets a capacity (defaults fill the fields left out) or, with null, lifts it. Setting one is a
+   * cold start: the rate begins at `initialRate` with a full bucket. If `maxSessions` is below the
+   * sessions open, the newest of them are shed (closed 1011 "overloaded"). Handshakes held by the
+   * `stall` mode are reset. A bad capacity throws a RangeError naming the field and changes nothing.
+   */
+  setCapacity(capacity: PusherCapacity | null): void {
+    this.#gate.set(capacity === null ? null : resolveCapacity(capacity));
+    for (const socket of this.#overloadStalled) socket.destroy();
+    this.#overloadStalled.clear();
+    const live = this.#liveSessions();
+    const shed = live.slice(live.length - this.#gate.excess(live.length));
+    for (const peer of shed) peer.ws.close(1011, 'overloaded');
+    if (shed.length > 0) this.#gate.shed(shed.length);
   }
 
   /** Destroys every live connection without a close frame (the client sees 1006). Returns how many. */
@@ -154,6 +198,7 @@ export class PusherStandIn {
       framesByOpcode: { ...this.#stats.framesByOpcode },
       closeCodes: { ...this.#stats.closeCodes },
       faultHits: { ...this.#stats.faultHits },
+      capacity: this.#gate.stats(this.#overloadStalled.size),
     };
   }
 
@@ -166,6 +211,7 @@ export class PusherStandIn {
   resetStats(): void {
     this.#stats = emptyStats();
     this.#processed.clear();
+    this.#gate.resetStats();
   }
 
   /** Stops listening and destroys every connection. Idempotent. */
@@ -175,6 +221,7 @@ export class PusherStandIn {
     for (const t of this.#pending) clearTimeout(t);
     this.#pending.clear();
     this.#releaseStalled();
+    for (const socket of this.#overloadStalled) socket.destroy();
     for (const peer of this.#peers) peer.ws.terminate();
     for (const socket of this.#sockets) socket.destroy();
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
@@ -232,6 +279,12 @@ export class PusherStandIn {
       socket.once('close', () => this.#stalled.delete(socket));
       return;
     }
+    // A handshake slow_accept holds was admitted: it counts as a session.
+    const verdict = this.#gate.decide(() => this.#liveSessions().length + this.#pending.size);
+    if (!verdict.admitted) {
+      answerOverload(verdict, { wss: this.#wss, req, socket, head }, this.#overloadStalled);
+      return;
+    }
     if (fault.kind === 'slow_accept') {
       this.#hit('slow_accept');
       const timer = setTimeout(() => {
@@ -242,6 +295,11 @@ export class PusherStandIn {
       return;
     }
     complete();
+  }
+
+  /** Sessions open, oldest first, not counting those already closing. */
+  #liveSessions(): Peer[] {
+    return [...this.#peers].filter((peer) => peer.ws.readyState === peer.ws.OPEN);
   }
 
   /** A stuck process that comes back has forgotten the handshakes it never answered: reset them. */
@@ -330,8 +388,4 @@ export class PusherStandIn {
         return;
     }
   }
-}
-
-function refuseUpgrade(socket: Duplex, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }

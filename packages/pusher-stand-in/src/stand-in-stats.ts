@@ -1,3 +1,5 @@
+import type { PusherCapacityStats } from './capacity-ledger.js';
+
 /** What the stand-in saw, for tests and the incident replay to count. */
 export interface PusherStandInStats {
   /** TCP connections made to the port, refused ones included: every dial. */
@@ -35,6 +37,11 @@ export interface PusherStandInStats {
    * set was hit, not merely set.
    */
   readonly faultHits: Readonly<Record<string, number>>;
+  /**
+   * What the capacity did (see {@link PusherStandIn.setCapacity}): its current rate, handshakes it
+   * let through, overload refusals by mode and cause, sessions shed, and the same per second.
+   */
+  readonly capacity: PusherCapacityStats;
 }
 
 export function emptyStats(): MutableStats {
@@ -57,7 +64,8 @@ export function emptyStats(): MutableStats {
   };
 }
 
-export type MutableStats = { -readonly [K in keyof PusherStandInStats]: PusherStandInStats[K] } & {
+/** The stand-in's own counters; `capacity` is the gate's, added by `stats()`. */
+export type MutableStats = { -readonly [K in keyof Omit<PusherStandInStats, 'capacity'>]: PusherStandInStats[K] } & {
   framesByOpcode: Record<string, number>;
   closeCodes: Record<string, number>;
   faultHits: Record<string, number>;

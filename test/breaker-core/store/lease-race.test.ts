@@ -27,7 +27,9 @@ it(`grants exactly one probe lease per half-open generation: ${PODS} pods racing
     clients.push(client);
     return { id: `pod-${i}`, store: new RedisBreakerStore({ client, prefix, clock }) };
   });
-  await Promise.all(pods.map((p) => p.store.register('pusher', { failureThreshold: 1, cooldownMs: 1_000 })));
+  await Promise.all(
+    pods.map((p) => p.store.register('pusher', { failureThreshold: 1, cooldownMs: 1_000, cooldownMultiplier: 1 })),
+  );
   await Promise.all(pods.map((p) => p.store.snapshot('pusher'))); // every connection is up and scripts loaded
 
   const leader = pods[0] as (typeof pods)[number];

@@ -1,10 +1,11 @@
 import {
+  type BreakerConfig,
   isBreakerNotFoundError,
   isInvalidArgumentError,
   isStoreUnavailableError,
   RedisBreakerStore,
 } from '@breakwater/breaker-core';
-import { breakerKeys } from '@breakwater/breaker-core/internal';
+import { breakerKeys, configHash, resolveBreakerConfig } from '@breakwater/breaker-core/internal';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisCluster, startRedis, startRedisCluster } from '../../harness/index.js';
@@ -227,10 +228,38 @@ describe('RedisBreakerStore on a single redis-server', () => {
     );
     const badLayout = [...lacksMode.slice(0, 2), 'windowMs', '30000', 'bucketMs', '0'];
     await expect(call?.call(client, ...base, 'pusher', 'ops', 'tighter', ...badLayout)).rejects.toThrow(/BW_BAD_INPUT/);
+    const full = configArgsOf(resolveBreakerConfig({ failureThreshold: 3 }));
+    const badRatio = full.map((v, i) => (full[i - 1] === 'minFailureRatio' ? 'half' : v));
+    await expect(call?.call(client, ...base, 'pusher', 'ops', 'tighter', ...badRatio)).rejects.toThrow(
+      /BW_BAD_INPUT config has minFailureRatio half, not a number/,
+    );
     expect(await client.hgetall(keys.config)).toEqual(before.config);
     expect(await client.hgetall(keys.state)).toEqual(before.state);
     expect(await client.xlen(keys.audit)).toBe(before.audit);
     expect((await store.snapshot('pusher')).config.failureThreshold).toBe(5); // and still readable
+  });
+
+  it('reads a config stored before minFailureRatio existed as the count rule alone, as it was written', async () => {
+    const server = await startRedis();
+    const client = track(new Redis(server.url));
+    const clock = manualClock();
+    const store = new RedisBreakerStore({ client, clock });
+    await store.register('pusher', {});
+    // What an earlier version stored: no minFailureRatio field, nor in the canonical JSON; its own hash.
+    const keys = breakerKeys('bw', 'pusher');
+    const json = JSON.parse(await client.hget(keys.config, 'json').then(String)) as [string, unknown][];
+    await client.hdel(keys.config, 'minFailureRatio');
+    await client.hset(keys.config, {
+      hash: 'legacy0000000000',
+      json: JSON.stringify(json.filter(([k]) => k !== 'minFailureRatio')),
+    });
+    const before = await store.record('pusher', 'pod-a', { failures: 0, successes: 1_000 });
+    expect(before.configDrift).toBe(true); // the pod's rules differ from the stored ones, which are in force
+    expect(before.snapshot.config.minFailureRatio).toBe(0);
+    const r = await store.record('pusher', 'pod-a', { failures: 20, successes: 0 }); // 20 of 1,020
+    expect(r.transitions).toEqual([
+      expect.objectContaining({ action: 'trip', reason: '20 failures in window (of 1020 calls)' }),
+    ]);
   });
 
   it('rejects bad options with the option named', () => {
@@ -292,4 +321,25 @@ async function waitForReady(client: Redis): Promise<void> {
       await new Promise((r) => setTimeout(r, 10));
     }
   }
+}
+
+/** A config as script arguments (hash, json, then field/value pairs), as config-fields.ts builds them. */
+function configArgsOf(c: BreakerConfig): string[] {
+  const fields: [string, unknown][] = [
+    ['windowMs', c.windowMs],
+    ['bucketMs', c.bucketMs],
+    ['failureThreshold', c.failureThreshold],
+    ['minFailureRatio', c.minFailureRatio],
+    ['rateThreshold', c.failureRate?.threshold ?? ''],
+    ['minimumCalls', c.failureRate?.minimumCalls ?? ''],
+    ['quorum', c.quorum],
+    ['cooldownMs', c.cooldownMs],
+    ['cooldownMultiplier', c.cooldownMultiplier],
+    ['maxCooldownMs', c.maxCooldownMs],
+    ['cooldownJitter', c.cooldownJitter],
+    ['probeLeaseMs', c.probeLeaseMs],
+    ['successThreshold', c.successThreshold],
+    ['mode', c.mode],
+  ];
+  return [configHash(c), '[]', ...fields.flatMap(([k, v]) => [k, String(v)])];
 }

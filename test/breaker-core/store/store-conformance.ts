@@ -141,6 +141,99 @@ export function describeStoreConformance(target: StoreTarget): void {
       expect(r.transitions[0]?.reason).toMatch(/failure rate 10\/20/);
     });
 
+    /**
+     * Issue 13: a connect wave of 1,500 sessions (the fleet starting, or reconnecting after
+     * a close) in which a few dozen dials are slow is noise, not an outage. 30 pods report,
+     * one a second; 1 in 50 of their calls failed: 30 failures, past failureThreshold.
+     */
+    async function connectWave(store: BreakerStore, name: string, clock: ManualClock) {
+      const replies = [];
+      for (let pod = 0; pod < 30; pod++) {
+        replies.push(await store.record(name, `pod-${pod}`, { failures: 1, successes: 49 }));
+        clock.advance(33);
+      }
+      return replies;
+    }
+
+    it('does not trip a just-created breaker on a small share of a big connect wave', async () => {
+      const { clock, store, name, register } = setup();
+      const countOnly = `${name}-count`;
+      await register();
+      await store.register(countOnly, { minFailureRatio: 0 });
+      const replies = await connectWave(store, name, clock);
+      expect(replies.flatMap((r) => r.transitions)).toEqual([]);
+      expect(replies.at(-1)?.snapshot).toMatchObject({ state: 'closed', window: { failures: 30, successes: 1_470 } });
+      // The same wave under the count rule alone (the old default) trips at its 20th failure.
+      const old = await connectWave(store, countOnly, clock);
+      expect(old.findIndex((r) => r.transitions.some((t) => t.action === 'trip'))).toBe(19);
+    });
+
+    it('does not trip on a small share of the reconnect wave right after a close', async () => {
+      const { clock, store, name, register } = setup();
+      await register();
+      await tripAndCool(store, name, clock);
+      const lease = await store.acquireProbe(name, 'pod-a');
+      if (!lease.granted) throw new Error('expected a lease');
+      const closed = await store.reportProbe(lease.lease, 'success');
+      expect(closed.snapshot).toMatchObject({ state: 'closed', window: { failures: 0, successes: 0 } });
+      const replies = await connectWave(store, name, clock);
+      expect(replies.flatMap((r) => r.transitions)).toEqual([]);
+      expect((await store.snapshot(name)).state).toBe('closed');
+    });
+
+    it('still trips a real outage, at the first flush where failures reach half of the window', async () => {
+      const { clock, store, name, register } = setup();
+      await register();
+      await store.record(name, 'pod-a', { failures: 0, successes: 150 }); // the healthy churn before
+      clock.advance(5_000);
+      for (let pod = 0; pod < 14; pod++) {
+        const r = await fail(store, name, `pod-${pod}`, 10); // every pod's sessions lose their connection
+        expect(r.snapshot.state, `after ${(pod + 1) * 10} failures`).toBe('closed');
+      }
+      const r = await fail(store, name, 'pod-14', 10);
+      expect(r.transitions).toEqual([
+        expect.objectContaining({ action: 'trip', reason: '150 failures in window (of 300 calls)', generation: 1 }),
+      ]);
+    });
+
+    it('re-trips a flapping downstream right after a close: every dial of the wave fails', async () => {
+      const { clock, store, name, register } = setup();
+      await register();
+      await tripAndCool(store, name, clock);
+      const lease = await store.acquireProbe(name, 'pod-a');
+      if (!lease.granted) throw new Error('expected a lease');
+      await store.reportProbe(lease.lease, 'success');
+      expect((await fail(store, name, 'pod-b', 19)).snapshot.state).toBe('closed');
+      const r = await fail(store, name, 'pod-c', 1);
+      expect(r.transitions).toEqual([
+        expect.objectContaining({ action: 'trip', reason: '20 failures in window (of 20 calls)' }),
+      ]);
+    });
+
+    it('decides the minFailureRatio boundary in the same double arithmetic (0.28 × 25 = 7.000000000000001)', async () => {
+      const { store, name } = setup();
+      const rules = { failureThreshold: 1, minFailureRatio: 0.28 };
+      await store.register(name, rules);
+      await store.register(`${name}-b`, rules);
+      await store.record(name, 'pod-a', { failures: 0, successes: 18 });
+      expect((await fail(store, name, 'pod-a', 7)).snapshot.state).toBe('closed'); // 7 of 25: just below
+      await store.record(`${name}-b`, 'pod-a', { failures: 0, successes: 17 });
+      expect((await fail(store, `${name}-b`, 'pod-a', 8)).snapshot.state).toBe('open'); // 8 of 25
+    });
+
+    it('applies a new minFailureRatio from updateConfig to every pod', async () => {
+      const { clock, store, name, register } = setup();
+      await register();
+      await store.record(name, 'pod-a', { failures: 0, successes: 100 });
+      expect((await fail(store, name, 'pod-a', 25)).snapshot.state).toBe('closed'); // 25 of 125
+      const updated = await store.updateConfig(name, { minFailureRatio: 0.2 }, { actor: 'sre', reason: 'stricter' });
+      expect(updated.config.minFailureRatio).toBe(0.2);
+      const other = target.create(clock);
+      expect((await other.register(name, {})).configDrift).toBe(true);
+      const r = await other.record(name, 'pod-b', { failures: 1, successes: 0 }); // 26 of 126 ≥ 20 %
+      expect(r.transitions).toEqual([expect.objectContaining({ action: 'trip' })]);
+    });
+
     it('waits for a quorum of distinct failing pods', async () => {
       const { store, name, register } = setup({ failureThreshold: 5, quorum: 3 });
       await register();
@@ -166,8 +259,8 @@ export function describeStoreConformance(target: StoreTarget): void {
       const { clock, store, name, register } = setup();
       await register();
       const tripped = await fail(store, name, 'pod-a', 20);
-      expect(tripped.snapshot.cooldownUntil).toBe(tripped.snapshot.at + 60_000);
-      clock.advance(59_999);
+      expect(tripped.snapshot.cooldownUntil).toBe(tripped.snapshot.at + 1_000); // the default first cooldown
+      clock.advance(999);
       expect((await store.snapshot(name)).state).toBe('open');
       clock.advance(1);
       const reader = target.create(clock);
@@ -275,6 +368,21 @@ export function describeStoreConformance(target: StoreTarget): void {
       return cooldowns;
     }
 
+    it('probes on the default schedule: 1 s after the trip, then 2 s, 4 s and every 4.5 s', async () => {
+      const { clock, store, name, register } = setup();
+      await register();
+      expect(await escalate(store, name, clock, 6)).toEqual([1_000, 2_000, 4_000, 4_500, 4_500, 4_500, 4_500]);
+      const s = await store.snapshot(name);
+      expect(s).toMatchObject({ state: 'open', probeFailures: 6 });
+    });
+
+    it('keeps a configured longer cooldown constant when no cap is given', async () => {
+      const { clock, store, name, register } = setup({ cooldownMs: 60_000 });
+      const { snapshot } = await register();
+      expect(snapshot.config).toMatchObject({ cooldownMs: 60_000, maxCooldownMs: 60_000, cooldownMultiplier: 2 });
+      expect(await escalate(store, name, clock, 2)).toEqual([60_000, 60_000, 60_000]);
+    });
+
     it('escalates the cooldown on repeated probe failures, up to the cap', async () => {
       const { clock, store, name, register } = setup({
         cooldownMs: 10_000,
@@ -309,7 +417,7 @@ export function describeStoreConformance(target: StoreTarget): void {
     });
 
     it('adds bounded jitter to the cooldown', async () => {
-      const { store, name, register } = setup({ cooldownMs: 10_000, cooldownJitter: 0.5 });
+      const { store, name, register } = setup({ cooldownMs: 10_000, maxCooldownMs: 600_000, cooldownJitter: 0.5 });
       await register();
       const r = await fail(store, name, 'pod-a', 20);
       const cooldown = (r.snapshot.cooldownUntil as number) - r.snapshot.at;
@@ -318,7 +426,7 @@ export function describeStoreConformance(target: StoreTarget): void {
     });
 
     it('lets a force-open override win over the automatic state until it expires', async () => {
-      const { clock, store, name, register } = setup();
+      const { clock, store, name, register } = setup({ cooldownMs: 60_000 }); // still open when the override ends
       await register();
       const forced = await store.forceOpen(name, { reason: 'pusher deploy', actor: 'alice', ttlMs: 10_000 });
       expect(forced).toMatchObject({
@@ -539,6 +647,11 @@ export function describeStoreConformance(target: StoreTarget): void {
         () => store.register(name, { failureThreshold: 0 }),
         () => store.register(name, { windowMs: 30_000, bucketMs: 7_000 }),
         () => store.register(name, { failureRate: { threshold: 0, minimumCalls: 1 } }),
+        () => store.register(name, { minFailureRatio: 1.5 }),
+        () => store.register(name, { minFailureRatio: -0.5 }),
+        () => store.register(name, { minFailureRatio: '0.5' as never }),
+        () => store.register(name, { cooldownMs: 5_000, maxCooldownMs: 4_500 }),
+        () => store.updateConfig(name, { minFailureRatio: Number.NaN }, { actor: 'a', reason: 'r' }),
         () => store.register(name, { mode: 'sometimes' as never }),
         () => store.register(name, { typo: 1 } as never),
         () => store.record(name, 'pod-a', { failures: -1, successes: 0 }),

@@ -25,6 +25,8 @@ const configArb: fc.Arbitrary<BreakerConfigInput> = fc.record({
   windowMs: fc.constantFrom(10_000, 30_000),
   bucketMs: fc.constant(1_000),
   failureThreshold: fc.integer({ min: 1, max: 12 }),
+  // 0.28 and 0.29: ratios whose products with small call counts land just off an integer in doubles.
+  minFailureRatio: fc.constantFrom(0, 0.25, 0.28, 0.29, 0.5, 1),
   failureRate: fc.option(
     fc.record({ threshold: fc.constantFrom(0.25, 0.5, 1), minimumCalls: fc.integer({ min: 1, max: 20 }) }),
     { nil: null },
@@ -32,7 +34,8 @@ const configArb: fc.Arbitrary<BreakerConfigInput> = fc.record({
   quorum: fc.integer({ min: 1, max: 3 }),
   cooldownMs: fc.constantFrom(1_000, 5_000, 60_000),
   cooldownMultiplier: fc.constantFrom(1, 1.5, 2),
-  maxCooldownMs: fc.constant(120_000),
+  // undefined: the adaptive default (4.5 s, or cooldownMs when longer).
+  maxCooldownMs: fc.constantFrom(undefined, 120_000),
   cooldownJitter: fc.constantFrom(0, 0.3),
   probeLeaseMs: fc.constantFrom(1_000, 10_000),
   successThreshold: fc.integer({ min: 1, max: 3 }),
@@ -48,7 +51,8 @@ type Op =
   | { op: 'force'; mode: 'open' | 'close'; ttlMs: number }
   | { op: 'clear' }
   | { op: 'reset' }
-  | { op: 'register'; drift: boolean };
+  | { op: 'register'; drift: boolean }
+  | { op: 'update'; minFailureRatio: number; cooldownMs: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   {
@@ -64,7 +68,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       op: fc.constant('record' as const),
       pod: fc.integer({ min: 0, max: 2 }),
       failures: fc.integer({ min: 0, max: 8 }),
-      successes: fc.integer({ min: 0, max: 4 }),
+      successes: fc.integer({ min: 0, max: 12 }),
     }),
   },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('snapshot' as const) }) },
@@ -89,6 +93,15 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constant('reset' as const) }) },
   // A pod (re)starting: the same rules, or drifted ones the store must report and not apply.
   { weight: 2, arbitrary: fc.record({ op: fc.constant('register' as const), drift: fc.boolean() }) },
+  // An operator changing the rules for everyone mid-history.
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant('update' as const),
+      minFailureRatio: fc.constantFrom(0, 0.28, 0.5, 0.75),
+      cooldownMs: fc.constantFrom(1_000, 3_000),
+    }),
+  },
 );
 
 /**
@@ -132,6 +145,7 @@ it('MemoryBreakerStore and RedisBreakerStore agree on random histories, and keep
 
       await both((s) => s.register(name, config));
       let lastGeneration = 0;
+      let current = config; // the stored rules: a (re)starting pod brings these, or drifted ones
       let override: { mode: string; expiresAt: number } | null = null;
       const liveLease = new Map<number, ProbeLease>(); // generation -> the lease live in it
 
@@ -202,8 +216,15 @@ it('MemoryBreakerStore and RedisBreakerStore agree on random histories, and keep
           case 'reset':
             check(await both((s) => s.reset(name, { actor: 'prop', reason: 'model' })));
             break;
+          case 'update': {
+            // Without a cap, so the cap follows the new cooldown and the rules stay valid.
+            const { maxCooldownMs: _cap, ...rest } = current;
+            current = { ...rest, minFailureRatio: op.minFailureRatio, cooldownMs: op.cooldownMs };
+            check(await both((s) => s.updateConfig(name, current, { actor: 'prop', reason: 'model' })));
+            break;
+          }
           case 'register': {
-            const rules = op.drift ? { ...config, failureThreshold: (config.failureThreshold ?? 20) + 1 } : config;
+            const rules = op.drift ? { ...current, failureThreshold: (current.failureThreshold ?? 20) + 1 } : current;
             const r = await both((s) => s.register(name, rules));
             expect(r.configDrift).toBe(op.drift);
             check(r.snapshot);

@@ -51,15 +51,30 @@ export function renderSnapshot(b: BreakerSnapshot): string {
     ],
     [
       'rules',
-      `trip at ${c.failureThreshold} failures in ${formatDuration(c.windowMs)}` +
+      `trip at ${c.failureThreshold} failures` +
+        (c.minFailureRatio > 0 ? ` (≥${percent(c.minFailureRatio)} of calls)` : '') +
+        ` in ${formatDuration(c.windowMs)}` +
         (c.failureRate ? ` or ${c.failureRate.threshold * 100}% of ≥${c.failureRate.minimumCalls} calls` : '') +
         (c.quorum > 1 ? ` from ≥${c.quorum} pods` : '') +
-        `; cooldown ${formatDuration(c.cooldownMs)}`,
+        `; cooldown ${seconds(c.cooldownMs)}` +
+        (c.cooldownMultiplier > 1 && c.maxCooldownMs > c.cooldownMs
+          ? `, ×${c.cooldownMultiplier} per failed probe up to ${seconds(c.maxCooldownMs)}`
+          : ''),
     ],
     ['as of', formatTime(b.at)],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
+}
+
+/** 0.5 → `50%`, 0.28 → `28%` (not 28.000000000000004). */
+function percent(ratio: number): string {
+  return `${Math.round(ratio * 1_000) / 10}%`;
+}
+
+/** Probe intervals are seconds apart: 4_500 → `4.5s` (formatDuration would round it), longer ones as usual. */
+function seconds(ms: number): string {
+  return ms < 60_000 ? `${ms / 1_000}s` : formatDuration(ms);
 }
 
 /** One line for a mutation's result or a `watch` update. */

@@ -55,7 +55,9 @@ describe('runCli', () => {
 
     const one = await cli(['status', 'pusher']);
     expect(one.stdout).toContain('state           closed');
-    expect(one.stdout).toContain('rules           trip at 20 failures in 30s; cooldown 1m');
+    expect(one.stdout).toContain(
+      'rules           trip at 20 failures (≥50% of calls) in 30s; cooldown 1s, ×2 per failed probe up to 4.5s',
+    );
   });
 
   it('force-open, audit, clear: the mutation flow an SRE runs', async () => {

@@ -13,6 +13,7 @@ export const BreakerConfigSchema = Type.Object(
     windowMs: Type.Integer(),
     bucketMs: Type.Integer(),
     failureThreshold: Type.Integer(),
+    minFailureRatio: Type.Number({ description: 'The failure count trips only at this share of the calls, too' }),
     failureRate: Nullable(Type.Object({ threshold: Type.Number(), minimumCalls: Type.Integer() })),
     quorum: Type.Integer(),
     cooldownMs: Type.Integer(),

@@ -14,11 +14,12 @@ describe('resolveBreakerConfig', () => {
       windowMs: 30_000,
       bucketMs: 1_000,
       failureThreshold: 20,
+      minFailureRatio: 0.5,
       failureRate: null,
       quorum: 1,
-      cooldownMs: 60_000,
-      cooldownMultiplier: 1,
-      maxCooldownMs: 600_000,
+      cooldownMs: 1_000,
+      cooldownMultiplier: 2,
+      maxCooldownMs: 4_500,
       cooldownJitter: 0,
       probeLeaseMs: 10_000,
       successThreshold: 1,
@@ -28,6 +29,13 @@ describe('resolveBreakerConfig', () => {
 
   it('keeps explicit zeros instead of replacing them with defaults', () => {
     expect(resolveBreakerConfig({ cooldownJitter: 0 }).cooldownJitter).toBe(0);
+    expect(resolveBreakerConfig({ minFailureRatio: 0 }).minFailureRatio).toBe(0);
+  });
+
+  it('lets an omitted maxCooldownMs follow a cooldown longer than its default', () => {
+    expect(resolveBreakerConfig({ cooldownMs: 2_000 }).maxCooldownMs).toBe(4_500);
+    expect(resolveBreakerConfig({ cooldownMs: 60_000 })).toMatchObject({ cooldownMs: 60_000, maxCooldownMs: 60_000 });
+    expect(resolveBreakerConfig({ cooldownMs: 60_000, maxCooldownMs: 600_000 }).maxCooldownMs).toBe(600_000);
   });
 
   it.each([
@@ -37,6 +45,11 @@ describe('resolveBreakerConfig', () => {
     [{ failureThreshold: 0 }, 'config.failureThreshold', /got 0/],
     [{ failureThreshold: 2.5 }, 'config.failureThreshold', /integer/],
     [{ failureThreshold: '20' }, 'config.failureThreshold', /got "20"/],
+    [{ minFailureRatio: -0.1 }, 'config.minFailureRatio', /\[0, 1\], got -0.1/],
+    [{ minFailureRatio: 1.01 }, 'config.minFailureRatio', /\[0, 1\], got 1.01/],
+    [{ minFailureRatio: Number.NaN }, 'config.minFailureRatio', /got NaN/],
+    [{ minFailureRatio: '0.5' }, 'config.minFailureRatio', /got "0.5"/],
+    [{ minFailureRatio: null }, 'config.minFailureRatio', /got null/],
     [{ failureRate: { threshold: 0, minimumCalls: 5 } }, 'config.failureRate.threshold', /\(0, 1\]/],
     [{ failureRate: { threshold: 0.5 } }, 'config.failureRate.minimumCalls', /got undefined/],
     [{ failureRate: { threshold: 0.5, minimumCalls: 5, extra: 1 } }, 'config.failureRate.extra', /unknown option/],
@@ -44,6 +57,7 @@ describe('resolveBreakerConfig', () => {
     [{ cooldownMs: 50 }, 'config.cooldownMs', /got 50/],
     [{ cooldownMultiplier: 0.5 }, 'config.cooldownMultiplier', /\[1, 100\]/],
     [{ cooldownMs: 60_000, maxCooldownMs: 30_000 }, 'config.maxCooldownMs', /\[60000, 86400000\]/],
+    [{ cooldownMs: 4_000, maxCooldownMs: 3_000 }, 'config.maxCooldownMs', /\[4000, 86400000\], got 3000/],
     [{ cooldownJitter: 1.5 }, 'config.cooldownJitter', /\[0, 1\]/],
     [{ probeLeaseMs: Number.POSITIVE_INFINITY }, 'config.probeLeaseMs', /Infinity/],
     [{ successThreshold: 0 }, 'config.successThreshold', /got 0/],
@@ -71,8 +85,25 @@ describe('config hash', () => {
     expect(configHash(a)).toMatch(/^[0-9a-f]{16}$/);
   });
 
+  it('covers every rule: the new trip-rule floor changes the hash', () => {
+    const base = resolveBreakerConfig();
+    expect(configHash(resolveBreakerConfig({ minFailureRatio: 0.25 }))).not.toBe(configHash(base));
+    expect(canonicalConfigJson(base)).toContain('["minFailureRatio",0.5]');
+  });
+
+  it('reads a config stored before minFailureRatio existed with the rule it was stored under (0)', () => {
+    const stored = JSON.stringify(
+      JSON.parse(canonicalConfigJson(resolveBreakerConfig())).filter(([k]: [string]) => k !== 'minFailureRatio'),
+    );
+    expect(parseCanonicalConfig(stored)).toEqual({ ...resolveBreakerConfig(), minFailureRatio: 0 });
+  });
+
   it('round-trips through the canonical JSON stored in Redis', () => {
-    const config = resolveBreakerConfig({ failureRate: { threshold: 0.25, minimumCalls: 40 }, mode: 'shadow' });
+    const config = resolveBreakerConfig({
+      failureRate: { threshold: 0.25, minimumCalls: 40 },
+      minFailureRatio: 0.3,
+      mode: 'shadow',
+    });
     expect(parseCanonicalConfig(canonicalConfigJson(config))).toEqual(config);
     expect(parseCanonicalConfig(canonicalConfigJson(DEFAULT_BREAKER_CONFIG))).toEqual(DEFAULT_BREAKER_CONFIG);
   });

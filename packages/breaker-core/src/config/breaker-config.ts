@@ -25,15 +25,32 @@ export interface BreakerConfig {
   readonly bucketMs: number;
   /** Trip when the failures in the window reach this count. Integer ≥ 1. @default 20 */
   readonly failureThreshold: number;
+  /**
+   * ...and only when those failures are also at least this share of the window's calls
+   * (failures + successes), so the count rule scales with traffic: a handful of failures
+   * in a wave of thousands of reconnects is noise, not an outage. Below
+   * `failureThreshold / minFailureRatio` calls the share holds by itself and the count
+   * alone decides. Range 0 – 1; 0 = the count alone, whatever the traffic. @default 0.5
+   */
+  readonly minFailureRatio: number;
   /** Optional failure-rate rule, or `null` for none. @default null */
   readonly failureRate: FailureRateRule | null;
   /** Trip only when at least this many distinct pods reported failures in the window. @default 1 */
   readonly quorum: number;
-  /** How long the breaker stays open before half-opening, ms. Range 100 ms – 24 h. @default 60_000 */
+  /**
+   * How long the breaker stays open after a trip before half-opening, ms: the first
+   * probe's wait. Range 100 ms – 24 h. @default 1_000
+   */
   readonly cooldownMs: number;
-  /** Each consecutive failed probe multiplies the cooldown by this (1 = no escalation). Range 1 – 100. @default 1 */
+  /** Each consecutive failed probe multiplies the cooldown by this (1 = no escalation). Range 1 – 100. @default 2 */
   readonly cooldownMultiplier: number;
-  /** Cap on the cooldown, escalation and jitter included, ms; ≥ `cooldownMs`. @default 600_000 */
+  /**
+   * Cap on the cooldown, escalation and jitter included, ms; ≥ `cooldownMs`. Once
+   * reached it is the interval between failed probes, so it bounds how long a
+   * recovered pusher waits for the next probe. When omitted: 4_500, or `cooldownMs`
+   * if that is longer (a config that only lengthens the cooldown keeps it constant).
+   * @default 4_500
+   */
   readonly maxCooldownMs: number;
   /**
    * Adds up to this fraction of the cooldown, chosen per opening (0 = none), never
@@ -52,16 +69,23 @@ export type BreakerConfigInput = Partial<Omit<BreakerConfig, 'failureRate'>> & {
   failureRate?: FailureRateRule | null;
 };
 
-/** The defaults the incident analysis chose: 20 failures in 30 s, 60 s cooldown, one probe. */
+/**
+ * The defaults: 20 failures in 30 s, as the incident analysis chose, that are also at
+ * least half of the window's calls (issue 13: a recovery or a cold start of 1,500
+ * sessions must not trip on a few dozen slow connects); one probe fleet-wide 1 s after
+ * a trip, then 2 s, 4 s and every 4.5 s after that (issue 13: ~75 probe dials in a
+ * 330 s outage, a recovered pusher found within 4.5 s).
+ */
 export const DEFAULT_BREAKER_CONFIG: BreakerConfig = Object.freeze({
   windowMs: 30_000,
   bucketMs: 1_000,
   failureThreshold: 20,
+  minFailureRatio: 0.5,
   failureRate: null,
   quorum: 1,
-  cooldownMs: 60_000,
-  cooldownMultiplier: 1,
-  maxCooldownMs: 600_000,
+  cooldownMs: 1_000,
+  cooldownMultiplier: 2,
+  maxCooldownMs: 4_500,
   cooldownJitter: 0,
   probeLeaseMs: 10_000,
   successThreshold: 1,
@@ -88,15 +112,19 @@ export function resolveBreakerConfig(input: BreakerConfigInput = {}, argument = 
     );
   }
   const cooldownMs = integerInRange(at('cooldownMs'), c.cooldownMs, 100, DAY_MS);
+  // An omitted cap follows a longer cooldown instead of refusing it: `{ cooldownMs: 60_000 }` stays valid (constant 60 s).
+  const maxCooldownMs =
+    raw.maxCooldownMs === undefined ? Math.max(DEFAULT_BREAKER_CONFIG.maxCooldownMs, cooldownMs) : c.maxCooldownMs;
   const config: BreakerConfig = {
     windowMs,
     bucketMs,
     failureThreshold: integerInRange(at('failureThreshold'), c.failureThreshold, 1, 1_000_000_000),
+    minFailureRatio: numberInRange(at('minFailureRatio'), c.minFailureRatio, 0, 1),
     failureRate: resolveFailureRate(at('failureRate'), c.failureRate),
     quorum: integerInRange(at('quorum'), c.quorum, 1, 1_000),
     cooldownMs,
     cooldownMultiplier: numberInRange(at('cooldownMultiplier'), c.cooldownMultiplier, 1, 100),
-    maxCooldownMs: integerInRange(at('maxCooldownMs'), c.maxCooldownMs, cooldownMs, DAY_MS),
+    maxCooldownMs: integerInRange(at('maxCooldownMs'), maxCooldownMs, cooldownMs, DAY_MS),
     cooldownJitter: numberInRange(at('cooldownJitter'), c.cooldownJitter, 0, 1),
     probeLeaseMs: integerInRange(at('probeLeaseMs'), c.probeLeaseMs, 100, 3_600_000),
     successThreshold: integerInRange(at('successThreshold'), c.successThreshold, 1, 100),
@@ -129,8 +157,18 @@ export function configHash(config: BreakerConfig): string {
   return createHash('sha256').update(canonicalConfigJson(config)).digest('hex').slice(0, 16);
 }
 
+/**
+ * Rules a config stored by an earlier version lacks, with the value that version
+ * applied (not today's default): such a breaker keeps its old behaviour, exactly as
+ * the scripts read it (lua/includes/load.lua), until someone calls updateConfig().
+ */
+const LEGACY_CONFIG: Partial<BreakerConfig> = Object.freeze({ minFailureRatio: 0 });
+
 /** Inverse of {@link canonicalConfigJson}; validates again (the stored copy may be from another version). */
 export function parseCanonicalConfig(json: string): BreakerConfig {
   const entries = JSON.parse(json) as [string, unknown][];
-  return resolveBreakerConfig(Object.fromEntries(entries) as BreakerConfigInput, 'storedConfig');
+  return resolveBreakerConfig(
+    { ...LEGACY_CONFIG, ...Object.fromEntries(entries) } as BreakerConfigInput,
+    'storedConfig',
+  );
 }

@@ -9,6 +9,9 @@
 
 // The ms-since-epoch clock every time-dependent default reads.
 export { systemClock } from '../clock.js';
+// A config with its defaults filled in and checked, and its canonical hash: for tests that
+// drive the Lua scripts directly, as the stores do.
+export { configHash, resolveBreakerConfig } from '../config/breaker-config.js';
 // The Redis key layout, for tests and tools that inspect a breaker's or a ramp's keys.
 export { type BreakerKeys, breakerKeys } from '../keys.js';
 export { rampKey } from '../ramp/redis-reconnect-ramp.js';

@@ -1,10 +1,11 @@
 --[[
   record outcomes: add one pod's failure/success deltas to the current bucket (Redis
   time) and apply the trip rules. While closed: trip when failures in the window reach
-  failureThreshold, or the failure rate reaches rateThreshold over at least minimumCalls,
-  and at least `quorum` distinct pods reported failures in the window. In shadow mode a
-  half-open breaker treats ordinary outcomes as the probe. Re-creates a breaker whose
-  keys vanished (Redis restarted) from the caller's config.
+  failureThreshold and are at least minFailureRatio of the window's calls, or the failure
+  rate reaches rateThreshold over at least minimumCalls, and at least `quorum` distinct
+  pods reported failures in the window. In shadow mode a half-open breaker treats
+  ordinary outcomes as the probe. Re-creates a breaker whose keys vanished (Redis
+  restarted) from the caller's config.
 
   KEYS[1..5], ARGV[1..5]: see includes/load.lua.
   ARGV[6]    pod id (1..128 bytes)

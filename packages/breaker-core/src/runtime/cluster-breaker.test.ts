@@ -14,7 +14,8 @@ import { memoryFleet, wrapped } from './testing/memory-fleet.js';
  * ClusterBreaker on a MemoryBreakerStore (single-process use), with fake
  * timers: the hot path, execute(), probes, events, metrics, logs and options.
  * Batching is in outcome-batcher.test.ts, the fallback in
- * store-failover.test.ts; Redis, faults and multi-process behaviour under
+ * cluster-breaker-fallback.test.ts, the one lease per pod in
+ * own-probe-lease.test.ts; Redis, faults and multi-process behaviour under
  * test/breaker-core/runtime.
  */
 
@@ -39,6 +40,18 @@ describe('ClusterBreaker (single process, MemoryBreakerStore)', () => {
     expect(isClusterBreaker({ [Symbol.for('breakwater.cluster-breaker')]: true })).toBe(true);
     expect(isClusterBreaker(null)).toBe(false);
     expect(isClusterBreaker('pusher')).toBe(false);
+  });
+
+  it('is made only by createClusterBreaker(): the constructor wants a key the package does not export', async () => {
+    const b = await make();
+    const Ctor = b.constructor as new (...args: unknown[]) => unknown;
+    expect(() => new Ctor(Symbol('ClusterBreaker.construct'), {})).toThrow(
+      new TypeError('use createClusterBreaker() to make a ClusterBreaker'),
+    );
+    const api = await import('../index.js');
+    expect(Object.keys(api)).not.toEqual(expect.arrayContaining(['CONSTRUCT']));
+    expect(Object.keys(api)).not.toEqual(expect.arrayContaining(['START']));
+    expect(Object.getOwnPropertyNames(Object.getPrototypeOf(b))).not.toContain('start');
   });
 
   it('sees other pods’ transitions, half-opens on time, and lets exactly one probe', async () => {

@@ -1,31 +1,25 @@
 import { BreakerOpenError } from '../errors/breaker-open-error.js';
 import { BreakerMetrics, STATE_VALUES } from '../metrics.js';
-import { admitsCalls, type BreakerSnapshot, type BreakerState } from '../state/breaker-state.js';
+import {
+  admitsCalls,
+  type BreakerSnapshot,
+  type BreakerState,
+  type BreakerTransition,
+} from '../state/breaker-state.js';
 import type { ProbeLease, ProbeOutcome } from '../state/probe-lease.js';
-import type { BreakerStore, Disposable } from '../store/breaker-store.js';
-import type { MemoryBreakerStore } from '../store/memory-store.js';
-import type { RedisClient } from '../store/redis-store.js';
-import type {
-  ConfigDriftEvent,
-  ProbeGrantedEvent,
-  ProbeReportedEvent,
-  StateChangeEvent,
-  StoreDegradedEvent,
-  StoreRecoveredEvent,
-  ViewSource,
-} from './breaker-events.js';
-import { BreakerSignals } from './breaker-signals.js';
+import { BreakerEventSource } from './breaker-event-source.js';
+import type { StateChangeEvent, ViewSource } from './breaker-events.js';
+import { BreakerView } from './breaker-view.js';
 import type { BreakwaterLogger } from './breakwater-logger.js';
+import { type ClusterBreakerParts, CONSTRUCT, START } from './cluster-breaker-parts.js';
 import { pendingCommands } from './fail-fast-client.js';
+import { FailoverStore, type StoreResult } from './failover-store.js';
 import type { ResolvedClusterBreakerOptions } from './options.js';
 import { OutcomeBatcher } from './outcome-batcher.js';
-import { outcomeSender } from './outcome-sender.js';
-import { ProbeClient } from './probe-client.js';
+import { OwnProbeLease } from './own-probe-lease.js';
 import { RepeatLog } from './repeat-log.js';
-import type { StoreDeadline } from './store-deadline.js';
-import { StoreFailover } from './store-failover.js';
+import { causeOfChange } from './reply-cause.js';
 import { TransitionFeed } from './transition-feed.js';
-import { ViewFollower } from './view-follower.js';
 
 const CLUSTER_BREAKER = Symbol.for('breakwater.cluster-breaker');
 
@@ -36,41 +30,20 @@ export function isClusterBreaker(value: unknown): value is ClusterBreaker {
 
 type Cause = StateChangeEvent['cause'];
 
-export interface ClusterBreakerParts {
-  readonly options: ResolvedClusterBreakerOptions;
-  /** The shared store (Redis, or what the caller gave). */
-  readonly shared: BreakerStore;
-  /** Same rules in this process: the fallback while the shared store is unreachable. */
-  readonly local: MemoryBreakerStore;
-  /** The breaker's own command connection, when it owns one: its status gates calls. */
-  readonly client?: RedisClient;
-  /** The breaker's own subscriber connection, when it owns one: its 'ready' means "resubscribed, resync". */
-  readonly subscriber?: RedisClient;
-  /** Connections to close on close(). */
-  readonly owned: readonly RedisClient[];
-  /** Whether close() closes `shared` (not when the caller passed its own store). */
-  readonly ownsShared: boolean;
-  /** Whether `shared.register()` succeeded at start; if not, the rejoin registers first. */
-  readonly registered: boolean;
-  /** The deadline every call to `shared` runs under (commandTimeoutMs). */
-  readonly deadline: StoreDeadline;
-}
-
 /**
  * One pod's handle on a breaker shared by the fleet.
  *
  * The hot path (`allow()`, `state`) reads fields of this object only;
  * `recordSuccess()`/`recordFailure()` count in the OutcomeBatcher, which sends
  * one store call per flush interval (or at once when this pod's outcomes alone
- * could trip the breaker). The ViewFollower keeps the view fresh (every reply,
- * pub/sub transitions through the TransitionFeed, a periodic resync, a timer
- * for the end of the cooldown) and tells this object what changed. When the
- * shared store fails or is slow, the StoreFailover moves the pod to a local
- * MemoryBreakerStore restored from what it knew, and back once the store
- * answers (replaying what was counted apart). Probes go through the
- * ProbeClient.
+ * could trip the breaker). Everything that reaches a store goes through the
+ * FailoverStore (shared under a deadline, or the local fallback), whose
+ * replies come back tagged with the store that gave them; this class alone
+ * applies them to its BreakerView and, when the state changes, to the hot path.
+ * The view is also refreshed by pub/sub transitions (TransitionFeed), a
+ * periodic resync and a timer for the end of the cooldown.
  */
-export class ClusterBreaker {
+export class ClusterBreaker extends BreakerEventSource {
   /** Brand for {@link isClusterBreaker}: survives two installed copies of the package, unlike instanceof. */
   readonly [CLUSTER_BREAKER] = true;
   readonly name: string;
@@ -85,73 +58,53 @@ export class ClusterBreaker {
   #shadowRejected = 0;
   #closed = false;
 
-  readonly #o: ResolvedClusterBreakerOptions;
+  readonly #options: ResolvedClusterBreakerOptions;
   readonly #parts: ClusterBreakerParts;
   readonly #log: BreakwaterLogger;
+  /** Storm-quiet logging: events that repeat are logged once, then summarised. */
+  readonly #repeatLog: RepeatLog;
   readonly #metrics: BreakerMetrics | undefined;
-  readonly #signals: BreakerSignals;
-  readonly #failover: StoreFailover;
-  readonly #batcher: OutcomeBatcher;
-  readonly #follower: ViewFollower;
+  readonly #view: BreakerView;
+  readonly #store: FailoverStore;
   readonly #feed: TransitionFeed;
-  readonly #probes: ProbeClient;
+  readonly #batcher: OutcomeBatcher;
+  readonly #ownLease: OwnProbeLease;
   #untrack: Array<() => void> = [];
   #closing: Promise<void> | undefined;
 
-  /** Use createClusterBreaker(); this constructor expects an initial snapshot. */
-  constructor(parts: ClusterBreakerParts, initial: BreakerSnapshot, source: ViewSource) {
+  /** Not for users: createClusterBreaker() makes and starts a ClusterBreaker. */
+  constructor(key: typeof CONSTRUCT, parts: ClusterBreakerParts) {
+    if (key !== CONSTRUCT) throw new TypeError('use createClusterBreaker() to make a ClusterBreaker');
     const o = parts.options;
-    this.#o = o;
+    const log = o.logger.child({ breaker: o.name, podId: o.podId });
+    super((err) => log.error({ err }, 'breaker event listener threw'));
+    const initial = parts.initial;
+    this.#options = o;
     this.#parts = parts;
     this.name = o.name;
     this.podId = o.podId;
-    const log = o.logger.child({ breaker: o.name, podId: o.podId });
-    const storm = RepeatLog.for(log);
     this.#log = log;
-    this.#signals = new BreakerSignals((err) => log.error({ err }, 'breaker event listener threw'));
+    this.#repeatLog = RepeatLog.for(log);
     const metrics = o.registry ? BreakerMetrics.for(o.registry) : undefined;
     this.#metrics = metrics;
 
     this.#state = initial.state;
     this.#admits = admitsCalls(initial.state);
     this.#shadow = initial.mode === 'shadow';
-    const common = { name: o.name, podId: o.podId, log, storm, metrics, signals: this.#signals };
-    this.#failover = new StoreFailover({
-      ...common,
-      config: o.config,
-      clock: o.clock,
-      shared: parts.shared,
-      local: parts.local,
-      deadline: parts.deadline,
-      client: parts.client,
-      source,
-      registered: parts.registered,
-    });
-    this.#follower = new ViewFollower({
-      ...common,
-      clock: o.clock,
-      resyncIntervalMs: o.resyncIntervalMs,
-      failover: this.#failover,
-      local: parts.local,
-      initial,
-      onKnown: this.#onKnown,
-      onSharedAnswer: () => this.#feed.retry(),
-    });
+    const common = { name: o.name, podId: o.podId, clock: o.clock, repeatLog: this.#repeatLog, metrics };
+    const signals = this.signals;
+    // In dependency order: each part is given only parts made before it, and this object's own callbacks.
+    this.#view = new BreakerView(initial, parts.source, o.clock, this.#refresh);
+    this.#store = new FailoverStore({ ...common, ...parts, config: o.config, knows: this.#view, log, signals });
     this.#feed = new TransitionFeed({
       ...common,
-      store: parts.shared,
+      source: this.#store,
       subscriber: parts.subscriber,
-      onTransition: this.#follower.hear,
-      resync: () => this.#follower.resync('resync'),
+      onTransition: this.#hear,
+      resync: () => this.#view.refresh('resync'),
     });
-    const views = { failover: this.#failover, follower: this.#follower, local: parts.local };
-    this.#batcher = new OutcomeBatcher(
-      o.flushIntervalMs,
-      o.clock,
-      outcomeSender({ ...common, ...views }),
-      tripRules(initial),
-    );
-    this.#probes = new ProbeClient({ ...common, ...views });
+    this.#batcher = new OutcomeBatcher(o.flushIntervalMs, o.clock, this.#sendOutcomes, tripRules(initial));
+    this.#ownLease = new OwnProbeLease({ ...common, signals });
 
     metrics?.state.set({ breaker: this.name }, STATE_VALUES[initial.state]);
     if (metrics) {
@@ -215,7 +168,7 @@ export class ClusterBreaker {
 
   /** The generation of `state`. */
   get generation(): number {
-    return this.#follower.generation;
+    return this.#view.generation;
   }
 
   /**
@@ -224,17 +177,17 @@ export class ClusterBreaker {
    * that follows, milliseconds later.
    */
   get snapshot(): BreakerSnapshot {
-    return this.#follower.view;
+    return this.#view.view;
   }
 
   /** `shared` while following Redis, `local` while on the fallback. */
   get source(): ViewSource {
-    return this.#failover.source;
+    return this.#store.source;
   }
 
   /** Age of the view, ms (pod clock). */
   get staleness(): number {
-    return this.#follower.staleness;
+    return this.#view.staleness;
   }
 
   /** Operational counters for dashboards and tests; cheap, no I/O. */
@@ -247,11 +200,11 @@ export class ClusterBreaker {
   } {
     const { client, subscriber } = this.#parts;
     return {
-      source: this.#failover.source,
+      source: this.#store.source,
       pending: this.#batcher.pending,
       redisPendingCommands: client ? pendingCommands(client) : 0,
       subscriberPendingCommands: subscriber ? pendingCommands(subscriber) : 0,
-      configDrift: this.#failover.configDrift,
+      configDrift: this.#store.configDrift,
     };
   }
 
@@ -260,53 +213,66 @@ export class ClusterBreaker {
   /**
    * The one cluster-wide probe lease, when half-open (or the cooldown has just
    * ended on the store's clock); otherwise null. Never rejects.
+   *
+   * One probe per pod, too: null while this pod's own acquireProbe() is in
+   * flight, and while this pod holds a lease it was granted that is neither
+   * reported (reportProbe() has settled for it) nor expired (`expiresAt`), even
+   * if a transition has fenced it since. So two sessions of one pod never both
+   * hold the lease; a lease dropped without a report blocks this pod until it
+   * expires, as it blocks every other pod.
    */
   async acquireProbe(): Promise<ProbeLease | null> {
-    return this.#closed ? null : this.#probes.acquire(this.#state);
+    const state = this.#state;
+    if (this.#closed || !this.#ownLease.free) return null;
+    if (state !== 'half_open' && !(state === 'open' && this.#view.cooldownOver)) return null;
+    this.#ownLease.asking = true;
+    try {
+      const result = await this.#store.acquireProbe();
+      this.#take(result);
+      if (!result.answer) return null;
+      const { reply, source } = result.answer;
+      if (!reply.granted) {
+        this.#ownLease.refused();
+        return null;
+      }
+      this.#ownLease.granted(reply.lease, source, reply.snapshot.at - this.#options.clock());
+      return reply.lease;
+    } catch {
+      return null; // the local breaker failed too: no lease
+    } finally {
+      this.#ownLease.asking = false;
+    }
   }
 
-  /** Reports the probe's result; true if the store accepted it (a stale lease is refused). Never rejects. */
+  /**
+   * Reports the probe's result to the store that granted the lease; true if it
+   * accepted it (a stale or expired lease is refused). Never rejects. Either way
+   * this pod may ask for a lease again once it settles.
+   */
   async reportProbe(lease: ProbeLease, outcome: ProbeOutcome): Promise<boolean> {
-    return this.#closed ? false : this.#probes.report(lease, outcome);
-  }
-
-  // ── events ──────────────────────────────────────────────────────────────
-
-  onStateChange(listener: (e: StateChangeEvent) => void): Disposable {
-    return this.#signals.stateChange.on(listener);
-  }
-
-  onStoreDegraded(listener: (e: StoreDegradedEvent) => void): Disposable {
-    return this.#signals.storeDegraded.on(listener);
-  }
-
-  onStoreRecovered(listener: (e: StoreRecoveredEvent) => void): Disposable {
-    return this.#signals.storeRecovered.on(listener);
-  }
-
-  onProbeGranted(listener: (e: ProbeGrantedEvent) => void): Disposable {
-    return this.#signals.probeGranted.on(listener);
-  }
-
-  onProbeReported(listener: (e: ProbeReportedEvent) => void): Disposable {
-    return this.#signals.probeReported.on(listener);
-  }
-
-  onConfigDrift(listener: (e: ConfigDriftEvent) => void): Disposable {
-    return this.#signals.configDrift.on(listener);
+    if (this.#closed) return false;
+    let accepted = false;
+    try {
+      const result = await this.#store.reportProbe(lease, outcome);
+      this.#take(result);
+      accepted = result.answer?.reply.accepted ?? false;
+    } catch {
+      // the local breaker failed: not accepted
+    }
+    this.#ownLease.reported(lease, outcome, accepted);
+    return accepted;
   }
 
   // ── lifecycle ───────────────────────────────────────────────────────────
 
-  /** Starts timers and the subscription. Called by createClusterBreaker(). */
-  async start(configDrift: boolean): Promise<void> {
-    if (configDrift) this.#failover.noteDrift(true, this.#follower.view.configHash);
-    this.#follower.start();
+  /** Starts timers and the subscription (createClusterBreaker() calls it once). */
+  async [START](): Promise<void> {
+    this.#view.start(this.#options.resyncIntervalMs);
     // After a reconnect messages may have been missed: resync. On the fallback this is
     // also the cue to rejoin. (The subscriber's reconnects are the TransitionFeed's.)
     this.#parts.client?.on('ready', this.#onClientReady);
     // Wait for the subscription while Redis answers; never hang start-up on a Redis that does not.
-    await Promise.race([this.#feed.start(), delay(this.#o.startTimeoutMs)]);
+    await Promise.race([this.#feed.start(), delay(this.#options.startTimeoutMs)]);
   }
 
   /** Stops timers, sends what is still counted (bounded by the command timeout), closes connections. */
@@ -317,44 +283,106 @@ export class ClusterBreaker {
 
   async #close(): Promise<void> {
     const parts = this.#parts;
-    this.#follower.stopTimers();
+    this.#view.stop();
     parts.client?.off('ready', this.#onClientReady);
     this.#feed.close();
     await this.#batcher.drain();
     this.#closed = true;
-    this.#follower.close();
-    if (parts.ownsShared) await parts.shared.close().catch(() => {});
-    await parts.local.close();
+    await this.#store.close();
     for (const client of parts.owned) client.disconnect();
     this.#reportRejections();
     for (const untrack of this.#untrack) untrack();
     this.#metrics?.forget(this.name);
-    this.#signals.clear();
+    this.signals.clear();
   }
 
-  // ── internals ───────────────────────────────────────────────────────────
+  // ── the one place replies reach the view ────────────────────────────────
 
-  readonly #onClientReady = (): void => {
-    void this.#follower.resync('resync');
+  /** Applies a snapshot from `source`, unless it is a late reply from the other store or older than the view. */
+  #apply(snap: BreakerSnapshot, source: ViewSource, cause: Cause, authoritative = false): void {
+    if (this.#closed || source !== this.#store.source) return;
+    if (this.#view.take(snap, source, authoritative)) this.#follow(snap, cause, source);
+  }
+
+  /**
+   * What a FailoverStore call came back with: the fallback state first (if the
+   * call fell back), then the reply, by default with the cause its change shows.
+   */
+  #take<T extends { readonly snapshot: BreakerSnapshot }>(
+    { answer, fellBack }: StoreResult<T>,
+    cause?: Cause,
+    authoritative = false,
+  ): void {
+    if (fellBack) this.#apply(fellBack, 'local', 'fallback', true);
+    if (!answer) return;
+    const snap = answer.reply.snapshot;
+    this.#apply(snap, answer.source, cause ?? causeOfChange(this.#view.known, snap), authoritative);
+  }
+
+  /** The OutcomeBatcher's `send`: one batch through the FailoverStore; never rejects. */
+  readonly #sendOutcomes = async (failures: number, successes: number): Promise<void> => {
+    try {
+      // A rejoin in flight has read the local window: these go where it leaves the pod, once it is applied.
+      if (this.#store.rejoining) await this.#view.refreshing;
+      const result = await this.#store.record({ failures, successes });
+      const reply = result.answer?.reply;
+      this.#take(result, reply?.transitions.at(-1)?.action ?? 'resync', reply?.created);
+    } catch (err) {
+      this.#repeatLog.warn('flush', this.podId, { err }, 'could not record outcomes');
+    }
   };
 
-  /** What the pod knows changed: the hot path follows. */
-  readonly #onKnown = (known: BreakerSnapshot, cause: Cause, source: ViewSource): void => {
+  /** A transition from pub/sub: newer generations only, acted on at once, then the full snapshot is read. */
+  readonly #hear = (t: BreakerTransition): void => {
+    if (this.#closed || this.#store.source !== 'shared') return;
+    const known = this.#view.hear(t);
+    if (!known) return;
+    this.#follow(known, t.action, 'shared');
+    void this.#view.refresh(t.action);
+  };
+
+  /** After a reconnect messages may have been missed: resync (on the fallback, the cue to rejoin). */
+  readonly #onClientReady = (): void => {
+    void this.#view.refresh('resync');
+  };
+
+  /** The view's re-read (one at a time, see BreakerView): from the store the pod follows; on the fallback, then a rejoin. */
+  readonly #refresh = async (cause: Cause): Promise<void> => {
+    try {
+      const result = await this.#store.refresh();
+      const shared = result.answer?.source === 'shared';
+      this.#take(result, shared && !result.recreated ? cause : 'resync', result.recreated);
+      if (!result.answer) return;
+      // The store answers: whatever failed may work now, e.g. the subscription.
+      if (shared) this.#feed.retry();
+      else await this.#rejoin();
+    } catch (err) {
+      this.#repeatLog.warn('resync', this.podId, { err }, 'resync failed');
+    }
+  };
+
+  /** On the fallback: back to the shared store if it answers, adopting its state before saying so. */
+  async #rejoin(): Promise<void> {
+    const rejoined = await this.#store.rejoin();
+    if (!rejoined) return;
+    this.#take(rejoined, 'rejoin', true);
+    this.signals.storeRecovered.emit(rejoined.recovered);
+  }
+
+  /** What the pod knows changed: the hot path follows; if the state changed, metrics, one log line, one event. */
+  #follow(known: BreakerSnapshot, cause: Cause, source: ViewSource): void {
     this.#shadow = known.mode === 'shadow';
     this.#batcher.tripRules = tripRules(known);
-    this.#setState(known.state, known.generation, cause, source);
-  };
-
-  /** The one place the state callers obey changes: metrics, one log line, one event. */
-  #setState(to: BreakerState, generation: number, cause: Cause, source: ViewSource): void {
     const from = this.#state;
+    const to = known.state;
     if (from === to) return;
+    const generation = known.generation;
     this.#state = to;
     this.#admits = admitsCalls(to);
     this.#metrics?.state.set({ breaker: this.name }, STATE_VALUES[to]);
     this.#metrics?.transitions.inc({ breaker: this.name, from, to });
     this.#log.info({ from, to, generation, cause, source }, `breaker ${from} -> ${to}`);
-    this.#signals.stateChange.emit({ from, to, generation, cause, source });
+    this.signals.stateChange.emit({ from, to, generation, cause, source });
   }
 
   /** Called when the metrics are collected (and on close). */

@@ -4,9 +4,17 @@ import { couldTripAlone } from './could-trip-alone.js';
 
 describe('couldTripAlone', () => {
   it('by count: the pending failures reach the threshold', () => {
-    const config = resolveBreakerConfig({ failureThreshold: 5 });
+    const config = resolveBreakerConfig({ failureThreshold: 5, minFailureRatio: 0 });
     expect(couldTripAlone(4, 0, config)).toBe(false);
     expect(couldTripAlone(5, 100, config)).toBe(true);
+  });
+
+  it('by count, only when the failures are also at least minFailureRatio of the pending calls', () => {
+    const config = resolveBreakerConfig({ failureThreshold: 5, minFailureRatio: 0.5 });
+    expect(couldTripAlone(5, 0, config)).toBe(true);
+    expect(couldTripAlone(5, 5, config)).toBe(true); // 50 %
+    expect(couldTripAlone(5, 6, config)).toBe(false); // a few failures among many successes
+    expect(couldTripAlone(6, 6, config)).toBe(true);
   });
 
   it('by rate: only over at least minimumCalls pending calls', () => {

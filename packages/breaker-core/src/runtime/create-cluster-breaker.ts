@@ -4,6 +4,7 @@ import { MemoryBreakerStore } from '../store/memory-store.js';
 import { RedisBreakerStore, type RedisClient } from '../store/redis-store.js';
 import type { ViewSource } from './breaker-events.js';
 import { ClusterBreaker } from './cluster-breaker.js';
+import { CONSTRUCT, START } from './cluster-breaker-parts.js';
 import { openBreakerConnections, whenReady } from './fail-fast-client.js';
 import { type ClusterBreakerOptions, resolveClusterBreakerOptions } from './options.js';
 import { StoreDeadline } from './store-deadline.js';
@@ -63,21 +64,19 @@ export async function createClusterBreaker(options: ClusterBreakerOptions): Prom
     log.warn({ err }, 'shared breaker state unreachable at start: starting on the local breaker');
   }
 
-  const breaker = new ClusterBreaker(
-    {
-      options: o,
-      shared,
-      local,
-      client,
-      subscriber,
-      owned,
-      ownsShared: !options.store,
-      registered: source === 'shared',
-      deadline,
-    },
+  const breaker = new ClusterBreaker(CONSTRUCT, {
+    options: o,
+    shared,
+    local,
+    client,
+    subscriber,
+    owned,
+    ownsShared: !options.store,
+    deadline,
     initial,
     source,
-  );
-  await breaker.start(drift);
+    configDrift: drift,
+  });
+  await breaker[START]();
   return breaker;
 }

@@ -1,16 +1,20 @@
 import type { BreakerTransition } from '../state/breaker-state.js';
-import type { BreakerStore, Disposable } from '../store/breaker-store.js';
+import type { Disposable } from '../store/breaker-store.js';
 import type { RedisClient } from '../store/redis-store.js';
 import { isCluster } from './fail-fast-client.js';
 import type { RepeatLog } from './repeat-log.js';
 
+/** Where the transitions come from (the FailoverStore: the shared store's channel for this breaker). */
+export interface TransitionSource {
+  subscribe(listener: (t: BreakerTransition) => void): Promise<Disposable>;
+}
+
 export interface TransitionFeedParts {
-  readonly name: string;
   readonly podId: string;
-  readonly store: BreakerStore;
+  readonly source: TransitionSource;
   /** The breaker's own subscriber connection, if it has one. */
   readonly subscriber: RedisClient | undefined;
-  readonly storm: RepeatLog;
+  readonly repeatLog: RepeatLog;
   readonly onTransition: (t: BreakerTransition) => void;
   /** Re-read the state: after a reconnect, messages may have been missed. */
   readonly resync: () => Promise<void>;
@@ -33,12 +37,12 @@ export interface TransitionFeedParts {
 export class TransitionFeed {
   #subscription: Disposable | undefined;
   #subscribing: Promise<void> | undefined;
-  #pinging = false;
+  #partsinging = false;
   #closed = false;
-  readonly #p: TransitionFeedParts;
+  readonly #parts: TransitionFeedParts;
 
   constructor(parts: TransitionFeedParts) {
-    this.#p = parts;
+    this.#parts = parts;
   }
 
   get subscribed(): boolean {
@@ -47,7 +51,7 @@ export class TransitionFeed {
 
   /** Subscribes and follows the subscriber's reconnects; settles when subscribed or failed, never rejects. */
   start(): Promise<void> {
-    this.#p.subscriber?.on('ready', this.#onSubscriberReady);
+    this.#parts.subscriber?.on('ready', this.#onSubscriberReady);
     return this.#subscribe();
   }
 
@@ -58,7 +62,7 @@ export class TransitionFeed {
 
   close(): void {
     this.#closed = true;
-    this.#p.subscriber?.off('ready', this.#onSubscriberReady);
+    this.#parts.subscriber?.off('ready', this.#onSubscriberReady);
     this.#subscription?.dispose();
   }
 
@@ -66,20 +70,20 @@ export class TransitionFeed {
     if (this.#closed) return;
     const wasSubscribed = this.#subscription !== undefined;
     void this.#subscribe().then(async () => {
-      const sub = this.#p.subscriber;
-      if (wasSubscribed && sub && !isCluster(sub) && !this.#pinging) {
-        this.#pinging = true;
+      const sub = this.#parts.subscriber;
+      if (wasSubscribed && sub && !isCluster(sub) && !this.#partsinging) {
+        this.#partsinging = true;
         await sub.ping().catch(() => {});
-        this.#pinging = false;
+        this.#partsinging = false;
       }
-      await this.#p.resync();
+      await this.#parts.resync();
     });
   };
 
   #subscribe(): Promise<void> {
     if (this.#closed || this.#subscription) return Promise.resolve();
-    const { name, podId, store, storm, onTransition } = this.#p;
-    this.#subscribing ??= store.subscribe(name, onTransition).then(
+    const { podId, source, repeatLog, onTransition } = this.#parts;
+    this.#subscribing ??= source.subscribe(onTransition).then(
       (subscription) => {
         this.#subscribing = undefined;
         if (this.#closed) subscription.dispose();
@@ -87,7 +91,7 @@ export class TransitionFeed {
       },
       (err: unknown) => {
         this.#subscribing = undefined;
-        storm.warn(
+        repeatLog.warn(
           'subscribe',
           podId,
           { err },

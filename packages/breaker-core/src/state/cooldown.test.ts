@@ -4,8 +4,15 @@ import { cooldownFor, jitterUnit } from './cooldown.js';
 
 describe('cooldownFor', () => {
   it('is the base cooldown without escalation or jitter', () => {
-    const config = resolveBreakerConfig();
+    const config = resolveBreakerConfig({ cooldownMs: 60_000, cooldownMultiplier: 1 });
     expect([0, 1, 5].map((k) => cooldownFor(config, k, 1, 0))).toEqual([60_000, 60_000, 60_000]);
+  });
+
+  it('by default probes 1 s after a trip, then 2 s, 4 s and every 4.5 s', () => {
+    const config = resolveBreakerConfig();
+    expect([0, 1, 2, 3, 4, 50].map((k) => cooldownFor(config, k, k + 1, 1_800_000_000_000 + k))).toEqual([
+      1_000, 2_000, 4_000, 4_500, 4_500, 4_500,
+    ]);
   });
 
   it('multiplies per failed probe up to the cap', () => {
@@ -14,7 +21,7 @@ describe('cooldownFor', () => {
   });
 
   it('adds jitter within [0, jitter × cooldown), varying with generation and time', () => {
-    const config = resolveBreakerConfig({ cooldownMs: 10_000, cooldownJitter: 0.2 });
+    const config = resolveBreakerConfig({ cooldownMs: 10_000, maxCooldownMs: 600_000, cooldownJitter: 0.2 });
     const values = new Set<number>();
     for (let gen = 1; gen <= 50; gen++) {
       const c = cooldownFor(config, 0, gen, 1_800_000_000_000 + gen * 13);

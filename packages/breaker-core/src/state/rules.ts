@@ -114,20 +114,34 @@ export function recordOutcomes(r: BreakerRecord, now: number, podId: string, fai
 
   if (r.auto === 'closed') {
     const w = sumWindow(r.window, r.config.bucketMs, now);
-    const calls = w.failures + w.successes;
-    const rate = r.config.failureRate;
-    const byCount = w.failures >= r.config.failureThreshold;
-    const byRate = rate !== null && calls >= rate.minimumCalls && w.failures / calls >= rate.threshold;
-    if ((byCount || byRate) && countFailingPods(r, now) >= r.config.quorum) {
-      const rule = byCount ? `${w.failures} failures in window` : `failure rate ${w.failures}/${calls} in window`;
-      open(r, now, out, 'trip', podId, rule);
-    }
+    const rule = tripRule(r.config, w.failures, w.successes);
+    if (rule !== null && countFailingPods(r, now) >= r.config.quorum) open(r, now, out, 'trip', podId, rule);
   } else if (r.auto === 'half_open' && r.config.mode === 'shadow') {
     // Shadow mode lets every call through, so ordinary outcomes act as the probe.
     if (failures > 0) probeFailed(r, now, out, podId);
     else if (successes > 0) probeSucceeded(r, now, out, podId, successes);
   }
   return out;
+}
+
+/**
+ * Which trip rule the window's counts meet, as the audit reason, or null for none
+ * (the quorum is checked by the caller). The count rule: failures ≥ failureThreshold
+ * and failures ≥ minFailureRatio × calls, so a few failures in a big connect wave do
+ * not trip. The optional rate rule: failures / calls ≥ failureRate.threshold over at
+ * least failureRate.minimumCalls calls. lua/includes/rules.lua computes the same, with
+ * the same floating-point expressions, so both stores agree on every boundary.
+ */
+export function tripRule(config: BreakerConfig, failures: number, successes: number): string | null {
+  const calls = failures + successes;
+  if (failures >= config.failureThreshold && failures >= config.minFailureRatio * calls) {
+    return `${failures} failures in window (of ${calls} calls)`;
+  }
+  const rate = config.failureRate;
+  if (rate !== null && calls >= rate.minimumCalls && failures / calls >= rate.threshold) {
+    return `failure rate ${failures}/${calls} in window`;
+  }
+  return null;
 }
 
 function trackFailingPod(r: BreakerRecord, podId: string, now: number): void {

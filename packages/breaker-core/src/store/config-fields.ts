@@ -2,7 +2,8 @@ import { type BreakerConfig, canonicalConfigJson, configHash } from '../config/b
 
 /**
  * The config as script arguments: hash, canonical JSON, then field/value pairs
- * that lua/includes/load.lua reads back (`rateThreshold` empty = no rate rule).
+ * that lua/includes/load.lua reads back (`rateThreshold` empty = no rate rule;
+ * `minFailureRatio` absent, as in configs stored before it existed = 0).
  */
 export function configArgs(config: BreakerConfig): string[] {
   return [
@@ -14,6 +15,8 @@ export function configArgs(config: BreakerConfig): string[] {
     String(config.bucketMs),
     'failureThreshold',
     String(config.failureThreshold),
+    'minFailureRatio',
+    String(config.minFailureRatio),
     'rateThreshold',
     config.failureRate ? String(config.failureRate.threshold) : '',
     'minimumCalls',

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import type { PusherFault, PusherStandInStats } from '@breakwater/pusher-stand-in';
+import type { PusherCapacity, PusherFault, PusherStandInStats } from '@breakwater/pusher-stand-in';
 import { forkTs } from './tsx-fork.js';
 
 export type PusherStats = PusherStandInStats & { readonly processed: number };
@@ -8,16 +8,18 @@ export type PusherStats = PusherStandInStats & { readonly processed: number };
 export class PusherProcess {
   readonly #child: ChildProcess;
   readonly url: string;
-  readonly #pending = new Map<number, (v: unknown) => void>();
+  readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (err: Error) => void }>();
   #seq = 0;
 
   private constructor(child: ChildProcess, url: string) {
     this.#child = child;
     this.url = url;
-    child.on('message', (m: { id?: number; result?: unknown }) => {
+    child.on('message', (m: { id?: number; result?: unknown; error?: string }) => {
       if (m.id === undefined) return;
-      this.#pending.get(m.id)?.(m.result);
+      const pending = this.#pending.get(m.id);
       this.#pending.delete(m.id);
+      if (m.error !== undefined) pending?.reject(new RangeError(m.error));
+      else pending?.resolve(m.result);
     });
   }
 
@@ -33,14 +35,23 @@ export class PusherProcess {
 
   #call<T>(message: Record<string, unknown>): Promise<T> {
     const id = ++this.#seq;
-    return new Promise<T>((resolve) => {
-      this.#pending.set(id, resolve as (v: unknown) => void);
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       this.#child.send({ id, ...message });
     });
   }
 
   setFault(fault: PusherFault): Promise<void> {
     return this.#call({ type: 'fault', fault });
+  }
+
+  /**
+   * Gives the stand-in a capacity (a cold start) or lifts it (null). Its clock is wall time: pass
+   * rates per wall second and `warmUpMs` in wall ms. Rejects with the stand-in's RangeError for a
+   * bad capacity. Unset by default.
+   */
+  setCapacity(capacity: PusherCapacity | null): Promise<void> {
+    return this.#call({ type: 'capacity', capacity });
   }
 
   stats(): Promise<PusherStats> {

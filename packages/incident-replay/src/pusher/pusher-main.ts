@@ -2,10 +2,12 @@
  * The pusher stand-in in its own process, so its work (a storm of dials) and
  * the orchestrator's timing do not share an event loop. Driven over IPC.
  */
-import { type PusherFault, PusherStandIn } from '@breakwater/pusher-stand-in';
+import { type PusherCapacity, type PusherFault, PusherStandIn } from '@breakwater/pusher-stand-in';
 
 export type PusherCommand =
   | { readonly id: number; readonly type: 'fault'; readonly fault: PusherFault }
+  /** A capacity (wall-clock rates and ms) or null for none; a bad one is answered `{ id, error }`. */
+  | { readonly id: number; readonly type: 'capacity'; readonly capacity: PusherCapacity | null }
   | { readonly id: number; readonly type: 'stats' }
   | { readonly id: number; readonly type: 'close' };
 
@@ -26,6 +28,14 @@ process.on('message', (c: PusherCommand) => {
       process.send?.({ id: c.id, result: true });
       break;
     }
+    case 'capacity':
+      try {
+        standIn.setCapacity(c.capacity);
+        process.send?.({ id: c.id, result: true });
+      } catch (err) {
+        process.send?.({ id: c.id, error: (err as Error).message });
+      }
+      break;
     case 'stats':
       process.send?.({ id: c.id, result: { ...standIn.stats(), processed: standIn.processedConversations().size } });
       break;

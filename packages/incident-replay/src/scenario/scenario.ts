@@ -1,3 +1,4 @@
+import { DEFAULT_BREAKER_CONFIG } from '@breakwater/breaker-core';
 import type { FailureMode, ReplayOptions } from '../options.js';
 
 /**
@@ -78,15 +79,20 @@ export function faultFor(
  */
 export function scaledSettings(timeScale: number) {
   const s = (ms: number, min = 1) => Math.max(min, Math.round(ms / timeScale));
-  const bucketMs = s(1_000, 100);
-  const windowMs = Math.max(1_000, Math.ceil(s(30_000) / bucketMs) * bucketMs);
+  const d = DEFAULT_BREAKER_CONFIG;
+  const bucketMs = s(d.bucketMs, 100);
+  const windowMs = Math.max(1_000, Math.ceil(s(d.windowMs) / bucketMs) * bucketMs);
   return {
     breaker: {
       config: {
         windowMs,
         bucketMs,
-        failureThreshold: 20,
-        cooldownMs: s(60_000, 100),
+        failureThreshold: d.failureThreshold,
+        minFailureRatio: d.minFailureRatio,
+        // The probe schedule (1 s, 2 s, 4 s, then every 4.5 s), compressed; the cap is never below the first cooldown.
+        cooldownMs: s(d.cooldownMs, 100),
+        cooldownMultiplier: d.cooldownMultiplier,
+        maxCooldownMs: s(d.maxCooldownMs, 100),
         // The lease must outlast the probe's dial, whose deadline stays in wall time (below), or a
         // slow handshake would let a second pod probe: 10 s scaled, but never under 5 s wall.
         probeLeaseMs: Math.max(s(10_000), 5_000),

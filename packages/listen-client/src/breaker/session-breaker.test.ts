@@ -1,5 +1,11 @@
-import { type ClusterBreaker, createClusterBreaker, MemoryBreakerStore } from '@breakwater/breaker-core';
+import {
+  type ClusterBreaker,
+  createClusterBreaker,
+  MemoryBreakerStore,
+  type ProbeLease,
+} from '@breakwater/breaker-core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { FakeBreaker } from '../testing/fake-breaker.js';
 import { harness } from '../testing/session-harness.js';
 import { isSessionBreaker, type SessionBreaker } from './session-breaker.js';
 
@@ -38,5 +44,43 @@ describe('SessionBreaker', () => {
   it('rejects what is not a breaker', () => {
     expect(isSessionBreaker({ allow: () => true })).toBe(false);
     expect(isSessionBreaker(null)).toBe(false);
+  });
+});
+
+// The lease contract sessions are written against: a pod's sessions may all ask,
+// the pod gets at most one lease until it is reported or expires. The session tests
+// run on FakeBreaker, so FakeBreaker must keep it too.
+describe('SessionBreaker.acquireProbe(): at most one lease per pod (FakeBreaker)', () => {
+  function halfOpen() {
+    const breaker = new FakeBreaker();
+    breaker.set('half_open');
+    return breaker;
+  }
+
+  it('sessions asking at once: one lease', async () => {
+    const breaker = halfOpen();
+    const leases = await Promise.all([breaker.acquireProbe(), breaker.acquireProbe(), breaker.acquireProbe()]);
+    expect(leases.filter((l) => l !== null)).toHaveLength(1);
+  });
+
+  it('none while the granted lease is neither reported nor expired; one again after either', async () => {
+    const breaker = halfOpen();
+    const first = await breaker.acquireProbe();
+    expect(first).not.toBeNull();
+    expect(await breaker.acquireProbe()).toBeNull();
+    expect(await breaker.reportProbe(first as ProbeLease, 'failure')).toBe(true);
+    const second = await breaker.acquireProbe();
+    expect(second).not.toBeNull();
+    expect(second?.token).not.toBe(first?.token);
+    expect(await breaker.acquireProbe()).toBeNull();
+    breaker.expireLease();
+    expect(await breaker.acquireProbe()).not.toBeNull();
+  });
+
+  it('a report under a lease that is no longer held is refused', async () => {
+    const breaker = halfOpen();
+    const lease = (await breaker.acquireProbe()) as ProbeLease;
+    breaker.set('open');
+    expect(await breaker.reportProbe(lease, 'success')).toBe(false);
   });
 });

@@ -22,7 +22,11 @@ export interface SessionBreaker {
   readonly generation: number;
   recordSuccess(): void;
   recordFailure(): void;
-  /** In half_open: the one cluster-wide lease, else null. Never rejects. */
+  /**
+   * In half_open: the one cluster-wide lease, else null. Never rejects. Any number
+   * of a pod's sessions may ask: the pod is granted at most one lease at a time —
+   * null while it holds one it was granted that is neither reported nor expired.
+   */
   acquireProbe(): Promise<ProbeLease | null>;
   /** True if accepted (a stale or expired lease is refused). Never rejects. */
   reportProbe(lease: ProbeLease, outcome: 'success' | 'failure'): Promise<boolean>;

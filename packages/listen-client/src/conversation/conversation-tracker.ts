@@ -14,7 +14,7 @@ interface Entry {
   state: EntryState;
   timer: TimerHandle | undefined;
   readonly promise: Promise<ConversationOutcome>;
-  readonly resolve: (o: ConversationOutcome) => void;
+  readonly resolve: (outcome: ConversationOutcome) => void;
 }
 
 export interface ConversationTrackerOptions {
@@ -40,7 +40,7 @@ export interface ConversationTrackerOptions {
  * flight, not every conversation pending (thousands wait while pusher is down).
  */
 export class ConversationTracker {
-  readonly #o: ConversationTrackerOptions;
+  readonly #options: ConversationTrackerOptions;
   readonly #entries = new Map<string, Entry>();
   /** Waiting for a connection, oldest first. */
   readonly #unsent = new Set<Entry>();
@@ -52,7 +52,7 @@ export class ConversationTracker {
   #idleWaiters: (() => void)[] = [];
 
   constructor(options: ConversationTrackerOptions) {
-    this.#o = options;
+    this.#options = options;
   }
 
   /** Conversations not yet ended (queued, sent or in the fallback). */
@@ -88,10 +88,10 @@ export class ConversationTracker {
   add(request: ConversationRequest): Promise<ConversationOutcome> {
     const entry = this.#create(request);
     this.#setState(entry, 'queued');
-    entry.timer = this.#o.clock.setTimeout(() => {
+    entry.timer = this.#options.clock.setTimeout(() => {
       entry.timer = undefined;
       if (entry.state !== 'fallback') this.#toFallback(entry, 'timeout');
-    }, this.#o.timeoutMs);
+    }, this.#options.timeoutMs);
     return entry.promise;
   }
 
@@ -151,7 +151,7 @@ export class ConversationTracker {
   }
 
   #create(request: ConversationRequest): Entry {
-    let resolve!: (o: ConversationOutcome) => void;
+    let resolve!: (outcome: ConversationOutcome) => void;
     const promise = new Promise<ConversationOutcome>((r) => {
       resolve = r;
     });
@@ -181,8 +181,8 @@ export class ConversationTracker {
     this.#setState(entry, 'fallback');
     this.#clearTimer(entry);
     this.#checkIdle();
-    this.#o.metrics.conversationFallbacks.inc({ reason });
-    void this.#o.fallback.run(entry.request, reason).then((result) => {
+    this.#options.metrics.conversationFallbacks.inc({ reason });
+    void this.#options.fallback.run(entry.request, reason).then((result) => {
       this.#end(entry, {
         via: 'fallback',
         conversationId: entry.id,
@@ -202,16 +202,16 @@ export class ConversationTracker {
     this.#checkIdle();
     // One per id, labelled with how it ended: a fallback that failed is not "processed".
     const status = outcome.via === 'pusher' ? 'succeeded' : outcome.status;
-    this.#o.metrics.conversationOutcomes.inc({ via: outcome.via, status });
+    this.#options.metrics.conversationOutcomes.inc({ via: outcome.via, status });
     this.#remember(entry);
     entry.resolve(outcome);
   }
 
   #remember(entry: Entry): void {
-    if (this.#o.rememberCompleted === 0 || this.#o.rememberCompletedMs === 0) return;
+    if (this.#options.rememberCompleted === 0 || this.#options.rememberCompletedMs === 0) return;
     this.#completed.delete(entry.id);
-    this.#completed.set(entry.id, { promise: entry.promise, endedAt: this.#o.clock.now() });
-    if (this.#completed.size > this.#o.rememberCompleted) {
+    this.#completed.set(entry.id, { promise: entry.promise, endedAt: this.#options.clock.now() });
+    if (this.#completed.size > this.#options.rememberCompleted) {
       this.#completed.delete(this.#completed.keys().next().value as string);
     }
     this.#forgetExpired();
@@ -219,7 +219,7 @@ export class ConversationTracker {
 
   /** Forgets outcomes older than `rememberCompletedMs`: they are in end order, so only the front is looked at. */
   #forgetExpired(): void {
-    const oldest = this.#o.clock.now() - this.#o.rememberCompletedMs;
+    const oldest = this.#options.clock.now() - this.#options.rememberCompletedMs;
     for (const [id, done] of this.#completed) {
       if (done.endedAt > oldest) return;
       this.#completed.delete(id);
@@ -235,7 +235,7 @@ export class ConversationTracker {
 
   #clearTimer(entry: Entry): void {
     if (entry.timer !== undefined) {
-      this.#o.clock.clearTimeout(entry.timer);
+      this.#options.clock.clearTimeout(entry.timer);
       entry.timer = undefined;
     }
   }

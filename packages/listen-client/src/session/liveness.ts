@@ -18,14 +18,14 @@ export interface LivenessOptions {
  * says nothing looks alive to TCP.
  */
 export class Liveness {
-  readonly #o: LivenessOptions;
+  readonly #options: LivenessOptions;
   #conn: PusherConnection | undefined;
   #heartbeat: TimerHandle | undefined;
   #ping: TimerHandle | undefined;
   #pongDeadline: TimerHandle | undefined;
 
   constructor(options: LivenessOptions) {
-    this.#o = options;
+    this.#options = options;
   }
 
   start(conn: PusherConnection): void {
@@ -38,18 +38,18 @@ export class Liveness {
   stop(): void {
     this.#conn = undefined;
     for (const t of [this.#heartbeat, this.#ping, this.#pongDeadline])
-      if (t !== undefined) this.#o.clock.clearTimeout(t);
+      if (t !== undefined) this.#options.clock.clearTimeout(t);
     this.#heartbeat = this.#ping = this.#pongDeadline = undefined;
   }
 
   /** Any pong proves pusher is alive. */
   onPong(): void {
-    if (this.#pongDeadline !== undefined) this.#o.clock.clearTimeout(this.#pongDeadline);
+    if (this.#pongDeadline !== undefined) this.#options.clock.clearTimeout(this.#pongDeadline);
     this.#pongDeadline = undefined;
   }
 
   #scheduleHeartbeat(): void {
-    this.#heartbeat = this.#o.clock.setTimeout(() => {
+    this.#heartbeat = this.#options.clock.setTimeout(() => {
       const conn = this.#conn;
       if (!conn) return;
       // This runs from a timer: a send that throws (a socket torn down under us) must
@@ -61,28 +61,28 @@ export class Liveness {
         sent = false;
       }
       if (!sent) {
-        this.#o.onDead('send_failed');
+        this.#options.onDead('send_failed');
         return;
       }
       this.#scheduleHeartbeat();
-    }, this.#o.heartbeatIntervalMs);
+    }, this.#options.heartbeatIntervalMs);
   }
 
   #schedulePing(): void {
-    this.#ping = this.#o.clock.setTimeout(() => {
+    this.#ping = this.#options.clock.setTimeout(() => {
       const conn = this.#conn;
       if (!conn) return;
       try {
         conn.ping();
       } catch {
-        this.#o.onDead('send_failed');
+        this.#options.onDead('send_failed');
         return;
       }
-      this.#pongDeadline ??= this.#o.clock.setTimeout(() => {
+      this.#pongDeadline ??= this.#options.clock.setTimeout(() => {
         this.#pongDeadline = undefined;
-        if (this.#conn) this.#o.onDead('pong_timeout');
-      }, this.#o.pongTimeoutMs);
+        if (this.#conn) this.#options.onDead('pong_timeout');
+      }, this.#options.pongTimeoutMs);
       this.#schedulePing();
-    }, this.#o.pingIntervalMs);
+    }, this.#options.pingIntervalMs);
   }
 }

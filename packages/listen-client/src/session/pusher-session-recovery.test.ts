@@ -119,7 +119,8 @@ describe('PusherSession: degraded', () => {
     expect(Number(/ (\d+)$/m.exec(rejections)?.[1])).toBeGreaterThanOrEqual(50);
   });
 
-  it('in half_open, the lease holder probes and reports; one session per pod asks', async () => {
+  /** Two degraded sessions of one pod (one FakeBreaker), the breaker open, pusher accepting again. */
+  async function twoOfOnePod() {
     const clock = new ManualScheduler();
     const breaker = new FakeBreaker();
     const dialer = new FakeDialer();
@@ -130,9 +131,15 @@ describe('PusherSession: degraded', () => {
     breaker.set('open');
     await clock.advance(1_000);
     dialer.mode = 'accept';
+    return { clock, breaker, dialer, a, b };
+  }
+
+  it('in half_open, the lease holder probes and reports; two sessions of one pod never both dial', async () => {
+    const { clock, breaker, dialer, a, b } = await twoOfOnePod();
     breaker.set('half_open');
     await clock.advance(0);
-    expect(breaker.probesAsked).toBe(1);
+    // Both ask; the pod is granted one lease, and only its holder dials.
+    expect([breaker.probesAsked, breaker.probesGranted]).toEqual([2, 1]);
     expect(dialer.dials).toHaveLength(3); // two first connects, one probe
     expect(breaker.reports).toEqual([]); // not yet: the connection must prove itself first
     await clock.advance(1_000);
@@ -140,6 +147,30 @@ describe('PusherSession: degraded', () => {
     const states = [a.session.state, b.session.state].sort();
     expect(states).toEqual(['connected', 'degraded']);
     expect([...a.states, ...b.states]).toContain('half_open_probe');
+  });
+
+  it('a lease left unreported by a closed session keeps the pod’s other sessions from dialing until it expires', async () => {
+    const { clock, breaker, dialer, a, b } = await twoOfOnePod();
+    dialer.mode = 'manual';
+    breaker.set('half_open');
+    await clock.advance(0);
+    const [holder, other] = a.session.state === 'half_open_probe' ? [a, b] : [b, a];
+    expect(holder.session.status).toMatchObject({ value: 'half_open_probe', lease: true });
+    expect(other.session.state).toBe('degraded');
+    await holder.session.close(); // its probe is abandoned: the lease is never reported
+    const dials = dialer.dials.length;
+    await clock.advance(600_000);
+    expect(dialer.dials).toHaveLength(dials);
+    expect(breaker.probesGranted).toBe(1);
+    expect(breaker.reports).toEqual([]);
+    breaker.expireLease();
+    dialer.mode = 'accept';
+    await clock.advance(72_000); // the next probe, at most 60 s plus 20% away
+    expect(breaker.probesGranted).toBe(2);
+    expect(dialer.dials).toHaveLength(dials + 1);
+    await clock.advance(1_000);
+    expect(other.session.state).toBe('connected');
+    expect(breaker.reports).toEqual([{ token: 't2.2', outcome: 'success' }]);
   });
 
   it('a lease probe that pusher accepts then closes (1011) reports one failure, never a success', async () => {

@@ -14,8 +14,8 @@ import {
   type SpeakerSample,
 } from '../protocol/encode.js';
 import type { TimerHandle } from '../time/scheduler.js';
-import { ConnectionKeeper } from './connection-keeper.js';
-import { warnIfNoRamp } from './ramp-admission.js';
+import { warnIfNoRamp } from './ask-ramp.js';
+import { ReconnectLoop } from './reconnect-loop.js';
 import { type PusherSessionOptions, type ResolvedSessionOptions, resolveSessionOptions } from './session-options.js';
 import type { SessionState, SessionStateChange, SessionStatus } from './session-status.js';
 import { SessionWarnings } from './session-warnings.js';
@@ -54,15 +54,15 @@ export interface PusherSessionStats {
  * non-blocking and never throws for a pusher problem: audio is dropped (and
  * counted) while not connected, transcripts wait in a bounded buffer and are
  * replayed on reconnect, conversations end in exactly one outcome (pusher or
- * the fallback). One loop per session reconnects ({@link ConnectionKeeper}),
+ * the fallback). One loop per session reconnects ({@link ReconnectLoop}),
  * gated by the cluster breaker and the reconnect ramp.
  */
 export class PusherSession {
-  readonly #o: ResolvedSessionOptions;
+  readonly #options: ResolvedSessionOptions;
   readonly #metrics: PusherMetrics;
   readonly #log: Logger;
-  readonly #repeat: SessionWarnings;
-  readonly #keeper: ConnectionKeeper;
+  readonly #warnings: SessionWarnings;
+  readonly #loop: ReconnectLoop;
   readonly #tracker: ConversationTracker;
   readonly #transcripts: TranscriptBuffer;
   readonly #listeners = new Set<(change: SessionStateChange) => void>();
@@ -80,22 +80,22 @@ export class PusherSession {
 
   /** Validates every option (InvalidArgumentError naming it); does no I/O until {@link start}. */
   constructor(options: PusherSessionOptions) {
-    const o = resolveSessionOptions(options);
-    this.#o = o;
-    this.#metrics = PusherMetrics.for(o.registry);
-    this.#log = o.logger.child({ session: o.sessionId, breaker: o.breaker.name });
-    warnIfNoRamp(o);
-    this.#repeat = new SessionWarnings(o.logger, o.clock);
-    this.#transcripts = new TranscriptBuffer(o.transcriptBufferSize, o.transcriptBufferBytes);
+    const resolved = resolveSessionOptions(options);
+    this.#options = resolved;
+    this.#metrics = PusherMetrics.for(resolved.registry);
+    this.#log = resolved.logger.child({ session: resolved.sessionId, breaker: resolved.breaker.name });
+    warnIfNoRamp(resolved);
+    this.#warnings = new SessionWarnings(resolved.logger, resolved.clock, resolved.sessionId);
+    this.#transcripts = new TranscriptBuffer(resolved.transcriptBufferSize, resolved.transcriptBufferBytes);
     this.#tracker = new ConversationTracker({
-      clock: o.clock,
-      fallback: o.fallback,
+      clock: resolved.clock,
+      fallback: resolved.fallback,
       metrics: this.#metrics,
-      timeoutMs: o.conversationTimeoutMs,
-      rememberCompleted: o.rememberConversations,
-      rememberCompletedMs: o.rememberConversationsMs,
+      timeoutMs: resolved.conversationTimeoutMs,
+      rememberCompleted: resolved.rememberConversations,
+      rememberCompletedMs: resolved.rememberConversationsMs,
     });
-    this.#keeper = new ConnectionKeeper(o, this.#metrics, this.#log, this.#repeat, {
+    this.#loop = new ReconnectLoop(resolved, this.#metrics, this.#log, this.#warnings, {
       opened: () => this.#opened(),
       message: (data, isBinary) => this.#message(data, isBinary),
       lost: () => {
@@ -107,11 +107,11 @@ export class PusherSession {
   }
 
   get state(): SessionState {
-    return this.#keeper.status.value;
+    return this.#loop.status.value;
   }
 
   get status(): SessionStatus {
-    return this.#keeper.status;
+    return this.#loop.status;
   }
 
   /** Counters of this session. */
@@ -131,7 +131,7 @@ export class PusherSession {
    */
   async start(): Promise<void> {
     try {
-      await this.#keeper.start();
+      await this.#loop.start();
     } catch (err) {
       this.#log.error({ err }, 'pusher session start failed');
     }
@@ -141,14 +141,14 @@ export class PusherSession {
   sendAudio(pcm: Uint8Array, startTimeSec: number): boolean {
     const bytes = pcm instanceof Uint8Array ? pcm.byteLength : 0;
     try {
-      const conn = this.#keeper.connection;
-      if (!conn || this.#closing || conn.bufferedAmount > this.#o.maxSocketBufferedBytes) {
+      const conn = this.#loop.connection;
+      if (!conn || this.#closing || conn.bufferedAmount > this.#options.maxSocketBufferedBytes) {
         this.#dropAudio(bytes);
         return false;
       }
       if (this.#send(encodeAudio(startTimeSec, pcm))) return true;
     } catch (err) {
-      this.#repeat.warn('audio_invalid', this.#o.sessionId, { err: String(err) }, 'invalid audio chunk dropped');
+      this.#warnings.warn('audio_invalid', { err: String(err) }, 'invalid audio chunk dropped');
     }
     this.#dropAudio(bytes);
     return false;
@@ -171,7 +171,7 @@ export class PusherSession {
         throw new InvalidArgumentError('memoryId', `expected a string of 1–${MAX_ID_LENGTH} characters or undefined`);
       }
       if (segments.length === 0) return true;
-      if (this.#keeper.connection && !this.#closing) {
+      if (this.#loop.connection && !this.#closing) {
         const frame = encodeTranscript(segments, memoryId);
         this.#replayTranscripts();
         if (this.#transcripts.size === 0 && this.#send(frame)) return true;
@@ -179,7 +179,7 @@ export class PusherSession {
       const sized = segments.map((segment: unknown) => ({ segment, bytes: segmentBytes(segment) }));
       for (const { segment, bytes } of sized) this.#bufferSegment(segment, memoryId, bytes);
     } catch (err) {
-      this.#repeat.warn('transcript_invalid', this.#o.sessionId, { err: String(err) }, 'invalid transcript dropped');
+      this.#warnings.warn('transcript_invalid', { err: String(err) }, 'invalid transcript dropped');
       this.#dropTranscript(Array.isArray(segments) ? Math.max(1, segments.length) : 1, 0);
     }
     return false;
@@ -188,23 +188,23 @@ export class PusherSession {
   /** The conversation the session's audio belongs to; sent (103) when it changes and after every reconnect. */
   setConversation(conversationId: string): void {
     if (typeof conversationId !== 'string' || conversationId.length === 0 || conversationId.length > MAX_ID_LENGTH) {
-      this.#repeat.warn('conversation_id_invalid', this.#o.sessionId, {}, 'invalid conversation id ignored');
+      this.#warnings.warn('conversation_id_invalid', {}, 'invalid conversation id ignored');
       return;
     }
     if (conversationId === this.#conversationId) return;
     this.#conversationId = conversationId;
     this.#conversationSent = false;
-    if (this.#keeper.connection) this.#sendConversationId();
+    if (this.#loop.connection) this.#sendConversationId();
   }
 
   /** Sends a speaker sample (105) if connected; otherwise drops and counts it. */
   sendSpeakerSample(sample: SpeakerSample): boolean {
     try {
       const frame = encodeSpeakerSample(sample);
-      if (this.#keeper.connection && !this.#closing && this.#send(frame)) return true;
+      if (this.#loop.connection && !this.#closing && this.#send(frame)) return true;
       this.#metrics.queueDroppedBytes.inc({ queue: 'speaker_sample' }, frame.length);
     } catch (err) {
-      this.#repeat.warn('speaker_sample_invalid', this.#o.sessionId, { err: String(err) }, 'invalid speaker sample');
+      this.#warnings.warn('speaker_sample_invalid', { err: String(err) }, 'invalid speaker sample');
     }
     this.#metrics.queueDrops.inc({ queue: 'speaker_sample' });
     this.#stats.speakerSamplesDropped++;
@@ -228,12 +228,12 @@ export class PusherSession {
       if (known) return known;
       const state = this.state;
       if (this.#closing || state === 'closed') return this.#tracker.addFallback(request, 'closed');
-      if (this.#tracker.size >= this.#o.maxPendingConversations)
+      if (this.#tracker.size >= this.#options.maxPendingConversations)
         return this.#tracker.addFallback(request, 'overloaded');
       if (state === 'degraded' || state === 'half_open_probe') return this.#tracker.addFallback(request, 'degraded');
-      if (!this.#o.breaker.allow()) return this.#tracker.addFallback(request, 'breaker_open');
+      if (!this.#options.breaker.allow()) return this.#tracker.addFallback(request, 'breaker_open');
       const outcome = this.#tracker.add(request);
-      if (this.#keeper.connection) this.#tracker.sendQueued((frame) => this.#send(frame));
+      if (this.#loop.connection) this.#tracker.sendQueued((frame) => this.#send(frame));
       return outcome;
     } catch (err) {
       return Promise.reject(err);
@@ -262,8 +262,8 @@ export class PusherSession {
   // ── internals ──────────────────────────────────────────────────────────────
 
   async #close(): Promise<void> {
-    this.#keeper.beginClose();
-    if (this.#keeper.connection) {
+    this.#loop.beginClose();
+    if (this.#loop.connection) {
       this.#replayTranscripts();
       await this.#waitForAnswers();
     }
@@ -271,28 +271,28 @@ export class PusherSession {
     // What could not be flushed is dropped, and counted like every other drop.
     const left = this.#transcripts.clear();
     if (left.count > 0) this.#dropTranscript(left.count, left.bytes);
-    this.#keeper.finishClose();
+    this.#loop.finishClose();
     this.#listeners.clear();
   }
 
   #waitForAnswers(): Promise<void> {
-    if (this.#tracker.inFlight === 0 || this.#o.closeTimeoutMs === 0) return Promise.resolve();
+    if (this.#tracker.inFlight === 0 || this.#options.closeTimeoutMs === 0) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      const clock = this.#o.clock;
+      const clock = this.#options.clock;
       let timer: TimerHandle | undefined;
       const done = () => {
         if (timer !== undefined) clock.clearTimeout(timer);
         this.#lostWhileClosing = undefined;
         resolve();
       };
-      timer = clock.setTimeout(done, this.#o.closeTimeoutMs);
+      timer = clock.setTimeout(done, this.#options.closeTimeoutMs);
       this.#lostWhileClosing = done;
       this.#tracker.onIdle(done);
     });
   }
 
   #send(frame: Buffer): boolean {
-    const conn = this.#keeper.connection;
+    const conn = this.#loop.connection;
     if (!conn) return false;
     let sent = false;
     try {
@@ -300,7 +300,7 @@ export class PusherSession {
     } catch {
       sent = false;
     }
-    if (!sent) this.#keeper.markLost('send_failed');
+    if (!sent) this.#loop.markLost('send_failed');
     return sent;
   }
 
@@ -329,12 +329,7 @@ export class PusherSession {
       try {
         frame = encodeTranscript(batch.segments, batch.memoryId);
       } catch (err) {
-        this.#repeat.warn(
-          'transcript_unencodable',
-          this.#o.sessionId,
-          { err: String(err) },
-          'buffered transcript dropped',
-        );
+        this.#warnings.warn('transcript_unencodable', { err: String(err) }, 'buffered transcript dropped');
         this.#transcripts.shift(batch.count);
         this.#dropTranscript(batch.count, batch.bytes);
         continue;
@@ -367,9 +362,8 @@ export class PusherSession {
     if (!decoded.ok) {
       this.#stats.malformedFrames++;
       this.#metrics.malformedFrames.inc({ reason: decoded.reason });
-      this.#repeat.warn(
+      this.#warnings.warn(
         `malformed_${decoded.reason}`,
-        this.#o.sessionId,
         { reason: decoded.reason, detail: decoded.detail },
         'malformed frame from pusher ignored',
       );
@@ -387,7 +381,7 @@ export class PusherSession {
         listener(change);
       } catch (err) {
         // Folded like every other repeat: a listener that throws does so on every change, in every session.
-        this.#repeat.warn('listener_threw', this.#o.sessionId, { err }, 'onStateChange listener threw');
+        this.#warnings.warn('listener_threw', { err }, 'onStateChange listener threw');
       }
     }
   }

@@ -220,12 +220,12 @@ function sharedRegistry(): Registry {
 
 /** Fills defaults and validates; every error is an InvalidArgumentError naming the option. */
 export function resolveSessionOptions(options: PusherSessionOptions): ResolvedSessionOptions {
-  const o = plainObject('options', options);
-  knownKeys('options', o, [...OBJECT_KEYS, ...Object.keys(RANGES)]);
+  const given = plainObject('options', options);
+  knownKeys('options', given, [...OBJECT_KEYS, ...Object.keys(RANGES)]);
   const numbers = {} as Record<Numeric, number>;
   for (const key of Object.keys(RANGES) as Numeric[]) {
     const [min, max] = RANGES[key];
-    const value = o[key] ?? DEFAULT_PUSHER_SESSION_OPTIONS[key];
+    const value = given[key] ?? DEFAULT_PUSHER_SESSION_OPTIONS[key];
     numbers[key] = FRACTIONS.has(key)
       ? numberInRange(`options.${key}`, value, min, max)
       : integerInRange(`options.${key}`, value, min, max);
@@ -239,41 +239,41 @@ export function resolveSessionOptions(options: PusherSessionOptions): ResolvedSe
   if (numbers.backoffMaxMs < numbers.backoffBaseMs) {
     throw new InvalidArgumentError('options.backoffMaxMs', `must be ≥ backoffBaseMs (${numbers.backoffBaseMs})`);
   }
-  const uid = o.uid;
+  const uid = given.uid;
   if (typeof uid !== 'string' || uid.length === 0 || uid.length > 256) {
     throw new InvalidArgumentError('options.uid', `expected a string of 1–256 characters, got ${typeof uid}`);
   }
-  const url = listenUrl(o.pusherUrl, uid, numbers.sampleRate);
-  if (!isSessionBreaker(o.breaker)) {
+  const url = listenUrl(given.pusherUrl, uid, numbers.sampleRate);
+  if (!isSessionBreaker(given.breaker)) {
     throw new InvalidArgumentError('options.breaker', 'expected a ClusterBreaker (allow, record*, acquireProbe, …)');
   }
-  const clock = o.clock ?? systemScheduler;
+  const clock = given.clock ?? systemScheduler;
   if (!isScheduler(clock))
     throw new InvalidArgumentError('options.clock', 'expected { now, setTimeout, clearTimeout }');
   let fallback: ConversationFallback;
-  if (o.fallback instanceof ConversationFallback) fallback = o.fallback;
-  else if (typeof o.fallback === 'function')
+  if (given.fallback instanceof ConversationFallback) fallback = given.fallback;
+  else if (typeof given.fallback === 'function')
     // On the session's clock: its timeouts are the session's, and tests drive them by hand.
-    fallback = new ConversationFallback({ handler: o.fallback as FallbackHandler, clock });
+    fallback = new ConversationFallback({ handler: given.fallback as FallbackHandler, clock });
   else throw new InvalidArgumentError('options.fallback', 'expected a handler function or a ConversationFallback');
-  const ramp = o.ramp ?? null;
+  const ramp = given.ramp ?? null;
   if (ramp !== null && typeof (ramp as ReconnectRamp).take !== 'function') {
     throw new InvalidArgumentError('options.ramp', 'expected a ReconnectRamp (take()) or null');
   }
-  const logger = o.logger ?? sharedSilentLogger();
+  const logger = given.logger ?? sharedSilentLogger();
   if (typeof (logger as Logger).child !== 'function' || typeof (logger as Logger).warn !== 'function') {
     throw new InvalidArgumentError('options.logger', 'expected a pino Logger');
   }
-  const registry = o.registry ?? sharedRegistry();
+  const registry = given.registry ?? sharedRegistry();
   if (typeof (registry as Registry).getSingleMetric !== 'function') {
     throw new InvalidArgumentError('options.registry', 'expected a prom-client Registry');
   }
-  const random = o.random ?? Math.random;
+  const random = given.random ?? Math.random;
   if (typeof random !== 'function') throw new InvalidArgumentError('options.random', 'expected a function');
-  const dialer = o.dialer ?? wsDialer;
+  const dialer = given.dialer ?? wsDialer;
   if (typeof dialer !== 'function') throw new InvalidArgumentError('options.dialer', 'expected a function');
   sessionSeq++;
-  const sessionId = o.sessionId ?? `${uid}#${sessionSeq}`;
+  const sessionId = given.sessionId ?? `${uid}#${sessionSeq}`;
   if (typeof sessionId !== 'string' || sessionId.length === 0) {
     throw new InvalidArgumentError('options.sessionId', 'expected a non-empty string');
   }
@@ -281,7 +281,7 @@ export function resolveSessionOptions(options: PusherSessionOptions): ResolvedSe
     ...numbers,
     url,
     uid,
-    breaker: o.breaker,
+    breaker: given.breaker,
     fallback,
     ramp: ramp as ReconnectRamp | null,
     logger: logger as Logger,

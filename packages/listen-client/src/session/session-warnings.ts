@@ -62,11 +62,14 @@ const routers = new WeakMap<Scheduler, LineRouter>();
  */
 export class SessionWarnings {
   readonly #logger: Logger;
+  readonly #source: string;
   readonly #router: LineRouter;
   readonly #log: RepeatLog;
 
-  constructor(logger: Logger, clock: Scheduler) {
+  /** `source`: the session's id, logged with each first occurrence. */
+  constructor(logger: Logger, clock: Scheduler, source: string) {
     this.#logger = logger;
+    this.#source = source;
     let router = routers.get(clock);
     if (!router) {
       router = new LineRouter();
@@ -76,12 +79,12 @@ export class SessionWarnings {
     this.#log = RepeatLog.for(router, clock);
   }
 
-  /** The first `key` in a window is logged now (with `source`); repeats, from any session, fold into one summary. */
-  warn(key: string, source: string, context: Record<string, unknown>, message: string): void {
+  /** The first `key` in a window is logged now (with this session as `source`); repeats, from any session, fold into one summary. */
+  warn(key: string, context: Record<string, unknown>, message: string): void {
     const previous = this.#router.target;
     this.#router.target = this.#logger;
     try {
-      this.#log.warn(key, source, context, message);
+      this.#log.warn(key, this.#source, context, message);
     } finally {
       this.#router.target = previous;
     }

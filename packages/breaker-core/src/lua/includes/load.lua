@@ -61,6 +61,7 @@ local function bw_read_config(c)
     windowMs = bw_num(c.windowMs),
     bucketMs = bw_num(c.bucketMs),
     failureThreshold = bw_num(c.failureThreshold),
+    minFailureRatio = bw_num(c.minFailureRatio),
     rateThreshold = bw_num(c.rateThreshold),
     minimumCalls = bw_num(c.minimumCalls),
     quorum = bw_num(c.quorum),
@@ -77,6 +78,14 @@ local function bw_read_config(c)
     if cfg[field] == nil then
       return nil, 'lacks ' .. field
     end
+  end
+  -- Absent from configs stored before it existed: those keep the count rule alone (0), as
+  -- they were written (parseCanonicalConfig reads their JSON the same way).
+  if cfg.minFailureRatio == nil then
+    if c.minFailureRatio ~= nil and c.minFailureRatio ~= '' then
+      return nil, 'has minFailureRatio ' .. c.minFailureRatio .. ', not a number'
+    end
+    cfg.minFailureRatio = 0
   end
   -- The ring loops over windowMs / bucketMs slots: a bad layout would hang the script.
   if cfg.bucketMs < 1 or cfg.windowMs % cfg.bucketMs ~= 0 or cfg.windowMs / cfg.bucketMs > 600 then

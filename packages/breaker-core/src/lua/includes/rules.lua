@@ -58,20 +58,28 @@ local function bw_probe_failed(B, actor)
   bw_open(B, 'reopen', actor, 'probe failed')
 end
 
--- The trip rules, evaluated only while closed.
+--[[
+  Which trip rule the window's counts meet, as the audit reason, or nil (tripRule in
+  rules.ts, same expressions so both stores agree on every boundary). The count rule:
+  failures >= failureThreshold and failures >= minFailureRatio x calls. The optional
+  rate rule: failures / calls >= rateThreshold over at least minimumCalls calls.
+]]
+local function bw_trip_rule(B, failures, successes)
+  local calls = failures + successes
+  if failures >= B.cfg.failureThreshold and failures >= B.cfg.minFailureRatio * calls then
+    return failures .. ' failures in window (of ' .. calls .. ' calls)'
+  end
+  if B.cfg.rateThreshold ~= nil and calls >= B.cfg.minimumCalls and failures / calls >= B.cfg.rateThreshold then
+    return 'failure rate ' .. failures .. '/' .. calls .. ' in window'
+  end
+  return nil
+end
+
+-- The trip rules, evaluated only while closed; the quorum last (it reads the failing-pod set).
 local function bw_evaluate_trip(B, pod)
   local failures, successes = bw_window_sum(B)
-  local calls = failures + successes
-  local byCount = failures >= B.cfg.failureThreshold
-  local byRate = B.cfg.rateThreshold ~= nil and calls >= B.cfg.minimumCalls
-    and failures / calls >= B.cfg.rateThreshold
-  if (byCount or byRate) and bw_failing_pods(B) >= B.cfg.quorum then
-    local rule
-    if byCount then
-      rule = failures .. ' failures in window'
-    else
-      rule = 'failure rate ' .. failures .. '/' .. calls .. ' in window'
-    end
+  local rule = bw_trip_rule(B, failures, successes)
+  if rule ~= nil and bw_failing_pods(B) >= B.cfg.quorum then
     bw_open(B, 'trip', pod, rule)
   end
 end

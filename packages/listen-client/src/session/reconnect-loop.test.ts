@@ -6,18 +6,18 @@ import { FakeDialer } from '../testing/fake-dialer.js';
 import { capturingLogger } from '../testing/session-harness.js';
 import { ManualScheduler } from '../time/manual-scheduler.js';
 import type { Scheduler } from '../time/scheduler.js';
-import { ConnectionKeeper, type KeeperHooks } from './connection-keeper.js';
+import { ReconnectLoop, type ReconnectLoopHooks } from './reconnect-loop.js';
 import { resolveSessionOptions } from './session-options.js';
 import { SessionWarnings } from './session-warnings.js';
 
-// The keeper on its own, with hooks and injected parts that break their
+// The loop on its own, with hooks and injected parts that break their
 // contracts: whatever throws, no socket outlives the state that owned it.
 
-function keeper(hooks: Partial<KeeperHooks> = {}, clock: Scheduler = new ManualScheduler()) {
+function setup(hooks: Partial<ReconnectLoopHooks> = {}, clock: Scheduler = new ManualScheduler()) {
   const dialer = new FakeDialer();
   const breaker = new FakeBreaker();
   const { logger, lines } = capturingLogger();
-  const o = resolveSessionOptions({
+  const options = resolveSessionOptions({
     pusherUrl: 'ws://pusher.test',
     uid: 'u',
     breaker,
@@ -28,27 +28,33 @@ function keeper(hooks: Partial<KeeperHooks> = {}, clock: Scheduler = new ManualS
     logger,
     registry: new Registry(),
   });
-  const k = new ConnectionKeeper(o, PusherMetrics.for(o.registry), logger, new SessionWarnings(logger, clock), {
-    opened: () => {},
-    message: () => {},
-    lost: () => {},
-    statusChanged: () => {},
-    ...hooks,
-  });
-  return { k, dialer, breaker, lines };
+  const loop = new ReconnectLoop(
+    options,
+    PusherMetrics.for(options.registry),
+    logger,
+    new SessionWarnings(logger, clock, options.sessionId),
+    {
+      opened: () => {},
+      message: () => {},
+      lost: () => {},
+      statusChanged: () => {},
+      ...hooks,
+    },
+  );
+  return { loop, dialer, breaker, lines };
 }
 
-describe('ConnectionKeeper when something throws', () => {
+describe('ReconnectLoop when something throws', () => {
   it('a throwing opened hook is contained: the connection stays the session’s, logged once', async () => {
-    const { k, dialer, lines } = keeper({
+    const { loop, dialer, lines } = setup({
       opened: () => {
         throw new Error('replay broke');
       },
     });
     dialer.mode = 'accept';
-    await k.start();
-    expect(k.status.value).toBe('connected');
-    expect(k.connection).toBe(dialer.lastConnection);
+    await loop.start();
+    expect(loop.status.value).toBe('connected');
+    expect(loop.connection).toBe(dialer.lastConnection);
     expect(lines.filter((l) => l.event === 'hook_opened_threw')).toHaveLength(1);
   });
 
@@ -67,9 +73,9 @@ describe('ConnectionKeeper when something throws', () => {
       setTimeout: (fn, ms) => clock.setTimeout(fn, ms),
       clearTimeout: (t) => clock.clearTimeout(t),
     };
-    const { k, dialer, breaker } = keeper({}, flaky);
+    const { loop, dialer, breaker } = setup({}, flaky);
     dialer.mode = 'accept';
-    await k.start();
+    await loop.start();
     await clock.advance(10_000);
     const verdicts = () => ({ successes: breaker.successes, failures: breaker.failures });
     dialer.mode = 'manual';
@@ -81,8 +87,8 @@ describe('ConnectionKeeper when something throws', () => {
     const conn = pending.accept();
     failNext = true;
     await clock.advance(0);
-    expect(k.status.value).toBe('degraded');
-    expect(k.connection).toBeUndefined();
+    expect(loop.status.value).toBe('degraded');
+    expect(loop.connection).toBeUndefined();
     expect(conn.open).toBe(false);
     expect(conn.closedWith).toBe(1011);
     // The client closed that dial itself: no verdict on pusher, not even after the confirm window.
@@ -92,7 +98,7 @@ describe('ConnectionKeeper when something throws', () => {
 
   it('a throwing lost hook does not stop the loop from reconnecting', async () => {
     const clock = new ManualScheduler();
-    const { k, dialer } = keeper(
+    const { loop, dialer } = setup(
       {
         lost: () => {
           throw new Error('requeue broke');
@@ -101,12 +107,12 @@ describe('ConnectionKeeper when something throws', () => {
       clock,
     );
     dialer.mode = 'accept';
-    await k.start();
+    await loop.start();
     await clock.advance(10_000);
     expect(() => dialer.lastConnection.drop(1006)).not.toThrow();
-    expect(k.status.value).toBe('reconnect_backoff');
+    expect(loop.status.value).toBe('reconnect_backoff');
     await clock.advance(1_000);
-    expect(k.status.value).toBe('connected');
+    expect(loop.status.value).toBe('connected');
     expect(dialer.connections).toHaveLength(2);
   });
 });

@@ -4,8 +4,8 @@ import type { TimerHandle } from '../time/scheduler.js';
 import type { ResolvedSessionOptions } from './session-options.js';
 import type { SessionWarnings } from './session-warnings.js';
 
-/** ok: go after `delayMs` (0 = now; more = a slot booked that far ahead, do not ask again). */
-export type Admission =
+/** The ramp's answer. ok: go after `delayMs` (0 = now; more = a slot booked that far ahead, do not ask again). */
+export type RampAnswer =
   | { readonly ok: true; readonly delayMs: number }
   | { readonly ok: false; readonly retryAfterMs: number };
 
@@ -16,17 +16,17 @@ export type Admission =
  * only spreads recovery, while the breaker (with its own Redis-down fallback)
  * still decides whether pusher may be called at all. Never rejects.
  */
-export async function admit(
-  o: ResolvedSessionOptions,
+export async function askRamp(
+  options: ResolvedSessionOptions,
   metrics: PusherMetrics,
-  repeat: SessionWarnings,
-  timeoutMs = o.rampTimeoutMs,
-): Promise<Admission> {
-  const ramp = o.ramp;
+  warnings: SessionWarnings,
+  timeoutMs = options.rampTimeoutMs,
+): Promise<RampAnswer> {
+  const ramp = options.ramp;
   if (!ramp) return { ok: true, delayMs: 0 };
   let timer: TimerHandle | undefined;
   const timeout = new Promise<'timeout'>((resolve) => {
-    timer = o.clock.setTimeout(() => resolve('timeout'), timeoutMs);
+    timer = options.clock.setTimeout(() => resolve('timeout'), timeoutMs);
   });
   try {
     const decision = await Promise.race([ramp.take(), timeout]);
@@ -39,10 +39,10 @@ export async function admit(
     return { ok: false, retryAfterMs: Math.max(1, decision.retryAfterMs) };
   } catch (err) {
     metrics.rampDecisions.inc({ result: 'error' });
-    repeat.warn('ramp_unavailable', o.sessionId, { err: String(err) }, 'reconnect ramp unavailable; admitting');
+    warnings.warn('ramp_unavailable', { err: String(err) }, 'reconnect ramp unavailable; admitting');
     return { ok: true, delayMs: 0 };
   } finally {
-    if (timer !== undefined) o.clock.clearTimeout(timer);
+    if (timer !== undefined) options.clock.clearTimeout(timer);
   }
 }
 
@@ -54,11 +54,11 @@ let warnedNoRamp = false;
  * first-connect at once when pods restart), spread by jitter only. Allowed — a
  * single pod may not need a ramp — but worth one line in the logs.
  */
-export function warnIfNoRamp(o: ResolvedSessionOptions): void {
-  if (warnedNoRamp || o.ramp !== null || !isClusterBreaker(o.breaker)) return;
+export function warnIfNoRamp(options: ResolvedSessionOptions): void {
+  if (warnedNoRamp || options.ramp !== null || !isClusterBreaker(options.breaker)) return;
   warnedNoRamp = true;
-  o.logger.warn(
-    { breaker: o.breaker.name, recoverySpreadMs: o.recoverySpreadMs },
+  options.logger.warn(
+    { breaker: options.breaker.name, recoverySpreadMs: options.recoverySpreadMs },
     'PusherSession has a ClusterBreaker but no reconnect ramp: recovery and first connects are spread by jitter only (pass options.ramp, e.g. a RedisReconnectRamp)',
   );
 }

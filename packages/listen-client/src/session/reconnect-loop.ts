@@ -1,14 +1,13 @@
 import type { ProbeLease } from '@breakwater/breaker-core';
 import type { Logger } from 'pino';
-import { acquireProbeLease, releaseProbeSlot } from '../breaker/probe-slot.js';
 import type { BreakerStateChange } from '../breaker/session-breaker.js';
 import type { PusherMetrics } from '../metrics/pusher-metrics.js';
 import { Sleeper } from '../time/sleeper.js';
 import type { PusherConnection } from '../transport/pusher-connection.js';
+import { askRamp } from './ask-ramp.js';
 import { backoffDelay } from './backoff.js';
-import type { Link } from './dial-link.js';
-import { LinkHolder, type LossReason } from './link-holder.js';
-import { admit } from './ramp-admission.js';
+import { CurrentConnection, type LossReason } from './current-connection.js';
+import type { DialedConnection } from './dial-pusher.js';
 import type { ResolvedSessionOptions } from './session-options.js';
 import type { SessionStateChange, SessionStatus } from './session-status.js';
 import type { SessionWarnings } from './session-warnings.js';
@@ -16,10 +15,10 @@ import type { SessionWarnings } from './session-warnings.js';
 /** A degraded session's probe comes after the cooldown plus up to this fraction of it, so probes spread. */
 export const PROBE_SPREAD = 0.2;
 
-export type { LossReason } from './link-holder.js';
+export type { LossReason } from './current-connection.js';
 
-/** What the keeper tells its session. */
-export interface KeeperHooks {
+/** What the loop tells its session. */
+export interface ReconnectLoopHooks {
   opened(conn: PusherConnection): void;
   message(data: Buffer, isBinary: boolean): void;
   lost(reason: LossReason): void;
@@ -31,19 +30,17 @@ export interface KeeperHooks {
  * the single `setStatus()`, breaker gating (no dial unless `allow()`; in
  * half_open only the lease holder dials), the reconnect ramp, backoff, quick
  * retries and degraded probing; the connections themselves are its
- * {@link LinkHolder}'s. Senders never dial: they call {@link markLost}, and this
+ * {@link CurrentConnection}'s. Senders never dial: they call {@link markLost}, and this
  * loop decides what happens next.
  */
-export class ConnectionKeeper {
-  readonly #o: ResolvedSessionOptions;
+export class ReconnectLoop {
+  readonly #options: ResolvedSessionOptions;
   readonly #metrics: PusherMetrics;
   readonly #log: Logger;
-  readonly #repeat: SessionWarnings;
-  readonly #hooks: KeeperHooks;
-  readonly #links: LinkHolder;
+  readonly #warnings: SessionWarnings;
+  readonly #hooks: ReconnectLoopHooks;
+  readonly #current: CurrentConnection;
   readonly #sleeper: Sleeper;
-  /** Identity for the pod's probe slot. */
-  readonly #owner = {};
   #status: SessionStatus = { value: 'idle' };
   #connectedAt = 0;
   #failuresAtConnect = 0;
@@ -53,21 +50,21 @@ export class ConnectionKeeper {
   #breakerSubscription: { dispose(): void } | undefined;
 
   constructor(
-    o: ResolvedSessionOptions,
+    options: ResolvedSessionOptions,
     metrics: PusherMetrics,
     log: Logger,
-    repeat: SessionWarnings,
-    hooks: KeeperHooks,
+    warnings: SessionWarnings,
+    hooks: ReconnectLoopHooks,
   ) {
-    this.#o = o;
+    this.#options = options;
     this.#metrics = metrics;
     this.#log = log;
-    this.#repeat = repeat;
+    this.#warnings = warnings;
     this.#hooks = hooks;
-    this.#sleeper = new Sleeper(o.clock);
-    this.#links = new LinkHolder(o, metrics, repeat, {
+    this.#sleeper = new Sleeper(options.clock);
+    this.#current = new CurrentConnection(options, metrics, warnings, {
       message: (data, isBinary) => this.#hook('message', () => this.#hooks.message(data, isBinary)),
-      lost: (reason, failure) => this.#lost(reason, failure),
+      lost: (reason, abnormal) => this.#lost(reason, abnormal),
       closing: () => this.#closing,
     });
     metrics.sessions.inc({ state: 'idle' });
@@ -79,7 +76,7 @@ export class ConnectionKeeper {
 
   /** The open connection, only while `connected`. */
   get connection(): PusherConnection | undefined {
-    return this.#status.value === 'connected' ? this.#links.conn : undefined;
+    return this.#status.value === 'connected' ? this.#current.conn : undefined;
   }
 
   /**
@@ -101,51 +98,51 @@ export class ConnectionKeeper {
       // Never expected (a hook or an injected part broke its contract): no socket may
       // outlive it, and the session still starts, degraded.
       this.#log.error({ err }, 'pusher first connect failed; degrading');
-      this.#links.closeAll(1011, 'client error');
+      this.#current.closeAll(1011, 'client error');
       if (!this.#closing) this.#degrade(this.#failures(), 'start_error', false);
     }
   }
 
   async #firstConnectOrThrow(): Promise<void> {
-    const b = this.#o.breaker;
+    const breaker = this.#options.breaker;
     try {
-      this.#breakerSubscription = b.onStateChange((e) => this.#onBreaker(e));
+      this.#breakerSubscription = breaker.onStateChange((e) => this.#onBreaker(e));
     } catch (err) {
       this.#log.warn({ err }, 'could not subscribe to breaker transitions; relying on the probe cooldown');
     }
-    if (this.#refused()) return this.#degrade(0, `breaker_${b.state}`);
-    const o = this.#o;
-    const deadline = o.clock.now() + o.connectTimeoutMs;
+    if (this.#refused()) return this.#degrade(0, `breaker_${breaker.state}`);
+    const options = this.#options;
+    const deadline = options.clock.now() + options.connectTimeoutMs;
     this.#setStatus({ value: 'connecting', attempt: 1 }, 'start');
     // Pods restart together: without the ramp every session's first connect is one
     // unthrottled storm. The ramp gets at most half the connect timeout (the dial the
     // rest), so start() still resolves in time; a slot booked later is kept, not
     // asked for again.
-    const rampMs = Math.min(o.rampTimeoutMs, Math.ceil(o.connectTimeoutMs / 2));
-    const admission = await admit(o, this.#metrics, this.#repeat, rampMs);
+    const rampMs = Math.min(options.rampTimeoutMs, Math.ceil(options.connectTimeoutMs / 2));
+    const answer = await askRamp(options, this.#metrics, this.#warnings, rampMs);
     if (this.#closing) return;
-    if (!admission.ok || admission.delayMs > 0) {
-      const retryAt = admission.ok ? o.clock.now() + admission.delayMs : this.#rampRetryAt(admission.retryAfterMs);
-      this.#setStatus({ value: 'reconnect_backoff', failures: 0, retryAt, booked: admission.ok }, 'ramp_wait');
+    if (!answer.ok || answer.delayMs > 0) {
+      const retryAt = answer.ok ? options.clock.now() + answer.delayMs : this.#rampRetryAt(answer.retryAfterMs);
+      this.#setStatus({ value: 'reconnect_backoff', failures: 0, retryAt, booked: answer.ok }, 'ramp_wait');
       return this.#ensureLoop();
     }
-    if (this.#refused()) return this.#degrade(0, `breaker_${b.state}`);
-    const link = await this.#dial(null, Math.max(1, deadline - o.clock.now()));
+    if (this.#refused()) return this.#degrade(0, `breaker_${breaker.state}`);
+    const dialed = await this.#current.dial(null, Math.max(1, deadline - options.clock.now()));
     if (this.#closing) return;
-    if (link) this.#connected(link, 0, 'connected');
+    if (dialed) this.#connected(dialed, 0, 'connected');
     else this.#degrade(1, 'first_connect_failed');
   }
 
   /** True (and counted) when the breaker does not allow a dial now. */
   #refused(): boolean {
-    if (this.#o.breaker.allow()) return false;
+    if (this.#options.breaker.allow()) return false;
     this.#metrics.breakerRejections.inc();
     return true;
   }
 
   /** When to ask a ramp that deferred us again: its retryAfterMs plus up to as much again, at random. */
   #rampRetryAt(retryAfterMs: number): number {
-    return this.#o.clock.now() + retryAfterMs + Math.floor(this.#o.random() * retryAfterMs);
+    return this.#options.clock.now() + retryAfterMs + Math.floor(this.#options.random() * retryAfterMs);
   }
 
   /** Senders call this when the connection fails them; only the loop reconnects. */
@@ -158,16 +155,15 @@ export class ConnectionKeeper {
     if (this.#closing) return;
     this.#closing = true;
     this.#sleeper.wake();
-    this.#links.stopDialing();
+    this.#current.stopDialing();
     this.#breakerSubscription?.dispose();
   }
 
   /** Closes the connection with 1000 and ends in `closed`. */
   finishClose(): void {
     this.beginClose();
-    this.#links.closeAll(1000, 'session closed');
-    releaseProbeSlot(this.#o.breaker, this.#owner);
-    this.#setStatus({ value: 'closed', since: this.#o.clock.now() }, 'close');
+    this.#current.closeAll(1000, 'session closed');
+    this.#setStatus({ value: 'closed', since: this.#options.clock.now() }, 'close');
   }
 
   // ── state ──────────────────────────────────────────────────────────────────
@@ -183,7 +179,7 @@ export class ConnectionKeeper {
     this.#metrics.sessions.dec({ state: prev.value });
     if (next.value !== 'closed') this.#metrics.sessions.inc({ state: next.value });
     this.#log.debug({ from: prev.value, to: next.value, cause }, `pusher session ${prev.value} -> ${next.value}`);
-    const change = { from: prev.value, to: next.value, status: next, cause, at: this.#o.clock.now() };
+    const change = { from: prev.value, to: next.value, status: next, cause, at: this.#options.clock.now() };
     this.#hook('statusChanged', () => this.#hooks.statusChanged(change));
   }
 
@@ -191,25 +187,25 @@ export class ConnectionKeeper {
    * Calls the session. A hook that throws is a bug in the session, never a reason
    * to lose the loop, a socket or the state: it is logged (folded) and contained.
    */
-  #hook(name: keyof KeeperHooks, fn: () => void): void {
+  #hook(name: keyof ReconnectLoopHooks, fn: () => void): void {
     try {
       fn();
     } catch (err) {
-      this.#repeat.warn(`hook_${name}_threw`, this.#o.sessionId, { err }, `pusher session ${name} hook threw`);
+      this.#warnings.warn(`hook_${name}_threw`, { err }, `pusher session ${name} hook threw`);
     }
   }
 
   /** `probeNow`: in half_open, look for the lease at once (never right after a failed probe). */
   #degrade(failures: number, cause: string, probeNow = true): void {
-    const now = this.#o.clock.now();
-    const nextProbeAt = probeNow && this.#o.breaker.state === 'half_open' ? now : now + this.#probeDelay();
+    const now = this.#options.clock.now();
+    const nextProbeAt = probeNow && this.#options.breaker.state === 'half_open' ? now : now + this.#probeDelay();
     const since = this.#status.value === 'degraded' ? this.#status.since : now;
     this.#setStatus({ value: 'degraded', failures, since, nextProbeAt }, cause);
     this.#ensureLoop();
   }
 
   #probeDelay(): number {
-    return Math.round(this.#o.degradedProbeIntervalMs * (1 + PROBE_SPREAD * this.#o.random()));
+    return Math.round(this.#options.degradedProbeIntervalMs * (1 + PROBE_SPREAD * this.#options.random()));
   }
 
   #onBreaker(e: BreakerStateChange): void {
@@ -218,8 +214,8 @@ export class ConnectionKeeper {
     const recovering = e.to === 'closed' || e.to === 'forced_closed';
     if (!recovering && e.to !== 'half_open') return;
     // Recovery: spread the pod's sessions instead of all dialing on the same tick.
-    const spread = recovering ? Math.floor(this.#o.random() * this.#o.recoverySpreadMs) : 0;
-    const next = this.#o.clock.now() + spread;
+    const spread = recovering ? Math.floor(this.#options.random() * this.#options.recoverySpreadMs) : 0;
+    const next = this.#options.clock.now() + spread;
     if (next >= s.nextProbeAt) return;
     this.#setStatus({ ...s, nextProbeAt: next }, `breaker_${e.to}`);
     this.#sleeper.wake();
@@ -254,7 +250,7 @@ export class ConnectionKeeper {
         // Never expected; never let the loop die with the session stuck, nor a socket
         // it just opened stay open behind a session that no longer thinks it is connected.
         this.#log.error({ err }, 'pusher reconnect loop failed; degrading');
-        this.#links.closeAll(1011, 'client error');
+        this.#current.closeAll(1011, 'client error');
         if (!this.#closing) this.#degrade(this.#failures(), 'loop_error', false);
       }
     }
@@ -270,8 +266,8 @@ export class ConnectionKeeper {
    * event may wake the loop early: it sleeps again until the slot). False if closing.
    */
   async #waitForSlot(delayMs: number): Promise<boolean> {
-    const at = this.#o.clock.now() + delayMs;
-    while (!this.#closing && this.#o.clock.now() < at) await this.#sleeper.until(at);
+    const at = this.#options.clock.now() + delayMs;
+    while (!this.#closing && this.#options.clock.now() < at) await this.#sleeper.until(at);
     return !this.#closing;
   }
 
@@ -280,36 +276,37 @@ export class ConnectionKeeper {
    * already gave this attempt its slot), then up to 1 + quickRetries dials.
    */
   async #reconnectAttempt(failures: number, booked: boolean): Promise<void> {
-    const o = this.#o;
-    const b = o.breaker;
-    if (this.#refused()) return this.#degrade(failures, `breaker_${b.state}`);
-    const admission = booked ? { ok: true as const, delayMs: 0 } : await admit(o, this.#metrics, this.#repeat);
+    const options = this.#options;
+    const breaker = options.breaker;
+    if (this.#refused()) return this.#degrade(failures, `breaker_${breaker.state}`);
+    const answer = booked ? { ok: true as const, delayMs: 0 } : await askRamp(options, this.#metrics, this.#warnings);
     if (this.#closing) return;
-    if (!admission.ok) {
-      const retryAt = this.#rampRetryAt(admission.retryAfterMs);
+    if (!answer.ok) {
+      const retryAt = this.#rampRetryAt(answer.retryAfterMs);
       return this.#setStatus({ value: 'reconnect_backoff', failures, retryAt }, 'ramp_deferred');
     }
-    if (!(await this.#waitForSlot(admission.delayMs))) return;
-    if (this.#refused()) return this.#degrade(failures, `breaker_${b.state}`);
-    for (let i = 0; i <= o.quickRetries; i++) {
+    if (!(await this.#waitForSlot(answer.delayMs))) return;
+    if (this.#refused()) return this.#degrade(failures, `breaker_${breaker.state}`);
+    for (let i = 0; i <= options.quickRetries; i++) {
       if (i > 0) {
         await this.#sleeper.until(
-          o.clock.now() + backoffDelay(i, o.quickRetryBaseMs, o.quickRetryMaxMs, o.backoffJitter, o.random),
+          options.clock.now() +
+            backoffDelay(i, options.quickRetryBaseMs, options.quickRetryMaxMs, options.backoffJitter, options.random),
         );
         if (this.#closing) return;
-        if (this.#refused()) return this.#degrade(failures + 1, `breaker_${b.state}`);
+        if (this.#refused()) return this.#degrade(failures + 1, `breaker_${breaker.state}`);
       }
       this.#setStatus({ value: 'connecting', attempt: failures + 1 }, 'reconnect');
-      const link = await this.#dial();
+      const dialed = await this.#current.dial();
       if (this.#closing) return;
-      if (link) {
-        this.#connected(link, failures, 'reconnected');
+      if (dialed) {
+        this.#connected(dialed, failures, 'reconnected');
         return;
       }
     }
     const n = failures + 1;
-    if (n >= o.degradeAfterFailures || !b.allow()) {
-      this.#degrade(n, n >= o.degradeAfterFailures ? 'attempts_exhausted' : `breaker_${b.state}`);
+    if (n >= options.degradeAfterFailures || !breaker.allow()) {
+      this.#degrade(n, n >= options.degradeAfterFailures ? 'attempts_exhausted' : `breaker_${breaker.state}`);
       return;
     }
     this.#setStatus({ value: 'reconnect_backoff', failures: n, retryAt: this.#backoffAt(n + 1) }, 'attempt_failed');
@@ -317,80 +314,77 @@ export class ConnectionKeeper {
 
   /** A degraded session's wake-up: probe under the lease, or (breaker closed) through the ramp. */
   async #degradedWake(s: Extract<SessionStatus, { value: 'degraded' }>): Promise<void> {
-    const o = this.#o;
-    const b = o.breaker;
-    const later = (cause: string) => this.#setStatus({ ...s, nextProbeAt: o.clock.now() + this.#probeDelay() }, cause);
-    if (b.state === 'half_open') {
-      const lease = await acquireProbeLease(b, this.#owner, (err) =>
-        this.#repeat.warn('acquire_probe_failed', o.sessionId, { err }, 'acquireProbe rejected (contract: never)'),
-      );
-      if (!lease || this.#closing) {
-        releaseProbeSlot(b, this.#owner);
-        return later('no_lease');
-      }
+    const options = this.#options;
+    const breaker = options.breaker;
+    const later = (cause: string) =>
+      this.#setStatus({ ...s, nextProbeAt: options.clock.now() + this.#probeDelay() }, cause);
+    if (breaker.state === 'half_open') {
+      // Every degraded session of the pod may ask: the breaker grants the pod at most
+      // one lease, until it is reported or expires. One granted to a session that is
+      // closing meanwhile is never reported, so it expires and another pod can probe.
+      const lease = await this.#acquireProbe();
+      if (!lease || this.#closing) return later('no_lease');
       this.#setStatus({ value: 'half_open_probe', failures: s.failures, lease: true }, 'lease_granted');
-      // The verdict (reported once the connection proved itself, or not at all if the
-      // session closes meanwhile) frees the pod's probe slot.
-      const link = await this.#dial(lease);
+      const dialed = await this.#current.dial(lease);
       if (this.#closing) return;
-      if (link) this.#connected(link, s.failures, 'probe_succeeded');
+      if (dialed) this.#connected(dialed, s.failures, 'probe_succeeded');
       else this.#degrade(s.failures + 1, 'probe_failed', false);
       return;
     }
-    if (this.#refused()) return later(`breaker_${b.state}`);
-    const admission = await admit(o, this.#metrics, this.#repeat);
+    if (this.#refused()) return later(`breaker_${breaker.state}`);
+    const answer = await askRamp(options, this.#metrics, this.#warnings);
     if (this.#closing || this.#status !== s) return;
-    if (!admission.ok)
-      return this.#setStatus({ ...s, nextProbeAt: this.#rampRetryAt(admission.retryAfterMs) }, 'ramp_deferred');
-    if (!(await this.#waitForSlot(admission.delayMs)) || this.#status !== s) return;
-    if (this.#refused()) return later(`breaker_${b.state}`);
+    if (!answer.ok)
+      return this.#setStatus({ ...s, nextProbeAt: this.#rampRetryAt(answer.retryAfterMs) }, 'ramp_deferred');
+    if (!(await this.#waitForSlot(answer.delayMs)) || this.#status !== s) return;
+    if (this.#refused()) return later(`breaker_${breaker.state}`);
     this.#setStatus({ value: 'half_open_probe', failures: s.failures, lease: false }, 'probe');
-    const link = await this.#dial();
+    const dialed = await this.#current.dial();
     if (this.#closing) return;
-    if (link) this.#connected(link, s.failures, 'probe_succeeded');
+    if (dialed) this.#connected(dialed, s.failures, 'probe_succeeded');
     else this.#degrade(s.failures + 1, 'probe_failed', false);
   }
 
   // ── connections ────────────────────────────────────────────────────────────
 
-  /** One dial; under `lease`, its verdict (once given) frees the pod's probe slot. */
-  #dial(lease: ProbeLease | null = null, timeoutMs = this.#o.connectTimeoutMs): Promise<Link | undefined> {
-    return this.#links.dial(lease, timeoutMs, () => {
-      if (lease) releaseProbeSlot(this.#o.breaker, this.#owner);
-    });
+  /** The half-open lease, or null. Never rejects: `acquireProbe()` is contracted not to, and if it does anyway it is logged. */
+  async #acquireProbe(): Promise<ProbeLease | null> {
+    try {
+      return await this.#options.breaker.acquireProbe();
+    } catch (err) {
+      this.#warnings.warn('acquire_probe_failed', { err }, 'acquireProbe rejected (contract: never)');
+      return null;
+    }
   }
 
-  #connected(link: Link, failuresBefore: number, cause: string): void {
+  #connected(dialed: DialedConnection, failuresBefore: number, cause: string): void {
     // Died before it could be used: a failed attempt, not a connection.
-    if (!this.#links.take(link)) {
+    if (!this.#current.take(dialed)) {
       this.#afterLoss(failuresBefore + 1, 'dropped', false);
       return;
     }
-    this.#connectedAt = this.#o.clock.now();
+    this.#connectedAt = this.#options.clock.now();
     this.#failuresAtConnect = failuresBefore;
     this.#setStatus({ value: 'connected', since: this.#connectedAt }, cause);
-    this.#hook('opened', () => this.#hooks.opened(link.conn));
+    this.#hook('opened', () => this.#hooks.opened(dialed.conn));
   }
 
-  #lost(reason: LossReason, failure: boolean): void {
+  /** What the breaker hears of the loss, the dial's verdict decides ({@link CurrentConnection.release}). */
+  #lost(reason: LossReason, abnormal: boolean): void {
     if (this.#status.value !== 'connected') return;
-    const released = this.#links.release(reason);
+    const released = this.#current.release(reason, abnormal);
     if (!released) return;
     this.#hook('lost', () => this.#hooks.lost(reason));
     if (this.#closing) return;
-    // Lost within the confirm window, the loss is the dial's one verdict (a failure);
-    // later, an abnormal close is a failure of its own.
-    const judged = released.judged;
-    if (failure && !judged) this.#o.breaker.recordFailure();
-    this.#repeat.warn(`connection_${reason}`, this.#o.sessionId, { reason }, `pusher connection lost (${reason})`);
-    const stable = this.#o.clock.now() - this.#connectedAt >= this.#o.stableConnectionMs;
-    this.#afterLoss(stable ? 0 : this.#failuresAtConnect + 1, reason, !judged);
+    this.#warnings.warn(`connection_${reason}`, { reason }, `pusher connection lost (${reason})`);
+    const stable = this.#options.clock.now() - this.#connectedAt >= this.#options.stableConnectionMs;
+    this.#afterLoss(stable ? 0 : this.#failuresAtConnect + 1, reason, !released.dialFailed);
   }
 
   /** `probeNow`: false when the lost connection was the dial's failed verdict (never re-probe at once). */
   #afterLoss(failures: number, cause: string, probeNow: boolean): void {
-    const o = this.#o;
-    if (failures >= o.degradeAfterFailures || !o.breaker.allow()) {
+    const options = this.#options;
+    if (failures >= options.degradeAfterFailures || !options.breaker.allow()) {
       this.#degrade(failures, cause, probeNow);
       return;
     }
@@ -400,7 +394,10 @@ export class ConnectionKeeper {
 
   /** When attempt `n` (1-based) may start: its backoff from now. */
   #backoffAt(n: number): number {
-    const o = this.#o;
-    return o.clock.now() + backoffDelay(n, o.backoffBaseMs, o.backoffMaxMs, o.backoffJitter, o.random);
+    const options = this.#options;
+    return (
+      options.clock.now() +
+      backoffDelay(n, options.backoffBaseMs, options.backoffMaxMs, options.backoffJitter, options.random)
+    );
   }
 }

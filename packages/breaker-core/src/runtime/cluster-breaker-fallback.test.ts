@@ -8,8 +8,9 @@ import { capturingLogger, downable, memoryFleet, wrapped } from './testing/memor
 /**
  * The fallback through a ClusterBreaker on a MemoryBreakerStore wrapped to
  * fail, hang or stall, with fake timers: what the fallback is restored from,
- * the deadline on a caller's store, and what is logged while the store is
- * down or flapping.
+ * the rejoin and the flushes around it, the deadline on a caller's store, and
+ * what is logged while the store is down or flapping. The FailoverStore's own
+ * tests are in failover-store.test.ts.
  */
 
 const fleet = memoryFleet();
@@ -19,7 +20,7 @@ beforeEach(() => {
   store = fleet.store;
 });
 
-describe('StoreFailover (through ClusterBreaker)', () => {
+describe('ClusterBreaker on its fallback (the FailoverStore through ClusterBreaker)', () => {
   it('falls back from what pub/sub said, not from the older snapshot, when the resync after it fails', async () => {
     const config = { failureThreshold: 3, cooldownMs: 5_000 };
     let failSnapshots = false;
@@ -66,6 +67,33 @@ describe('StoreFailover (through ClusterBreaker)', () => {
     await vi.advanceTimersByTimeAsync(500); // the flush waits for the rejoin, then goes to shared
     expect(b.source).toBe('shared');
     expect((await store.snapshot('pusher')).window.failures).toBe(3);
+  });
+
+  it('applies the rejoin before the reply to a flush that waited for it, so the view never steps back', async () => {
+    let mode: 'down' | 'slow' | 'up' = 'up';
+    let slowRecords = 0;
+    const flaky = wrapped(store, {
+      record: (...args: Parameters<BreakerStore['record']>) => {
+        if (mode === 'down') return Promise.reject(new StoreUnavailableError('connection refused'));
+        if (mode === 'up') return store.record(...args);
+        slowRecords++;
+        return new Promise((resolve) => setTimeout(() => resolve(store.record(...args)), 200));
+      },
+    });
+    const b = await make({ store: flaky, resyncIntervalMs: 1_000, config: { failureThreshold: 3 } });
+    const seen: string[] = [];
+    b.onStateChange((e) => seen.push(`${e.from}->${e.to}@${e.generation} (${e.cause})`));
+    mode = 'down';
+    b.recordFailure();
+    await vi.advanceTimersByTimeAsync(100); // the flush fails: the failure goes to the local breaker
+    mode = 'slow';
+    while (slowRecords === 0) await vi.advanceTimersByTimeAsync(10); // a resync's rejoin is replaying it
+    mode = 'up';
+    b.recordFailure();
+    b.recordFailure(); // the flush that waits for the rejoin, then trips the shared breaker
+    await vi.advanceTimersByTimeAsync(500);
+    expect([b.source, b.state, b.generation]).toEqual(['shared', 'open', 1]);
+    expect(seen).toEqual(['closed->open@1 (trip)']);
   });
 
   it('holds a caller’s store to the command timeout: a call that hangs sends the pod to its fallback', async () => {

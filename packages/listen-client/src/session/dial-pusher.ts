@@ -4,77 +4,78 @@ import type { ResolvedSessionOptions } from './session-options.js';
 import type { SessionWarnings } from './session-warnings.js';
 
 /** One dial's connection: `active` once the session took it, `dead` if it closed before that. */
-export interface Link {
+export interface DialedConnection {
   readonly conn: PusherConnection;
   active: boolean;
   dead: boolean;
 }
 
-export interface LinkHandlers {
+export interface DialHandlers {
   message(data: Buffer, isBinary: boolean): void;
   pong(): void;
   /** The active connection closed, with this code. */
   lost(code: number): void;
-  /** The dial is under way (the keeper aborts it on close). */
+  /** The dial is under way (aborted if the session closes). */
   started(attempt: DialAttempt): void;
   closing(): boolean;
 }
 
 /**
- * One dial, bounded by `timeoutMs` (the connect timeout, or what a first connect has left of it). Counts the result in
- * `pusher_reconnect_attempts_total`, logs failures folded, never throws.
- * Events from the connection are delivered only while the link is active, so a
- * connection that dies before the session takes it is marked dead, not lost.
+ * Dials pusher once, bounded by `timeoutMs` (the connect timeout, or what a first
+ * connect has left of it). Counts the result in `pusher_reconnect_attempts_total`,
+ * logs failures folded, never throws. Events from the connection are delivered only
+ * while it is active, so a connection that dies before the session takes it is
+ * marked dead, not lost.
  */
-export async function dialLink(
-  o: ResolvedSessionOptions,
+export async function dialPusher(
+  options: ResolvedSessionOptions,
   timeoutMs: number,
   metrics: PusherMetrics,
-  repeat: SessionWarnings,
-  handlers: LinkHandlers,
-): Promise<Link | undefined> {
-  let link: Link | undefined;
+  warnings: SessionWarnings,
+  handlers: DialHandlers,
+): Promise<DialedConnection | undefined> {
+  let dialed: DialedConnection | undefined;
   const events: ConnectionEvents = {
     message: (data, isBinary) => {
-      if (link?.active) handlers.message(data, isBinary);
+      if (dialed?.active) handlers.message(data, isBinary);
     },
     pong: () => {
-      if (link?.active) handlers.pong();
+      if (dialed?.active) handlers.pong();
     },
     close: (code) => {
-      if (!link) return;
-      if (!link.active) link.dead = true;
+      if (!dialed) return;
+      if (!dialed.active) dialed.dead = true;
       else handlers.lost(code);
     },
   };
   const failed = (result: 'failure' | 'timeout', err: unknown) => {
     metrics.reconnectAttempts.inc({ result });
-    if (!handlers.closing()) repeat.warn(`dial_${result}`, o.sessionId, { err: String(err) }, `pusher dial ${result}`);
+    if (!handlers.closing()) warnings.warn(`dial_${result}`, { err: String(err) }, `pusher dial ${result}`);
     return undefined;
   };
   let attempt: DialAttempt;
   try {
-    attempt = o.dialer(o.url, events);
+    attempt = options.dialer(options.url, events);
   } catch (err) {
     return failed('failure', err);
   }
   handlers.started(attempt);
   let timedOut = false;
-  const timer = o.clock.setTimeout(() => {
+  const timer = options.clock.setTimeout(() => {
     timedOut = true;
     attempt.abort();
   }, timeoutMs);
   try {
-    link = { conn: await attempt.ready, active: false, dead: false };
+    dialed = { conn: await attempt.ready, active: false, dead: false };
   } catch (err) {
     return failed(timedOut ? 'timeout' : 'failure', err);
   } finally {
-    o.clock.clearTimeout(timer);
+    options.clock.clearTimeout(timer);
   }
   metrics.reconnectAttempts.inc({ result: 'success' });
   if (handlers.closing()) {
-    link.conn.close(1000, 'session closed');
+    dialed.conn.close(1000, 'session closed');
     return undefined;
   }
-  return link;
+  return dialed;
 }

@@ -1,0 +1,112 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { BreakerSnapshot, BreakerTransition } from '../state/breaker-state.js';
+import { MemoryBreakerStore } from '../store/memory-store.js';
+import { BreakerView } from './breaker-view.js';
+
+/**
+ * The view's bookkeeping with fake timers: which snapshots it takes, what a
+ * heard transition changes, the offset from the store's clock, and when it
+ * asks for a re-read (periodically, at the end of the cooldown on the store's
+ * clock, one at a time).
+ */
+
+const T0 = 1_800_000_000_000;
+let snap: BreakerSnapshot;
+
+beforeEach(async () => {
+  vi.useFakeTimers({ now: T0 });
+  const store = new MemoryBreakerStore({ clock: () => Date.now() });
+  snap = (await store.register('pusher', { cooldownMs: 10_000 })).snapshot;
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+const at = (generation: number, extra: Partial<BreakerSnapshot> = {}): BreakerSnapshot => ({
+  ...snap,
+  generation,
+  ...extra,
+});
+
+describe('BreakerView', () => {
+  it('takes newer or equal generations, an older one only when authoritative', () => {
+    const view = new BreakerView(at(3), 'shared', () => Date.now(), vi.fn());
+    expect(view.take(at(2, { state: 'open' }), 'shared', false)).toBe(false);
+    expect(view.view.generation).toBe(3);
+    expect(view.take(at(3, { state: 'open' }), 'shared', false)).toBe(true);
+    expect(view.take(at(1, { state: 'closed' }), 'local', true)).toBe(true); // a fallback, a rejoin
+    expect([view.generation, view.view.state, view.known.state]).toEqual([1, 'closed', 'closed']);
+  });
+
+  it('keeps the store’s clock offset from shared replies only, and its staleness on the pod’s clock', () => {
+    const view = new BreakerView(at(0, { at: T0 + 5_000 }), 'shared', () => Date.now(), vi.fn());
+    expect(view.offsetMs).toBe(5_000);
+    vi.advanceTimersByTime(700);
+    expect(view.staleness).toBe(700);
+    view.take(at(0, { at: T0 + 9_000 }), 'local', false); // the local breaker runs on the pod's clock
+    expect(view.offsetMs).toBe(0);
+    expect(view.staleness).toBe(0);
+    view.take(at(0, { at: T0 + 700 - 2_000 }), 'shared', false);
+    expect(view.offsetMs).toBe(-2_000);
+  });
+
+  it('acts on a newer transition heard at once, in `known`; the full snapshot waits for the re-read', () => {
+    const view = new BreakerView(at(4), 'shared', () => Date.now(), vi.fn());
+    const t: BreakerTransition = {
+      name: 'pusher',
+      action: 'force_open',
+      from: 'closed',
+      to: 'forced_open',
+      state: 'forced_open',
+      generation: 5,
+      at: T0,
+      actor: 'sre',
+      reason: 'drill',
+      overrideExpiresAt: T0 + 60_000,
+    };
+    expect(view.hear({ ...t, generation: 4 })).toBeNull();
+    expect(view.hear(t)?.state).toBe('forced_open');
+    expect([view.generation, view.known.state, view.view.state]).toEqual([5, 'forced_open', 'closed']);
+    expect(view.take(at(4), 'shared', false)).toBe(false); // an older reply cannot undo it
+  });
+
+  it('asks for a re-read when the cooldown ends on the store’s clock, and says when it is over', async () => {
+    const refresh = vi.fn(async () => {});
+    // The store's clock is 3 s ahead: its cooldown, ending at T0 + 10 s there, ends at T0 + 7 s here.
+    const open = at(1, { state: 'open', automaticState: 'open', cooldownUntil: T0 + 10_000, at: T0 + 3_000 });
+    const view = new BreakerView(open, 'shared', () => Date.now(), refresh);
+    view.start(60_000);
+    await vi.advanceTimersByTimeAsync(6_999);
+    expect(view.cooldownOver).toBe(false);
+    expect(refresh).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(2);
+    expect(view.cooldownOver).toBe(true);
+    expect(refresh).toHaveBeenCalledExactlyOnceWith('resync');
+    view.stop();
+  });
+
+  it('re-reads periodically, one at a time: a request meanwhile runs once after it; none after stop()', async () => {
+    let finish: () => void = () => {};
+    const refresh = vi.fn(() => new Promise<void>((resolve) => (finish = resolve)));
+    const view = new BreakerView(at(0), 'shared', () => Date.now(), refresh);
+    view.start(1_000);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(refresh).toHaveBeenCalledTimes(1);
+    const running = view.refreshing;
+    void view.refresh('trip');
+    void view.refresh('trip');
+    await vi.advanceTimersByTimeAsync(1_000); // the periodic one too is folded in
+    expect(refresh).toHaveBeenCalledTimes(1);
+    finish();
+    await running;
+    await vi.advanceTimersByTimeAsync(0);
+    expect(refresh).toHaveBeenCalledTimes(2); // the one rerun
+    finish();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(view.refreshing).toBeUndefined();
+    view.stop();
+    await vi.advanceTimersByTimeAsync(5_000);
+    await view.refresh('trip');
+    expect(refresh).toHaveBeenCalledTimes(2);
+  });
+});

@@ -1,0 +1,174 @@
+import type { Clock } from '../clock.js';
+import type { BreakerSnapshot, BreakerTransition } from '../state/breaker-state.js';
+import type { StateChangeEvent, ViewSource } from './breaker-events.js';
+import { patchView } from './view-patch.js';
+
+/** What the pod knows, as the FailoverStore restores its local breaker from it. */
+export interface PodKnowledge {
+  /** The latest snapshot with the transitions heard since applied. */
+  readonly known: BreakerSnapshot;
+  /** Store clock minus pod clock, ms, from the latest shared reply. */
+  readonly offsetMs: number;
+}
+
+/** Re-reads the state and applies what the store says (the ClusterBreaker's); never rejects. */
+export type Refresh = (cause: StateChangeEvent['cause']) => Promise<void>;
+
+/**
+ * The pod's view of the breaker, and when it is re-read: bookkeeping, no I/O.
+ * It takes what the ClusterBreaker gives it (a snapshot from a reply, a
+ * transition heard on pub/sub), and runs the ClusterBreaker's {@link Refresh}
+ * one at a time: periodically (bounding staleness), when the cooldown or an
+ * override ends on the store's clock (so the fleet half-opens on time), and
+ * when asked. Only the ClusterBreaker calls {@link take} and {@link hear};
+ * the FailoverStore reads it as {@link PodKnowledge}.
+ */
+export class BreakerView implements PodKnowledge {
+  /** The latest full snapshot. */
+  #view: BreakerSnapshot;
+  /**
+   * The latest snapshot with the transitions heard since applied: what the due
+   * timer, the early-flush rule, probes and a fallback work from, so a fallback
+   * that starts before the resync answers cannot undo a transition.
+   */
+  #known: BreakerSnapshot;
+  #generation: number;
+  #offsetMs = 0;
+  /** Pod clock when a snapshot was last taken. */
+  #refreshedAt: number;
+  #resyncTimer: NodeJS.Timeout | undefined;
+  #dueTimer: NodeJS.Timeout | undefined;
+  /** The refresh running now; a request meanwhile runs once after it. */
+  #refreshing: Promise<void> | undefined;
+  #refreshAgain = false;
+  #stopped = false;
+  readonly #clock: Clock;
+  readonly #refresh: Refresh;
+
+  constructor(initial: BreakerSnapshot, source: ViewSource, clock: Clock, refresh: Refresh) {
+    this.#clock = clock;
+    this.#refresh = refresh;
+    this.#view = initial;
+    this.#known = initial;
+    this.#generation = initial.generation;
+    this.#refreshedAt = clock();
+    if (source === 'shared') this.#offsetMs = initial.at - this.#refreshedAt;
+  }
+
+  get view(): BreakerSnapshot {
+    return this.#view;
+  }
+
+  get known(): BreakerSnapshot {
+    return this.#known;
+  }
+
+  get generation(): number {
+    return this.#generation;
+  }
+
+  get offsetMs(): number {
+    return this.#offsetMs;
+  }
+
+  /** Age of the view, ms (pod clock). */
+  get staleness(): number {
+    return Math.max(0, this.#clock() - this.#refreshedAt);
+  }
+
+  /** Whether the cooldown is over on the store's clock (a probe may be asked for before the view says half_open). */
+  get cooldownOver(): boolean {
+    const until = this.#known.cooldownUntil;
+    return until !== null && until - this.#offsetMs <= this.#clock();
+  }
+
+  /** Settles when the refresh running now has been applied; undefined when none runs. */
+  get refreshing(): Promise<void> | undefined {
+    return this.#refreshing;
+  }
+
+  /** Starts the periodic re-read and the due timer. */
+  start(resyncIntervalMs: number): void {
+    const resync = setInterval(this.#onTimer, resyncIntervalMs);
+    resync.unref?.();
+    this.#resyncTimer = resync;
+    this.#scheduleDue();
+  }
+
+  /** Re-reads the state now, or once the re-read running now is over. */
+  refresh(cause: StateChangeEvent['cause']): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
+    if (this.#refreshing) {
+      this.#refreshAgain = true;
+      return this.#refreshing;
+    }
+    const running = this.#refresh(cause).finally(() => {
+      this.#refreshing = undefined;
+      if (this.#refreshAgain) {
+        this.#refreshAgain = false;
+        void this.refresh(cause);
+      }
+    });
+    this.#refreshing = running;
+    return running;
+  }
+
+  /** No timer runs or is armed, and no refresh starts, after this. */
+  stop(): void {
+    this.#stopped = true;
+    clearInterval(this.#resyncTimer);
+    clearTimeout(this.#dueTimer);
+  }
+
+  /**
+   * Takes a snapshot `source` replied with; false (and nothing changes) when it
+   * is older than what the pod knows, unless `authoritative` (a fallback, a
+   * rejoin, a breaker the store re-created).
+   */
+  take(snap: BreakerSnapshot, source: ViewSource, authoritative: boolean): boolean {
+    if (!authoritative && snap.generation < this.#generation) return false;
+    const now = this.#clock();
+    this.#view = snap;
+    this.#known = snap;
+    this.#generation = snap.generation;
+    this.#refreshedAt = now;
+    this.#offsetMs = source === 'shared' ? snap.at - now : 0;
+    this.#scheduleDue();
+    return true;
+  }
+
+  /**
+   * A transition heard on pub/sub: newer generations only. Returns what the pod
+   * now knows, or null when the transition is not news. The full snapshot
+   * follows on the resync the caller starts.
+   */
+  hear(t: BreakerTransition): BreakerSnapshot | null {
+    if (t.generation <= this.#generation) return null;
+    this.#known = patchView(this.#known, t);
+    this.#generation = t.generation;
+    this.#scheduleDue();
+    return this.#known;
+  }
+
+  /** Wakes up when the cooldown or an override ends (store clock), so the fleet half-opens on time. */
+  #scheduleDue(): void {
+    clearTimeout(this.#dueTimer);
+    this.#dueTimer = undefined;
+    const v = this.#known;
+    const due = [
+      v.state === 'open' || v.automaticState === 'open' ? v.cooldownUntil : null,
+      v.override?.expiresAt ?? null,
+    ]
+      .filter((t): t is number => t !== null)
+      .map((t) => t - this.#offsetMs);
+    if (due.length === 0 || this.#stopped) return;
+    const delay = Math.max(0, Math.min(...due) - this.#clock()) + 1;
+    const timer = setTimeout(this.#onTimer, Math.min(delay, 2_147_000_000));
+    timer.unref?.();
+    this.#dueTimer = timer;
+  }
+
+  readonly #onTimer = (): void => {
+    void this.refresh('resync');
+  };
+}

@@ -1,0 +1,159 @@
+import type { ProbeLease } from '@breakwater/breaker-core';
+import type { PusherMetrics } from '../metrics/pusher-metrics.js';
+import type { DialAttempt, PusherConnection } from '../transport/pusher-connection.js';
+import { type DialedConnection, dialPusher } from './dial-pusher.js';
+import { DialVerdict } from './dial-verdict.js';
+import { Liveness } from './liveness.js';
+import type { ResolvedSessionOptions } from './session-options.js';
+import type { SessionWarnings } from './session-warnings.js';
+
+export type LossReason = 'closed' | 'dropped' | 'pong_timeout' | 'send_failed';
+
+export interface CurrentConnectionEvents {
+  message(data: Buffer, isBinary: boolean): void;
+  /** The connection in use closed, went silent or failed a heartbeat; `abnormal`: not a clean close. */
+  lost(reason: LossReason, abnormal: boolean): void;
+  /** True once the session is closing: a dial that opens then is closed at once. */
+  closing(): boolean;
+}
+
+/**
+ * Owns one session's connection to pusher, from dial to close: the dial in flight,
+ * a connection just dialed (until the reconnect loop takes it), the connection in
+ * use with its liveness, and the latest dial's {@link DialVerdict}, which it tells
+ * what became of the dial and its connection (the verdict alone decides what the
+ * breaker hears). It opens, hands over and closes connections, so that none is ever
+ * left open behind the loop's back; the loop's state machine decides when.
+ */
+export class CurrentConnection {
+  readonly #options: ResolvedSessionOptions;
+  readonly #metrics: PusherMetrics;
+  readonly #warnings: SessionWarnings;
+  readonly #events: CurrentConnectionEvents;
+  readonly #liveness: Liveness;
+  #inUse: DialedConnection | undefined;
+  /** Dialed, not yet taken: closed, not leaked, if anything fails in between. */
+  #fresh: DialedConnection | undefined;
+  #dialing: DialAttempt | undefined;
+  /** The verdict the breaker will hear about the latest dial (one dial at a time). */
+  #verdict: DialVerdict | undefined;
+
+  constructor(
+    options: ResolvedSessionOptions,
+    metrics: PusherMetrics,
+    warnings: SessionWarnings,
+    events: CurrentConnectionEvents,
+  ) {
+    this.#options = options;
+    this.#metrics = metrics;
+    this.#warnings = warnings;
+    this.#events = events;
+    this.#liveness = new Liveness({
+      clock: options.clock,
+      heartbeatIntervalMs: options.heartbeatIntervalMs,
+      pingIntervalMs: options.pingIntervalMs,
+      pongTimeoutMs: options.pongTimeoutMs,
+      onDead: (reason) => events.lost(reason, true),
+    });
+  }
+
+  /** The connection in use. */
+  get conn(): PusherConnection | undefined {
+    return this.#inUse?.conn;
+  }
+
+  /**
+   * One dial, bounded by `timeoutMs` (by default the connect timeout); events reach
+   * the loop only once it is taken. Its verdict goes to the breaker once
+   * ({@link DialVerdict}): under `lease`, as the half-open probe's report.
+   */
+  async dial(
+    lease: ProbeLease | null = null,
+    timeoutMs = this.#options.connectTimeoutMs,
+  ): Promise<DialedConnection | undefined> {
+    const verdict = new DialVerdict(this.#options.breaker, this.#options.clock, this.#options.probeConfirmMs, lease);
+    this.#verdict = verdict;
+    const dialed = await dialPusher(this.#options, timeoutMs, this.#metrics, this.#warnings, {
+      message: (data, isBinary) => this.#events.message(data, isBinary),
+      pong: () => this.#liveness.onPong(),
+      lost: (code) => {
+        const clean = code === 1000 || code === 1001;
+        this.#events.lost(clean ? 'closed' : 'dropped', !clean);
+      },
+      started: (attempt) => {
+        this.#dialing = attempt;
+      },
+      closing: () => this.#events.closing(),
+    });
+    this.#dialing = undefined;
+    if (!dialed) {
+      if (this.#events.closing()) verdict.abandon();
+      else verdict.failed();
+    }
+    this.#fresh = dialed;
+    return dialed;
+  }
+
+  /**
+   * Puts a dialed connection in use: liveness starts, and so does the window in
+   * which it must prove itself. False if it died before it could be used: a failed
+   * dial (its one verdict), not a connection.
+   */
+  take(dialed: DialedConnection): boolean {
+    if (this.#fresh === dialed) this.#fresh = undefined;
+    if (dialed.dead) {
+      this.#metrics.connectionLosses.inc({ reason: 'dropped' });
+      this.#verdict?.failed();
+      return false;
+    }
+    dialed.active = true;
+    this.#inUse = dialed;
+    this.#liveness.start(dialed.conn);
+    this.#verdict?.opened();
+    return true;
+  }
+
+  /**
+   * The connection in use is gone (a silent or unsendable one is destroyed);
+   * `abnormal`: not a clean close. The dial's {@link DialVerdict} hears of it and
+   * decides what the breaker is told. Returns undefined if none was in use, else
+   * whether the loss was the dial's failed verdict (lost within the confirm window).
+   */
+  release(reason: LossReason, abnormal: boolean): { dialFailed: boolean } | undefined {
+    const dialed = this.#inUse;
+    if (!dialed) return undefined;
+    this.#inUse = undefined;
+    dialed.active = false;
+    this.#liveness.stop();
+    this.#metrics.connectionLosses.inc({ reason });
+    if (reason === 'pong_timeout' || reason === 'send_failed') dialed.conn.terminate();
+    return { dialFailed: this.#verdict?.lost(abnormal) ?? false };
+  }
+
+  /** Closing: the dial in flight is aborted and the latest verdict abandoned (nothing reported). */
+  stopDialing(): void {
+    this.#dialing?.abort();
+    this.#verdict?.abandon();
+  }
+
+  /**
+   * Closes every connection held, in use or just dialed. A dial still proving itself
+   * gets no verdict: the client closed it, so it says nothing about pusher.
+   */
+  closeAll(code: number, reason: string): void {
+    this.#verdict?.abandon();
+    this.#liveness.stop();
+    for (const dialed of [this.#inUse, this.#fresh]) if (dialed) closeDialed(dialed, code, reason);
+    this.#inUse = this.#fresh = undefined;
+  }
+}
+
+/** Closes a connection the session no longer uses; a socket that cannot close cleanly is destroyed. */
+function closeDialed(dialed: DialedConnection, code: number, reason: string): void {
+  dialed.active = false;
+  try {
+    dialed.conn.close(code, reason);
+  } catch {
+    dialed.conn.terminate();
+  }
+}

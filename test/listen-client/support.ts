@@ -34,10 +34,10 @@ export class DialLog {
 
   /** The default ws dialer, recorded. */
   dialer(pod: Pod): PusherDialer {
-    return (url, events) => {
+    return (url, events, options) => {
       this.records.push({ pod: pod.id, state: pod.breaker.state, generation: pod.breaker.generation });
       this.inFlight++;
-      const attempt = wsDialer(url, events);
+      const attempt = wsDialer(url, events, options);
       attempt.ready.then(
         () => this.inFlight--,
         () => this.inFlight--,

@@ -248,6 +248,16 @@ describe('PusherStandIn, faults', () => {
     expect(standIn.stats().conversationsProcessed).toBe(0);
   });
 
+  it('counts handshakes by User-Agent', async () => {
+    const named = new WebSocket(standIn.listenUrl('u'), { headers: { 'User-Agent': 'listen-test/1.0' } });
+    clients.push(named);
+    named.on('error', () => {});
+    await new Promise((resolve) => named.once('open', resolve));
+    const bare = dial();
+    await opened(bare);
+    expect(standIn.stats().userAgents).toEqual({ 'listen-test/1.0': 1, '(none)': 1 });
+  });
+
   it('dropAll, closeAll, sendMalformed and sendText reach every live connection', async () => {
     const a = dial();
     const b = dial();

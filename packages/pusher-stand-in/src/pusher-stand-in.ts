@@ -153,6 +153,7 @@ export class PusherStandIn {
       open: this.#peers.size,
       framesByOpcode: { ...this.#stats.framesByOpcode },
       closeCodes: { ...this.#stats.closeCodes },
+      userAgents: { ...this.#stats.userAgents },
       faultHits: { ...this.#stats.faultHits },
     };
   }
@@ -201,7 +202,7 @@ export class PusherStandIn {
       socket.on('error', () => {});
     });
     this.#http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade(req, socket, head));
-    this.#wss.on('connection', (ws: WebSocket) => this.#accept(ws));
+    this.#wss.on('connection', (ws: WebSocket, req: IncomingMessage) => this.#accept(ws, req));
   }
 
   #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -250,8 +251,10 @@ export class PusherStandIn {
     this.#stalled.clear();
   }
 
-  #accept(ws: WebSocket): void {
+  #accept(ws: WebSocket, req: IncomingMessage): void {
     this.#stats.connections++;
+    const userAgent = req.headers['user-agent'] ?? '(none)';
+    this.#stats.userAgents[userAgent] = (this.#stats.userAgents[userAgent] ?? 0) + 1;
     const fault = this.#fault;
     const peer: Peer = {
       ws,

@@ -1,4 +1,10 @@
-import type { ConnectionEvents, DialAttempt, PusherConnection, PusherDialer } from '../transport/pusher-connection.js';
+import type {
+  ConnectionEvents,
+  DialAttempt,
+  DialOptions,
+  PusherConnection,
+  PusherDialer,
+} from '../transport/pusher-connection.js';
 
 /** A connection the test controls: what the session sent, and pusher's side of it. */
 export class FakeConnection implements PusherConnection {
@@ -62,6 +68,7 @@ export class FakeConnection implements PusherConnection {
 export interface PendingDial {
   readonly url: string;
   readonly events: ConnectionEvents;
+  readonly options: DialOptions;
   aborted: boolean;
   settled: boolean;
   accept(): FakeConnection;
@@ -78,7 +85,7 @@ export class FakeDialer {
   /** `manual`: dials wait for the test; `accept`/`fail`: answered at once. */
   mode: 'manual' | 'accept' | 'fail' = 'manual';
 
-  readonly dialer: PusherDialer = (url, events): DialAttempt => {
+  readonly dialer: PusherDialer = (url, events, options): DialAttempt => {
     let resolve!: (c: PusherConnection) => void;
     let reject!: (e: Error) => void;
     const ready = new Promise<PusherConnection>((res, rej) => {
@@ -88,6 +95,7 @@ export class FakeDialer {
     const dial: PendingDial = {
       url,
       events,
+      options,
       aborted: false,
       settled: false,
       accept: () => {

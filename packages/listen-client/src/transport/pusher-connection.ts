@@ -28,5 +28,11 @@ export interface DialAttempt {
   abort(): void;
 }
 
+/** What a session asks of every dial, beyond the URL. */
+export interface DialOptions {
+  /** The handshake's `User-Agent` header: names the client in pusher's logs (the session's `userAgent`). */
+  readonly userAgent: string;
+}
+
 /** Opens connections. The default is {@link wsDialer}; tests inject their own. */
-export type PusherDialer = (url: string, events: ConnectionEvents) => DialAttempt;
+export type PusherDialer = (url: string, events: ConnectionEvents, options: DialOptions) => DialAttempt;

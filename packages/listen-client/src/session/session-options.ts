@@ -88,7 +88,8 @@ export interface PusherSessionOptions {
   /**
    * A dial counts as a success for the cluster breaker (`recordSuccess()`, or the
    * half-open probe's `reportProbe('success')`) only once its connection has stayed
-   * open this long; closed sooner, for any reason, the dial is one failure. A handshake
+   * open this long; lost sooner, the dial is one failure — except a 1001 "going away"
+   * from pusher (a deploy), which is no verdict once (see `DialVerdict`). A handshake
    * alone proves little: a pusher that accepts and closes with 1011 would otherwise
    * close the breaker every cooldown. 0 = success at the handshake. ms, 0 – 600_000.
    * @default 1_000

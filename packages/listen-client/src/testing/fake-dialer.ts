@@ -10,6 +10,8 @@ import type {
 export class FakeConnection implements PusherConnection {
   readonly sent: Buffer[] = [];
   open = true;
+  /** pusher's close frame arrived ({@link beginClose}): sends are refused until {@link drop} delivers the close. */
+  closing = false;
   pings = 0;
   bufferedAmount = 0;
   closedWith: number | undefined;
@@ -58,9 +60,20 @@ export class FakeConnection implements PusherConnection {
     this.#events.pong();
   }
 
+  /**
+   * pusher's close frame arrives (a deploy's 1001, say): like `ws`, the socket is
+   * CLOSING and refuses sends, and the close event waits for the TCP connection to
+   * go ({@link drop} with the frame's code).
+   */
+  beginClose(): void {
+    this.open = false;
+    this.closing = true;
+  }
+
   /** pusher closes (1006 = dropped without a close frame). */
   drop(code = 1006): void {
     this.open = false;
+    this.closing = false;
     this.#events.close(code, '');
   }
 }

@@ -39,6 +39,12 @@ export const wsDialer: PusherDialer = (url: string, events: ConnectionEvents, op
       ws.send(frame, { binary: true });
       return true;
     },
+    // ws is CLOSING from the moment pusher's close frame arrives (or the socket
+    // errors) until the TCP connection is gone and `close` is emitted; the
+    // session only closes connections it no longer uses.
+    get closing() {
+      return ws.readyState === WebSocket.CLOSING;
+    },
     get bufferedAmount() {
       return ws.bufferedAmount;
     },

@@ -25,6 +25,10 @@ export const PUSHER_PATH = '/v1/trigger/listen';
 
 interface Peer {
   readonly ws: WebSocket;
+  /** The TCP connection under `ws`: paused while a `going_away` close is held. */
+  readonly socket: Duplex;
+  /** Sent its 1001 by the `going_away` fault. */
+  goneAway: boolean;
   /** Frames left before the drop_mid_stream fault destroys this connection. */
   dropAfter: number | undefined;
   /** Set once terminated: frames ws had already read from the socket are not counted. */
@@ -45,6 +49,8 @@ export class PusherStandIn {
   readonly #pending = new Set<NodeJS.Timeout>();
   /** Upgrades held unanswered by `hang` with `stallHandshakes`; destroyed when the fault changes. */
   readonly #stalled = new Set<Duplex>();
+  /** Connections whose 1001 close `going_away` holds (nothing read); resumed when the fault changes. */
+  readonly #heldCloses = new Set<Peer>();
   #stats: MutableStats = emptyStats();
   #fault: PusherFault = { kind: 'none' };
   #closed = false;
@@ -104,11 +110,13 @@ export class PusherStandIn {
     return this.#fault;
   }
 
-  /** Switches the fault for new connections, and for live ones where it applies (hang, answers, drops). */
+  /** Switches the fault for new connections, and for live ones where it applies (hang, answers, drops, going away). */
   setFault(fault: PusherFault): void {
     this.#fault = checkFault(fault);
     if (fault.kind !== 'hang' || !fault.stallHandshakes) this.#releaseStalled();
+    this.#releaseHeldCloses();
     for (const peer of this.#peers) {
+      if (fault.kind === 'going_away' && !peer.goneAway) this.#goAway(peer, fault.holdClose === true);
       peer.dropAfter = fault.kind === 'drop_mid_stream' ? fault.afterFrames : undefined;
       if (fault.kind === 'drop_mid_stream' && fault.afterFrames === 0) {
         this.#hit('drop_mid_stream');
@@ -176,6 +184,7 @@ export class PusherStandIn {
     for (const t of this.#pending) clearTimeout(t);
     this.#pending.clear();
     this.#releaseStalled();
+    this.#heldCloses.clear();
     for (const peer of this.#peers) peer.ws.terminate();
     for (const socket of this.#sockets) socket.destroy();
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
@@ -251,6 +260,25 @@ export class PusherStandIn {
     this.#stalled.clear();
   }
 
+  /**
+   * A 1001 "going away" close frame, as a pod shutting down sends; `hold`: read
+   * nothing more (the client's close frame included) until the fault changes.
+   */
+  #goAway(peer: Peer, hold: boolean): void {
+    this.#hit('going_away');
+    peer.goneAway = true;
+    if (hold) {
+      peer.socket.pause();
+      this.#heldCloses.add(peer);
+    }
+    peer.ws.close(1001, 'going away');
+  }
+
+  #releaseHeldCloses(): void {
+    for (const peer of this.#heldCloses) peer.socket.resume();
+    this.#heldCloses.clear();
+  }
+
   #accept(ws: WebSocket, req: IncomingMessage): void {
     this.#stats.connections++;
     const userAgent = req.headers['user-agent'] ?? '(none)';
@@ -258,6 +286,8 @@ export class PusherStandIn {
     const fault = this.#fault;
     const peer: Peer = {
       ws,
+      socket: req.socket,
+      goneAway: false,
       dropAfter: fault.kind === 'drop_mid_stream' ? fault.afterFrames : undefined,
       dropped: false,
     };
@@ -265,6 +295,7 @@ export class PusherStandIn {
     ws.on('error', () => {});
     ws.on('close', (code: number) => {
       this.#peers.delete(peer);
+      this.#heldCloses.delete(peer);
       this.#stats.closeCodes[code] = (this.#stats.closeCodes[code] ?? 0) + 1;
     });
     ws.on('ping', (data: Buffer) => {
@@ -279,6 +310,8 @@ export class PusherStandIn {
     } else if (fault.kind === 'drop_mid_stream' && fault.afterFrames === 0) {
       this.#hit('drop_mid_stream');
       ws.terminate();
+    } else if (fault.kind === 'going_away') {
+      this.#goAway(peer, fault.holdClose === true);
     }
   }
 

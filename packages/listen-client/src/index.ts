@@ -5,9 +5,6 @@
  * app call blocks or throws and no conversation is lost.
  */
 
-/** The package's version, kept in step with package.json. */
-export const VERSION = '0.1.0';
-
 export type { BreakerStateChange, SessionBreaker } from './breaker/session-breaker.js';
 export {
   ConversationFallback,
@@ -64,5 +61,13 @@ export {
 } from './session/session-status.js';
 export { ManualScheduler } from './time/manual-scheduler.js';
 export { type Scheduler, systemScheduler, type TimerHandle } from './time/scheduler.js';
-export type { ConnectionEvents, DialAttempt, PusherConnection, PusherDialer } from './transport/pusher-connection.js';
+export type {
+  ConnectionEvents,
+  DialAttempt,
+  DialOptions,
+  PusherConnection,
+  PusherDialer,
+} from './transport/pusher-connection.js';
+export { DEFAULT_USER_AGENT, MAX_USER_AGENT_LENGTH } from './transport/user-agent.js';
 export { MAX_INBOUND_FRAME_BYTES, wsDialer } from './transport/ws-dialer.js';
+export { VERSION } from './version.js';

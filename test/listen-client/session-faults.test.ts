@@ -1,6 +1,8 @@
 import {
   type ConnectionEvents,
   type ConversationOutcome,
+  DEFAULT_USER_AGENT,
+  type DialOptions,
   type PusherSession,
   wsDialer,
 } from '@breakwater/listen-client';
@@ -73,8 +75,19 @@ describe('listen-client against the pusher stand-in', () => {
       malformedFrames: 0,
     });
     expect(pusher.processedConversations()).toEqual(new Map([['conv-1', 1]]));
+    expect(pusher.stats().userAgents).toEqual({ [DEFAULT_USER_AGENT]: 1 });
     await s.close();
     await waitFor(() => pusher.stats().closeCodes['1000'] === 1, 'a 1000 close');
+  });
+
+  it('names itself to pusher: the default User-Agent, or the one the app gives', async () => {
+    await session().start();
+    await session({ userAgent: `${DEFAULT_USER_AGENT} listen/2.3.1` }).start();
+    expect(DEFAULT_USER_AGENT).toBe(`breakwater-listen-client/0.1.0 (node/${process.versions.node})`);
+    expect(pusher.stats().userAgents).toEqual({
+      [DEFAULT_USER_AGENT]: 1,
+      [`${DEFAULT_USER_AGENT} listen/2.3.1`]: 1,
+    });
   });
 
   it('refuse: a failed first connect starts degraded, app calls keep working, recovery replays transcripts', async () => {
@@ -104,7 +117,7 @@ describe('listen-client against the pusher stand-in', () => {
     const s = session({
       pingIntervalMs: 20_000,
       pongTimeoutMs: 10_000,
-      dialer: (url, events) => wsDialerWithPongs(url, events, () => pongs++),
+      dialer: (url, events, options) => wsDialerWithPongs(url, events, options, () => pongs++),
     });
     await s.start();
     await clock.advance(20_000);
@@ -257,13 +270,17 @@ async function pokeUntil(condition: () => boolean, poke: () => void, what: strin
 }
 
 /** The ws dialer, counting pongs on their way to the session. */
-function wsDialerWithPongs(url: string, events: ConnectionEvents, onPong: () => void) {
-  return wsDialer(url, {
-    message: events.message,
-    close: events.close,
-    pong: () => {
-      onPong();
-      events.pong();
+function wsDialerWithPongs(url: string, events: ConnectionEvents, options: DialOptions, onPong: () => void) {
+  return wsDialer(
+    url,
+    {
+      message: events.message,
+      close: events.close,
+      pong: () => {
+        onPong();
+        events.pong();
+      },
     },
-  });
+    options,
+  );
 }

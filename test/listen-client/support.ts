@@ -1,9 +1,18 @@
-import { type BreakerConfigInput, type ClusterBreaker, createClusterBreaker } from '@breakwater/breaker-core';
 import {
+  type BreakerConfigInput,
+  type BreakerState,
+  type ClusterBreaker,
+  createClusterBreaker,
+  type ProbeLease,
+} from '@breakwater/breaker-core';
+import {
+  type BreakerStateChange,
   type ConversationRequest,
+  type PusherConnection,
   type PusherDialer,
   PusherSession,
   type PusherSessionOptions,
+  type SessionBreaker,
   wsDialer,
 } from '@breakwater/listen-client';
 import type { ManualScheduler } from '@breakwater/listen-client/testing';
@@ -24,22 +33,26 @@ export interface DialRecord {
 }
 
 /**
- * Every real dial the sessions made, and how many are still in flight: a test
- * must not move the manual clock while a real handshake is under way, or the
- * connect timeout would race real I/O.
+ * Every real dial the sessions made, the connections they opened, and how many
+ * dials are still in flight: a test must not move the manual clock while a real
+ * handshake is under way, or the connect timeout would race real I/O.
  */
 export class DialLog {
   readonly records: DialRecord[] = [];
+  readonly connections: PusherConnection[] = [];
   inFlight = 0;
 
   /** The default ws dialer, recorded. */
   dialer(pod: Pod): PusherDialer {
-    return (url, events) => {
+    return (url, events, options) => {
       this.records.push({ pod: pod.id, state: pod.breaker.state, generation: pod.breaker.generation });
       this.inFlight++;
-      const attempt = wsDialer(url, events);
+      const attempt = wsDialer(url, events, options);
       attempt.ready.then(
-        () => this.inFlight--,
+        (conn) => {
+          this.connections.push(conn);
+          this.inFlight--;
+        },
         () => this.inFlight--,
       );
       return attempt;
@@ -125,5 +138,63 @@ export async function pumpUntil(
     const next = clock.nextAt() ?? Number.POSITIVE_INFINITY;
     await clock.advance(Math.max(0, Math.min(stepMs, next - clock.now())));
     await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+/**
+ * A pod's real ClusterBreaker, counting what its sessions tell it: every
+ * recordSuccess(), recordFailure() and reportProbe() is counted, then passed on.
+ */
+export class CountingBreaker implements SessionBreaker {
+  readonly #inner: SessionBreaker;
+  successes = 0;
+  failures = 0;
+  readonly probeReports: ('success' | 'failure')[] = [];
+
+  constructor(inner: SessionBreaker) {
+    this.#inner = inner;
+  }
+
+  get name(): string {
+    return this.#inner.name;
+  }
+
+  get podId(): string {
+    return this.#inner.podId;
+  }
+
+  get state(): BreakerState {
+    return this.#inner.state;
+  }
+
+  get generation(): number {
+    return this.#inner.generation;
+  }
+
+  allow(): boolean {
+    return this.#inner.allow();
+  }
+
+  recordSuccess(): void {
+    this.successes++;
+    this.#inner.recordSuccess();
+  }
+
+  recordFailure(): void {
+    this.failures++;
+    this.#inner.recordFailure();
+  }
+
+  acquireProbe(): Promise<ProbeLease | null> {
+    return this.#inner.acquireProbe();
+  }
+
+  reportProbe(lease: ProbeLease, outcome: 'success' | 'failure'): Promise<boolean> {
+    this.probeReports.push(outcome);
+    return this.#inner.reportProbe(lease, outcome);
+  }
+
+  onStateChange(fn: (e: BreakerStateChange) => void): { dispose(): void } {
+    return this.#inner.onStateChange(fn);
   }
 }

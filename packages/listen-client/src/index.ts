@@ -11,9 +11,6 @@
  * client, for the incident replay only). `src/public-api.test.ts` pins them.
  */
 
-/** The package's version, kept in step with package.json. */
-export const VERSION = '0.1.0';
-
 export type { BreakerStateChange, SessionBreaker } from './breaker/session-breaker.js';
 export {
   ConversationFallback,
@@ -40,5 +37,13 @@ export {
   type SessionStatus,
 } from './session/session-status.js';
 export { type Scheduler, systemScheduler, type TimerHandle } from './time/scheduler.js';
-export type { ConnectionEvents, DialAttempt, PusherConnection, PusherDialer } from './transport/pusher-connection.js';
+export type {
+  ConnectionEvents,
+  DialAttempt,
+  DialOptions,
+  PusherConnection,
+  PusherDialer,
+} from './transport/pusher-connection.js';
+export { DEFAULT_USER_AGENT, MAX_USER_AGENT_LENGTH } from './transport/user-agent.js';
 export { wsDialer } from './transport/ws-dialer.js';
+export { VERSION } from './version.js';

@@ -24,7 +24,17 @@ export type PusherFault =
   /** Each connection is destroyed without a close frame after it has sent `afterFrames` more frames. */
   | { readonly kind: 'drop_mid_stream'; readonly afterFrames: number }
   /** Every 104 is answered with malformed frames (short, unknown opcode, bad JSON, wrong shape) and no 201. */
-  | { readonly kind: 'malformed' };
+  | { readonly kind: 'malformed' }
+  /**
+   * A pusher pod shutting down cleanly, as on every deploy (what Python websockets'
+   * `server.close()` does): every live connection is sent a 1001 "going away" close
+   * frame, and so is every new one as soon as it is accepted. With `holdClose`, the
+   * stand-in then reads nothing more from those connections until the fault changes,
+   * so the close handshake, and the client's `close` event, wait: meanwhile the
+   * client's socket is CLOSING and refuses sends, as with a pod slow to finish (ws's
+   * 30 s close timeout ends the wait at the latest).
+   */
+  | { readonly kind: 'going_away'; readonly holdClose?: boolean };
 
 export type PusherFaultKind = PusherFault['kind'];
 
@@ -38,6 +48,7 @@ export const FAULT_KINDS: readonly PusherFaultKind[] = [
   'process_error',
   'drop_mid_stream',
   'malformed',
+  'going_away',
 ];
 
 /** Checks a fault given at runtime; throws a RangeError naming the bad field. */
@@ -52,6 +63,9 @@ export function checkFault(fault: PusherFault): PusherFault {
   };
   if (fault.kind === 'hang' && fault.stallHandshakes !== undefined && typeof fault.stallHandshakes !== 'boolean') {
     throw new RangeError(`fault.stallHandshakes: expected a boolean, got ${String(fault.stallHandshakes)}`);
+  }
+  if (fault.kind === 'going_away' && fault.holdClose !== undefined && typeof fault.holdClose !== 'boolean') {
+    throw new RangeError(`fault.holdClose: expected a boolean, got ${String(fault.holdClose)}`);
   }
   if (fault.kind === 'slow_accept') nonNegativeInteger('delayMs', fault.delayMs);
   if (fault.kind === 'drop_mid_stream') nonNegativeInteger('afterFrames', fault.afterFrames);

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { PusherStandIn } from './pusher-stand-in.js';
 import { Clients, failed, opened, until } from './test-support/ws-client.js';
 import { frame } from './wire.js';
@@ -198,6 +199,55 @@ describe('PusherStandIn, faults', () => {
     expect(frames.map((f) => f.length)).toContain(2);
     expect(frames.filter((f) => f.length >= 4).map((f) => f.readUInt32LE(0))).toEqual([999, 201, 201]);
     expect(standIn.stats().conversationsProcessed).toBe(0);
+  });
+
+  it('going_away: a 1001 close to every live connection and to every new one at once', async () => {
+    const live = dial();
+    await opened(live);
+    standIn.setFault({ kind: 'going_away' });
+    expect(await live.closed).toBe(1001);
+    const next = dial();
+    await opened(next);
+    expect(await next.closed).toBe(1001);
+    await until(() => standIn.stats().open === 0);
+    expect(standIn.stats()).toMatchObject({ connections: 2, closeCodes: { 1001: 2 }, faultHits: { going_away: 2 } });
+  });
+
+  it('going_away with holdClose: the client stays CLOSING, refusing sends, until the fault changes', async () => {
+    const c = dial();
+    await opened(c);
+    let closedWith: number | undefined;
+    void c.closed.then((code) => {
+      closedWith = code;
+    });
+    standIn.setFault({ kind: 'going_away', holdClose: true });
+    await until(() => c.ws.readyState === WebSocket.CLOSING);
+    const refused = new Promise<Error | undefined>((resolve) => c.ws.send(frame(100), (err) => resolve(err)));
+    expect(String(await refused)).toMatch(/CLOSING/);
+    // A new connection is sent its 1001 at once, and held the same way.
+    const other = dial();
+    await opened(other);
+    await until(() => other.ws.readyState === WebSocket.CLOSING);
+    expect(closedWith).toBeUndefined();
+    expect(c.ws.readyState).toBe(WebSocket.CLOSING);
+    standIn.setFault({ kind: 'none' });
+    expect([await c.closed, await other.closed]).toEqual([1001, 1001]);
+    await until(() => standIn.stats().open === 0);
+    expect(standIn.stats().faultHits).toEqual({ going_away: 2 });
+  });
+
+  it('going_away: refuses a holdClose that is not a boolean', () => {
+    expect(() => standIn.setFault({ kind: 'going_away', holdClose: 1 as unknown as boolean })).toThrow(
+      /fault\.holdClose: expected a boolean, got 1/,
+    );
+  });
+
+  it('counts handshakes by User-Agent', async () => {
+    const named = clients.dial(standIn.listenUrl('u'), { 'User-Agent': 'listen-test/1.0' });
+    await opened(named);
+    const bare = dial();
+    await opened(bare);
+    expect(standIn.stats().userAgents).toEqual({ 'listen-test/1.0': 1, '(none)': 1 });
   });
 
   it('dropAll, closeAll, sendMalformed and sendText reach every live connection', async () => {

@@ -35,6 +35,10 @@ export const PUSHER_PATH = '/v1/trigger/listen';
 
 interface Peer {
   readonly ws: WebSocket;
+  /** The TCP connection under `ws`: paused while a `going_away` close is held. */
+  readonly socket: Duplex;
+  /** Sent its 1001 by the `going_away` fault. */
+  goneAway: boolean;
   /** Frames left before the drop_mid_stream fault destroys this connection. */
   dropAfter: number | undefined;
   /** Set once terminated: frames ws had already read from the socket are not counted. */
@@ -58,6 +62,8 @@ export class PusherStandIn {
   /** Upgrades held unanswered by the capacity's `stall` mode; reset when the capacity changes. */
   readonly #overloadStalled = new Set<Duplex>();
   readonly #gate: CapacityGate;
+  /** Connections whose 1001 close `going_away` holds (nothing read); resumed when the fault changes. */
+  readonly #heldCloses = new Set<Peer>();
   #stats: MutableStats = emptyStats();
   #fault: PusherFault = { kind: 'none' };
   #closed = false;
@@ -123,7 +129,7 @@ export class PusherStandIn {
   }
 
   /**
-   * Switches the fault for new connections, and for live ones where it applies (hang, answers, drops).
+   * Switches the fault for new connections, and for live ones where it applies (hang, answers, drops, going away).
    * Clearing a fault (any fault → `none`) is pusher coming back: with a capacity set, it starts cold.
    */
   setFault(fault: PusherFault): void {
@@ -131,7 +137,9 @@ export class PusherStandIn {
     this.#fault = checkFault(fault);
     if (was.kind !== 'none' && fault.kind === 'none') this.#gate.restart();
     if (fault.kind !== 'hang' || !fault.stallHandshakes) this.#releaseStalled();
+    this.#releaseHeldCloses();
     for (const peer of this.#peers) {
+      if (fault.kind === 'going_away' && !peer.goneAway) this.#goAway(peer, fault.holdClose === true);
       peer.dropAfter = fault.kind === 'drop_mid_stream' ? fault.afterFrames : undefined;
       if (fault.kind === 'drop_mid_stream' && fault.afterFrames === 0) {
         this.#hit('drop_mid_stream');
@@ -197,6 +205,7 @@ export class PusherStandIn {
       open: this.#peers.size,
       framesByOpcode: { ...this.#stats.framesByOpcode },
       closeCodes: { ...this.#stats.closeCodes },
+      userAgents: { ...this.#stats.userAgents },
       faultHits: { ...this.#stats.faultHits },
       capacity: this.#gate.stats(this.#overloadStalled.size),
     };
@@ -222,6 +231,7 @@ export class PusherStandIn {
     this.#pending.clear();
     this.#releaseStalled();
     for (const socket of this.#overloadStalled) socket.destroy();
+    this.#heldCloses.clear();
     for (const peer of this.#peers) peer.ws.terminate();
     for (const socket of this.#sockets) socket.destroy();
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
@@ -248,7 +258,7 @@ export class PusherStandIn {
       socket.on('error', () => {});
     });
     this.#http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade(req, socket, head));
-    this.#wss.on('connection', (ws: WebSocket) => this.#accept(ws));
+    this.#wss.on('connection', (ws: WebSocket, req: IncomingMessage) => this.#accept(ws, req));
   }
 
   #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -308,11 +318,34 @@ export class PusherStandIn {
     this.#stalled.clear();
   }
 
-  #accept(ws: WebSocket): void {
+  /**
+   * A 1001 "going away" close frame, as a pod shutting down sends; `hold`: read
+   * nothing more (the client's close frame included) until the fault changes.
+   */
+  #goAway(peer: Peer, hold: boolean): void {
+    this.#hit('going_away');
+    peer.goneAway = true;
+    if (hold) {
+      peer.socket.pause();
+      this.#heldCloses.add(peer);
+    }
+    peer.ws.close(1001, 'going away');
+  }
+
+  #releaseHeldCloses(): void {
+    for (const peer of this.#heldCloses) peer.socket.resume();
+    this.#heldCloses.clear();
+  }
+
+  #accept(ws: WebSocket, req: IncomingMessage): void {
     this.#stats.connections++;
+    const userAgent = req.headers['user-agent'] ?? '(none)';
+    this.#stats.userAgents[userAgent] = (this.#stats.userAgents[userAgent] ?? 0) + 1;
     const fault = this.#fault;
     const peer: Peer = {
       ws,
+      socket: req.socket,
+      goneAway: false,
       dropAfter: fault.kind === 'drop_mid_stream' ? fault.afterFrames : undefined,
       dropped: false,
     };
@@ -320,6 +353,7 @@ export class PusherStandIn {
     ws.on('error', () => {});
     ws.on('close', (code: number) => {
       this.#peers.delete(peer);
+      this.#heldCloses.delete(peer);
       this.#stats.closeCodes[code] = (this.#stats.closeCodes[code] ?? 0) + 1;
     });
     ws.on('ping', (data: Buffer) => {
@@ -334,6 +368,8 @@ export class PusherStandIn {
     } else if (fault.kind === 'drop_mid_stream' && fault.afterFrames === 0) {
       this.#hit('drop_mid_stream');
       ws.terminate();
+    } else if (fault.kind === 'going_away') {
+      this.#goAway(peer, fault.holdClose === true);
     }
   }
 

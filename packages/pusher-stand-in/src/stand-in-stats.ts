@@ -30,6 +30,8 @@ export interface PusherStandInStats {
   readonly conversationsProcessed: number;
   /** Close codes of connections the client closed, by code. */
   readonly closeCodes: Readonly<Record<string, number>>;
+  /** Handshakes completed, by their `User-Agent` header (`"(none)"` without one). */
+  readonly userAgents: Readonly<Record<string, number>>;
   /**
    * How many times each fault actually acted (a dial refused or rejected, a handshake
    * delayed, a connection closed or dropped, a ping or frame left unanswered, a 104
@@ -60,6 +62,7 @@ export function emptyStats(): MutableStats {
     conversationRequests: 0,
     conversationsProcessed: 0,
     closeCodes: {},
+    userAgents: {},
     faultHits: {},
   };
 }
@@ -68,5 +71,6 @@ export function emptyStats(): MutableStats {
 export type MutableStats = { -readonly [K in keyof Omit<PusherStandInStats, 'capacity'>]: PusherStandInStats[K] } & {
   framesByOpcode: Record<string, number>;
   closeCodes: Record<string, number>;
+  userAgents: Record<string, number>;
   faultHits: Record<string, number>;
 };

@@ -15,6 +15,14 @@ export {
   type RedisLauncher,
   resolveLauncher,
 } from './launcher.js';
-export { isProcessAlive, liveCount, RUN_DIR_ENV, reapRunDir, stopAll } from './process-registry.js';
+export {
+  isProcessAlive,
+  liveCount,
+  RUN_DIR_ENV,
+  reapRunDir,
+  register,
+  type Stoppable,
+  stopAll,
+} from './process-registry.js';
 export { type RedisCluster, type StartRedisClusterOptions, startRedisCluster } from './redis-cluster.js';
 export { type RedisServer, type StartRedisOptions, startRedis } from './redis-server.js';

@@ -22,6 +22,12 @@ const live = new Set<Stoppable>();
 /** The environment variable naming the run directory for pid files; inherited by child processes. */
 export const RUN_DIR_ENV = 'BREAKWATER_HARNESS_RUN_DIR';
 
+/**
+ * Registers something to stop with the rest: each server here, and any other
+ * process a test or tool starts (test/listen-client's Python pusher). With a pid
+ * and a run directory it also gets a pid file, though {@link reapRunDir} kills
+ * only redis-servers. Returns the unregister function.
+ */
 export function register(item: Stoppable, pid: number | undefined): () => void {
   live.add(item);
   const file = pidFile(pid);

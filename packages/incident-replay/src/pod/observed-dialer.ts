@@ -13,16 +13,20 @@ export function observedDialer(
   counter: DialCounter,
   watch: { open(): void; close(): void } = { open() {}, close() {} },
 ): PusherDialer {
-  return (url, events) => {
+  return (url, events, options) => {
     counter.dials++;
-    const attempt = wsDialer(url, {
-      message: (data, isBinary) => events.message(data, isBinary),
-      pong: () => events.pong(),
-      close: (code, reason) => {
-        watch.close();
-        events.close(code, reason);
+    const attempt = wsDialer(
+      url,
+      {
+        message: (data, isBinary) => events.message(data, isBinary),
+        pong: () => events.pong(),
+        close: (code, reason) => {
+          watch.close();
+          events.close(code, reason);
+        },
       },
-    });
+      options,
+    );
     attempt.ready.then(
       () => watch.open(),
       () => {},

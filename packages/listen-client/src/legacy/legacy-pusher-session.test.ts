@@ -19,9 +19,9 @@ function legacy() {
     pusherUrl: 'ws://pusher.test',
     uid: 'u',
     clock,
-    dialer: (url, events) => {
+    dialer: (url, events, options) => {
       dialAt.push(clock.now() - t0);
-      return dialer.dialer(url, events);
+      return dialer.dialer(url, events, options);
     },
     logger,
     onClientClose: (code) => closes.push(code),

@@ -25,6 +25,7 @@ import {
 import { listenUrl } from '../session/session-options.js';
 import { type Scheduler, systemScheduler, type TimerHandle } from '../time/scheduler.js';
 import type { PusherConnection, PusherDialer } from '../transport/pusher-connection.js';
+import { DEFAULT_USER_AGENT } from '../transport/user-agent.js';
 import { wsDialer } from '../transport/ws-dialer.js';
 
 export interface LegacyPusherSessionOptions {
@@ -209,13 +210,17 @@ export class LegacyPusherSession {
   async #dialOnce(): Promise<PusherConnection | undefined> {
     this.#stats.dials++;
     let conn: PusherConnection | undefined;
-    const attempt = this.#dialer(this.#url, {
-      message: (data, isBinary) => this.#message(data, isBinary),
-      pong: () => {},
-      close: () => {
-        if (this.#conn === conn) this.#conn = undefined;
+    const attempt = this.#dialer(
+      this.#url,
+      {
+        message: (data, isBinary) => this.#message(data, isBinary),
+        pong: () => {},
+        close: () => {
+          if (this.#conn === conn) this.#conn = undefined;
+        },
       },
-    });
+      { userAgent: DEFAULT_USER_AGENT },
+    );
     const timer = this.#after(this.#connectTimeoutMs, () => attempt.abort());
     try {
       conn = await attempt.ready;

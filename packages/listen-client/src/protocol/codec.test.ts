@@ -109,6 +109,8 @@ describe('decodeServerFrame', () => {
     ['unknown_opcode', frame(999, '{}'), true],
     ['bad_json', frame(201, '{"conversation_id":'), true],
     ['bad_shape', frame(201, '"just a string"'), true],
+    ['bad_shape', frame(201, 'null'), true],
+    ['bad_shape', frame(201, '[{"conversation_id":"a","success":true}]'), true],
     ['bad_shape', frame(201, '{"success":true}'), true],
     ['bad_shape', frame(201, '{"conversation_id":"a"}'), true],
     ['bad_shape', frame(201, '{"conversation_id":"a","success":false}'), true],
@@ -116,6 +118,39 @@ describe('decodeServerFrame', () => {
     const decoded = decodeServerFrame(data as Buffer, isBinary as boolean);
     expect(decoded.ok).toBe(false);
     expect(!decoded.ok && decoded.reason).toBe(reason);
+  });
+
+  // What a Python model with optional fields emits: an absent value as null.
+  it.each([
+    ['{"conversation_id":"a","success":true,"error":null}', { conversationId: 'a', success: true }],
+    ['{"error":null,"conversation_id":"a","success":true,"detail":null}', { conversationId: 'a', success: true }],
+    ['{"conversation_id":"a","success":null,"error":"boom"}', { conversationId: 'a', success: false, error: 'boom' }],
+    ['{"conversation_id":"a","success":false,"error":"boom"}', { conversationId: 'a', success: false, error: 'boom' }],
+  ])('reads null as absent in an optional field: %s', (body, result) => {
+    expect(decodeServerFrame(frame(201, body))).toEqual({ ok: true, opcode: 201, result });
+  });
+
+  it.each([
+    // Required, so null is missing.
+    ['{"conversation_id":null,"success":true}', '201 without a conversation_id string'],
+    ['{"conversation_id":"","success":true}', '201 without a conversation_id string'],
+    // Optional, null = absent: then there is neither a success nor an error.
+    [
+      '{"conversation_id":"a","success":null,"error":null}',
+      'neither success:true nor an error string (success: absent)',
+    ],
+    [
+      '{"conversation_id":"a","success":false,"error":null}',
+      'neither success:true nor an error string (success: false)',
+    ],
+    ['{"conversation_id":"a","success":"yes"}', 'neither success:true nor an error string (success: "yes")'],
+    ['{"conversation_id":"a","success":{"ok":true}}', '(success: an object)'],
+    ['{"conversation_id":"a","success":true,"error":42}', '201 error is 42, expected a string, null or absent'],
+    ['{"conversation_id":"a","error":{"message":"x"}}', '201 error is an object, expected a string, null or absent'],
+  ])('still refuses a bad shape, saying what is wrong: %s', (body, detail) => {
+    const decoded = decodeServerFrame(frame(201, body));
+    expect(decoded).toMatchObject({ ok: false, reason: 'bad_shape' });
+    expect(!decoded.ok && decoded.detail).toContain(detail);
   });
 
   it('reads a frame that is a view into a larger buffer', () => {

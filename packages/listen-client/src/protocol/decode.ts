@@ -14,7 +14,8 @@ export type DecodedFrame =
 
 /**
  * Decodes one frame from pusher. Never throws: a malformed frame comes back as
- * `{ ok: false, reason }` for the session to count and log.
+ * `{ ok: false, reason }` for the session to count and log. Lenient where
+ * pusher's own serializers are: an optional field that is `null` is absent.
  */
 export function decodeServerFrame(data: Uint8Array, isBinary = true): DecodedFrame {
   if (!isBinary) return { ok: false, reason: 'text_frame', detail: 'pusher sends binary frames only' };
@@ -32,27 +33,54 @@ export function decodeServerFrame(data: Uint8Array, isBinary = true): DecodedFra
   } catch {
     return { ok: false, reason: 'bad_json', detail: '201 payload is not JSON' };
   }
-  if (typeof body !== 'object' || body === null)
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
     return { ok: false, reason: 'bad_shape', detail: '201 payload is not an object' };
-  const b = body as Record<string, unknown>;
-  if (typeof b.conversation_id !== 'string' || b.conversation_id.length === 0) {
-    return { ok: false, reason: 'bad_shape', detail: '201 without conversation_id' };
+  return conversationResult(body as Record<string, unknown>);
+}
+
+/**
+ * An optional field of a server frame: `null` means absent. pusher's serializers
+ * (Python models with optional fields) write an absent value as `null`, e.g. a
+ * success as `{"conversation_id": "c", "success": true, "error": null}`.
+ */
+function optional(value: unknown): unknown {
+  return value === null ? undefined : value;
+}
+
+/** A 201's body: `conversation_id` required; `success` and `error` optional (null = absent). */
+function conversationResult(b: Record<string, unknown>): DecodedFrame {
+  const conversationId = b.conversation_id;
+  if (typeof conversationId !== 'string' || conversationId.length === 0) {
+    return { ok: false, reason: 'bad_shape', detail: '201 without a conversation_id string' };
   }
-  if (b.success === true && b.error === undefined) {
+  const success = optional(b.success);
+  const error = optional(b.error);
+  if (error !== undefined && typeof error !== 'string') {
     return {
-      ok: true,
-      opcode: Opcode.ConversationResult,
-      result: { conversationId: b.conversation_id, success: true },
+      ok: false,
+      reason: 'bad_shape',
+      detail: `201 error is ${shown(error)}, expected a string, null or absent`,
     };
   }
-  if (typeof b.error === 'string') {
-    return {
-      ok: true,
-      opcode: Opcode.ConversationResult,
-      result: { conversationId: b.conversation_id, success: false, error: b.error },
-    };
+  if (typeof error === 'string') {
+    return { ok: true, opcode: Opcode.ConversationResult, result: { conversationId, success: false, error } };
   }
-  return { ok: false, reason: 'bad_shape', detail: '201 with neither success:true nor an error string' };
+  if (success === true) {
+    return { ok: true, opcode: Opcode.ConversationResult, result: { conversationId, success: true } };
+  }
+  return {
+    ok: false,
+    reason: 'bad_shape',
+    detail: `201 with neither success:true nor an error string (success: ${shown(success)})`,
+  };
+}
+
+/** A JSON value, briefly, for a malformed frame's detail. */
+function shown(value: unknown): string {
+  if (value === undefined) return 'absent';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'object') return Array.isArray(value) ? 'an array' : 'an object';
+  return String(value);
 }
 
 /** Encodes a 201 (for stand-ins and tests; listen never sends one). */

@@ -2,7 +2,7 @@ import type { ProbeLease } from '@breakwater/breaker-core';
 import type { PusherMetrics } from '../metrics/pusher-metrics.js';
 import type { DialAttempt, PusherConnection } from '../transport/pusher-connection.js';
 import { type DialedConnection, dialPusher } from './dial-pusher.js';
-import { DialVerdict } from './dial-verdict.js';
+import { type ConnectionEnd, DialVerdict } from './dial-verdict.js';
 import { Liveness } from './liveness.js';
 import type { ResolvedSessionOptions } from './session-options.js';
 import type { SessionWarnings } from './session-warnings.js';
@@ -11,8 +11,8 @@ export type LossReason = 'closed' | 'dropped' | 'pong_timeout' | 'send_failed';
 
 export interface CurrentConnectionEvents {
   message(data: Buffer, isBinary: boolean): void;
-  /** The connection in use closed, went silent or failed a heartbeat; `abnormal`: not a clean close. */
-  lost(reason: LossReason, abnormal: boolean): void;
+  /** The connection in use closed, went silent or failed a heartbeat, ending as `end`. */
+  lost(reason: LossReason, end: ConnectionEnd): void;
   /** True once the session is closing: a dial that opens then is closed at once. */
   closing(): boolean;
 }
@@ -37,6 +37,11 @@ export class CurrentConnection {
   #dialing: DialAttempt | undefined;
   /** The verdict the breaker will hear about the latest dial (one dial at a time). */
   #verdict: DialVerdict | undefined;
+  /**
+   * A 1001 within a confirm window was excused since the last connection that
+   * proved itself: the next one is a failure ({@link DialVerdict}).
+   */
+  #goingAwayExcused = false;
 
   constructor(
     options: ResolvedSessionOptions,
@@ -53,13 +58,21 @@ export class CurrentConnection {
       heartbeatIntervalMs: options.heartbeatIntervalMs,
       pingIntervalMs: options.pingIntervalMs,
       pongTimeoutMs: options.pongTimeoutMs,
-      onDead: (reason) => events.lost(reason, true),
+      onDead: (reason) => events.lost(reason, 'abnormal'),
     });
   }
 
   /** The connection in use. */
   get conn(): PusherConnection | undefined {
     return this.#inUse?.conn;
+  }
+
+  /**
+   * The connection in use is closing (pusher's close frame arrived, or the socket
+   * failed): it refuses sends, and its close event, on the way, says how it ended.
+   */
+  get closing(): boolean {
+    return this.#inUse?.conn.closing === true;
   }
 
   /**
@@ -71,14 +84,21 @@ export class CurrentConnection {
     lease: ProbeLease | null = null,
     timeoutMs = this.#options.connectTimeoutMs,
   ): Promise<DialedConnection | undefined> {
-    const verdict = new DialVerdict(this.#options.breaker, this.#options.clock, this.#options.probeConfirmMs, lease);
+    if (this.#verdict?.proven) this.#goingAwayExcused = false;
+    const verdict = new DialVerdict({
+      breaker: this.#options.breaker,
+      clock: this.#options.clock,
+      confirmMs: this.#options.probeConfirmMs,
+      lease,
+      excuseGoingAway: !this.#goingAwayExcused,
+    });
     this.#verdict = verdict;
     const dialed = await dialPusher(this.#options, timeoutMs, this.#metrics, this.#warnings, {
       message: (data, isBinary) => this.#events.message(data, isBinary),
       pong: () => this.#liveness.onPong(),
       lost: (code) => {
-        const clean = code === 1000 || code === 1001;
-        this.#events.lost(clean ? 'closed' : 'dropped', !clean);
+        const end: ConnectionEnd = code === 1001 ? 'going_away' : code === 1000 ? 'normal' : 'abnormal';
+        this.#events.lost(end === 'abnormal' ? 'dropped' : 'closed', end);
       },
       started: (attempt) => {
         this.#dialing = attempt;
@@ -114,12 +134,12 @@ export class CurrentConnection {
   }
 
   /**
-   * The connection in use is gone (a silent or unsendable one is destroyed);
-   * `abnormal`: not a clean close. The dial's {@link DialVerdict} hears of it and
-   * decides what the breaker is told. Returns undefined if none was in use, else
-   * whether the loss was the dial's failed verdict (lost within the confirm window).
+   * The connection in use is gone (a silent or unsendable one is destroyed),
+   * ending as `end`. The dial's {@link DialVerdict} hears of it and decides what
+   * the breaker is told. Returns undefined if none was in use, else whether the
+   * connection had proved itself (lost after the confirm window).
    */
-  release(reason: LossReason, abnormal: boolean): { dialFailed: boolean } | undefined {
+  release(reason: LossReason, end: ConnectionEnd): { proven: boolean } | undefined {
     const dialed = this.#inUse;
     if (!dialed) return undefined;
     this.#inUse = undefined;
@@ -127,7 +147,9 @@ export class CurrentConnection {
     this.#liveness.stop();
     this.#metrics.connectionLosses.inc({ reason });
     if (reason === 'pong_timeout' || reason === 'send_failed') dialed.conn.terminate();
-    return { dialFailed: this.#verdict?.lost(abnormal) ?? false };
+    const verdict = this.#verdict?.lost(end);
+    if (verdict === 'excused') this.#goingAwayExcused = true;
+    return { proven: verdict === 'after_verdict' };
   }
 
   /** Closing: the dial in flight is aborted and the latest verdict abandoned (nothing reported). */

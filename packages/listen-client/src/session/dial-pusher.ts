@@ -55,7 +55,7 @@ export async function dialPusher(
   };
   let attempt: DialAttempt;
   try {
-    attempt = options.dialer(options.url, events);
+    attempt = options.dialer(options.url, events, { userAgent: options.userAgent });
   } catch (err) {
     return failed('failure', err);
   }

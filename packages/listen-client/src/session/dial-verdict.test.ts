@@ -8,10 +8,10 @@ import { DialVerdict } from './dial-verdict.js';
 
 const CONFIRM_MS = 1_000;
 
-function setup(lease: ProbeLease | null = null, confirmMs = CONFIRM_MS) {
+function setup(lease: ProbeLease | null = null, confirmMs = CONFIRM_MS, excuseGoingAway = true) {
   const breaker = new FakeBreaker();
   const clock = new ManualScheduler();
-  const verdict = new DialVerdict(breaker, clock, confirmMs, lease);
+  const verdict = new DialVerdict({ breaker, clock, confirmMs, lease, excuseGoingAway });
   const heard = () => ({ successes: breaker.successes, failures: breaker.failures, reports: breaker.reports });
   return { breaker, clock, verdict, heard };
 }
@@ -26,30 +26,70 @@ describe('DialVerdict', () => {
     expect(heard()).toEqual({ successes: 0, failures: 0, reports: [] });
     await clock.advance(1);
     expect(heard()).toEqual({ successes: 1, failures: 0, reports: [] });
-    expect(verdict.lost(true)).toBe(false);
+    expect(verdict.lost('abnormal')).toBe('after_verdict');
     expect(heard()).toEqual({ successes: 1, failures: 1, reports: [] });
-    expect(verdict.lost(true)).toBe(false);
+    expect(verdict.lost('abnormal')).toBe('after_verdict');
     verdict.abandon();
     expect(heard()).toEqual({ successes: 1, failures: 1, reports: [] });
   });
 
-  it('a clean close after the confirm window is nothing', async () => {
+  it.each(['normal', 'going_away'] as const)('a clean close (%s) after the confirm window is nothing', async (end) => {
     const { clock, verdict, heard } = setup();
     verdict.opened();
     await clock.advance(CONFIRM_MS);
-    expect(verdict.lost(false)).toBe(false);
+    expect(verdict.proven).toBe(true);
+    expect(verdict.lost(end)).toBe('after_verdict');
     expect(heard()).toEqual({ successes: 1, failures: 0, reports: [] });
   });
 
-  it('lost within the confirm window, even cleanly, is the dial’s one failure and never a success', async () => {
+  it('lost within the confirm window by a 1000 close is the dial’s one failure and never a success', async () => {
     const { clock, verdict, heard } = setup();
     verdict.opened();
     await clock.advance(CONFIRM_MS - 1);
-    expect(verdict.lost(false)).toBe(true);
+    expect(verdict.lost('normal')).toBe('failed');
     await clock.advance(60_000);
-    expect(verdict.lost(true)).toBe(false);
+    expect(verdict.lost('abnormal')).toBe('after_verdict');
     expect(heard()).toEqual({ successes: 0, failures: 1, reports: [] });
     expect(clock.pending).toBe(0);
+    expect(verdict.proven).toBe(false);
+  });
+
+  it('a 1001 "going away" within the confirm window is excused: no verdict, now or later', async () => {
+    const { clock, verdict, heard } = setup();
+    verdict.opened();
+    await clock.advance(CONFIRM_MS - 1);
+    expect(verdict.lost('going_away')).toBe('excused');
+    await clock.advance(60_000);
+    expect(verdict.lost('abnormal')).toBe('after_verdict');
+    verdict.failed();
+    expect(heard()).toEqual({ successes: 0, failures: 0, reports: [] });
+    expect(clock.pending).toBe(0);
+    expect(verdict.proven).toBe(false);
+  });
+
+  it('a 1001 within the window under a lease reports nothing: the lease is left to expire', async () => {
+    const { clock, verdict, heard } = setup(LEASE);
+    verdict.opened();
+    await clock.advance(500);
+    expect(verdict.lost('going_away')).toBe('excused');
+    await clock.advance(60_000);
+    expect(heard()).toEqual({ successes: 0, failures: 0, reports: [] });
+  });
+
+  it('a 1001 within the window is the dial’s failure when the excuse is used up', async () => {
+    const { clock, verdict, heard } = setup(null, CONFIRM_MS, false);
+    verdict.opened();
+    await clock.advance(500);
+    expect(verdict.lost('going_away')).toBe('failed');
+    expect(heard()).toEqual({ successes: 0, failures: 1, reports: [] });
+  });
+
+  it('with the excuse used up, a connection that proves itself is still a success and a later 1001 nothing', async () => {
+    const { clock, verdict, heard } = setup(null, CONFIRM_MS, false);
+    verdict.opened();
+    await clock.advance(CONFIRM_MS);
+    expect(verdict.lost('going_away')).toBe('after_verdict');
+    expect(heard()).toEqual({ successes: 1, failures: 0, reports: [] });
   });
 
   it('a dial that never opened is one failure, however often it is told', () => {
@@ -57,7 +97,7 @@ describe('DialVerdict', () => {
     verdict.failed();
     verdict.failed();
     verdict.opened();
-    expect(verdict.lost(true)).toBe(false);
+    expect(verdict.lost('abnormal')).toBe('after_verdict');
     verdict.abandon();
     expect(heard()).toEqual({ successes: 0, failures: 1, reports: [] });
   });
@@ -68,7 +108,7 @@ describe('DialVerdict', () => {
       if (opened) verdict.opened();
       verdict.abandon();
       await clock.advance(60_000);
-      expect(verdict.lost(true)).toBe(false);
+      expect(verdict.lost('abnormal')).toBe('after_verdict');
       verdict.failed();
       expect(heard()).toEqual({ successes: 0, failures: 0, reports: [] });
     }
@@ -79,7 +119,7 @@ describe('DialVerdict', () => {
     verdict.opened();
     await clock.advance(CONFIRM_MS);
     verdict.abandon();
-    expect(verdict.lost(true)).toBe(false);
+    expect(verdict.lost('abnormal')).toBe('after_verdict');
     expect(heard()).toEqual({ successes: 1, failures: 0, reports: [] });
   });
 
@@ -88,7 +128,7 @@ describe('DialVerdict', () => {
     verdict.opened();
     await clock.advance(CONFIRM_MS);
     expect(heard()).toEqual({ successes: 0, failures: 0, reports: [{ token: 't1', outcome: 'success' }] });
-    expect(verdict.lost(true)).toBe(false);
+    expect(verdict.lost('abnormal')).toBe('after_verdict');
     expect(heard()).toEqual({ successes: 0, failures: 1, reports: [{ token: 't1', outcome: 'success' }] });
   });
 
@@ -96,7 +136,7 @@ describe('DialVerdict', () => {
     const { clock, verdict, heard } = setup(LEASE);
     verdict.opened();
     await clock.advance(500);
-    expect(verdict.lost(true)).toBe(true);
+    expect(verdict.lost('abnormal')).toBe('failed');
     await clock.advance(0);
     expect(heard()).toEqual({ successes: 0, failures: 0, reports: [{ token: 't1', outcome: 'failure' }] });
   });

@@ -2,6 +2,36 @@ import type { ProbeLease } from '@breakwater/breaker-core';
 import type { SessionBreaker } from '../breaker/session-breaker.js';
 import type { Scheduler, TimerHandle } from '../time/scheduler.js';
 
+/** How the connection in use ended, as far as the breaker is concerned. */
+export type ConnectionEnd =
+  /** pusher closed it with 1001 "going away": a pusher pod shutting down, as on every deploy. */
+  | 'going_away'
+  /** pusher closed it with 1000. */
+  | 'normal'
+  /** Anything else: another close code, no close frame (1006), silence, a failed send. */
+  | 'abnormal';
+
+/**
+ * What a loss was to the dial: its failed verdict (lost before it proved itself),
+ * excused (a 1001 before it proved itself: no verdict), or after the verdict.
+ */
+export type LossVerdict = 'failed' | 'excused' | 'after_verdict';
+
+export interface DialVerdictOptions {
+  readonly breaker: SessionBreaker;
+  readonly clock: Scheduler;
+  /** `probeConfirmMs`. */
+  readonly confirmMs: number;
+  /** The half-open probe's lease, or null. */
+  readonly lease: ProbeLease | null;
+  /**
+   * Whether a 1001 within the confirm window is excused (no verdict) rather than a
+   * failure: false when the session's previous connection was excused so already,
+   * and no connection has proved itself since.
+   */
+  readonly excuseGoingAway: boolean;
+}
+
 /**
  * Everything the cluster breaker hears about one dial and the connection it
  * opened; the only place a session records an outcome or reports a probe.
@@ -12,7 +42,18 @@ import type { Scheduler, TimerHandle } from '../time/scheduler.js';
  *
  * - its connection stayed open `confirmMs` (`probeConfirmMs`) on the session's
  *   scheduler: one success;
- * - lost sooner, for any reason (even a clean close): one failure;
+ * - lost sooner: one failure — whether it dropped, went silent or was closed
+ *   with any code but 1001, 1000 included (a pusher handler that returns at once
+ *   closes with 1000: the very "accepts and closes" the window is for);
+ * - closed sooner by pusher with 1001 "going away": no verdict, once. That is a
+ *   pusher pod shutting down, and on a rolling deploy a session that has just
+ *   reconnected may land on the next pod to go: counted, a deploy could trip the
+ *   breaker fleet-wide (and a probe that lands there would re-open it for a whole
+ *   cooldown). It proves nothing either way, so nothing is recorded and a lease
+ *   is left to expire (another pod then probes). But pusher saying "going away"
+ *   on every connection is not a deploy: when the session's previous connection
+ *   was excused so and none has proved itself since (`excuseGoingAway` false), it
+ *   is one failure like any other early loss;
  * - never opened, or closed before the session could take it: one failure;
  * - abandoned (the session is closing, or closed the connection itself on an
  *   internal error): nothing — pusher did nothing wrong, and an unreported lease
@@ -22,23 +63,23 @@ import type { Scheduler, TimerHandle } from '../time/scheduler.js';
  * else); otherwise to `recordSuccess()` / `recordFailure()`.
  *
  * After a success, the connection is in use as any other: an abnormal loss of it
- * is a failure of its own (`recordFailure()`, lease or not); a clean close is
- * nothing. Once abandoned, nothing more is recorded.
+ * is a failure of its own (`recordFailure()`, lease or not); a clean close (1000,
+ * 1001) is nothing. Once abandoned, nothing more is recorded.
  */
 export class DialVerdict {
-  readonly #breaker: SessionBreaker;
-  readonly #clock: Scheduler;
-  readonly #confirmMs: number;
-  readonly #lease: ProbeLease | null;
+  readonly #options: DialVerdictOptions;
   /** `confirmed`: the success was given and the connection is still in use. */
   #state: 'dialing' | 'confirming' | 'confirmed' | 'settled' = 'dialing';
+  #proven = false;
   #timer: TimerHandle | undefined;
 
-  constructor(breaker: SessionBreaker, clock: Scheduler, confirmMs: number, lease: ProbeLease | null) {
-    this.#breaker = breaker;
-    this.#clock = clock;
-    this.#confirmMs = confirmMs;
-    this.#lease = lease;
+  constructor(options: DialVerdictOptions) {
+    this.#options = options;
+  }
+
+  /** True once the dial's connection proved itself (its success was given). */
+  get proven(): boolean {
+    return this.#proven;
   }
 
   /** The dial failed, or its connection closed before the session could take it. */
@@ -49,32 +90,36 @@ export class DialVerdict {
   /** The session took the connection: the verdict is success once it has lasted `confirmMs`. */
   opened(): void {
     if (this.#state !== 'dialing') return;
-    if (this.#confirmMs === 0) {
+    const { clock, confirmMs } = this.#options;
+    if (confirmMs === 0) {
       this.#settle('success');
       return;
     }
     this.#state = 'confirming';
-    this.#timer = this.#clock.setTimeout(() => {
+    this.#timer = clock.setTimeout(() => {
       this.#timer = undefined;
       this.#settle('success');
-    }, this.#confirmMs);
+    }, confirmMs);
   }
 
   /**
-   * The connection in use was lost; `abnormal`: anything but a clean close. Within
-   * the confirm window that loss is the dial's verdict, one failure, whatever the
-   * close; after a success, an abnormal loss is recorded as a failure of its own.
-   * Returns true when the loss was the dial's failed verdict.
+   * The connection in use was lost, ending as `end`. Within the confirm window
+   * that loss is the dial's verdict: one failure, or none for an excused 1001;
+   * after a success, an abnormal loss is recorded as a failure of its own.
    */
-  lost(abnormal: boolean): boolean {
+  lost(end: ConnectionEnd): LossVerdict {
     if (this.#state === 'confirmed') {
       this.#state = 'settled';
-      if (abnormal) this.#record('failure');
-      return false;
+      if (end === 'abnormal') this.#record('failure');
+      return 'after_verdict';
     }
-    if (this.#state === 'settled') return false;
+    if (this.#state === 'settled') return 'after_verdict';
+    if (end === 'going_away' && this.#options.excuseGoingAway) {
+      this.#settle('abandoned');
+      return 'excused';
+    }
     this.#settle('failure');
-    return true;
+    return 'failed';
   }
 
   /** The session is closing, or closed the connection itself: nothing (more) is reported. */
@@ -86,16 +131,17 @@ export class DialVerdict {
   /** `abandoned`: told nothing. */
   #settle(verdict: 'success' | 'failure' | 'abandoned'): void {
     if (this.#state === 'settled' || this.#state === 'confirmed') return;
+    const { breaker, clock, lease } = this.#options;
     this.#state = verdict === 'success' ? 'confirmed' : 'settled';
-    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    if (verdict === 'success') this.#proven = true;
+    if (this.#timer !== undefined) clock.clearTimeout(this.#timer);
     this.#timer = undefined;
     if (verdict === 'abandoned') return;
-    const lease = this.#lease;
     if (lease) {
       // reportProbe() never rejects by contract; one that does anyway must not reach
       // the process (this may run from a timer).
       void Promise.resolve()
-        .then(() => this.#breaker.reportProbe(lease, verdict))
+        .then(() => breaker.reportProbe(lease, verdict))
         .catch(() => false);
     } else {
       this.#record(verdict);
@@ -104,8 +150,8 @@ export class DialVerdict {
 
   #record(verdict: 'success' | 'failure'): void {
     try {
-      if (verdict === 'success') this.#breaker.recordSuccess();
-      else this.#breaker.recordFailure();
+      if (verdict === 'success') this.#options.breaker.recordSuccess();
+      else this.#options.breaker.recordFailure();
     } catch {
       // record*() do no I/O and do not throw by contract; this may run from a timer,
       // where a throw would reach the process.

@@ -7,7 +7,10 @@ export interface LivenessOptions {
   readonly heartbeatIntervalMs: number;
   readonly pingIntervalMs: number;
   readonly pongTimeoutMs: number;
-  /** pusher went silent (no pong in time) or a heartbeat could not be sent. */
+  /**
+   * pusher went silent (no pong in time) or a heartbeat could not be sent (the loop
+   * ignores the latter while the socket is closing: its close event decides).
+   */
   readonly onDead: (reason: 'pong_timeout' | 'send_failed') => void;
 }
 

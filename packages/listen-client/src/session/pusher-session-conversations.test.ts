@@ -27,6 +27,18 @@ describe('conversations', () => {
     expect(h.fallbackCalls).toHaveLength(0);
   });
 
+  it('a 201 written by a Python model ("error": null) is a success at once, not a malformed frame and a timeout', async () => {
+    const h = await connectedHarness();
+    const outcome = h.session.processConversation({ conversation_id: 'c1' });
+    const body = Buffer.from('{"conversation_id": "c1", "success": true, "error": null}');
+    const header = Buffer.alloc(4);
+    header.writeUInt32LE(201, 0);
+    h.dialer.lastConnection.receive(Buffer.concat([header, body]));
+    expect(await outcome).toEqual({ via: 'pusher', conversationId: 'c1', processed: true });
+    expect(h.session.stats()).toMatchObject({ malformedFrames: 0, pendingConversations: 0 });
+    expect(h.fallbackCalls).toHaveLength(0);
+  });
+
   it('remembers ended outcomes for repeats, bounded by count and by age', async () => {
     const h = await connectedHarness({ rememberConversations: 2, rememberConversationsMs: 60_000 });
     h.breaker.set('open'); // straight to the fallback

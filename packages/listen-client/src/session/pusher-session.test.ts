@@ -3,6 +3,7 @@ import { encodeConversationResult } from '../protocol/decode.js';
 import { FakeBreaker } from '../testing/fake-breaker.js';
 import { FakeDialer } from '../testing/fake-dialer.js';
 import { harness } from '../testing/session-harness.js';
+import { DEFAULT_USER_AGENT } from '../transport/user-agent.js';
 
 // Every transition of the reconnect loop with the default numbers, on a manual
 // clock: assertions are on sequences and counts, never on elapsed wall time.
@@ -17,6 +18,7 @@ describe('PusherSession: first connect', () => {
     await started;
     expect(h.states).toEqual(['connecting', 'connected']);
     expect(h.dialer.last.url).toBe('ws://pusher.test/v1/trigger/listen?uid=user%201%2F%C3%A9&sample_rate=16000');
+    expect(h.dialer.last.options).toEqual({ userAgent: DEFAULT_USER_AGENT });
     // A success for the breaker once the connection has lasted probeConfirmMs (1 s).
     await h.advance(999);
     expect(h.breaker.successes).toBe(0);

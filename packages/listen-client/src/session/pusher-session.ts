@@ -300,6 +300,8 @@ export class PusherSession {
     } catch {
       sent = false;
     }
+    // The loop decides what a refused send means: nothing while the socket is closing
+    // (the close event on its way does), else a lost connection.
     if (!sent) this.#loop.markLost('send_failed');
     return sent;
   }

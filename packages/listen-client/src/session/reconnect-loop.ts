@@ -8,6 +8,7 @@ import { askRamp } from './ask-ramp.js';
 import { backoffDelay } from './backoff.js';
 import { CurrentConnection, type LossReason } from './current-connection.js';
 import type { DialedConnection } from './dial-pusher.js';
+import type { ConnectionEnd } from './dial-verdict.js';
 import type { ResolvedSessionOptions } from './session-options.js';
 import type { SessionStateChange, SessionStatus } from './session-status.js';
 import type { SessionWarnings } from './session-warnings.js';
@@ -64,7 +65,7 @@ export class ReconnectLoop {
     this.#sleeper = new Sleeper(options.clock);
     this.#current = new CurrentConnection(options, metrics, warnings, {
       message: (data, isBinary) => this.#hook('message', () => this.#hooks.message(data, isBinary)),
-      lost: (reason, abnormal) => this.#lost(reason, abnormal),
+      lost: (reason, end) => this.#lost(reason, end),
       closing: () => this.#closing,
     });
     metrics.sessions.inc({ state: 'idle' });
@@ -145,9 +146,12 @@ export class ReconnectLoop {
     return this.#options.clock.now() + retryAfterMs + Math.floor(this.#options.random() * retryAfterMs);
   }
 
-  /** Senders call this when the connection fails them; only the loop reconnects. */
+  /**
+   * Senders call this when the connection fails them; only the loop reconnects. A
+   * send refused because the socket is closing is no loss (see {@link #lost}).
+   */
   markLost(reason: LossReason): void {
-    this.#lost(reason, true);
+    this.#lost(reason, 'abnormal');
   }
 
   /** Stops dialing; the open connection (if any) stays until {@link finishClose}. */
@@ -370,18 +374,24 @@ export class ReconnectLoop {
   }
 
   /** What the breaker hears of the loss, the dial's verdict decides ({@link CurrentConnection.release}). */
-  #lost(reason: LossReason, abnormal: boolean): void {
+  #lost(reason: LossReason, end: ConnectionEnd): void {
     if (this.#status.value !== 'connected') return;
-    const released = this.#current.release(reason, abnormal);
+    // A closing socket (pusher's close frame arrived: a deploy's 1001; or the socket
+    // failed) refuses every send until its close event, which says how it ended and
+    // is the loss. A send refused meanwhile is a drop, not a failed connection:
+    // called one, every streaming session of a pusher pod that shuts down cleanly
+    // would record a failure, and a rolling deploy would trip the breaker.
+    if (reason === 'send_failed' && this.#current.closing) return;
+    const released = this.#current.release(reason, end);
     if (!released) return;
     this.#hook('lost', () => this.#hooks.lost(reason));
     if (this.#closing) return;
     this.#warnings.warn(`connection_${reason}`, { reason }, `pusher connection lost (${reason})`);
     const stable = this.#options.clock.now() - this.#connectedAt >= this.#options.stableConnectionMs;
-    this.#afterLoss(stable ? 0 : this.#failuresAtConnect + 1, reason, !released.dialFailed);
+    this.#afterLoss(stable ? 0 : this.#failuresAtConnect + 1, reason, released.proven);
   }
 
-  /** `probeNow`: false when the lost connection was the dial's failed verdict (never re-probe at once). */
+  /** `probeNow`: false when the lost connection never proved itself (never re-probe at once). */
   #afterLoss(failures: number, cause: string, probeNow: boolean): void {
     const options = this.#options;
     if (failures >= options.degradeAfterFailures || !options.breaker.allow()) {

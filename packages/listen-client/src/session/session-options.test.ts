@@ -1,6 +1,7 @@
 import { isInvalidArgumentError } from '@breakwater/breaker-core';
 import { describe, expect, it } from 'vitest';
 import { FakeBreaker } from '../testing/fake-breaker.js';
+import { DEFAULT_USER_AGENT } from '../transport/user-agent.js';
 import { DEFAULT_PUSHER_SESSION_OPTIONS, listenUrl, resolveSessionOptions } from './session-options.js';
 
 const base = { pusherUrl: 'wss://pusher.example/', uid: 'u', breaker: new FakeBreaker(), fallback: () => 'ok' };
@@ -37,6 +38,26 @@ describe('session options', () => {
       rememberConversationsMs: 600_000,
     });
     expect(o.url).toBe('wss://pusher.example/v1/trigger/listen?uid=u&sample_rate=16000');
+    expect(o.userAgent).toBe(DEFAULT_USER_AGENT);
+    expect(DEFAULT_USER_AGENT).toMatch(/^breakwater-listen-client\/\d+\.\d+\.\d+ \(node\/\d+\.\d+\.\d+\)$/);
+  });
+
+  it('takes a userAgent of 1–256 printable ASCII characters as given', () => {
+    for (const userAgent of ['x', `${DEFAULT_USER_AGENT} listen/2.3.1`, 'a'.repeat(256)]) {
+      expect(resolveSessionOptions({ ...base, userAgent }).userAgent).toBe(userAgent);
+    }
+  });
+
+  it.each([
+    ['', /1–256 characters, got 0/],
+    ['a'.repeat(257), /1–256 characters, got 257/],
+    ['listen\r\nX-Evil: 1', /printable ASCII only/],
+    ['lístén', /printable ASCII only/],
+    [' listen', /no leading or trailing spaces/],
+    [42, /expected a string, got number/],
+  ])('rejects the userAgent %j, saying what is allowed', (userAgent, message) => {
+    expect(() => resolveSessionOptions({ ...base, userAgent } as never)).toThrow(message);
+    expect(argumentOf(() => resolveSessionOptions({ ...base, userAgent } as never))).toBe('options.userAgent');
   });
 
   it.each([

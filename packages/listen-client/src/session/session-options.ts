@@ -6,6 +6,7 @@ import { isSessionBreaker, type SessionBreaker } from '../breaker/session-breake
 import { ConversationFallback, type FallbackHandler } from '../conversation/conversation-fallback.js';
 import { isScheduler, type Scheduler, systemScheduler } from '../time/scheduler.js';
 import type { PusherDialer } from '../transport/pusher-connection.js';
+import { DEFAULT_USER_AGENT, userAgentProblem } from '../transport/user-agent.js';
 import { wsDialer } from '../transport/ws-dialer.js';
 
 export interface PusherSessionOptions {
@@ -46,6 +47,13 @@ export interface PusherSessionOptions {
   dialer?: PusherDialer;
   /** Names the session in logs. @default `<uid>#<n>` */
   sessionId?: string;
+  /**
+   * The `User-Agent` header of every handshake, so pusher's logs can tell clients
+   * apart: 1–256 printable ASCII characters. An app that wants its own name in
+   * pusher's logs appends it to the default (`${DEFAULT_USER_AGENT} listen/2.3.1`).
+   * @default `breakwater-listen-client/<VERSION> (node/<process.versions.node>)` ({@link DEFAULT_USER_AGENT})
+   */
+  userAgent?: string;
   /** A dial that has not opened by then fails, ms. 1 – 600_000. @default 3_000 */
   connectTimeoutMs?: number;
   /** Extra dials within one attempt after the first fails. Integer 0 – 10. @default 3 */
@@ -74,7 +82,8 @@ export interface PusherSessionOptions {
   /**
    * A dial counts as a success for the cluster breaker (`recordSuccess()`, or the
    * half-open probe's `reportProbe('success')`) only once its connection has stayed
-   * open this long; closed sooner, for any reason, the dial is one failure. A handshake
+   * open this long; lost sooner, the dial is one failure — except a 1001 "going away"
+   * from pusher (a deploy), which is no verdict once (see `DialVerdict`). A handshake
    * alone proves little: a pusher that accepts and closes with 1011 would otherwise
    * close the breaker every cooldown. 0 = success at the handshake. ms, 0 – 600_000.
    * @default 1_000
@@ -157,6 +166,7 @@ export type ResolvedSessionOptions = { readonly [K in Numeric]: number } & {
   readonly random: () => number;
   readonly dialer: PusherDialer;
   readonly sessionId: string;
+  readonly userAgent: string;
 };
 
 const HOUR = 3_600_000;
@@ -201,6 +211,7 @@ const OBJECT_KEYS = [
   'random',
   'dialer',
   'sessionId',
+  'userAgent',
 ];
 
 let sessionSeq = 0;
@@ -277,6 +288,9 @@ export function resolveSessionOptions(options: PusherSessionOptions): ResolvedSe
   if (typeof sessionId !== 'string' || sessionId.length === 0) {
     throw new InvalidArgumentError('options.sessionId', 'expected a non-empty string');
   }
+  const userAgent = given.userAgent ?? DEFAULT_USER_AGENT;
+  const userAgentWrong = userAgentProblem(userAgent);
+  if (userAgentWrong) throw new InvalidArgumentError('options.userAgent', userAgentWrong);
   return {
     ...numbers,
     url,
@@ -290,6 +304,7 @@ export function resolveSessionOptions(options: PusherSessionOptions): ResolvedSe
     random: random as () => number,
     dialer: dialer as PusherDialer,
     sessionId,
+    userAgent: userAgent as string,
   };
 }
 

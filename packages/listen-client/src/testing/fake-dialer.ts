@@ -1,9 +1,17 @@
-import type { ConnectionEvents, DialAttempt, PusherConnection, PusherDialer } from '../transport/pusher-connection.js';
+import type {
+  ConnectionEvents,
+  DialAttempt,
+  DialOptions,
+  PusherConnection,
+  PusherDialer,
+} from '../transport/pusher-connection.js';
 
 /** A connection the test controls: what the session sent, and pusher's side of it. */
 export class FakeConnection implements PusherConnection {
   readonly sent: Buffer[] = [];
   open = true;
+  /** pusher's close frame arrived ({@link beginClose}): sends are refused until {@link drop} delivers the close. */
+  closing = false;
   pings = 0;
   bufferedAmount = 0;
   closedWith: number | undefined;
@@ -52,9 +60,20 @@ export class FakeConnection implements PusherConnection {
     this.#events.pong();
   }
 
+  /**
+   * pusher's close frame arrives (a deploy's 1001, say): like `ws`, the socket is
+   * CLOSING and refuses sends, and the close event waits for the TCP connection to
+   * go ({@link drop} with the frame's code).
+   */
+  beginClose(): void {
+    this.open = false;
+    this.closing = true;
+  }
+
   /** pusher closes (1006 = dropped without a close frame). */
   drop(code = 1006): void {
     this.open = false;
+    this.closing = false;
     this.#events.close(code, '');
   }
 }
@@ -62,6 +81,7 @@ export class FakeConnection implements PusherConnection {
 export interface PendingDial {
   readonly url: string;
   readonly events: ConnectionEvents;
+  readonly options: DialOptions;
   aborted: boolean;
   settled: boolean;
   accept(): FakeConnection;
@@ -78,7 +98,7 @@ export class FakeDialer {
   /** `manual`: dials wait for the test; `accept`/`fail`: answered at once. */
   mode: 'manual' | 'accept' | 'fail' = 'manual';
 
-  readonly dialer: PusherDialer = (url, events): DialAttempt => {
+  readonly dialer: PusherDialer = (url, events, options): DialAttempt => {
     let resolve!: (c: PusherConnection) => void;
     let reject!: (e: Error) => void;
     const ready = new Promise<PusherConnection>((res, rej) => {
@@ -88,6 +108,7 @@ export class FakeDialer {
     const dial: PendingDial = {
       url,
       events,
+      options,
       aborted: false,
       settled: false,
       accept: () => {

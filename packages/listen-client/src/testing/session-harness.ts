@@ -56,9 +56,9 @@ export function harness(
     registry,
     breaker,
     clock,
-    dialer: (url, events) => {
+    dialer: (url, events, options) => {
       dialAt.push(clock.now() - start);
-      return fakeDialer.dialer(url, events);
+      return fakeDialer.dialer(url, events, options);
     },
   });
   const states: SessionState[] = [];

@@ -1,5 +1,11 @@
 import { WebSocket } from 'ws';
-import type { ConnectionEvents, DialAttempt, PusherConnection, PusherDialer } from './pusher-connection.js';
+import type {
+  ConnectionEvents,
+  DialAttempt,
+  DialOptions,
+  PusherConnection,
+  PusherDialer,
+} from './pusher-connection.js';
 
 /** Largest frame accepted from pusher (its frames are small JSON answers). */
 export const MAX_INBOUND_FRAME_BYTES = 1_048_576;
@@ -7,10 +13,15 @@ export const MAX_INBOUND_FRAME_BYTES = 1_048_576;
 /**
  * Dials pusher with `ws`: no compression (audio does not compress and deflate
  * costs event-loop time), a bounded inbound frame size, no handshake timeout of
- * its own (the session's connect timeout aborts the dial).
+ * its own (the session's connect timeout aborts the dial), and the session's
+ * `User-Agent` on the handshake.
  */
-export const wsDialer: PusherDialer = (url: string, events: ConnectionEvents): DialAttempt => {
-  const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: MAX_INBOUND_FRAME_BYTES });
+export const wsDialer: PusherDialer = (url: string, events: ConnectionEvents, options: DialOptions): DialAttempt => {
+  const ws = new WebSocket(url, {
+    perMessageDeflate: false,
+    maxPayload: MAX_INBOUND_FRAME_BYTES,
+    headers: { 'User-Agent': options.userAgent },
+  });
   let opened = false;
   let settle: { resolve(c: PusherConnection): void; reject(e: Error): void } | undefined;
   const ready = new Promise<PusherConnection>((resolve, reject) => {
@@ -27,6 +38,12 @@ export const wsDialer: PusherDialer = (url: string, events: ConnectionEvents): D
       if (ws.readyState !== WebSocket.OPEN) return false;
       ws.send(frame, { binary: true });
       return true;
+    },
+    // ws is CLOSING from the moment pusher's close frame arrives (or the socket
+    // errors) until the TCP connection is gone and `close` is emitted; the
+    // session only closes connections it no longer uses.
+    get closing() {
+      return ws.readyState === WebSocket.CLOSING;
     },
     get bufferedAmount() {
       return ws.bufferedAmount;

@@ -15,8 +15,8 @@ export interface Client {
 export class Clients {
   readonly #all: WebSocket[] = [];
 
-  dial(url: string): Client {
-    const ws = new WebSocket(url, { perMessageDeflate: false });
+  dial(url: string, headers?: Record<string, string>): Client {
+    const ws = new WebSocket(url, { perMessageDeflate: false, ...(headers ? { headers } : {}) });
     this.#all.push(ws);
     const received: Buffer[] = [];
     const waiters: ((b: Buffer) => void)[] = [];

@@ -1,30 +1,32 @@
-import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vitest/config';
+import { defineConfig, type Plugin } from 'vitest/config';
 
-const pkg = (name: string) => fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url));
-
-// Tests read every package from source, like the root typecheck (tsconfig.json paths).
-const alias = {
-  '@breakwater/breaker-core': pkg('breaker-core'),
-  '@breakwater/listen-client': pkg('listen-client'),
-  '@breakwater/admin-api': pkg('admin-api'),
-  '@breakwater/pusher-stand-in': pkg('pusher-stand-in'),
-  '@breakwater/incident-replay': pkg('incident-replay'),
+/**
+ * Tests read every workspace package from source, like the root typecheck: each package's
+ * `exports` maps the `@breakwater/source` condition to `./src/*.ts`. Vite takes resolve
+ * conditions per environment (test files run in `ssr`, global setup files in vitest's own),
+ * and setting them replaces its defaults, Node's, which are listed too. Vitest also passes
+ * the `ssr` ones to its workers as `--conditions`.
+ */
+export const workspaceSource: Plugin = {
+  name: 'breakwater:workspace-source',
+  configEnvironment: () => ({
+    resolve: { conditions: ['@breakwater/source', 'module', 'node', 'development|production'] },
+  }),
 };
 
 export default defineConfig({
-  resolve: { alias },
+  plugins: [workspaceSource],
   test: {
     projects: [
       {
-        resolve: { alias },
+        extends: true,
         test: {
           name: 'unit',
           include: ['packages/*/src/**/*.test.ts'],
         },
       },
       {
-        resolve: { alias },
+        extends: true,
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],

@@ -7,9 +7,8 @@
  *   pnpm bench --no-write      print only
  */
 import { parseArgs } from 'node:util';
-import { writeBenchmarkSection } from '../packages/incident-replay/src/report/benchmarks-file.js';
-import { describeMachine, machineLine } from '../packages/incident-replay/src/report/machine.js';
-import { startRedis } from '../test/harness/index.js';
+import { describeMachine, machineLine, writeBenchmarkSection } from '@breakwater/incident-replay/report';
+import { startRedis } from '@breakwater/redis-harness';
 import { benchHotPath, hotPathTable } from './breaker-core/hot-path.js';
 import { benchPropagation, benchTripPropagation } from './breaker-core/propagation.js';
 import { benchRedisLoad } from './breaker-core/redis-load.js';

@@ -3,7 +3,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const ADMIN_DIR = fileURLToPath(new URL('../../packages/admin-api/', import.meta.url));
-const TSCONFIG = fileURLToPath(new URL('../../tsconfig.json', import.meta.url));
 const BINS = { breakwater: 'src/bin/breakwater.ts', 'breakwater-admin': 'src/bin/breakwater-admin.ts' } as const;
 
 export interface RunningBin {
@@ -17,14 +16,14 @@ export interface RunningBin {
 }
 
 /**
- * Starts a bin with `node --import tsx` from the admin-api package (tsx maps
- * `@breakwater/*` to source through the root tsconfig, as the tests do), with
- * only the environment given plus PATH.
+ * Starts a bin with `node --import tsx` from the admin-api package, under the
+ * `@breakwater/source` condition (so `@breakwater/*` resolve to their sources,
+ * as in the tests), with only the environment given plus PATH.
  */
 export function startBin(bin: keyof typeof BINS, args: readonly string[], env: Record<string, string>): RunningBin {
-  const child = spawn(process.execPath, ['--import', 'tsx', BINS[bin], ...args], {
+  const child = spawn(process.execPath, ['--conditions=@breakwater/source', '--import', 'tsx', BINS[bin], ...args], {
     cwd: ADMIN_DIR,
-    env: { PATH: process.env.PATH ?? '', TSX_TSCONFIG_PATH: TSCONFIG, ...env },
+    env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const stdout: string[] = [];

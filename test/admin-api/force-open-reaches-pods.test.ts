@@ -1,11 +1,11 @@
 import { buildAdminApp } from '@breakwater/admin-api';
 import {
-  breakerKeys,
   type ClusterBreaker,
   createClusterBreaker,
   RedisBreakerStore,
   type StateChangeEvent,
 } from '@breakwater/breaker-core';
+import { breakerKeys } from '@breakwater/breaker-core/internal';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { acquireRedis, type TestRedis } from '../harness/index.js';

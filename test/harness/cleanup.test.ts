@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isProcessAlive, RUN_DIR_ENV } from '@breakwater/redis-harness';
 import { expect, it } from 'vitest';
-import { isProcessAlive, RUN_DIR_ENV } from './process-registry.js';
 
 const config = fileURLToPath(new URL('./fixtures/vitest.fixture.config.ts', import.meta.url));
 const vitestBin = fileURLToPath(new URL('../../node_modules/vitest/vitest.mjs', import.meta.url));

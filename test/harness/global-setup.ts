@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RUN_DIR_ENV, reapRunDir } from './process-registry.js';
+import { RUN_DIR_ENV, reapRunDir } from '@breakwater/redis-harness';
 
 /**
  * Gives the run a directory for pid files (inherited by every test worker) and,

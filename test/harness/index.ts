@@ -1,7 +1,13 @@
-export { freePort } from './free-port.js';
-export { findRedisServer, resolveLauncher } from './launcher.js';
-export { isProcessAlive, liveCount, stopAll } from './process-registry.js';
-export { type RedisCluster, type StartRedisClusterOptions, startRedisCluster } from './redis-cluster.js';
-export { type RedisServer, type StartRedisOptions, startRedis } from './redis-server.js';
-export { acquireRedis, deleteByPrefix, type TestRedis, uniquePrefix } from './shared-redis.js';
+// What the integration tests use: @breakwater/redis-harness (real Redis, with faults),
+// plus the vitest-side pieces that live here (acquireRedis, waitUntil). setup-file.ts
+// and global-setup.ts hook the harness's process registry into every vitest run.
+export {
+  deleteByPrefix,
+  type RedisCluster,
+  type RedisServer,
+  startRedis,
+  startRedisCluster,
+  uniquePrefix,
+} from '@breakwater/redis-harness';
+export { acquireRedis, type TestRedis } from './shared-redis.js';
 export { waitUntil } from './wait-until.js';

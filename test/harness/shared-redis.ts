@@ -1,6 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { type RedisServer, startRedis } from './redis-server.js';
+import { deleteByPrefix, type RedisServer, startRedis, uniquePrefix } from '@breakwater/redis-harness';
 
 /** A plain Redis for tests that need no faults: REDIS_URL when set, else a started one. */
 export interface TestRedis {
@@ -11,10 +9,6 @@ export interface TestRedis {
   readonly server: RedisServer | undefined;
   /** Deletes this prefix's keys (SCAN + UNLINK; nothing else on the server is touched) and stops a started server. */
   release(): Promise<void>;
-}
-
-export function uniquePrefix(label = 'test'): string {
-  return `bwtest:${label}:${randomBytes(6).toString('hex')}:`;
 }
 
 export async function acquireRedis(label?: string): Promise<TestRedis> {
@@ -30,23 +24,4 @@ export async function acquireRedis(label?: string): Promise<TestRedis> {
   }
   const server = await startRedis();
   return { url: server.url, prefix, server, release: () => server.stop() };
-}
-
-/** Removes every key under `prefix` on a server this test does not own. */
-export async function deleteByPrefix(url: string, prefix: string): Promise<void> {
-  const client = new Redis(url, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${escapeGlob(prefix)}*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length > 0) await client.unlink(...keys);
-    } while (cursor !== '0');
-  } finally {
-    client.disconnect();
-  }
-}
-
-function escapeGlob(text: string): string {
-  return text.replace(/[*?[\]\\]/g, '\\$&');
 }

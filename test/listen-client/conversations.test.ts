@@ -1,9 +1,5 @@
-import {
-  ConversationFallback,
-  type ConversationOutcome,
-  type ConversationRequest,
-  ManualScheduler,
-} from '@breakwater/listen-client';
+import { ConversationFallback, type ConversationOutcome, type ConversationRequest } from '@breakwater/listen-client';
+import { ManualScheduler } from '@breakwater/listen-client/testing';
 import { PusherStandIn } from '@breakwater/pusher-stand-in';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 import { RedisReconnectRamp } from '@breakwater/breaker-core';
-import { ManualScheduler } from '@breakwater/listen-client';
+import { ManualScheduler } from '@breakwater/listen-client/testing';
 import { PusherStandIn } from '@breakwater/pusher-stand-in';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,4 +1,5 @@
-import { DEFAULT_USER_AGENT, ManualScheduler, type PusherSession } from '@breakwater/listen-client';
+import { DEFAULT_USER_AGENT, type PusherSession } from '@breakwater/listen-client';
+import { ManualScheduler } from '@breakwater/listen-client/testing';
 import { PusherStandIn } from '@breakwater/pusher-stand-in';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { register } from '../harness/process-registry.js';
+import { register } from '@breakwater/redis-harness';
 
 /**
  * Debian's Python: `python3-websockets` installs the library for it. `python3` on

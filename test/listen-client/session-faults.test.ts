@@ -3,10 +3,10 @@ import {
   type ConversationOutcome,
   DEFAULT_USER_AGENT,
   type DialOptions,
-  ManualScheduler,
   type PusherSession,
   wsDialer,
 } from '@breakwater/listen-client';
+import { ManualScheduler } from '@breakwater/listen-client/testing';
 import { type PusherFault, PusherStandIn } from '@breakwater/pusher-stand-in';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { acquireRedis, type TestRedis } from '../harness/index.js';

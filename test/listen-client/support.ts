@@ -8,7 +8,6 @@ import {
 import {
   type BreakerStateChange,
   type ConversationRequest,
-  type ManualScheduler,
   type PusherConnection,
   type PusherDialer,
   PusherSession,
@@ -16,6 +15,7 @@ import {
   type SessionBreaker,
   wsDialer,
 } from '@breakwater/listen-client';
+import type { ManualScheduler } from '@breakwater/listen-client/testing';
 import { expect } from 'vitest';
 
 /** A listen pod: its own ClusterBreaker (own Redis connections), its sessions. */

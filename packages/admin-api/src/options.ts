@@ -1,14 +1,12 @@
+import { type BreakerStore, type Clock, InvalidArgumentError } from '@breakwater/breaker-core';
 import {
-  type BreakerStore,
-  type Clock,
-  InvalidArgumentError,
   integerInRange,
   knownKeys,
   matching,
   oneOf,
   plainObject,
   systemClock,
-} from '@breakwater/breaker-core';
+} from '@breakwater/breaker-core/internal';
 import type { FastifyBaseLogger } from 'fastify';
 import { Registry } from 'prom-client';
 import { type AdminToken, type AdminTokenConfig, resolveAdminTokens } from './auth/admin-token.js';

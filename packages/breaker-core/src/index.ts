@@ -1,17 +1,22 @@
 /**
  * @breakwater/breaker-core — one circuit breaker shared by every pod, its state
  * in Redis (or in memory for one process).
+ *
+ * What an application needs: the pod-side breaker (`createClusterBreaker`), the
+ * stores behind it, the reconnect ramp, their options, defaults, events, states
+ * and errors. Plumbing shared with the other Breakwater packages (option
+ * validators, storm-quiet logging, the key layout) is in
+ * `@breakwater/breaker-core/internal`, which is not public API.
+ * `src/public-api.test.ts` pins this list.
  */
 
-export { type Clock, systemClock } from './clock.js';
+export type { Clock } from './clock.js';
 export {
   type BreakerConfig,
   type BreakerConfigInput,
   type BreakerMode,
-  configHash,
   DEFAULT_BREAKER_CONFIG,
   type FailureRateRule,
-  resolveBreakerConfig,
 } from './config/breaker-config.js';
 export { BreakerNotFoundError, isBreakerNotFoundError } from './errors/breaker-not-found-error.js';
 export { BreakerOpenError, isBreakerOpenError } from './errors/breaker-open-error.js';
@@ -19,8 +24,6 @@ export { BreakwaterError, type BreakwaterErrorCode, isBreakwaterError } from './
 export { InvalidArgumentError, isInvalidArgumentError } from './errors/invalid-argument-error.js';
 export { isNotRegisteredError, NotRegisteredError } from './errors/not-registered-error.js';
 export { isStoreUnavailableError, StoreUnavailableError } from './errors/store-unavailable-error.js';
-export { type BreakerKeys, breakerKeys } from './keys.js';
-export { BreakerMetrics, STATE_VALUES } from './metrics.js';
 export { MemoryReconnectRamp, type MemoryReconnectRampOptions } from './ramp/memory-reconnect-ramp.js';
 export {
   DEFAULT_RECONNECT_RAMP_OPTIONS,
@@ -28,7 +31,7 @@ export {
   type ReconnectRamp,
   type ReconnectRampOptions,
 } from './ramp/reconnect-ramp.js';
-export { RedisReconnectRamp, type RedisReconnectRampOptions, rampKey } from './ramp/redis-reconnect-ramp.js';
+export { RedisReconnectRamp, type RedisReconnectRampOptions } from './ramp/redis-reconnect-ramp.js';
 export type { TokenBucketRules } from './ramp/token-bucket.js';
 export type {
   ConfigDriftEvent,
@@ -39,16 +42,10 @@ export type {
   StoreRecoveredEvent,
   ViewSource,
 } from './runtime/breaker-events.js';
-export { type BreakwaterLogger, silentLogger } from './runtime/breakwater-logger.js';
+export type { BreakwaterLogger } from './runtime/breakwater-logger.js';
 export { ClusterBreaker, isClusterBreaker } from './runtime/cluster-breaker.js';
 export { createClusterBreaker } from './runtime/create-cluster-breaker.js';
-export {
-  type ClusterBreakerOptions,
-  DEFAULT_CLUSTER_BREAKER_OPTIONS,
-  defaultPodId,
-} from './runtime/options.js';
-export { REPEAT_WINDOW_MS, RepeatLog, type RepeatTimers } from './runtime/repeat-log.js';
-export { Signal } from './runtime/signal.js';
+export { type ClusterBreakerOptions, DEFAULT_CLUSTER_BREAKER_OPTIONS } from './runtime/options.js';
 export { isStoreTimeoutError, StoreTimeoutError } from './runtime/store-timeout-error.js';
 export {
   type AuditEntry,
@@ -95,12 +92,3 @@ export {
   MAX_REASON_LENGTH,
   MIN_OVERRIDE_TTL_MS,
 } from './store/store-input.js';
-export {
-  integerInRange,
-  knownKeys,
-  matching,
-  nonBlankString,
-  numberInRange,
-  oneOf,
-  plainObject,
-} from './validate.js';

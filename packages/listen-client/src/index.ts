@@ -1,8 +1,14 @@
 /**
  * @breakwater/listen-client — what a listen pod imports for each live session's
- * connection to pusher: the wire codec, one calm reconnect loop per session gated
- * by the cluster breaker and the reconnect ramp, and a degraded mode in which no
- * app call blocks or throws and no conversation is lost.
+ * connection to pusher: one calm reconnect loop per session gated by the cluster
+ * breaker and the reconnect ramp, and a degraded mode in which no app call
+ * blocks or throws and no conversation is lost.
+ *
+ * The root is what an application needs: `PusherSession`, `ConversationFallback`,
+ * their options, defaults, states and outcomes, and the seams it may replace (the
+ * breaker, the scheduler, the dialer). Other entries: `/protocol` (the wire
+ * codec), `/testing` (a manual clock and fakes for tests), `/legacy` (the pre-fix
+ * client, for the incident replay only). `src/public-api.test.ts` pins them.
  */
 
 export type { BreakerStateChange, SessionBreaker } from './breaker/session-breaker.js';
@@ -20,46 +26,16 @@ export {
   OUTCOME_STATUSES,
   type OutcomeStatus,
 } from './conversation/conversation-outcome.js';
-export {
-  LegacyPusherSession,
-  type LegacyPusherSessionOptions,
-  type LegacyStats,
-} from './legacy/legacy-pusher-session.js';
-export { PusherMetrics } from './metrics/pusher-metrics.js';
-export {
-  type ConversationResult,
-  type DecodedFrame,
-  decodeServerFrame,
-  encodeConversationResult,
-  type MalformedReason,
-} from './protocol/decode.js';
-export {
-  type ConversationRequest,
-  encodeAudio,
-  encodeConversationId,
-  encodeHeartbeat,
-  encodeProcessConversation,
-  encodeSpeakerSample,
-  encodeTranscript,
-  MAX_ID_LENGTH,
-  type SpeakerSample,
-} from './protocol/encode.js';
-export { HEADER_BYTES, Opcode } from './protocol/opcode.js';
-export { backoffDelay } from './session/backoff.js';
-export { PusherSession, type PusherSessionStats, REPLAY_BATCH } from './session/pusher-session.js';
-export { PROBE_SPREAD } from './session/reconnect-loop.js';
-export {
-  DEFAULT_PUSHER_SESSION_OPTIONS,
-  listenUrl,
-  type PusherSessionOptions,
-} from './session/session-options.js';
+// What processConversation() and sendSpeakerSample() take; the rest of the codec is in /protocol.
+export type { ConversationRequest, SpeakerSample } from './protocol/encode.js';
+export { PusherSession, type PusherSessionStats } from './session/pusher-session.js';
+export { DEFAULT_PUSHER_SESSION_OPTIONS, type PusherSessionOptions } from './session/session-options.js';
 export {
   SESSION_STATES,
   type SessionState,
   type SessionStateChange,
   type SessionStatus,
 } from './session/session-status.js';
-export { ManualScheduler } from './time/manual-scheduler.js';
 export { type Scheduler, systemScheduler, type TimerHandle } from './time/scheduler.js';
 export type {
   ConnectionEvents,
@@ -69,5 +45,5 @@ export type {
   PusherDialer,
 } from './transport/pusher-connection.js';
 export { DEFAULT_USER_AGENT, MAX_USER_AGENT_LENGTH } from './transport/user-agent.js';
-export { MAX_INBOUND_FRAME_BYTES, wsDialer } from './transport/ws-dialer.js';
+export { wsDialer } from './transport/ws-dialer.js';
 export { VERSION } from './version.js';

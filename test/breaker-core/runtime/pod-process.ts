@@ -13,7 +13,8 @@ export class PodProcess {
 
   private constructor() {
     this.#child = fork(WORKER, [], {
-      execArgv: ['--import', pathToTsx()],
+      // The source condition: @breakwater/* resolve to their TypeScript sources, as in the tests.
+      execArgv: ['--conditions=@breakwater/source', '--import', pathToTsx()],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     this.ready = new Promise((resolve, reject) => {

@@ -1,10 +1,6 @@
 // A pod in its own process: holds ClusterBreakers and obeys commands from the
 // parent test over IPC. Started by pod-process.ts with tsx.
-import {
-  type ClusterBreaker,
-  createClusterBreaker,
-  type ProbeLease,
-} from '../../../packages/breaker-core/src/index.js';
+import { type ClusterBreaker, createClusterBreaker, type ProbeLease } from '@breakwater/breaker-core';
 
 type Command =
   | { id: number; cmd: 'create'; count: number; podPrefix: string; options: Record<string, unknown> }

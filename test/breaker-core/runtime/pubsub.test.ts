@@ -1,10 +1,10 @@
 import {
-  breakerKeys,
   type ClusterBreaker,
   type ClusterBreakerOptions,
   createClusterBreaker,
   RedisBreakerStore,
 } from '@breakwater/breaker-core';
+import { breakerKeys } from '@breakwater/breaker-core/internal';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RedisServer, startRedis } from '../../harness/index.js';

@@ -1,13 +1,11 @@
 import {
   type BreakerConfig,
-  breakerKeys,
-  configHash,
   isBreakerNotFoundError,
   isInvalidArgumentError,
   isStoreUnavailableError,
   RedisBreakerStore,
-  resolveBreakerConfig,
 } from '@breakwater/breaker-core';
+import { breakerKeys, configHash, resolveBreakerConfig } from '@breakwater/breaker-core/internal';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisCluster, startRedis, startRedisCluster } from '../../harness/index.js';

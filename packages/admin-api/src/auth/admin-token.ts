@@ -1,4 +1,5 @@
-import { InvalidArgumentError, knownKeys, matching, oneOf, plainObject } from '@breakwater/breaker-core';
+import { InvalidArgumentError } from '@breakwater/breaker-core';
+import { knownKeys, matching, oneOf, plainObject } from '@breakwater/breaker-core/internal';
 import { digestToken } from './constant-time.js';
 import { ROLES, type Role } from './role.js';
 

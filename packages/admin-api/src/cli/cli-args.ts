@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
+import { DEFAULT_CLIENT_TIMEOUT_MS } from '../client/admin-client.js';
 import { MAX_TTL_SECONDS, MIN_TTL_SECONDS } from '../limits.js';
-import { DEFAULT_CLIENT_TIMEOUT_MS } from './admin-client.js';
 import { formatDuration, parseDurationMs } from './duration.js';
 
 /** Where the CLI looks when neither `--url` nor BREAKWATER_URL is given (the server's default bind). */

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AdminClient } from './admin-client.js';
-import { AdminRequestAbortedError, AdminRequestError, AdminUnreachableError } from './admin-client-errors.js';
+import { AdminClient } from '../client/admin-client.js';
+import { AdminRequestAbortedError, AdminRequestError, AdminUnreachableError } from '../client/admin-client-errors.js';
 import { type CliCommand, type CliInvocation, parseCliArgs, USAGE, UsageError } from './cli-args.js';
 import { EXIT_CODES, type ExitCode } from './exit-codes.js';
 import { formatTime, renderAudit, renderBreakerList, renderSnapshot, renderSummary } from './render.js';

@@ -1,4 +1,5 @@
-import { type Clock, integerInRange } from '@breakwater/breaker-core';
+import type { Clock } from '@breakwater/breaker-core';
+import { integerInRange } from '@breakwater/breaker-core/internal';
 
 export interface TokenBucketOptions {
   /** Requests a key may make at once, after being idle. Range 1 – 10_000. */

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { AdminClient, startAdminServer } from '@breakwater/admin-api';
+import { startAdminServer } from '@breakwater/admin-api';
+import { AdminClient } from '@breakwater/admin-api/client';
 import { pino } from 'pino';
 import type { PhaseName, ReplayOptions } from '../options.js';
 import { CHART_STATES, type ChartState, type PodConfig, type PodSample, type ProbeRecord } from '../pod/messages.js';

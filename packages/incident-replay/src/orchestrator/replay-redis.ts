@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { deleteByPrefix, type RedisServer, startRedis } from '@breakwater/test/harness';
+import { deleteByPrefix, type RedisServer, startRedis } from '@breakwater/redis-harness';
 import { Redis } from 'ioredis';
 
 /** The Redis the Breakwater phase shares: REDIS_URL, else a throwaway server (local binary, else Docker). */

@@ -2,10 +2,10 @@ import type { ClusterBreaker, ReconnectRamp } from '@breakwater/breaker-core';
 import {
   type ConversationFallback,
   type ConversationRequest,
-  LegacyPusherSession,
   PusherSession,
   type Scheduler,
 } from '@breakwater/listen-client';
+import { LegacyPusherSession } from '@breakwater/listen-client/legacy';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ChartState } from './messages.js';

@@ -14,6 +14,7 @@ export interface Machine {
   readonly commit: string;
 }
 
+/** This machine now: CPU, cores, memory, OS, Node, the local redis-server's version, load, commit. */
 export function describeMachine(): Machine {
   let redis = 'unknown';
   try {
@@ -50,6 +51,7 @@ export function busyWarning(m: Machine): string | undefined {
     : undefined;
 }
 
+/** One line for a report or BENCHMARKS.md, e.g. `Intel Xeon, 2 cores, 24 GiB (22 GiB free), Linux x64, …`. */
 export function machineLine(m: Machine): string {
   return `${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB (${Math.round(freemem() / 2 ** 30)} GiB free), ${m.os}, Node ${m.node}, Redis ${m.redis}, 1-min load average at start ${m.loadAverage1m}, commit ${m.commit}`;
 }

@@ -1,4 +1,5 @@
-import { InvalidArgumentError, integerInRange, knownKeys, plainObject } from '@breakwater/breaker-core';
+import { InvalidArgumentError } from '@breakwater/breaker-core';
+import { integerInRange, knownKeys, plainObject } from '@breakwater/breaker-core/internal';
 import type { ConversationRequest } from '../protocol/encode.js';
 import { isScheduler, type Scheduler, systemScheduler, type TimerHandle } from '../time/scheduler.js';
 import type { FallbackReason, FallbackResult } from './conversation-outcome.js';

@@ -11,7 +11,8 @@
  * mode, unbounded buffers, conversations that wait forever for pusher, and the
  * app's session closed with 1011 when the first connect fails.
  */
-import { InvalidArgumentError, integerInRange, knownKeys, plainObject } from '@breakwater/breaker-core';
+import { InvalidArgumentError } from '@breakwater/breaker-core';
+import { integerInRange, knownKeys, plainObject } from '@breakwater/breaker-core/internal';
 import { type Logger, pino } from 'pino';
 import { decodeServerFrame } from '../protocol/decode.js';
 import {

@@ -1,4 +1,4 @@
-import { REPEAT_WINDOW_MS } from '@breakwater/breaker-core';
+import { REPEAT_WINDOW_MS } from '@breakwater/breaker-core/internal';
 import { describe, expect, it } from 'vitest';
 import { FakeBreaker } from '../testing/fake-breaker.js';
 import { FakeDialer } from '../testing/fake-dialer.js';

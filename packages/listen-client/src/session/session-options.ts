@@ -1,11 +1,5 @@
-import {
-  InvalidArgumentError,
-  integerInRange,
-  knownKeys,
-  numberInRange,
-  plainObject,
-  type ReconnectRamp,
-} from '@breakwater/breaker-core';
+import { InvalidArgumentError, type ReconnectRamp } from '@breakwater/breaker-core';
+import { integerInRange, knownKeys, numberInRange, plainObject } from '@breakwater/breaker-core/internal';
 import { type Logger, pino } from 'pino';
 import { Registry } from 'prom-client';
 import { isSessionBreaker, type SessionBreaker } from '../breaker/session-breaker.js';

@@ -1,4 +1,5 @@
-import { type BreakwaterLogger, RepeatLog } from '@breakwater/breaker-core';
+import type { BreakwaterLogger } from '@breakwater/breaker-core';
+import { RepeatLog } from '@breakwater/breaker-core/internal';
 import type { Logger } from 'pino';
 import type { Scheduler } from '../time/scheduler.js';
 

@@ -11,7 +11,7 @@ export interface StartRedisClusterOptions {
   readyTimeoutMs?: number;
 }
 
-/** A real Redis Cluster of local masters, owned by the current test file. */
+/** A real Redis Cluster of local masters, owned by the process that started it. */
 export interface RedisCluster {
   readonly nodes: readonly RedisServer[];
   /** For `new Redis.Cluster(startupNodes)`. */

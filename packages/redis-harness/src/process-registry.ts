@@ -3,10 +3,12 @@ import { join } from 'node:path';
 
 /**
  * Every server the harness starts is registered here twice:
- *  - in memory, so the per-file `afterAll` (setup-file.ts) and the worker's
- *    `exit` handler stop it when the test file ends, passes or fails;
- *  - as a pid file in the run directory that global-setup.ts created, so the
- *    global teardown kills anything a crashed or timed-out worker left behind.
+ *  - in memory, so {@link stopAll} (a test runner's per-file hook, e.g.
+ *    test/harness/setup-file.ts) and the process's `exit` handler stop it when
+ *    its owner is done, whether it passed, failed or timed out;
+ *  - as a pid file in the run directory named by {@link RUN_DIR_ENV}, when set
+ *    (test/harness/global-setup.ts sets it), so {@link reapRunDir} can kill
+ *    anything a crashed or killed process left behind.
  */
 export interface Stoppable {
   readonly label: string;
@@ -17,8 +19,15 @@ export interface Stoppable {
 
 const live = new Set<Stoppable>();
 
+/** The environment variable naming the run directory for pid files; inherited by child processes. */
 export const RUN_DIR_ENV = 'BREAKWATER_HARNESS_RUN_DIR';
 
+/**
+ * Registers something to stop with the rest: each server here, and any other
+ * process a test or tool starts (test/listen-client's Python pusher). With a pid
+ * and a run directory it also gets a pid file, though {@link reapRunDir} kills
+ * only redis-servers. Returns the unregister function.
+ */
 export function register(item: Stoppable, pid: number | undefined): () => void {
   live.add(item);
   const file = pidFile(pid);
@@ -29,7 +38,7 @@ export function register(item: Stoppable, pid: number | undefined): () => void {
   };
 }
 
-/** Stops everything this worker started and has not stopped yet. */
+/** Stops everything this process started and has not stopped yet. */
 export async function stopAll(): Promise<void> {
   const items = [...live];
   await Promise.allSettled(items.map((item) => item.stop()));

@@ -12,7 +12,7 @@ export interface StartRedisOptions {
   readyTimeoutMs?: number;
 }
 
-/** A throwaway redis-server owned by the current test file. */
+/** A throwaway redis-server owned by the process that started it. */
 export interface RedisServer {
   readonly host: string;
   readonly port: number;
@@ -41,7 +41,9 @@ export function baseArgs(port: number): string[] {
 
 /**
  * Starts a throwaway `redis-server` (local binary, else Docker) on a free port
- * and waits until it answers PING. It is stopped when the test file ends.
+ * and waits until it answers PING. It is registered (process-registry.ts): stopped by
+ * `stopAll()` (after each test file) or when the process exits, and reaped from its
+ * pid file if the process is killed outright.
  */
 export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServer> {
   return startServer(options, []);

@@ -1,6 +1,6 @@
+import { type RedisCluster, startRedisCluster } from '@breakwater/redis-harness';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisCluster, startRedisCluster } from './redis-cluster.js';
 
 describe('startRedisCluster', () => {
   let cluster: RedisCluster;

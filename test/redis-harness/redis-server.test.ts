@@ -1,9 +1,6 @@
+import { deleteByPrefix, isProcessAlive, type RedisServer, startRedis, uniquePrefix } from '@breakwater/redis-harness';
 import { Redis, type RedisOptions } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { chooseLauncher } from './launcher.js';
-import { isProcessAlive } from './process-registry.js';
-import { type RedisServer, startRedis } from './redis-server.js';
-import { deleteByPrefix, uniquePrefix } from './shared-redis.js';
 
 const clients: Redis[] = [];
 function client(server: RedisServer, extra: RedisOptions = {}): Redis {
@@ -97,11 +94,5 @@ describe('deleteByPrefix', () => {
     await deleteByPrefix(server.url, mine);
     expect(await c.keys('*')).toEqual([`${theirs}a`]);
     await server.stop();
-  });
-});
-
-describe('chooseLauncher', () => {
-  it('without a redis-server binary or Docker, says how to install Redis', async () => {
-    await expect(chooseLauncher(undefined, async () => undefined)).rejects.toThrow(/apt-get install -y redis-server/);
   });
 });

@@ -24,18 +24,21 @@ export interface RedisLauncher {
 }
 
 const INSTALL_HINT = [
-  'The Redis test harness needs a way to start Redis, and found none:',
+  'The Redis harness needs a way to start Redis, and found none:',
   '  - no `redis-server` on PATH (nor BREAKWATER_REDIS_SERVER pointing at one), and',
-  '  - no reachable Docker engine for testcontainers.',
+  '  - no reachable Docker engine for testcontainers (or testcontainers is not installed).',
   'Install Redis 7 (Debian/Ubuntu: `sudo apt-get install -y redis-server`; macOS: `brew install redis`),',
-  'or start Docker, or set REDIS_URL for the tests that need only a plain Redis.',
+  'or start Docker, or set REDIS_URL for what needs only a plain Redis (tests, the replay).',
 ].join('\n');
 
 let chosen: Promise<RedisLauncher> | undefined;
 
-/** A local binary when there is one, else Docker through testcontainers, else a clear error. */
+/**
+ * A local binary when there is one, else Docker through testcontainers (loaded
+ * only then, and only if installed: it is an optional peer), else a clear error.
+ */
 export function resolveLauncher(): Promise<RedisLauncher> {
-  chosen ??= chooseLauncher(findRedisServer(), tryDockerLauncher);
+  chosen ??= chooseLauncher(findRedisServer(), async () => (await import('./docker-launcher.js')).tryDockerLauncher());
   return chosen;
 }
 
@@ -120,57 +123,5 @@ function wrapChild(child: ChildProcess): LaunchedRedis {
     exited: exitedPromise,
     hasExited: () => exited,
     output: () => lines.join('\n'),
-  };
-}
-
-/**
- * Docker fallback for machines without a redis-server binary. Containers use the
- * host network so a server listens on the same port it would locally, which also
- * keeps Redis Cluster's announced addresses valid.
- */
-async function tryDockerLauncher(): Promise<RedisLauncher | undefined> {
-  let tc: typeof import('testcontainers');
-  try {
-    tc = await import('testcontainers');
-    await tc.getContainerRuntimeClient();
-  } catch {
-    return undefined;
-  }
-  const image = process.env.BREAKWATER_REDIS_IMAGE ?? 'redis:7-alpine';
-  return {
-    kind: 'docker',
-    async launch(_port, args, label) {
-      const started = await new tc.GenericContainer(image)
-        .withNetworkMode('host')
-        .withCommand(['redis-server', ...args, '--dir', '/data'])
-        .withLabels({ 'breakwater.harness': label })
-        .start();
-      const client = await tc.getContainerRuntimeClient();
-      const container = client.container.getById(started.getId());
-      let exited = false;
-      let markExited: () => void = () => {};
-      const exitedPromise = new Promise<void>((resolve) => {
-        markExited = () => {
-          exited = true;
-          resolve();
-        };
-      });
-      return {
-        pid: undefined,
-        pause: async () => {
-          await container.pause();
-        },
-        resume: async () => {
-          await container.unpause();
-        },
-        async kill() {
-          if (!exited) await started.stop({ timeout: 0, remove: true }).catch(() => {});
-          markExited();
-        },
-        exited: exitedPromise,
-        hasExited: () => exited,
-        output: () => `container ${started.getId()} (${image})`,
-      };
-    },
   };
 }

@@ -1,0 +1,21 @@
+/**
+ * @breakwater/breaker-core/internal — plumbing the other Breakwater packages
+ * (admin-api, listen-client) and this repository's tests and tools share with
+ * breaker-core. NOT PUBLIC API: not covered by semver, it changes whenever they
+ * need it to. Each of those packages depends on the exact same breaker-core
+ * version (`workspace:*` is published as the exact version), so they never meet
+ * another release's internals. Applications import `@breakwater/breaker-core`.
+ */
+
+// The ms-since-epoch clock every time-dependent default reads.
+export { systemClock } from '../clock.js';
+// A config with its defaults filled in and checked, and its canonical hash: for tests that
+// drive the Lua scripts directly, as the stores do.
+export { configHash, resolveBreakerConfig } from '../config/breaker-config.js';
+// The Redis key layout, for tests and tools that inspect a breaker's or a ramp's keys.
+export { type BreakerKeys, breakerKeys } from '../keys.js';
+export { rampKey } from '../ramp/redis-reconnect-ramp.js';
+// Storm-quiet logging: one line per event, then one summary per window, process-wide.
+export { REPEAT_WINDOW_MS, RepeatLog, type RepeatTimers } from '../runtime/repeat-log.js';
+// Option checks that throw InvalidArgumentError naming the option, the value and what is allowed.
+export { integerInRange, knownKeys, matching, numberInRange, oneOf, plainObject } from '../validate.js';

@@ -14,7 +14,7 @@ import { memoryFleet, wrapped } from './testing/memory-fleet.js';
  */
 
 const fleet = memoryFleet();
-const config = { failureThreshold: 1, cooldownMs: 1_000, probeLeaseMs: 5_000 };
+const config = { failureThreshold: 1, cooldownMs: 1_000, cooldownMultiplier: 1, probeLeaseMs: 5_000 };
 let store: MemoryBreakerStore;
 beforeEach(() => {
   store = fleet.store;

@@ -106,11 +106,12 @@ export function freshRampState(now: number, rules: ReconnectRampRules): RampStat
  *    something succeeded, the rate grows: × increaseFactor up to the threshold, then +
  *    increaseStepPerSec, up to maxRatePerSec. A cut: rate × decreaseFactor (not below
  *    minRatePerSec), and the threshold becomes the new rate. Any change starts a new epoch
- *    and interval, and rescales the booked debt so booked slots keep their times and new
- *    slots follow the last one at the new rate.
- * 6. Takes, each like a sequential call: the next slot is max(now, at) plus the time to
- *    refill what is missing; within `maxWaitMs` it is admitted (booked if later than now),
- *    else refused with max(delay − maxWaitMs, minRetryAfterMs).
+ *    (strictly increasing) and interval, and rescales the booked debt so booked slots keep
+ *    their times and new slots follow the last one at the new rate.
+ * 6. Takes, each like a sequential call: the next slot is max(now, the pause's end) plus
+ *    the time to refill what is missing; within `maxWaitMs` it is admitted (booked if later
+ *    than now), else refused with max(delay − maxWaitMs, minRetryAfterMs). A caller that
+ *    waits or is refused marks the ramp contended (what growth needs and restart counts from).
  */
 export function rampExchange(
   state: RampState | undefined,

@@ -12,7 +12,8 @@ import { addSession, DialLog, type Pod, pumpUntil, startPod, waitFor } from './s
 // assertion is on counts and on the breaker state recorded at each real dial.
 
 const SESSIONS = 100;
-const RAMP = { ratePerSec: 5, burst: 5 };
+// A fixed rate (floor = ceiling): this test bounds dials by it. ramp-capacity.test.ts lets it adapt.
+const RAMP = { ratePerSec: 5, minRatePerSec: 5, maxRatePerSec: 5, burst: 5 };
 
 let redis: TestRedis;
 let pusher: PusherStandIn;

@@ -25,14 +25,23 @@ export { InvalidArgumentError, isInvalidArgumentError } from './errors/invalid-a
 export { isNotRegisteredError, NotRegisteredError } from './errors/not-registered-error.js';
 export { isStoreUnavailableError, StoreUnavailableError } from './errors/store-unavailable-error.js';
 export { MemoryReconnectRamp, type MemoryReconnectRampOptions } from './ramp/memory-reconnect-ramp.js';
+export type { ReconnectRampRules } from './ramp/ramp-rules.js';
 export {
   DEFAULT_RECONNECT_RAMP_OPTIONS,
+  RAMP_OUTCOMES,
+  type RampAdmission,
   type RampDecision,
+  type RampFeedback,
+  type RampOutcome,
+  type RampStatus,
   type ReconnectRamp,
   type ReconnectRampOptions,
 } from './ramp/reconnect-ramp.js';
-export { RedisReconnectRamp, type RedisReconnectRampOptions } from './ramp/redis-reconnect-ramp.js';
-export type { TokenBucketRules } from './ramp/token-bucket.js';
+export {
+  DEFAULT_REDIS_RECONNECT_RAMP_OPTIONS,
+  RedisReconnectRamp,
+  type RedisReconnectRampOptions,
+} from './ramp/redis-reconnect-ramp.js';
 export type {
   ConfigDriftEvent,
   ProbeGrantedEvent,

@@ -44,6 +44,7 @@ export type {
   PusherConnection,
   PusherDialer,
 } from './transport/pusher-connection.js';
+export { isUpgradeRejectedError, UpgradeRejectedError } from './transport/upgrade-rejected-error.js';
 export { DEFAULT_USER_AGENT, MAX_USER_AGENT_LENGTH } from './transport/user-agent.js';
 export { wsDialer } from './transport/ws-dialer.js';
 export { VERSION } from './version.js';

@@ -2,17 +2,24 @@ import {
   isInvalidArgumentError,
   isStoreUnavailableError,
   MemoryReconnectRamp,
+  type RampAdmission,
   type RampDecision,
+  type RampOutcome,
+  type RampStatus,
+  type ReconnectRampOptions,
   RedisReconnectRamp,
 } from '@breakwater/breaker-core';
 import { Cluster, Redis } from 'ioredis';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acquireRedis, startRedis, startRedisCluster, type TestRedis } from '../../harness/index.js';
+import { acquireRedis, type RedisCluster, startRedis, startRedisCluster, type TestRedis } from '../../harness/index.js';
 
-// The ramp against a real Redis: same decisions as the memory ramp, atomic under
-// concurrent pods, one key with the breaker's hash tag and a TTL.
+// The adaptive ramp against a real Redis and a real Redis Cluster: the same decisions
+// as the memory ramp on the same clock, atomic under concurrent pods, one call per pod
+// for many sessions, one hash-tagged key with a TTL.
 
 let redis: TestRedis;
+let cluster: RedisCluster;
 const clients: (Redis | Cluster)[] = [];
 
 /** A fail-fast client (no offline queue), connected before it is used. */
@@ -24,47 +31,122 @@ async function client(url: string): Promise<Redis> {
   return c;
 }
 
+function clusterClient(): Cluster {
+  const c = new Cluster([...cluster.startupNodes], { redisOptions: { maxRetriesPerRequest: 1 } });
+  clients.push(c);
+  return c;
+}
+
 beforeAll(async () => {
   redis = await acquireRedis('ramp');
+  cluster = await startRedisCluster({ masters: 3 });
 });
 
 afterAll(async () => {
   for (const c of clients) c.disconnect();
   await redis.release();
+  await cluster.stop();
 });
 
-describe('RedisReconnectRamp', () => {
-  it('decides exactly like the memory ramp on the same clock', async () => {
-    let now = 1_700_000_000_000;
-    const clock = () => now;
-    const prefix = `${redis.prefix}same`;
-    const onRedis = new RedisReconnectRamp({
-      client: await client(redis.url),
-      name: 'pusher',
-      prefix,
-      ratePerSec: 3.5,
-      burst: 4,
-      maxWaitMs: 700,
-      clock,
-    });
-    const inMemory = new MemoryReconnectRamp({ ratePerSec: 3.5, burst: 4, maxWaitMs: 700, clock });
-    const fromRedis: RampDecision[] = [];
-    const fromMemory: RampDecision[] = [];
-    // A fixed, irregular schedule of requests with costs 1..2.
-    const steps = [0, 0, 0, 0, 0, 10, 99, 150, 286, 300, 301, 1_000, 1_001, 1_002, 5_000, 5_000, 5_000, 5_000, 5_000];
-    for (const [i, step] of steps.entries()) {
-      now += step;
-      const cost = i % 5 === 4 ? 2 : 1;
-      fromRedis.push(await onRedis.take(cost));
-      fromMemory.push(await inMemory.take(cost));
+/** Every rule off its default, so a rule the script gets wrong shows. */
+const RULES: ReconnectRampOptions = {
+  ratePerSec: 4,
+  minRatePerSec: 1,
+  maxRatePerSec: 40,
+  burst: 3,
+  maxWaitMs: 700,
+  minRetryAfterMs: 250,
+  increaseFactor: 2.5,
+  increaseStepPerSec: 1.5,
+  decreaseFactor: 0.7,
+  failureRatio: 0.3,
+  adjustIntervalMs: 1_000,
+  maxPauseMs: 2_000,
+  idleResetMs: 8_000,
+};
+
+/** A seeded generator: the same "random" history every run. */
+function lcg(seed: number) {
+  return () => {
+    seed = (seed * 48_271) % 2_147_483_647;
+    return seed / 2_147_483_647;
+  };
+}
+
+/**
+ * A history of takes and reports on a memory ramp and a Redis ramp side by side, on one
+ * hand-moved clock; each report is sent (flushed) before the next, as a pod with a quiet
+ * interval would. Returns both sides' decisions and statuses, step by step.
+ */
+async function sideBySide(c: Redis | Cluster, prefix: string, steps: number) {
+  let now = 1_700_000_000_000;
+  const clock = () => now;
+  const onRedis = new RedisReconnectRamp({ client: c, name: 'pusher', prefix, intervalMs: 0, clock, ...RULES });
+  const inMemory = new MemoryReconnectRamp({ clock, ...RULES });
+  const random = lcg(13);
+  const log: { redis: unknown[]; memory: unknown[] } = { redis: [], memory: [] };
+  const admitted: [RampAdmission, RampAdmission][] = [];
+  for (let step = 0; step < steps; step++) {
+    const jump = random();
+    now += jump < 0.03 ? 9_000 : Math.floor(random() * 400); // now and then a quiet spell: a restart
+    const takes = Math.floor(random() * 4);
+    for (let i = 0; i < takes; i++) {
+      const cost = random() < 0.2 ? 2 : 1;
+      const [r, m] = [await onRedis.take(cost), await inMemory.take(cost)];
+      log.redis.push(r);
+      log.memory.push(m);
+      if (r.admitted && m.admitted) admitted.push([r, m]);
     }
+    const reports = Math.floor(random() * 3);
+    for (let i = 0; i < reports && admitted.length > 0; i++) {
+      // Mostly recent admissions, sometimes an old one (stale after a change).
+      const back = random() < 0.8 ? Math.floor(random() * 3) : Math.floor(random() * admitted.length);
+      const [r, m] = admitted[Math.max(0, admitted.length - 1 - back)] as [RampAdmission, RampAdmission];
+      const roll = random();
+      const outcome: RampOutcome = roll < 0.65 ? 'success' : roll < 0.9 ? 'failure' : 'overload';
+      const feedback = outcome === 'overload' && random() < 0.5 ? { outcome, retryAfterMs: 1_500 } : { outcome };
+      onRedis.report(r, feedback);
+      inMemory.report(m, feedback);
+      await onRedis.flush();
+    }
+    const statuses: [RampStatus, RampStatus] = [onRedis.status, inMemory.status];
+    log.redis.push(statuses[0]);
+    log.memory.push(statuses[1]);
+  }
+  return log;
+}
+
+describe('RedisReconnectRamp', () => {
+  it('decides exactly like the memory ramp on the same clock: takes, bookings, growth, cuts, pauses, restarts', async () => {
+    const { redis: fromRedis, memory: fromMemory } = await sideBySide(
+      await client(redis.url),
+      `${redis.prefix}same`,
+      400,
+    );
     expect(fromRedis).toEqual(fromMemory);
-    expect(fromRedis.filter((d) => d.admitted && d.delayMs === 0).length).toBeGreaterThan(4);
-    expect(fromRedis.filter((d) => d.admitted && d.delayMs > 0).length).toBeGreaterThan(1);
-    expect(fromRedis.filter((d) => !d.admitted).length).toBeGreaterThan(2);
+    // The history went through every rule.
+    const statuses = fromRedis.filter((x): x is RampStatus => typeof x === 'object' && x !== null && 'ratePerSec' in x);
+    const rates = new Set(statuses.map((s) => s.ratePerSec));
+    expect(Math.max(...rates)).toBeGreaterThan(RULES.ratePerSec as number);
+    expect(Math.min(...rates)).toBeLessThan(RULES.ratePerSec as number);
+    expect(statuses.some((s) => s.pausedUntil > 0)).toBe(true);
+    const decisions = fromRedis.filter(
+      (x): x is RampDecision => typeof x === 'object' && x !== null && 'admitted' in x,
+    );
+    expect(decisions.filter((d) => d.admitted && d.delayMs > 0).length).toBeGreaterThan(5);
+    expect(decisions.filter((d) => !d.admitted).length).toBeGreaterThan(5);
   });
 
-  it('admits no more than the burst when three pods ask at once (one atomic script)', async () => {
+  it('decides exactly like the memory ramp on a Redis Cluster, its one key in the breaker slot', async () => {
+    const c = clusterClient();
+    const { redis: fromRedis, memory: fromMemory } = await sideBySide(c, 'bwtest', 150);
+    expect(fromRedis).toEqual(fromMemory);
+    const owner = await cluster.nodeForKey('bwtest:{pusher}:state');
+    const direct = await client(owner.url);
+    expect(await direct.exists('bwtest:{pusher}:ramp')).toBe(1);
+  });
+
+  it('admits no more than the burst and the rate when three pods ask at once (one atomic script)', async () => {
     const now = 1_700_000_000_000;
     const prefix = `${redis.prefix}atomic`;
     const connections = await Promise.all([0, 1, 2].map(() => client(redis.url)));
@@ -89,7 +171,67 @@ describe('RedisReconnectRamp', () => {
     expect(decisions.filter((d) => !d.admitted)).toHaveLength(225);
   });
 
-  it('runs on Redis TIME by default, with one hash-tagged key that has a TTL', async () => {
+  it('cuts the rate once when three pods report the same overload at once (the epoch fences the rest)', async () => {
+    let now = 1_700_000_000_000;
+    const prefix = `${redis.prefix}cut`;
+    const connections = await Promise.all([0, 1, 2].map(() => client(redis.url)));
+    const registry = new Registry();
+    const pods = connections.map(
+      (c) =>
+        new RedisReconnectRamp({
+          client: c,
+          name: 'pusher',
+          prefix,
+          ratePerSec: 80,
+          burst: 10,
+          registry,
+          clock: () => now,
+        }),
+    );
+    const admissions = (await Promise.all(pods.map((pod) => pod.take()))) as RampAdmission[];
+    expect(new Set(admissions.map((a) => a.epoch)).size).toBe(1);
+    now += 200;
+    pods.forEach((pod, i) => {
+      for (let k = 0; k < 10; k++) pod.report(admissions[i] as RampAdmission, { outcome: 'overload' });
+    });
+    await Promise.all(pods.map((pod) => pod.flush()));
+    // Whichever pod's script ran first cut 80 → 40 and began a new epoch; the others' reports
+    // were about the old one: stale. Each pod now sees 40.
+    expect(pods.map((pod) => pod.status.ratePerSec)).toEqual([40, 40, 40]);
+    const metrics = await registry.metrics();
+    expect(metrics).toContain('breakwater_ramp_adjustments_total{ramp="pusher",direction="decrease"} 1');
+    expect(metrics).toContain('breakwater_ramp_feedback_total{ramp="pusher",kind="overload"} 30');
+  });
+
+  it('sends a pod’s sessions as one script call: 3 pods × 300 takes and 300 reports, 6 calls', async () => {
+    const server = await startRedis();
+    const admin = await client(server.url);
+    const now = 1_700_000_000_000;
+    const pods = await Promise.all(
+      [0, 1, 2].map(
+        async () =>
+          new RedisReconnectRamp({
+            client: await client(server.url),
+            name: 'pusher',
+            burst: 1_000, // every take admitted, so every pod has reports to send
+            clock: () => now,
+          }),
+      ),
+    );
+    await pods[0]?.take(); // load the script, so EVALSHA → NOSCRIPT → EVAL does not count twice below
+    await admin.config('RESETSTAT');
+    const decisions = await Promise.all(pods.map((pod) => Promise.all(Array.from({ length: 300 }, () => pod.take()))));
+    pods.forEach((pod, i) => {
+      for (const d of decisions[i] ?? []) if (d.admitted) pod.report(d, { outcome: 'success' });
+    });
+    await Promise.all(pods.map((pod) => pod.flush()));
+    expect(decisions.flat().filter((d) => d.admitted)).toHaveLength(900);
+    const stats = parseCommandStats(await admin.info('commandstats'));
+    expect((stats.evalsha ?? 0) + (stats.eval ?? 0)).toBe(6);
+    await server.stop();
+  });
+
+  it('runs on Redis TIME by default, with one hash-tagged key that has a TTL, refreshed by feedback', async () => {
     const c = await client(redis.url);
     const ramp = new RedisReconnectRamp({
       client: c,
@@ -106,20 +248,48 @@ describe('RedisReconnectRamp', () => {
     const refusal = decisions[3] as { retryAfterMs: number };
     expect(refusal.retryAfterMs).toBeGreaterThan(900_000);
     expect(refusal.retryAfterMs).toBeLessThanOrEqual(1_000_000);
-    const ttl = await c.pttl(ramp.key);
-    // The TTL outlives a full refill (3,000 s here, no booking), so expiry grants nothing a full bucket would not.
-    expect(ttl).toBeGreaterThan(3_000_000);
+    // The TTL outlives a full refill at the floor (3,000 s here), so expiry grants nothing a full bucket would not.
+    expect(await c.pttl(ramp.key)).toBeGreaterThan(3_000_000);
+    await c.pexpire(ramp.key, 5_000);
+    ramp.report(decisions[0] as RampAdmission, { outcome: 'success' });
+    await ramp.flush();
+    expect(await c.pttl(ramp.key)).toBeGreaterThan(3_000_000);
     expect(await c.keys(`${redis.prefix}time*`)).toEqual([ramp.key]);
   });
 
-  it('maps bad script input and a dead Redis to typed errors', async () => {
+  it('reads a ramp an older version wrote (tokens and at only) and takes it over', async () => {
+    const c = await client(redis.url);
+    const now = 1_700_000_000_000;
+    const ramp = new RedisReconnectRamp({
+      client: c,
+      name: 'pusher',
+      prefix: `${redis.prefix}old`,
+      ratePerSec: 10,
+      burst: 5,
+      clock: () => now,
+    });
+    await c.hset(ramp.key, 'tokens', '2000000', 'at', String(now));
+    await c.pexpire(ramp.key, 60_000);
+    expect((await Promise.all([ramp.take(), ramp.take(), ramp.take()])).map((d) => d.admitted && d.delayMs)).toEqual([
+      0, 0, 100,
+    ]);
+    expect(await c.hget(ramp.key, 'rate')).toBe('10000');
+  });
+
+  it('maps bad input and a dead Redis to typed errors', async () => {
     const server = await startRedis();
     const c = await client(server.url);
     const ramp = new RedisReconnectRamp({ client: c, name: 'pusher', prefix: 'bwtest', burst: 2 });
     await expect(ramp.take(3)).rejects.toSatisfy(isInvalidArgumentError);
-    expect((await ramp.take()).admitted).toBe(true);
+    const admission = await ramp.take();
+    expect(admission.admitted).toBe(true);
+    expect(() => ramp.report(admission as RampAdmission, { outcome: 'meh' as never })).toThrow(
+      expect.objectContaining({ argument: 'feedback.outcome' }),
+    );
     await server.kill();
     await expect(ramp.take()).rejects.toSatisfy(isStoreUnavailableError);
+    ramp.report(admission as RampAdmission, { outcome: 'failure' }); // no I/O here, no throw
+    await ramp.flush(); // lost with the exchange that failed; nothing thrown
     await server.stop();
   });
 
@@ -133,6 +303,10 @@ describe('RedisReconnectRamp', () => {
       { client: c, name: 'pusher', ratePerSec: 0 },
       { client: c, name: 'pusher', burst: 0 },
       { client: c, name: 'pusher', maxWaitMs: -5 },
+      { client: c, name: 'pusher', ratePerSec: 10, minRatePerSec: 20 },
+      { client: c, name: 'pusher', decreaseFactor: 0 },
+      { client: c, name: 'pusher', intervalMs: -1 },
+      { client: c, name: 'pusher', registry: {} as never },
       { client: c, name: 'pusher', clock: 'now' as never },
       { client: c, name: 'pusher', rate: 1 } as never,
     ]) {
@@ -149,32 +323,18 @@ describe('RedisReconnectRamp', () => {
       'options.ratePerSec',
       'options.burst',
       'options.maxWaitMs',
+      'options.minRatePerSec',
+      'options.decreaseFactor',
+      'options.intervalMs',
+      'options.registry',
       'options.clock',
       'options.rate',
     ]);
   });
-
-  it('runs on Redis Cluster: the one key stays in the breaker slot', async () => {
-    const cluster = await startRedisCluster({ masters: 3 });
-    const c = new Cluster([...cluster.startupNodes], { redisOptions: { maxRetriesPerRequest: 1 } });
-    clients.push(c);
-    let now = 1_700_000_000_000;
-    const ramp = new RedisReconnectRamp({
-      client: c,
-      name: 'pusher',
-      prefix: 'bwtest',
-      ratePerSec: 2,
-      burst: 2,
-      maxWaitMs: 0,
-      clock: () => now,
-    });
-    const admitted: boolean[] = [];
-    for (let i = 0; i < 3; i++) admitted.push((await ramp.take()).admitted);
-    now += 500;
-    admitted.push((await ramp.take()).admitted);
-    expect(admitted).toEqual([true, true, false, true]);
-    const owner = await cluster.nodeForKey('bwtest:{pusher}:state');
-    const direct = await client(owner.url);
-    expect(await direct.exists(ramp.key)).toBe(1);
-  });
 });
+
+function parseCommandStats(info: string): Record<string, number> {
+  const stats: Record<string, number> = {};
+  for (const m of info.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)) stats[m[1] as string] = Number(m[2]);
+  return stats;
+}

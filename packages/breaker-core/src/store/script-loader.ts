@@ -48,7 +48,7 @@ export function loadScripts(): Record<ScriptName, LoadedScript> {
 }
 
 /**
- * One script outside the breaker's set (e.g. `ramp-take-1`), loaded once and
+ * One script outside the breaker's set (e.g. `ramp-exchange-1`), loaded once and
  * named `bw<version>_<name>` like the others.
  */
 export function loadScript(name: string, file: string): LoadedScript {

@@ -100,7 +100,8 @@ async function start(c: PodConfig): Promise<void> {
     rampClient = new Redis(c.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 1_000 });
     rampClient.on('error', () => {});
     const ramp = scaledRamp(
-      new RedisReconnectRamp({ client: rampClient, name: 'pusher', prefix: c.keyPrefix, ...settings.ramp }),
+      // The pod's registry gets the ramp's breakwater_ramp_* series (its rate, feedback, pauses).
+      new RedisReconnectRamp({ client: rampClient, name: 'pusher', prefix: c.keyPrefix, registry, ...settings.ramp }),
       c.timeScale,
     );
     const fallback = new ConversationFallback({

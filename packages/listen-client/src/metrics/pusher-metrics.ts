@@ -7,7 +7,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
  * | name | type | labels | meaning |
  * |---|---|---|---|
  * | `pusher_sessions` | gauge | `state` | live sessions in each state (idle, connecting, connected, reconnect_backoff, degraded, half_open_probe); a closed session leaves it |
- * | `pusher_reconnect_attempts_total` | counter | `result` = success, failure, timeout | dials made to pusher, first connects included |
+ * | `pusher_reconnect_attempts_total` | counter | `result` = success, failure, timeout, overloaded | dials made to pusher, first connects included (overloaded: the upgrade answered 503 or 429 with `Retry-After`) |
  * | `pusher_circuit_breaker_rejections_total` | counter | — | dials not made because the cluster breaker did not allow them |
  * | `pusher_queue_drops_total` | counter | `queue` = audio, transcript, speaker_sample | items dropped instead of sent (not connected, buffer full, socket backed up, invalid) |
  * | `pusher_queue_dropped_bytes_total` | counter | `queue` | bytes of those items |

@@ -1,13 +1,20 @@
-import { isClusterBreaker } from '@breakwater/breaker-core';
+import { isClusterBreaker, type RampAdmission } from '@breakwater/breaker-core';
 import type { PusherMetrics } from '../metrics/pusher-metrics.js';
 import type { TimerHandle } from '../time/scheduler.js';
 import type { ResolvedSessionOptions } from './session-options.js';
 import type { SessionWarnings } from './session-warnings.js';
 
-/** The ramp's answer. ok: go after `delayMs` (0 = now; more = a slot booked that far ahead, do not ask again). */
+/**
+ * The ramp's answer. ok: go after `delayMs` (0 = now; more = a slot booked that far ahead,
+ * do not ask again); `admission` is what to report the dial's outcome against (null when
+ * no ramp decided: none given, or one that failed and let the attempt through).
+ */
 export type RampAnswer =
-  | { readonly ok: true; readonly delayMs: number }
+  | { readonly ok: true; readonly delayMs: number; readonly admission: RampAdmission | null }
   | { readonly ok: false; readonly retryAfterMs: number };
+
+/** Go now, no ramp involved. */
+export const UNRAMPED: RampAnswer = Object.freeze({ ok: true, delayMs: 0, admission: null });
 
 /**
  * Asks the cluster-wide reconnect ramp whether a connect or reconnect attempt may
@@ -23,7 +30,7 @@ export async function askRamp(
   timeoutMs = options.rampTimeoutMs,
 ): Promise<RampAnswer> {
   const ramp = options.ramp;
-  if (!ramp) return { ok: true, delayMs: 0 };
+  if (!ramp) return UNRAMPED;
   let timer: TimerHandle | undefined;
   const timeout = new Promise<'timeout'>((resolve) => {
     timer = options.clock.setTimeout(() => resolve('timeout'), timeoutMs);
@@ -33,14 +40,14 @@ export async function askRamp(
     if (decision === 'timeout') throw new Error(`ramp did not answer within ${timeoutMs} ms`);
     if (decision.admitted) {
       metrics.rampDecisions.inc({ result: decision.delayMs > 0 ? 'booked' : 'admitted' });
-      return { ok: true, delayMs: decision.delayMs };
+      return { ok: true, delayMs: decision.delayMs, admission: decision };
     }
     metrics.rampDecisions.inc({ result: 'deferred' });
     return { ok: false, retryAfterMs: Math.max(1, decision.retryAfterMs) };
   } catch (err) {
     metrics.rampDecisions.inc({ result: 'error' });
     warnings.warn('ramp_unavailable', { err: String(err) }, 'reconnect ramp unavailable; admitting');
-    return { ok: true, delayMs: 0 };
+    return UNRAMPED;
   } finally {
     if (timer !== undefined) options.clock.clearTimeout(timer);
   }

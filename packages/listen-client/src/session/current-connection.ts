@@ -1,6 +1,7 @@
-import type { ProbeLease } from '@breakwater/breaker-core';
+import type { ProbeLease, RampAdmission } from '@breakwater/breaker-core';
 import type { PusherMetrics } from '../metrics/pusher-metrics.js';
 import type { DialAttempt, PusherConnection } from '../transport/pusher-connection.js';
+import { isUpgradeRejectedError } from '../transport/upgrade-rejected-error.js';
 import { type DialedConnection, dialPusher } from './dial-pusher.js';
 import { type ConnectionEnd, DialVerdict } from './dial-verdict.js';
 import { Liveness } from './liveness.js';
@@ -42,6 +43,8 @@ export class CurrentConnection {
    * proved itself: the next one is a failure ({@link DialVerdict}).
    */
   #goingAwayExcused = false;
+  /** The latest dial failed because pusher is overloaded (503 or 429 with Retry-After). */
+  #overload: { readonly retryAfterMs: number } | undefined;
 
   constructor(
     options: ResolvedSessionOptions,
@@ -76,22 +79,36 @@ export class CurrentConnection {
   }
 
   /**
+   * The latest dial failed because pusher said it is overloaded (the upgrade answered
+   * 503 or 429 with `Retry-After`, ms): the caller should not retry before then.
+   */
+  get overload(): { readonly retryAfterMs: number } | undefined {
+    return this.#overload;
+  }
+
+  /**
    * One dial, bounded by `timeoutMs` (by default the connect timeout); events reach
    * the loop only once it is taken. Its verdict goes to the breaker once
-   * ({@link DialVerdict}): under `lease`, as the half-open probe's report.
+   * ({@link DialVerdict}): under `lease`, as the half-open probe's report; and to the
+   * ramp that gave it `admission`, if any.
    */
   async dial(
     lease: ProbeLease | null = null,
     timeoutMs = this.#options.connectTimeoutMs,
+    admission: RampAdmission | null = null,
   ): Promise<DialedConnection | undefined> {
     if (this.#verdict?.proven) this.#goingAwayExcused = false;
+    const ramp = this.#options.ramp;
     const verdict = new DialVerdict({
       breaker: this.#options.breaker,
       clock: this.#options.clock,
       confirmMs: this.#options.probeConfirmMs,
       lease,
       excuseGoingAway: !this.#goingAwayExcused,
+      ramp: admission && ramp ? { ramp, admission } : null,
     });
+    this.#overload = undefined;
+    let failure: unknown;
     this.#verdict = verdict;
     const dialed = await dialPusher(this.#options, timeoutMs, this.#metrics, this.#warnings, {
       message: (data, isBinary) => this.#events.message(data, isBinary),
@@ -103,12 +120,20 @@ export class CurrentConnection {
       started: (attempt) => {
         this.#dialing = attempt;
       },
+      failed: (err) => {
+        failure = err;
+      },
       closing: () => this.#events.closing(),
     });
     this.#dialing = undefined;
     if (!dialed) {
       if (this.#events.closing()) verdict.abandon();
-      else verdict.failed();
+      else {
+        if (isUpgradeRejectedError(failure) && failure.overload) {
+          this.#overload = { retryAfterMs: failure.retryAfterMs ?? 0 };
+        }
+        verdict.failed(this.#overload);
+      }
     }
     this.#fresh = dialed;
     return dialed;

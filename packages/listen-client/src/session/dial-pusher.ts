@@ -1,5 +1,6 @@
 import type { PusherMetrics } from '../metrics/pusher-metrics.js';
 import type { ConnectionEvents, DialAttempt, PusherConnection } from '../transport/pusher-connection.js';
+import { isUpgradeRejectedError } from '../transport/upgrade-rejected-error.js';
 import type { ResolvedSessionOptions } from './session-options.js';
 import type { SessionWarnings } from './session-warnings.js';
 
@@ -17,13 +18,15 @@ export interface DialHandlers {
   lost(code: number): void;
   /** The dial is under way (aborted if the session closes). */
   started(attempt: DialAttempt): void;
+  /** The dial failed with `err` (an UpgradeRejectedError when pusher answered the upgrade with an HTTP error). */
+  failed(err: unknown): void;
   closing(): boolean;
 }
 
 /**
  * Dials pusher once, bounded by `timeoutMs` (the connect timeout, or what a first
- * connect has left of it). Counts the result in `pusher_reconnect_attempts_total`,
- * logs failures folded, never throws. Events from the connection are delivered only
+ * connect has left of it). Counts the result in `pusher_reconnect_attempts_total`
+ * (`overloaded`: a 503 or 429 with `Retry-After`), logs failures folded, never throws. Events from the connection are delivered only
  * while it is active, so a connection that dies before the session takes it is
  * marked dead, not lost.
  */
@@ -48,16 +51,18 @@ export async function dialPusher(
       else handlers.lost(code);
     },
   };
-  const failed = (result: 'failure' | 'timeout', err: unknown) => {
+  const failed = (timedOut: boolean, err: unknown) => {
+    const result = timedOut ? 'timeout' : isUpgradeRejectedError(err) && err.overload ? 'overloaded' : 'failure';
     metrics.reconnectAttempts.inc({ result });
     if (!handlers.closing()) warnings.warn(`dial_${result}`, { err: String(err) }, `pusher dial ${result}`);
+    handlers.failed(err);
     return undefined;
   };
   let attempt: DialAttempt;
   try {
     attempt = options.dialer(options.url, events, { userAgent: options.userAgent });
   } catch (err) {
-    return failed('failure', err);
+    return failed(false, err);
   }
   handlers.started(attempt);
   let timedOut = false;
@@ -68,7 +73,7 @@ export async function dialPusher(
   try {
     dialed = { conn: await attempt.ready, active: false, dead: false };
   } catch (err) {
-    return failed(timedOut ? 'timeout' : 'failure', err);
+    return failed(timedOut, err);
   } finally {
     options.clock.clearTimeout(timer);
   }

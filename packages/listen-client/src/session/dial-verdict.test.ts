@@ -147,3 +147,52 @@ describe('DialVerdict', () => {
     expect(heard()).toEqual({ successes: 1, failures: 0, reports: [] });
   });
 });
+
+describe('DialVerdict → the ramp that admitted the dial', () => {
+  const ADMISSION = { admitted: true as const, tokens: 0, delayMs: 0, epoch: 3 };
+
+  function withRamp() {
+    const told: unknown[] = [];
+    const breaker = new FakeBreaker();
+    const clock = new ManualScheduler();
+    const ramp = { take: async () => ADMISSION, report: (_a: unknown, f: unknown) => told.push(f) };
+    const verdict = new DialVerdict({
+      breaker,
+      clock,
+      confirmMs: CONFIRM_MS,
+      lease: null,
+      excuseGoingAway: true,
+      ramp: { ramp, admission: ADMISSION },
+    });
+    return { breaker, clock, verdict, told };
+  }
+
+  it('hears the one verdict the breaker hears: success once proven, failure when lost sooner', async () => {
+    const ok = withRamp();
+    ok.verdict.opened();
+    await ok.clock.advance(CONFIRM_MS);
+    ok.verdict.lost('abnormal'); // after the verdict: the breaker's failure, not the ramp's
+    expect(ok.told).toEqual([{ outcome: 'success' }]);
+    expect(ok.breaker.failures).toBe(1);
+    const lost = withRamp();
+    lost.verdict.opened();
+    lost.verdict.lost('abnormal');
+    expect(lost.told).toEqual([{ outcome: 'failure' }]);
+  });
+
+  it('hears an overload with its Retry-After, while the breaker hears a failure', () => {
+    const { verdict, told, breaker } = withRamp();
+    verdict.failed({ retryAfterMs: 5_000 });
+    expect(told).toEqual([{ outcome: 'overload', retryAfterMs: 5_000 }]);
+    expect(breaker.failures).toBe(1);
+  });
+
+  it('hears nothing of an excused 1001 or an abandoned dial', () => {
+    const excused = withRamp();
+    excused.verdict.opened();
+    excused.verdict.lost('going_away');
+    const abandoned = withRamp();
+    abandoned.verdict.abandon();
+    expect([...excused.told, ...abandoned.told]).toEqual([]);
+  });
+});

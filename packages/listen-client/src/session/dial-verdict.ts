@@ -1,4 +1,4 @@
-import type { ProbeLease } from '@breakwater/breaker-core';
+import type { ProbeLease, RampAdmission, ReconnectRamp } from '@breakwater/breaker-core';
 import type { SessionBreaker } from '../breaker/session-breaker.js';
 import type { Scheduler, TimerHandle } from '../time/scheduler.js';
 
@@ -24,6 +24,12 @@ export interface DialVerdictOptions {
   readonly confirmMs: number;
   /** The half-open probe's lease, or null. */
   readonly lease: ProbeLease | null;
+  /**
+   * The reconnect ramp that admitted this dial, and its admission: it hears the verdict
+   * too (success, failure, or overload with pusher's Retry-After). Null for a dial no
+   * ramp admitted (a lease probe, no ramp, a ramp that failed and let it through).
+   */
+  readonly ramp?: { readonly ramp: ReconnectRamp; readonly admission: RampAdmission } | null;
   /**
    * Whether a 1001 within the confirm window is excused (no verdict) rather than a
    * failure: false when the session's previous connection was excused so already,
@@ -60,7 +66,10 @@ export interface DialVerdictOptions {
  *   simply expires, letting another pod probe.
  *
  * Under the half-open lease the verdict goes to `reportProbe()` (and to nothing
- * else); otherwise to `recordSuccess()` / `recordFailure()`.
+ * else); otherwise to `recordSuccess()` / `recordFailure()`, and, when the reconnect
+ * ramp admitted the dial, to the ramp's `report()` as well: `success`, `failure`, or
+ * `overload` with pusher's `Retry-After` when the upgrade was answered 503 or 429 with
+ * one (for the breaker that is a failure like any other).
  *
  * After a success, the connection is in use as any other: an abnormal loss of it
  * is a failure of its own (`recordFailure()`, lease or not); a clean close (1000,
@@ -72,6 +81,7 @@ export class DialVerdict {
   #state: 'dialing' | 'confirming' | 'confirmed' | 'settled' = 'dialing';
   #proven = false;
   #timer: TimerHandle | undefined;
+  #overload: { readonly retryAfterMs: number } | undefined;
 
   constructor(options: DialVerdictOptions) {
     this.#options = options;
@@ -82,8 +92,12 @@ export class DialVerdict {
     return this.#proven;
   }
 
-  /** The dial failed, or its connection closed before the session could take it. */
-  failed(): void {
+  /**
+   * The dial failed, or its connection closed before the session could take it;
+   * `overload`: pusher answered the upgrade 503 or 429 with this `Retry-After`.
+   */
+  failed(overload?: { readonly retryAfterMs: number }): void {
+    this.#overload = overload;
     this.#settle('failure');
   }
 
@@ -137,6 +151,7 @@ export class DialVerdict {
     if (this.#timer !== undefined) clock.clearTimeout(this.#timer);
     this.#timer = undefined;
     if (verdict === 'abandoned') return;
+    this.#tellRamp(verdict);
     if (lease) {
       // reportProbe() never rejects by contract; one that does anyway must not reach
       // the process (this may run from a timer).
@@ -145,6 +160,23 @@ export class DialVerdict {
         .catch(() => false);
     } else {
       this.#record(verdict);
+    }
+  }
+
+  #tellRamp(verdict: 'success' | 'failure'): void {
+    const admitted = this.#options.ramp;
+    if (!admitted?.ramp.report) return;
+    const overload = verdict === 'failure' ? this.#overload : undefined;
+    try {
+      admitted.ramp.report(
+        admitted.admission,
+        overload
+          ? { outcome: 'overload', retryAfterMs: Math.min(86_400_000, Math.max(0, Math.round(overload.retryAfterMs))) }
+          : { outcome: verdict },
+      );
+    } catch {
+      // report() does no I/O and throws only for malformed input (a ramp's bug); this may
+      // run from a timer, where a throw would reach the process.
     }
   }
 

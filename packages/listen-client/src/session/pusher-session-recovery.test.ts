@@ -14,7 +14,8 @@ describe('PusherSession: first connects through the ramp', () => {
     const dialer = new FakeDialer();
     dialer.mode = 'accept';
     const breaker = new FakeBreaker();
-    const ramp = new MemoryReconnectRamp({ ratePerSec: 1, burst: 2, clock: () => clock.now() });
+    // Slots booked up to 10 min ahead, so every session is given one.
+    const ramp = new MemoryReconnectRamp({ ratePerSec: 1, burst: 2, maxWaitMs: 600_000, clock: () => clock.now() });
     let asked = 0;
     const counted = {
       take: () => {
@@ -255,7 +256,15 @@ describe('PusherSession: degraded', () => {
     const breaker = new FakeBreaker();
     const dialer = new FakeDialer();
     dialer.mode = 'fail';
-    const ramp = new MemoryReconnectRamp({ ratePerSec: 1, burst: 2, clock: () => clock.now() });
+    // A fixed rate (the floor and the ceiling are the rate) with slots booked far ahead.
+    const ramp = new MemoryReconnectRamp({
+      ratePerSec: 1,
+      minRatePerSec: 1,
+      maxRatePerSec: 1,
+      burst: 2,
+      maxWaitMs: 600_000,
+      clock: () => clock.now(),
+    });
     const sessions = Array.from({ length: 10 }, () => harness({ clock, breaker, dialer, ramp, recoverySpreadMs: 0 }));
     breaker.set('open'); // started during the outage: degraded at once, no dial, no token taken
     for (const s of sessions) await s.session.start();

@@ -1,10 +1,10 @@
-import type { ProbeLease } from '@breakwater/breaker-core';
+import type { ProbeLease, RampAdmission } from '@breakwater/breaker-core';
 import type { Logger } from 'pino';
 import type { BreakerStateChange } from '../breaker/session-breaker.js';
 import type { PusherMetrics } from '../metrics/pusher-metrics.js';
 import { Sleeper } from '../time/sleeper.js';
 import type { PusherConnection } from '../transport/pusher-connection.js';
-import { askRamp } from './ask-ramp.js';
+import { askRamp, type RampAnswer } from './ask-ramp.js';
 import { backoffDelay } from './backoff.js';
 import { CurrentConnection, type LossReason } from './current-connection.js';
 import type { DialedConnection } from './dial-pusher.js';
@@ -49,6 +49,8 @@ export class ReconnectLoop {
   #closing = false;
   #started: Promise<void> | undefined;
   #breakerSubscription: { dispose(): void } | undefined;
+  /** The ramp's admission of a slot booked for a first connect (`ramp_wait`): the dial at the slot reports on it. */
+  #bookedAdmission: RampAdmission | null = null;
 
   constructor(
     options: ResolvedSessionOptions,
@@ -124,14 +126,32 @@ export class ReconnectLoop {
     if (this.#closing) return;
     if (!answer.ok || answer.delayMs > 0) {
       const retryAt = answer.ok ? options.clock.now() + answer.delayMs : this.#rampRetryAt(answer.retryAfterMs);
+      this.#bookedAdmission = answer.ok ? answer.admission : null;
       this.#setStatus({ value: 'reconnect_backoff', failures: 0, retryAt, booked: answer.ok }, 'ramp_wait');
       return this.#ensureLoop();
     }
     if (this.#refused()) return this.#degrade(0, `breaker_${breaker.state}`);
-    const dialed = await this.#current.dial(null, Math.max(1, deadline - options.clock.now()));
+    const dialed = await this.#current.dial(null, Math.max(1, deadline - options.clock.now()), answer.admission);
     if (this.#closing) return;
     if (dialed) this.#connected(dialed, 0, 'connected');
+    else if (this.#current.overload) this.#overloaded(1, 'first_connect_overloaded', this.#current.overload);
     else this.#degrade(1, 'first_connect_failed');
+  }
+
+  /**
+   * pusher answered a dial "overloaded, retry after …" (503 or 429 with Retry-After): it is
+   * up, so the session is not degraded for it (unless its attempts are used up), and it
+   * dials again no sooner than pusher asked, nor than its backoff.
+   */
+  #overloaded(failures: number, cause: string, overload: { readonly retryAfterMs: number }): void {
+    const options = this.#options;
+    if (failures >= options.degradeAfterFailures || !options.breaker.allow()) {
+      this.#degrade(failures, cause, false);
+      return;
+    }
+    const retryAt = Math.max(this.#backoffAt(failures + 1), options.clock.now() + overload.retryAfterMs);
+    this.#setStatus({ value: 'reconnect_backoff', failures, retryAt }, cause);
+    this.#ensureLoop();
   }
 
   /** True (and counted) when the breaker does not allow a dial now. */
@@ -277,13 +297,19 @@ export class ReconnectLoop {
 
   /**
    * One attempt out of reconnect_backoff: breaker, ramp (unless `booked`: the ramp
-   * already gave this attempt its slot), then up to 1 + quickRetries dials.
+   * already gave this attempt its slot), then up to 1 + quickRetries dials — but none
+   * after pusher answers "overloaded": the attempt ends there, and the next waits for
+   * its Retry-After. The ramp hears how the first dial went (it admitted the attempt).
    */
   async #reconnectAttempt(failures: number, booked: boolean): Promise<void> {
     const options = this.#options;
     const breaker = options.breaker;
+    const bookedAdmission = this.#bookedAdmission;
+    this.#bookedAdmission = null;
     if (this.#refused()) return this.#degrade(failures, `breaker_${breaker.state}`);
-    const answer = booked ? { ok: true as const, delayMs: 0 } : await askRamp(options, this.#metrics, this.#warnings);
+    const answer: RampAnswer = booked
+      ? { ok: true, delayMs: 0, admission: bookedAdmission }
+      : await askRamp(options, this.#metrics, this.#warnings);
     if (this.#closing) return;
     if (!answer.ok) {
       const retryAt = this.#rampRetryAt(answer.retryAfterMs);
@@ -301,12 +327,14 @@ export class ReconnectLoop {
         if (this.#refused()) return this.#degrade(failures + 1, `breaker_${breaker.state}`);
       }
       this.#setStatus({ value: 'connecting', attempt: failures + 1 }, 'reconnect');
-      const dialed = await this.#current.dial();
+      const dialed = await this.#current.dial(null, options.connectTimeoutMs, i === 0 ? answer.admission : null);
       if (this.#closing) return;
       if (dialed) {
         this.#connected(dialed, failures, 'reconnected');
         return;
       }
+      const overload = this.#current.overload;
+      if (overload) return this.#overloaded(failures + 1, 'overloaded', overload);
     }
     const n = failures + 1;
     if (n >= options.degradeAfterFailures || !breaker.allow()) {
@@ -343,9 +371,10 @@ export class ReconnectLoop {
     if (!(await this.#waitForSlot(answer.delayMs)) || this.#status !== s) return;
     if (this.#refused()) return later(`breaker_${breaker.state}`);
     this.#setStatus({ value: 'half_open_probe', failures: s.failures, lease: false }, 'probe');
-    const dialed = await this.#current.dial();
+    const dialed = await this.#current.dial(null, options.connectTimeoutMs, answer.admission);
     if (this.#closing) return;
     if (dialed) this.#connected(dialed, s.failures, 'probe_succeeded');
+    else if (this.#current.overload) this.#overloaded(s.failures + 1, 'probe_overloaded', this.#current.overload);
     else this.#degrade(s.failures + 1, 'probe_failed', false);
   }
 

@@ -5,6 +5,7 @@ import type {
   PusherConnection,
   PusherDialer,
 } from '../transport/pusher-connection.js';
+import { UpgradeRejectedError } from '../transport/upgrade-rejected-error.js';
 
 /** A connection the test controls: what the session sent, and pusher's side of it. */
 export class FakeConnection implements PusherConnection {
@@ -86,6 +87,8 @@ export interface PendingDial {
   settled: boolean;
   accept(): FakeConnection;
   fail(message?: string): void;
+  /** pusher answers the upgrade with HTTP `status` (and a `Retry-After`, ms): an UpgradeRejectedError. */
+  reject(status: number, retryAfterMs?: number): void;
 }
 
 /**
@@ -121,6 +124,10 @@ export class FakeDialer {
       fail: (message = 'ECONNREFUSED') => {
         dial.settled = true;
         reject(new Error(message));
+      },
+      reject: (status, retryAfterMs) => {
+        dial.settled = true;
+        reject(new UpgradeRejectedError(status, retryAfterMs));
       },
     };
     this.dials.push(dial);

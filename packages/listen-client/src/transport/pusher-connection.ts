@@ -33,7 +33,11 @@ export interface ConnectionEvents {
 
 /** One dial in progress. */
 export interface DialAttempt {
-  /** Resolves when the WebSocket is open; rejects if it fails or is aborted. */
+  /**
+   * Resolves when the WebSocket is open; rejects if it fails or is aborted. An upgrade
+   * pusher answered with an HTTP error should reject with an `UpgradeRejectedError`, so
+   * that a 503 with `Retry-After` is seen as overload, not as a failure.
+   */
   readonly ready: Promise<PusherConnection>;
   /** Gives up (connect timeout, session closed): `ready` rejects, the socket is destroyed. */
   abort(): void;

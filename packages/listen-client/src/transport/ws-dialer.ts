@@ -6,6 +6,7 @@ import type {
   PusherConnection,
   PusherDialer,
 } from './pusher-connection.js';
+import { parseRetryAfter, UpgradeRejectedError } from './upgrade-rejected-error.js';
 
 /** Largest frame accepted from pusher (its frames are small JSON answers). */
 export const MAX_INBOUND_FRAME_BYTES = 1_048_576;
@@ -14,7 +15,8 @@ export const MAX_INBOUND_FRAME_BYTES = 1_048_576;
  * Dials pusher with `ws`: no compression (audio does not compress and deflate
  * costs event-loop time), a bounded inbound frame size, no handshake timeout of
  * its own (the session's connect timeout aborts the dial), and the session's
- * `User-Agent` on the handshake.
+ * `User-Agent` on the handshake. An upgrade answered with an HTTP error rejects with
+ * {@link UpgradeRejectedError} (its status and `Retry-After`).
  */
 export const wsDialer: PusherDialer = (url: string, events: ConnectionEvents, options: DialOptions): DialAttempt => {
   const ws = new WebSocket(url, {
@@ -62,7 +64,8 @@ export const wsDialer: PusherDialer = (url: string, events: ConnectionEvents, op
   });
   ws.on('error', (err: Error) => fail(err));
   ws.on('unexpected-response', (_req, res) => {
-    fail(new Error(`pusher refused the upgrade with HTTP ${res.statusCode}`));
+    // The status and its Retry-After tell an overloaded pusher (503 + Retry-After) from a broken one.
+    fail(new UpgradeRejectedError(res.statusCode ?? 0, parseRetryAfter(res.headers['retry-after'], Date.now())));
     ws.terminate();
   });
   ws.on('message', (data: Buffer, isBinary: boolean) => events.message(data, isBinary));

@@ -19,6 +19,7 @@ import { openapiRoutes } from './routes/openapi-routes.js';
 import { overrideRoutes } from './routes/override-routes.js';
 import { resetRoute } from './routes/reset-route.js';
 import type { RouteDeps } from './routes/route-deps.js';
+import { uiRoutes } from './routes/ui-routes.js';
 import { whoamiRoute } from './routes/whoami-route.js';
 import { strictValidatorCompiler } from './schemas/validator-compiler.js';
 import { VERSION } from './version.js';
@@ -89,6 +90,7 @@ async function adminContext(app: FastifyInstance, options: ResolvedAdminOptions)
     healthRoutes,
     metricsRoute,
     openapiRoutes,
+    uiRoutes,
   ]) {
     await app.register(routes, deps);
   }

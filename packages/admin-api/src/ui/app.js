@@ -1,0 +1,423 @@
+// The page: sign-in, the list, the selected breaker, an operator's controls, and the live
+// stream that keeps them current without a reload.
+
+import { AdminApi, ApiError } from './api.js';
+import { BreakerDetail } from './breaker-detail.js';
+import { BreakerTable } from './breaker-table.js';
+import { viewBreaker } from './breaker-view.js';
+import { ConfirmDialog } from './confirm-dialog.js';
+import { Controls } from './controls.js';
+import { byId, el, setText } from './dom.js';
+import { EventStream } from './event-stream.js';
+import { formatRemaining, isNewer, stateLabel, storeNow } from './format.js';
+
+/**
+ * @typedef {import('./types.d.ts').BreakerSnapshot} BreakerSnapshot
+ * @typedef {import('./types.d.ts').Principal} Principal
+ * @typedef {import('./event-stream.js').StreamStatus} StreamStatus
+ * @typedef {import('./sse.js').SseEvent} SseEvent
+ * @typedef {{ snapshot: BreakerSnapshot, receivedAt: number }} Entry
+ */
+
+/** sessionStorage key of the token: this tab only, gone when it closes; never in a URL. */
+const TOKEN_KEY = 'breakwater-admin-token';
+/** The API's root: this module is served at `<root>ui/app.js`. */
+const API_ROOT = new URL('../', import.meta.url);
+const AUDIT_LIMIT = 50;
+/** Announcements the live region keeps. */
+const ANNOUNCEMENTS_KEPT = 5;
+/** Between two reads of a breaker whose deadline passed without a change, at most, ms. */
+const MAX_DEADLINE_RETRY_MS = 30_000;
+
+class Page {
+  #signIn = byId('sign-in', HTMLElement);
+  #signInForm = byId('sign-in-form', HTMLFormElement);
+  #token = byId('token', HTMLInputElement);
+  #signInError = byId('sign-in-error', HTMLParagraphElement);
+  #dashboard = byId('dashboard', HTMLDivElement);
+  #who = byId('who', HTMLDivElement);
+  #connection = byId('connection', HTMLParagraphElement);
+  #listStatus = byId('list-status', HTMLParagraphElement);
+  #breakersTitle = byId('breakers-title', HTMLHeadingElement);
+  #announcer = byId('announcer', HTMLDivElement);
+  #controlsSlot = byId('controls-slot', HTMLDivElement);
+  #table = new BreakerTable(byId('breaker-rows', HTMLTableSectionElement), (name) => this.#select(name));
+  #detail = new BreakerDetail();
+  #confirm = new ConfirmDialog();
+
+  /** @type {AdminApi | null} */
+  #api = null;
+  /** @type {EventStream | null} */
+  #stream = null;
+  /** @type {Controls | null} */
+  #controls = null;
+  /** @type {Map<string, Entry>} */
+  #entries = new Map();
+  /** @type {string | null} */
+  #selected = null;
+  /** Generation whose audit the detail panel shows. */
+  #auditGeneration = -1;
+  #auditLoading = false;
+  /** @type {Map<string, { deadline: number, retryAt: number, delayMs: number }>} */
+  #deadlines = new Map();
+  /** @type {StreamStatus} */
+  #streamStatus = { state: 'stopped' };
+  #streamStatusAt = 0;
+  #wasLive = false;
+  #interrupted = false;
+  /** @type {ReturnType<typeof setInterval> | undefined} */
+  #ticker;
+
+  start() {
+    this.#signInForm.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const token = this.#token.value.trim();
+      if (token === '') {
+        this.#showSignIn('Paste your admin API token.');
+        return;
+      }
+      void this.#startSession(token, true);
+    });
+    byId('sign-out', HTMLButtonElement).addEventListener('click', () => this.#endSession(''));
+    window.addEventListener('online', () => this.#stream?.reconnectNow());
+    const saved = sessionStorage.getItem(TOKEN_KEY);
+    if (saved) void this.#startSession(saved, false);
+    else this.#showSignIn('');
+  }
+
+  /**
+   * @param {string} token
+   * @param {boolean} typed  the person just signed in (focus moves to the list)
+   */
+  async #startSession(token, typed) {
+    const api = new AdminApi(API_ROOT, token);
+    /** @type {Principal} */
+    let principal;
+    try {
+      principal = await api.whoami();
+    } catch (err) {
+      if (err instanceof ApiError && err.isAuthFailure) {
+        sessionStorage.removeItem(TOKEN_KEY);
+        this.#showSignIn(`The token was refused (${err.code}): ${err.message}`);
+      } else {
+        this.#showSignIn(`Could not check the token: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      return;
+    }
+    sessionStorage.setItem(TOKEN_KEY, token);
+    this.#token.value = '';
+    this.#api = api;
+    this.#signIn.hidden = true;
+    this.#dashboard.hidden = false;
+    this.#who.hidden = false;
+    setText(byId('who-name', HTMLElement), principal.name);
+    setText(byId('who-role', HTMLSpanElement), principal.role);
+    document.body.dataset.role = principal.role;
+    this.#controls =
+      principal.role === 'operator'
+        ? new Controls(this.#controlsSlot, {
+            api,
+            confirm: this.#confirm,
+            selected: () => this.#selectedTarget(),
+            onDone: (action, snapshot) => this.#actionDone(action, snapshot),
+            onAuthFailure: (err) => this.#authFailed(err),
+          })
+        : null;
+    if (typed) this.#breakersTitle.focus();
+    this.#ticker = setInterval(() => this.#tick(), 1_000);
+    await this.#loadList();
+    this.#openStream(api);
+  }
+
+  /** @param {string} message why, shown on the sign-in form */
+  #endSession(message) {
+    this.#stream?.stop();
+    this.#stream = null;
+    clearInterval(this.#ticker);
+    sessionStorage.removeItem(TOKEN_KEY);
+    this.#api = null;
+    this.#entries.clear();
+    this.#deadlines.clear();
+    this.#selected = null;
+    this.#controls = null;
+    this.#controlsSlot.replaceChildren();
+    this.#table.render([], null);
+    this.#detail.hide();
+    this.#who.hidden = true;
+    this.#dashboard.hidden = true;
+    delete document.body.dataset.role;
+    this.#setConnection('offline', 'Not connected');
+    this.#showSignIn(message);
+  }
+
+  /** @param {string} message */
+  #showSignIn(message) {
+    this.#signIn.hidden = false;
+    setText(this.#signInError, message);
+    this.#token.setAttribute('aria-invalid', String(message !== ''));
+    this.#token.focus();
+  }
+
+  /**
+   * A 401 anywhere ends the session: the token expired or was rotated.
+   * @param {unknown} err
+   * @returns {boolean} whether it was one
+   */
+  #authFailed(err) {
+    if (!(err instanceof ApiError && err.isAuthFailure)) return false;
+    this.#endSession(`Signed out: the token was refused (${err.code}). Sign in again.`);
+    return true;
+  }
+
+  async #loadList() {
+    const api = this.#api;
+    if (api === null) return;
+    try {
+      const { breakers, truncated } = await api.list();
+      if (api !== this.#api) return;
+      const listed = new Set(breakers.map((b) => b.name));
+      for (const name of this.#entries.keys()) if (!listed.has(name)) this.#entries.delete(name);
+      for (const snapshot of breakers) this.#apply(snapshot, false);
+      setText(
+        this.#listStatus,
+        breakers.length === 0
+          ? 'No breakers yet: a breaker appears once a pod has registered it.'
+          : truncated
+            ? `Showing the first ${breakers.length} breakers (the server lists at most that many).`
+            : `${breakers.length} breaker${breakers.length === 1 ? '' : 's'}.`,
+      );
+      this.#render();
+    } catch (err) {
+      if (!this.#authFailed(err)) setText(this.#listStatus, `The list could not be read: ${messageOf(err)}`);
+    }
+  }
+
+  /** @param {AdminApi} api */
+  #openStream(api) {
+    this.#stream = new EventStream({
+      url: api.url('v1/events'),
+      headers: () => api.authHeaders(),
+      onEvent: (event) => this.#onStreamEvent(event),
+      onStatus: (status) => this.#onStreamStatus(status),
+      onOpen: (reconnected) => {
+        // Whatever happened while the stream was down, the list read now is the truth to build on.
+        if (reconnected) void this.#loadList();
+      },
+      onRefused: (refusal) => {
+        if (refusal.status === 401) {
+          this.#endSession(`Signed out: the token was refused (${refusal.code}). Sign in again.`);
+        } else {
+          this.#setConnection('offline', `Live updates refused: ${refusal.message}`);
+        }
+      },
+    });
+    this.#stream.start();
+  }
+
+  /** @param {SseEvent} event */
+  #onStreamEvent(event) {
+    if (event.type === 'heartbeat') return;
+    /** @type {any} */
+    let payload;
+    try {
+      payload = JSON.parse(event.data);
+    } catch {
+      return;
+    }
+    const snapshot = payload?.snapshot ?? payload;
+    if (typeof snapshot?.name === 'string' && typeof snapshot?.generation === 'number') this.#apply(snapshot, true);
+    this.#render();
+  }
+
+  /** @param {StreamStatus} status */
+  #onStreamStatus(status) {
+    this.#streamStatus = status;
+    this.#streamStatusAt = performance.now();
+    if (status.state === 'live') {
+      if (this.#interrupted) this.#announce('Live updates restored.');
+      this.#interrupted = false;
+      this.#wasLive = true;
+    } else if (status.state === 'waiting' && this.#wasLive && !this.#interrupted) {
+      this.#interrupted = true;
+      this.#announce('Live updates interrupted; reconnecting.');
+    }
+    this.#showStreamStatus();
+  }
+
+  #showStreamStatus() {
+    const status = this.#streamStatus;
+    switch (status.state) {
+      case 'live':
+        this.#setConnection('live', 'Live');
+        break;
+      case 'connecting':
+        this.#setConnection('connecting', status.attempt === 0 ? 'Connecting…' : 'Reconnecting…');
+        break;
+      case 'waiting': {
+        const left = status.retryInMs - (performance.now() - this.#streamStatusAt);
+        this.#setConnection('reconnecting', `Reconnecting in ${formatRemaining(left)}: ${status.reason}`);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  /**
+   * @param {string} state
+   * @param {string} text
+   */
+  #setConnection(state, text) {
+    this.#connection.dataset.state = state;
+    setText(this.#connection, text);
+  }
+
+  /**
+   * @param {BreakerSnapshot} snapshot
+   * @param {boolean} announce  say a change of state out loud (not on the first load)
+   */
+  #apply(snapshot, announce) {
+    const previous = this.#entries.get(snapshot.name);
+    if (!isNewer(snapshot, previous?.snapshot)) return;
+    this.#entries.set(snapshot.name, { snapshot, receivedAt: performance.now() });
+    if (announce && previous && previous.snapshot.state !== snapshot.state) {
+      const by = snapshot.override ? ` (${snapshot.override.actor})` : '';
+      this.#announce(`${snapshot.name}: ${stateLabel(previous.snapshot.state)} → ${stateLabel(snapshot.state)}${by}`);
+    }
+  }
+
+  #render() {
+    const now = performance.now();
+    const entries = [...this.#entries.values()].sort((a, b) =>
+      a.snapshot.name < b.snapshot.name ? -1 : a.snapshot.name > b.snapshot.name ? 1 : 0,
+    );
+    this.#table.render(
+      entries.map((e) => ({ snapshot: e.snapshot, storeNow: storeNow(e.snapshot, e.receivedAt, now) })),
+      this.#selected,
+    );
+    if (this.#selected === null) return;
+    const entry = this.#entries.get(this.#selected);
+    if (entry === undefined) {
+      this.#detail.gone();
+      return;
+    }
+    this.#detail.update(entry.snapshot, storeNow(entry.snapshot, entry.receivedAt, now));
+    if (entry.snapshot.generation !== this.#auditGeneration) void this.#loadAudit();
+  }
+
+  /** @param {string} name */
+  #select(name) {
+    this.#selected = name;
+    this.#auditGeneration = -1;
+    this.#detail.show(name);
+    this.#controls?.reset();
+    this.#render();
+    this.#detail.focus();
+  }
+
+  /** @returns {{ name: string, storeNow: number } | null} */
+  #selectedTarget() {
+    const entry = this.#selected === null ? undefined : this.#entries.get(this.#selected);
+    if (entry === undefined) return null;
+    return { name: entry.snapshot.name, storeNow: storeNow(entry.snapshot, entry.receivedAt, performance.now()) };
+  }
+
+  async #loadAudit() {
+    const api = this.#api;
+    const name = this.#selected;
+    if (api === null || name === null || this.#auditLoading) return;
+    const generation = this.#entries.get(name)?.snapshot.generation ?? -1;
+    this.#auditLoading = true;
+    try {
+      const { entries } = await api.audit(name, AUDIT_LIMIT);
+      if (name !== this.#selected) return;
+      this.#auditGeneration = generation;
+      this.#detail.setAudit(entries);
+    } catch (err) {
+      if (this.#authFailed(err)) return;
+      this.#auditGeneration = generation;
+      this.#detail.auditFailed(messageOf(err));
+    } finally {
+      this.#auditLoading = false;
+    }
+    // A change that arrived while the audit was loading.
+    if (this.#selected !== null && this.#entries.get(this.#selected)?.snapshot.generation !== this.#auditGeneration) {
+      void this.#loadAudit();
+    }
+  }
+
+  /**
+   * @param {import('./controls.js').Action} action
+   * @param {BreakerSnapshot} snapshot
+   */
+  #actionDone(action, snapshot) {
+    this.#apply(snapshot, false);
+    this.#render();
+    const done = {
+      'force-open': 'forced open',
+      'force-close': 'forced closed',
+      clear: 'override cleared',
+      reset: 'reset',
+    }[action];
+    this.#announce(`${snapshot.name} ${done}: now ${stateLabel(snapshot.state)}.`);
+  }
+
+  /** Every second: countdowns, and a read of any breaker whose deadline has passed. */
+  #tick() {
+    this.#render();
+    if (this.#streamStatus.state === 'waiting') this.#showStreamStatus();
+    const now = performance.now();
+    for (const entry of this.#entries.values()) {
+      const { snapshot } = entry;
+      const deadline = viewBreaker(snapshot, storeNow(snapshot, entry.receivedAt, now)).nextDeadline;
+      if (deadline === null || deadline > storeNow(snapshot, entry.receivedAt, now)) continue;
+      this.#refreshAfterDeadline(snapshot.name, deadline, now);
+    }
+  }
+
+  /**
+   * A deadline (override end, cooldown end, probe lease end) passed. The store applies such
+   * changes when it is next read or written, and the pods usually do that; this read makes
+   * sure the page shows it even when no pod is running. Repeated reads of one deadline back off.
+   * @param {string} name
+   * @param {number} deadline
+   * @param {number} now  page clock
+   */
+  #refreshAfterDeadline(name, deadline, now) {
+    const api = this.#api;
+    if (api === null) return;
+    const known = this.#deadlines.get(name);
+    if (known && known.deadline === deadline && now < known.retryAt) return;
+    const delayMs = known && known.deadline === deadline ? Math.min(known.delayMs * 2, MAX_DEADLINE_RETRY_MS) : 1_000;
+    this.#deadlines.set(name, { deadline, retryAt: now + delayMs, delayMs });
+    api.breaker(name).then(
+      (snapshot) => {
+        this.#apply(snapshot, true);
+        this.#render();
+      },
+      (err) => {
+        if (err instanceof ApiError && err.code === 'BREAKER_NOT_FOUND') {
+          this.#entries.delete(name);
+          this.#render();
+        } else {
+          this.#authFailed(err);
+        }
+      },
+    );
+  }
+
+  /** @param {string} message */
+  #announce(message) {
+    // Each message is a new node in the live region, so screen readers read it once; the
+    // region keeps the last few (visually hidden) and drops older ones.
+    this.#announcer.append(el('p', { text: message }));
+    while (this.#announcer.childElementCount > ANNOUNCEMENTS_KEPT) this.#announcer.firstElementChild?.remove();
+  }
+}
+
+/** @param {unknown} err */
+function messageOf(err) {
+  return err instanceof Error ? err.message : String(err);
+}
+
+new Page().start();

@@ -26,6 +26,7 @@ const PUBLIC_API = {
       'AdminAppOptions',
       'AdminServerConfig',
       'AdminTokenConfig',
+      'EventStreamOptions',
       'RateLimitOptions',
       'Readiness',
       'Role',

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { ROLES } from '../auth/role.js';
-import { ERROR_RESPONSES } from '../schemas/error-schema.js';
+import { errorResponses } from '../schemas/error-schema.js';
 import { NoQuerySchema } from '../schemas/request-schemas.js';
 import { StringEnum } from '../schemas/string-enum.js';
 import { BEARER_SECURITY, principalOf, type RouteDeps } from './route-deps.js';
@@ -30,7 +30,7 @@ export const whoamiRoute: FastifyPluginAsyncTypebox<RouteDeps> = async (app) => 
         description: 'Role: viewer. The name is the actor audited for the caller’s actions.',
         security: BEARER_SECURITY,
         querystring: NoQuerySchema,
-        response: { 200: WhoamiSchema, ...ERROR_RESPONSES },
+        response: { 200: WhoamiSchema, ...errorResponses(400, 401) },
       },
     },
     async (request) => {

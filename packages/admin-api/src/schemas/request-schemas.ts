@@ -64,3 +64,27 @@ export const AuditQuerySchema = Type.Object(
   { additionalProperties: false },
 );
 export type AuditQuery = Static<typeof AuditQuerySchema>;
+
+/** `GET /v1/events?name=`: one breaker, or every breaker without it. */
+export const EventsQuerySchema = Type.Object(
+  {
+    name: Type.Optional(
+      Type.String({
+        pattern: BREAKER_NAME_PATTERN.source,
+        description: 'Follow only this breaker (404 if it does not exist); omit for every breaker',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type EventsQuery = Static<typeof EventsQuerySchema>;
+
+/** The header an EventSource sends when it reconnects. */
+export const LastEventIdHeadersSchema = Type.Object({
+  'last-event-id': Type.Optional(
+    Type.String({
+      maxLength: 200,
+      description: 'The id of the last event received (`<audit id>:<name>`): the transitions since are replayed',
+    }),
+  ),
+});

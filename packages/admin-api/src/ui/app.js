@@ -9,13 +9,15 @@ import { ConfirmDialog } from './confirm-dialog.js';
 import { Controls } from './controls.js';
 import { byId, el, setText } from './dom.js';
 import { EventStream } from './event-stream.js';
-import { formatRemaining, isNewer, stateLabel, storeNow } from './format.js';
+import { actionLabel, formatRemaining, formatTime, isNewer, stateLabel, storeNow } from './format.js';
 
 /**
  * @typedef {import('./types.d.ts').BreakerSnapshot} BreakerSnapshot
  * @typedef {import('./types.d.ts').Principal} Principal
  * @typedef {import('./event-stream.js').StreamStatus} StreamStatus
  * @typedef {import('./sse.js').SseEvent} SseEvent
+ * @typedef {import('./types.d.ts').TransitionEvent} TransitionEvent
+ * @typedef {import('./types.d.ts').ReadyEvent} ReadyEvent
  * @typedef {{ snapshot: BreakerSnapshot, receivedAt: number }} Entry
  */
 
@@ -26,6 +28,11 @@ const API_ROOT = new URL('../', import.meta.url);
 const AUDIT_LIMIT = 50;
 /** Announcements the live region keeps. */
 const ANNOUNCEMENTS_KEPT = 5;
+/**
+ * How often the list is read again, ms: window counts change without a transition, so
+ * without an event. Only while the tab is visible.
+ */
+const LIST_REFRESH_MS = 10_000;
 /** Between two reads of a breaker whose deadline passed without a change, at most, ms. */
 const MAX_DEADLINE_RETRY_MS = 30_000;
 
@@ -60,13 +67,22 @@ class Page {
   #auditLoading = false;
   /** @type {Map<string, { deadline: number, retryAt: number, delayMs: number }>} */
   #deadlines = new Map();
+  /** Per breaker, the generation of the last change announced: each change is said once. */
+  /** @type {Map<string, number>} */
+  #announced = new Map();
   /** @type {StreamStatus} */
   #streamStatus = { state: 'stopped' };
   #streamStatusAt = 0;
-  #wasLive = false;
+  /** The stream has been `ready` at least once this session (so a later `ready` is a reconnect). */
+  #everReady = false;
+  /** The stream dropped since it was last `ready`. */
   #interrupted = false;
+  /** Transitions replayed since the stream (re)opened. */
+  #missed = 0;
   /** @type {ReturnType<typeof setInterval> | undefined} */
   #ticker;
+  /** @type {ReturnType<typeof setInterval> | undefined} */
+  #listRefresh;
 
   start() {
     this.#signInForm.addEventListener('submit', (event) => {
@@ -125,8 +141,13 @@ class Page {
         : null;
     if (typed) this.#breakersTitle.focus();
     this.#ticker = setInterval(() => this.#tick(), 1_000);
+    this.#listRefresh = setInterval(() => {
+      if (document.visibilityState === 'visible') void this.#loadList();
+    }, LIST_REFRESH_MS);
+    // The list first, for a quick first paint (and a page that works even when the stream is refused);
+    // the stream then opens with a snapshot of every breaker too.
     await this.#loadList();
-    this.#openStream(api);
+    if (this.#api === api) this.#openStream(api);
   }
 
   /** @param {string} message why, shown on the sign-in form */
@@ -134,10 +155,14 @@ class Page {
     this.#stream?.stop();
     this.#stream = null;
     clearInterval(this.#ticker);
+    clearInterval(this.#listRefresh);
     sessionStorage.removeItem(TOKEN_KEY);
     this.#api = null;
     this.#entries.clear();
     this.#deadlines.clear();
+    this.#announced.clear();
+    this.#everReady = false;
+    this.#interrupted = false;
     this.#selected = null;
     this.#controls = null;
     this.#controlsSlot.replaceChildren();
@@ -184,7 +209,9 @@ class Page {
           ? 'No breakers yet: a breaker appears once a pod has registered it.'
           : truncated
             ? `Showing the first ${breakers.length} breakers (the server lists at most that many).`
-            : `${breakers.length} breaker${breakers.length === 1 ? '' : 's'}.`,
+            : `${breakers.length} breaker${breakers.length === 1 ? '' : 's'}; window counts as of ${formatTime(
+                Math.max(...breakers.map((b) => b.at)),
+              )}.`,
       );
       this.#render();
     } catch (err) {
@@ -199,10 +226,6 @@ class Page {
       headers: () => api.authHeaders(),
       onEvent: (event) => this.#onStreamEvent(event),
       onStatus: (status) => this.#onStreamStatus(status),
-      onOpen: (reconnected) => {
-        // Whatever happened while the stream was down, the list read now is the truth to build on.
-        if (reconnected) void this.#loadList();
-      },
       onRefused: (refusal) => {
         if (refusal.status === 401) {
           this.#endSession(`Signed out: the token was refused (${refusal.code}). Sign in again.`);
@@ -214,30 +237,78 @@ class Page {
     this.#stream.start();
   }
 
-  /** @param {SseEvent} event */
+  /**
+   * The stream (GET /v1/events; its contract is in the package README): on every
+   * (re)connection the transitions missed since Last-Event-ID (replayed), a snapshot of
+   * every breaker, then `ready`; then live transitions, each with the breaker read after it.
+   * @param {SseEvent} event
+   */
   #onStreamEvent(event) {
-    if (event.type === 'heartbeat') return;
     /** @type {any} */
-    let payload;
+    let data;
     try {
-      payload = JSON.parse(event.data);
+      data = JSON.parse(event.data);
     } catch {
       return;
     }
-    const snapshot = payload?.snapshot ?? payload;
-    if (typeof snapshot?.name === 'string' && typeof snapshot?.generation === 'number') this.#apply(snapshot, true);
+    switch (event.type) {
+      case 'snapshot':
+        this.#apply(data, true);
+        break;
+      case 'transition':
+        this.#onTransition(data);
+        break;
+      case 'ready':
+        this.#onReady(data);
+        break;
+      case 'removed':
+        this.#entries.delete(data.name);
+        break;
+      default:
+        return;
+    }
     this.#render();
+  }
+
+  /** @param {TransitionEvent} body */
+  #onTransition({ transition: t, snapshot, replayed }) {
+    const change = `${t.name}: ${actionLabel(t.action)} by ${t.actor} (${stateLabel(t.from)} → ${stateLabel(t.to)})`;
+    // A replay may repeat a transition the page had: only a new one counts as missed.
+    const isNew = this.#announceOnce(t.name, t.generation, replayed ? `While disconnected, ${change}` : change);
+    if (replayed && isNew) this.#missed += 1;
+    // A replayed transition carries no snapshot: the opening's fresh snapshot follows it.
+    if (snapshot !== null) this.#apply(snapshot, false);
+    if (t.name === this.#selected) this.#auditGeneration = -1;
+  }
+
+  /** @param {ReadyEvent} ready */
+  #onReady(ready) {
+    // Three heartbeats missed in a row: the connection is dead even if no error says so.
+    this.#stream?.setIdleTimeout(3 * ready.heartbeatMs);
+    const followed = new Set(ready.breakers);
+    for (const name of this.#entries.keys()) if (!followed.has(name)) this.#entries.delete(name);
+    this.#setConnection('live', 'Live');
+    if (this.#everReady && this.#interrupted) {
+      const missed = this.#missed;
+      const parts = ['Live updates restored.'];
+      if (!ready.resumed) parts.push('Showing the current state; the audit timelines have what changed meanwhile.');
+      else if (missed === 0) parts.push('Nothing changed while disconnected.');
+      else parts.push(`${missed} change${missed === 1 ? '' : 's'} while disconnected.`);
+      if (ready.gaps.length > 0) {
+        parts.push(`Not every change to ${ready.gaps.join(', ')} could be replayed; the current state is shown.`);
+      }
+      this.#announce(parts.join(' '));
+    }
+    this.#everReady = true;
+    this.#interrupted = false;
   }
 
   /** @param {StreamStatus} status */
   #onStreamStatus(status) {
     this.#streamStatus = status;
     this.#streamStatusAt = performance.now();
-    if (status.state === 'live') {
-      if (this.#interrupted) this.#announce('Live updates restored.');
-      this.#interrupted = false;
-      this.#wasLive = true;
-    } else if (status.state === 'waiting' && this.#wasLive && !this.#interrupted) {
+    if (status.state === 'open') this.#missed = 0;
+    if (status.state === 'waiting' && !this.#interrupted && this.#everReady) {
       this.#interrupted = true;
       this.#announce('Live updates interrupted; reconnecting.');
     }
@@ -247,11 +318,12 @@ class Page {
   #showStreamStatus() {
     const status = this.#streamStatus;
     switch (status.state) {
-      case 'live':
-        this.#setConnection('live', 'Live');
-        break;
       case 'connecting':
-        this.#setConnection('connecting', status.attempt === 0 ? 'Connecting…' : 'Reconnecting…');
+        this.#setConnection('connecting', this.#everReady ? 'Reconnecting…' : 'Connecting…');
+        break;
+      case 'open':
+        // Live once the opening (replay, snapshots) is through: `ready`.
+        this.#setConnection('connecting', 'Catching up…');
         break;
       case 'waiting': {
         const left = status.retryInMs - (performance.now() - this.#streamStatusAt);
@@ -273,17 +345,39 @@ class Page {
   }
 
   /**
+   * Keeps the newer snapshot of a breaker (generation, then time).
    * @param {BreakerSnapshot} snapshot
-   * @param {boolean} announce  say a change of state out loud (not on the first load)
+   * @param {boolean} announce  say a change of state out loud
    */
   #apply(snapshot, announce) {
     const previous = this.#entries.get(snapshot.name);
     if (!isNewer(snapshot, previous?.snapshot)) return;
     this.#entries.set(snapshot.name, { snapshot, receivedAt: performance.now() });
-    if (announce && previous && previous.snapshot.state !== snapshot.state) {
-      const by = snapshot.override ? ` (${snapshot.override.actor})` : '';
-      this.#announce(`${snapshot.name}: ${stateLabel(previous.snapshot.state)} → ${stateLabel(snapshot.state)}${by}`);
+    if (previous === undefined) {
+      // First sight: nothing to announce, and nothing older than this ever is.
+      this.#announced.set(snapshot.name, Math.max(snapshot.generation, this.#announced.get(snapshot.name) ?? -1));
+    } else if (announce && previous.snapshot.state !== snapshot.state) {
+      this.#announceOnce(
+        snapshot.name,
+        snapshot.generation,
+        `${snapshot.name}: now ${stateLabel(snapshot.state)} (was ${stateLabel(previous.snapshot.state)})`,
+      );
     }
+  }
+
+  /**
+   * Announces a change of a breaker unless one of this generation or later was already
+   * (the page's own action, the stream's transition and a later read all see the same change).
+   * @param {string} name
+   * @param {number} generation
+   * @param {string} message
+   * @returns {boolean} whether it was announced (a change the page had not seen)
+   */
+  #announceOnce(name, generation, message) {
+    if ((this.#announced.get(name) ?? -1) >= generation) return false;
+    this.#announced.set(name, generation);
+    this.#announce(message);
+    return true;
   }
 
   #render() {
@@ -359,6 +453,7 @@ class Page {
       clear: 'override cleared',
       reset: 'reset',
     }[action];
+    this.#announced.set(snapshot.name, Math.max(snapshot.generation, this.#announced.get(snapshot.name) ?? -1));
     this.#announce(`${snapshot.name} ${done}: now ${stateLabel(snapshot.state)}.`);
   }
 

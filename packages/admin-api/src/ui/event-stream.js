@@ -7,7 +7,7 @@ import { SseParser } from './sse.js';
 /**
  * @typedef {import('./sse.js').SseEvent} SseEvent
  * @typedef {{ state: 'connecting', attempt: number }
- *   | { state: 'live' }
+ *   | { state: 'open' }
  *   | { state: 'waiting', retryInMs: number, attempt: number, reason: string }
  *   | { state: 'stopped' }} StreamStatus
  * @typedef {object} StreamRefusal
@@ -31,7 +31,6 @@ export class EventStream {
   #headers;
   #onEvent;
   #onStatus;
-  #onOpen;
   #onRefused;
   #minDelayMs;
   #maxDelayMs;
@@ -50,7 +49,6 @@ export class EventStream {
    * @param {() => Record<string, string>} options.headers  sent on every (re)connection: the Authorization header
    * @param {(event: SseEvent) => void} options.onEvent
    * @param {(status: StreamStatus) => void} options.onStatus
-   * @param {(reconnected: boolean) => void} [options.onOpen]  the server accepted a connection
    * @param {(refusal: StreamRefusal) => void} options.onRefused  401 or 403: the stream stops
    * @param {string} [options.lastEventId]  resume after this event
    * @param {number} [options.minDelayMs]
@@ -62,7 +60,6 @@ export class EventStream {
     this.#headers = options.headers;
     this.#onEvent = options.onEvent;
     this.#onStatus = options.onStatus;
-    this.#onOpen = options.onOpen ?? (() => {});
     this.#onRefused = options.onRefused;
     this.#minDelayMs = options.minDelayMs ?? STREAM_DEFAULTS.minDelayMs;
     this.#maxDelayMs = options.maxDelayMs ?? STREAM_DEFAULTS.maxDelayMs;
@@ -73,6 +70,16 @@ export class EventStream {
   /** The id to resume after. */
   get lastEventId() {
     return this.#parser.lastEventId;
+  }
+
+  /**
+   * How long the stream may stay silent before it is dropped and reopened: the server says
+   * how often it sends a heartbeat, and three missed in a row mean the connection is dead
+   * (a proxy or NAT dropped it without a word).
+   * @param {number} ms
+   */
+  setIdleTimeout(ms) {
+    this.#idleTimeoutMs = ms;
   }
 
   start() {
@@ -96,12 +103,13 @@ export class EventStream {
 
   async #run() {
     let attempt = 0;
-    let connectedBefore = false;
     while (!this.#stopped) {
       this.#onStatus({ state: 'connecting', attempt });
       const controller = new AbortController();
       this.#controller = controller;
       let reason = 'the server ended the stream';
+      /** The server's Retry-After on a refusal for load (429, 503), ms. */
+      let retryAfterMs = 0;
       /** @type {ReturnType<typeof setTimeout> | undefined} */
       let idle;
       const armIdle = () => {
@@ -134,14 +142,13 @@ export class EventStream {
           return;
         }
         if (!response.ok || response.body === null) {
+          retryAfterMs = 1_000 * (Number(response.headers.get('retry-after')) || 0);
           const body = await response.json().catch(() => ({}));
           throw new Error(typeof body.message === 'string' ? body.message : `the server answered ${response.status}`);
         }
         const type = response.headers.get('content-type') ?? '';
         if (!type.startsWith('text/event-stream')) throw new Error(`the server answered ${type}, not an event stream`);
-        this.#onOpen(connectedBefore);
-        connectedBefore = true;
-        this.#onStatus({ state: 'live' });
+        this.#onStatus({ state: 'open' });
         const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
         for (;;) {
           const { value, done } = await reader.read();
@@ -160,7 +167,7 @@ export class EventStream {
         this.#parser.reset();
       }
       if (this.#stopped) return;
-      const retryInMs = this.#delay(attempt);
+      const retryInMs = Math.max(this.#delay(attempt), retryAfterMs);
       attempt += 1;
       this.#onStatus({ state: 'waiting', retryInMs, attempt, reason });
       await this.#sleep(retryInMs);

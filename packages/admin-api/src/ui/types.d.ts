@@ -44,3 +44,36 @@ export interface Principal {
   name: string;
   role: Role;
 }
+
+/** `GET /v1/events` (see the package README, "The event stream"). */
+export interface TransitionEvent {
+  transition: {
+    name: string;
+    action: string;
+    from: BreakerState;
+    to: BreakerState;
+    /** null when replayed from the audit log. */
+    state: BreakerState | null;
+    generation: number;
+    at: number;
+    actor: string;
+    reason: string;
+    overrideExpiresAt: number | null;
+  };
+  /** The breaker read right after; null when replayed or when that read failed. */
+  snapshot: BreakerSnapshot | null;
+  /** Sent from the audit log on a reconnect (Last-Event-ID), not live. */
+  replayed: boolean;
+}
+
+export interface ReadyEvent {
+  breakers: string[];
+  truncated: boolean;
+  resumed: boolean;
+  gaps: string[];
+  heartbeatMs: number;
+}
+
+export interface RemovedEvent {
+  name: string;
+}

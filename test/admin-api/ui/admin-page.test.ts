@@ -278,6 +278,32 @@ it('shows a reason full of markup as text, in the list, the details and the audi
   expect(admin.dialogs).toEqual([]);
 });
 
+it('clears an override and resets a breaker from the page, each after its confirmation', async () => {
+  const admin = operator;
+  const { page } = admin;
+  // search is forced closed (the test before): clearing needs no reason.
+  await admin.select('search');
+  await page.getByRole('button', { name: 'Clear override…' }).click();
+  await page.getByRole('alertdialog', { name: 'Clear the override on search?' }).waitFor();
+  await page.getByRole('button', { name: 'Clear override', exact: true }).click();
+  await admin.waitForState('search', 'half_open', 'half-open');
+  await admin.waitForCell('search', 'override', /^automatic$/);
+  await page.locator('#audit li.action-clear_override', { hasText: 'by olga' }).waitFor();
+
+  // pusher is open (its pod tripped it): a reset needs a reason, and says so.
+  await admin.select('pusher');
+  await page.getByRole('button', { name: 'Reset…' }).click();
+  await page.locator('#action-error', { hasText: 'Give a reason' }).waitFor();
+  expect(await admin.focused()).toBe('input#reason');
+  await page.getByLabel('Reason').fill('pusher recovered, INC-123 closed');
+  await page.getByRole('button', { name: 'Reset…' }).click();
+  await page.getByRole('alertdialog', { name: 'Reset pusher?' }).waitFor();
+  await page.getByRole('button', { name: 'Reset', exact: true }).click();
+  await admin.waitForState('pusher', 'closed');
+  await waitUntil(() => pod.state === 'closed', { what: 'the pod follows the reset' });
+  await page.locator('#audit li.action-reset', { hasText: 'pusher recovered, INC-123 closed' }).waitFor();
+});
+
 it('resumes the stream with Last-Event-ID after the admin API restarts on the same port, replaying what it missed', async () => {
   const admin = operator;
   const { page } = admin;

@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { answerClientError } from './errors/client-error.js';
@@ -40,5 +42,24 @@ export function buildAdminApp(options: AdminAppOptions): FastifyInstance {
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(notFound);
   app.register(adminApiPlugin, api);
+  closeUnusedConnectionsOnClose(app);
   return app;
+}
+
+/**
+ * On close, Node ends idle keep-alive connections but waits for one that has
+ * not sent a request yet (until `connectionTimeoutMs`); some clients open one
+ * when they abort another (undici does, on an aborted stream), which would hold
+ * a graceful shutdown for a minute. Such a connection carries nothing: end it.
+ */
+function closeUnusedConnectionsOnClose(app: FastifyInstance): void {
+  const unused = new Set<Socket>();
+  app.server.on('connection', (socket: Socket) => {
+    unused.add(socket);
+    socket.once('close', () => unused.delete(socket));
+  });
+  app.server.on('request', (request: IncomingMessage) => unused.delete(request.socket));
+  app.addHook('preClose', async () => {
+    for (const socket of unused) socket.destroy();
+  });
 }

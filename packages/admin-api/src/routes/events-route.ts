@@ -82,6 +82,9 @@ export const eventsRoute: FastifyPluginAsyncTypebox<RouteDeps> = async (app, dep
         metrics,
         cut: () => reply.raw.destroy(),
         onEnd: (reason) => {
+          // A client that went away may leave its socket half-open: close it, or the server's close
+          // would wait for it. A stream ended by the server ended its response; its socket is idle.
+          if (reason !== 'server_closing') reply.raw.destroy();
           feed.detach(stream);
           open.delete(stream);
           const left = (perToken.get(principal.name) ?? 1) - 1;

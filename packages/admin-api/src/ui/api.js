@@ -125,7 +125,6 @@ export class AdminApi {
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
         cache: 'no-store',
-        credentials: 'omit',
       });
     } catch (err) {
       throw new ApiError(

@@ -128,7 +128,6 @@ export class EventStream {
           headers,
           signal: controller.signal,
           cache: 'no-store',
-          credentials: 'omit',
         });
         if (response.status === 401 || response.status === 403) {
           const body = await response.json().catch(() => ({}));
@@ -175,8 +174,8 @@ export class EventStream {
   }
 
   /**
-   * Full jitter over a doubling delay, capped: many open pages reconnecting to a restarted
-   * server spread out instead of arriving together.
+   * A doubling delay, capped, of which a random half to all is waited: many open pages
+   * reconnecting to a restarted server spread out instead of arriving together.
    * @param {number} attempt
    */
   #delay(attempt) {

@@ -99,6 +99,21 @@ const TABLE: readonly BadRequest[] = [
   post('a name with a hash tag', '/v1/breakers/pu%7Bsh%7Der/force-open', GOOD, 400, 'INVALID_REQUEST'),
   post('a name with a slash', '/v1/breakers/pusher%2Fx/force-open', GOOD, 400, 'INVALID_REQUEST'),
   { what: 'a bad name (read)', url: '/v1/breakers/%00', headers: AS_VIEWER, status: 400, code: 'INVALID_REQUEST' },
+  {
+    what: 'a path that is not percent-encoding',
+    url: `/v1/breakers/%?access_token=${SECRETS.operator}`,
+    headers: AS_VIEWER,
+    status: 400,
+    code: 'INVALID_REQUEST',
+    notLogged: SECRETS.operator,
+  },
+  post(
+    'a name longer than the router reads',
+    `/v1/breakers/${'p'.repeat(250)}/force-open`,
+    GOOD,
+    400,
+    'INVALID_REQUEST',
+  ),
   post('forcing open an unknown breaker', '/v1/breakers/ghost/force-open', GOOD, 404, 'BREAKER_NOT_FOUND'),
   post('resetting an unknown breaker', '/v1/breakers/ghost/reset', { reason: 'x' }, 404, 'BREAKER_NOT_FOUND'),
   {

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { answerClientError } from './errors/client-error.js';
-import { handleError, notFound } from './errors/error-handler.js';
+import { answerFrameworkError, handleError, notFound, requireHost } from './errors/error-handler.js';
 import { ADMIN_LOG_SERIALIZERS } from './log-serializers.js';
 import { type AdminAppOptions, resolveAdminOptions } from './options.js';
 import { adminApiPlugin } from './plugin.js';
@@ -37,7 +37,13 @@ export function buildAdminApp(options: AdminAppOptions): FastifyInstance {
     // Fastify's own 503 has none. Likewise requests Node cannot parse get answerClientError's body.
     return503OnClosing: false,
     clientErrorHandler: answerClientError,
+    // Node would answer a request without Host itself (a bare 400, no body); the hook below does, in the API's shape.
+    http: { requireHostHeader: false },
+    // A path Fastify cannot route (bad percent-encoding, an over-long parameter) gets the API's shape,
+    // without Fastify's echo of the raw URL (which may hold a token in its query string).
+    frameworkErrors: answerFrameworkError,
   });
+  app.addHook('onRequest', requireHost);
   // Errors outside the admin context (unknown routes, bad URLs) get the same shape.
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(notFound);

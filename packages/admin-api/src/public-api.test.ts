@@ -43,8 +43,9 @@ const PUBLIC_API = {
       'AdminRequestError',
       'AdminUnreachableError',
       'DEFAULT_CLIENT_TIMEOUT_MS',
+      'DEFAULT_STREAM_IDLE_TIMEOUT_MS',
     ],
-    types: ['AdminClientOptions', 'AdminErrorCode'],
+    types: ['AdminClientOptions', 'AdminErrorCode', 'AdminEventsOptions', 'AdminStreamEvent'],
   },
 };
 

@@ -55,8 +55,8 @@ Commands:
   clear NAME [--reason TEXT]                  clear the override: back to automatic
   reset NAME --reason TEXT                    automatic state to closed, window emptied
   audit NAME [--limit N]                      who did what, newest first (N: 1-1000)
-  watch NAME [--interval DUR]                 polls the breaker every DUR (default ${formatDuration(DEFAULT_WATCH_INTERVAL_MS)}, ${MIN_WATCH_INTERVAL_MS}ms-${formatDuration(MAX_WATCH_INTERVAL_MS)})
-                                              and prints a line when its state changes (Ctrl-C stops)
+  watch NAME [--interval DUR]                 a line per transition, live from the event stream (Ctrl-C stops);
+                                              polls every DUR (default ${formatDuration(DEFAULT_WATCH_INTERVAL_MS)}, ${MIN_WATCH_INTERVAL_MS}ms-${formatDuration(MAX_WATCH_INTERVAL_MS)}) while it cannot stream
 
 Options:
   --url URL        admin API (default: $BREAKWATER_URL, else ${DEFAULT_URL})

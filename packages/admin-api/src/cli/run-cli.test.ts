@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type AdminFixture, adminFixture, SECRETS, T0 } from '../test-support/admin-fixture.js';
 import { EXIT_CODES } from './exit-codes.js';
 import { type CliIo, runCli } from './run-cli.js';
@@ -16,6 +16,32 @@ function injectFetch(app: FastifyInstance): typeof fetch {
     });
     return new Response(res.body, { status: res.statusCode, headers: { 'content-type': 'application/json' } });
   }) as typeof fetch;
+}
+
+/** An admin API from before the event stream: GET /v1/events is 404 ROUTE_NOT_FOUND, so watch polls. */
+function withoutStream(inner: typeof fetch): typeof fetch {
+  return (async (input: string | URL | Request, init?: RequestInit) => {
+    if (String(input).includes('/v1/events')) {
+      const body = { statusCode: 404, code: 'ROUTE_NOT_FOUND', message: 'no route GET /v1/events' };
+      return new Response(JSON.stringify(body), { status: 404, headers: { 'content-type': 'application/json' } });
+    }
+    return inner(input, init);
+  }) as typeof fetch;
+}
+
+/** A stream response whose body the test writes. */
+function sseResponse(): { response: Response; send(text: string): void; end(): void } {
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  const body = new ReadableStream<Uint8Array>({
+    start(c) {
+      controller = c;
+    },
+  });
+  return {
+    response: new Response(body, { status: 200, headers: { 'content-type': 'text/event-stream; charset=utf-8' } }),
+    send: (text) => controller.enqueue(new TextEncoder().encode(text)),
+    end: () => controller.close(),
+  };
 }
 
 interface Run {
@@ -202,14 +228,14 @@ describe('runCli', () => {
     const lines: string[] = [];
     let polls = 0;
     const app = injectFetch(f.app);
-    const fetchAndAct = (async (input: string | URL | Request, init?: RequestInit) => {
+    const fetchAndAct = withoutStream(async (input: string | URL | Request, init?: RequestInit) => {
       polls += 1;
       // Between polls, an operator acts; on the fifth poll the SRE presses Ctrl-C.
       if (polls === 2) await f.store.forceOpen('pusher', { reason: 'drill', actor: 'olga', ttlMs: 60_000 });
       if (polls === 4) await f.store.clearOverride('pusher', { actor: 'olga', reason: 'done' });
       if (polls === 5) stop.abort();
       return app(input, init);
-    }) as typeof fetch;
+    });
     const code = await runCli(['watch', 'pusher', '--interval', '250ms'], {
       env: { BREAKWATER_TOKEN: SECRETS.viewer },
       stdout: (t) => lines.push(t),
@@ -219,6 +245,7 @@ describe('runCli', () => {
     });
     expect(code).toBe(EXIT_CODES.OK);
     expect(lines.map((l) => l.replace(/^\S+\s+/, '').split(',')[0])).toEqual([
+      'breakwater: this admin API has no event stream; polling every 250ms\n',
       'pusher: closed (generation 0)\n',
       'pusher: forced_open (generation 1',
       'pusher: closed (generation 2)\n',
@@ -230,12 +257,12 @@ describe('runCli', () => {
     const lines: string[] = [];
     let polls = 0;
     const app = injectFetch(f.app);
-    const flaky = (async (input: string | URL | Request, init?: RequestInit) => {
+    const flaky = withoutStream(async (input: string | URL | Request, init?: RequestInit) => {
       polls += 1;
       if (polls === 2 || polls === 3) throw new TypeError('fetch failed', { cause: { code: 'ECONNRESET' } });
       if (polls === 5) return app(String(input).replace('pusher', 'ghost'), init);
       return app(input, init);
-    }) as typeof fetch;
+    });
     const code = await runCli(['watch', 'pusher', '--interval', '250ms'], {
       env: { BREAKWATER_TOKEN: SECRETS.viewer },
       stdout: (t) => lines.push(t),
@@ -244,8 +271,67 @@ describe('runCli', () => {
     });
     expect(code).toBe(EXIT_CODES.REFUSED);
     expect(lines.filter((l) => l.startsWith('ERR'))).toEqual([
+      'ERR breakwater: this admin API has no event stream; polling every 250ms\n',
       'ERR breakwater: cannot reach http://127.0.0.1:8080: ECONNRESET (still watching)\n',
       expect.stringContaining('ERR breakwater: 404 BREAKER_NOT_FOUND'),
+    ]);
+  });
+
+  it('watch follows the event stream, polls while it is lost, and resumes from the last event id', async () => {
+    f = await adminFixture();
+    const stop = new AbortController();
+    const lines: string[] = [];
+    const app = injectFetch(f.app);
+    const streams: { lastEventId: string | null; stream: ReturnType<typeof sseResponse> }[] = [];
+    let polls = 0;
+    const fetchStream = (async (input: string | URL | Request, init?: RequestInit) => {
+      if (String(input).includes('/v1/events?name=pusher')) {
+        const stream = sseResponse();
+        streams.push({ lastEventId: new Headers(init?.headers).get('last-event-id'), stream });
+        return stream.response;
+      }
+      polls += 1;
+      return app(input, init);
+    }) as typeof fetch;
+    const done = runCli(['watch', 'pusher', '--interval', '250ms'], {
+      env: { BREAKWATER_TOKEN: SECRETS.viewer },
+      stdout: (t) => lines.push(t),
+      stderr: (t) => lines.push(`ERR ${t}`),
+      fetch: fetchStream,
+      signal: stop.signal,
+    });
+    await vi.waitFor(() => expect(streams).toHaveLength(1));
+    const first = streams[0]?.stream;
+    first?.send(`event: snapshot\ndata: ${JSON.stringify(await f.store.snapshot('pusher'))}\n\n`);
+    first?.send('event: ready\ndata: {}\n\n: heartbeat\n\n');
+    const opened = await f.store.forceOpen('pusher', { reason: 'drill', actor: 'olga', ttlMs: 60_000 });
+    const transition = {
+      name: 'pusher',
+      action: 'force_open',
+      from: 'closed',
+      to: 'forced_open',
+      state: 'forced_open',
+    };
+    const t1 = { ...transition, generation: 1, at: T0, actor: 'olga', reason: 'drill', overrideExpiresAt: null };
+    first?.send(`event: transition\nid: 1-0:pusher\ndata: ${JSON.stringify({ transition: t1, snapshot: opened })}\n\n`);
+    await vi.waitFor(() => expect(lines).toHaveLength(2));
+    first?.end(); // the server goes away: one poll, then the stream again from the last id
+
+    await vi.waitFor(() => expect(streams).toHaveLength(2));
+    expect(streams[1]?.lastEventId).toBe('1-0:pusher');
+    expect(polls).toBeGreaterThanOrEqual(1);
+    const t2 = { ...t1, action: 'reset', from: 'closed', to: 'closed', generation: 2, reason: 'fresh' };
+    streams[1]?.stream.send(
+      `event: transition\nid: 2-0:pusher\ndata: ${JSON.stringify({ transition: t2, snapshot: null })}\n\n`,
+    );
+    await vi.waitFor(() => expect(lines).toHaveLength(4));
+    stop.abort();
+    expect(await done).toBe(EXIT_CODES.OK);
+    expect(lines.map((l) => l.replace(/^\S+\s+/, '').split(',')[0])).toEqual([
+      'pusher: closed (generation 0)\n',
+      'pusher: forced_open (generation 1',
+      'breakwater: the server ended the event stream (polling every 250ms until the stream is back)\n',
+      'pusher: reset closed -> closed (generation 2) by olga: fresh\n',
     ]);
   });
 });

@@ -6,5 +6,12 @@
  */
 
 export { ADMIN_ERROR_CODES, ADMIN_ERROR_STATUS, type AdminErrorCode } from '../errors/error-codes.js';
-export { AdminClient, type AdminClientOptions, DEFAULT_CLIENT_TIMEOUT_MS } from './admin-client.js';
+export {
+  AdminClient,
+  type AdminClientOptions,
+  type AdminEventsOptions,
+  type AdminStreamEvent,
+  DEFAULT_CLIENT_TIMEOUT_MS,
+  DEFAULT_STREAM_IDLE_TIMEOUT_MS,
+} from './admin-client.js';
 export { AdminRequestAbortedError, AdminRequestError, AdminUnreachableError } from './admin-client-errors.js';

@@ -54,7 +54,7 @@ describe('EventStream', () => {
     const { s, ended, cut } = stream(65_536);
     s.open([]);
     for (let i = 0; i < 200 && ended.length === 0; i++) {
-      s.snapshot({ ...(snapshot('pusher') as object), padding: 'x'.repeat(1_000) } as never);
+      s.snapshot({ name: 'pusher', generation: 1, padding: 'x'.repeat(1_000) } as never);
       await Promise.resolve();
     }
     await new Promise((r) => setImmediate(r));

@@ -3,7 +3,7 @@
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 
 /** Bound on any one wait for the page: the time it may take, never the time it should. */
-const WAIT_MS = 20_000;
+const WAIT_MS = 30_000;
 
 export class AdminPage {
   /** `alert()`, `confirm()` or `prompt()` calls: the page makes none, so any is injected code. */

@@ -113,7 +113,8 @@ export const ConfigPatchSchema = Type.Object(
         [
           Type.Object(
             {
-              threshold: Type.Number({ exclusiveMinimum: 0, maximum: 1 }),
+              // Above 0 (breaker-core checks it: OpenAPI 3.0 has no numeric exclusiveMinimum).
+              threshold: Type.Number({ minimum: 0, maximum: 1, description: 'Failure rate that trips, in (0, 1]' }),
               minimumCalls: Type.Integer({ minimum: 1, maximum: 1_000_000_000 }),
             },
             { additionalProperties: false },

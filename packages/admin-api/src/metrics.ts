@@ -23,7 +23,7 @@ export type StreamEndReason = 'client_closed' | 'slow_consumer' | 'server_closin
 export class AdminMetrics {
   readonly requests: Counter<'method' | 'route' | 'status_code'>;
   readonly requestDuration: Histogram<'method' | 'route'>;
-  /** Mutations the store accepted, by action (force_open, force_close, clear_override, reset); a clear without an override counts too. */
+  /** Mutations the store accepted, by action (force_open, force_close, clear_override, reset, config_update); a clear without an override counts too. */
   readonly actions: Counter<'action'>;
   /** Refused credentials, by reason (AUTH_REQUIRED, AUTH_INVALID, AUTH_EXPIRED, FORBIDDEN). */
   readonly authFailures: Counter<'reason'>;

@@ -13,6 +13,7 @@ import { rateLimitPlugin } from './rate-limit/rate-limit-plugin.js';
 import { TokenBucket } from './rate-limit/token-bucket.js';
 import { auditRoute } from './routes/audit-route.js';
 import { breakerRoutes } from './routes/breaker-routes.js';
+import { configRoute } from './routes/config-route.js';
 import { eventsRoute } from './routes/events-route.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { metricsRoute } from './routes/metrics-route.js';
@@ -86,6 +87,7 @@ async function adminContext(app: FastifyInstance, options: ResolvedAdminOptions)
     breakerRoutes,
     overrideRoutes,
     resetRoute,
+    configRoute,
     auditRoute,
     eventsRoute,
     whoamiRoute,

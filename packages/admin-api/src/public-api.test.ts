@@ -45,7 +45,7 @@ const PUBLIC_API = {
       'DEFAULT_CLIENT_TIMEOUT_MS',
       'DEFAULT_STREAM_IDLE_TIMEOUT_MS',
     ],
-    types: ['AdminClientOptions', 'AdminErrorCode', 'AdminEventsOptions', 'AdminStreamEvent'],
+    types: ['AdminClientOptions', 'AdminErrorCode', 'AdminEventsOptions', 'AdminStreamEvent', 'ConfigPatch'],
   },
 };
 

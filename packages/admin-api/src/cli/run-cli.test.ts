@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type AdminFixture, adminFixture, SECRETS, T0 } from '../test-support/admin-fixture.js';
+import { VERSION } from '../version.js';
 import { EXIT_CODES } from './exit-codes.js';
 import { type CliIo, runCli } from './run-cli.js';
 
@@ -333,5 +334,69 @@ describe('runCli', () => {
       'breakwater: the server ended the event stream (polling every 250ms until the stream is back)\n',
       'pusher: reset closed -> closed (generation 2) by olga: fresh\n',
     ]);
+  });
+
+  it('config shows the stored rules, and changes the fields given for every pod, audited', async () => {
+    f = await adminFixture();
+    const shown = await cli(['config', 'pusher']);
+    expect(shown.code).toBe(EXIT_CODES.OK);
+    expect(shown.stdout).toContain('failure-threshold  20');
+    expect(shown.stdout).toContain('cooldown           1s, ×2 per failed probe up to 4.5s');
+
+    const changed = await cli([
+      'config',
+      'pusher',
+      '--reason',
+      'INC-9: fewer probes',
+      '--failure-threshold',
+      '40',
+      '--cooldown',
+      '2s',
+      '--max-cooldown',
+      '30s',
+      '--failure-rate',
+      '0.3:200',
+    ]);
+    expect(changed).toMatchObject({ code: EXIT_CODES.OK, stderr: '' });
+    expect(changed.stdout).toContain('failure-threshold  40');
+    expect(changed.stdout).toContain('failure-rate       0.3:200');
+    const stored = await f.store.snapshot('pusher');
+    expect(stored.config).toMatchObject({
+      failureThreshold: 40,
+      cooldownMs: 2_000,
+      maxCooldownMs: 30_000,
+      failureRate: { threshold: 0.3, minimumCalls: 200 },
+      windowMs: 30_000, // not given: kept
+    });
+    expect((await f.store.audit('pusher', { limit: 1 }))[0]).toMatchObject({
+      action: 'config_update',
+      actor: 'olga',
+      reason: 'INC-9: fewer probes',
+      config: { from: { failureThreshold: 20 }, to: { failureThreshold: 40 } },
+    });
+
+    // The API's rules across fields, named; nothing changed.
+    const refused = await cli(['config', 'pusher', '--reason', 'x', '--bucket', '7s']);
+    expect(refused.code).toBe(EXIT_CODES.REFUSED);
+    expect(refused.stderr).toContain('400 INVALID_REQUEST: config.bucketMs');
+    expect((await f.store.snapshot('pusher')).configHash).toBe(stored.configHash);
+
+    for (const [argv, message] of [
+      [['config', 'pusher', '--failure-threshold', '40'], 'config needs --reason'],
+      [['config', 'pusher', '--reason', 'x'], 'config --reason needs at least one field flag'],
+      [['config', 'pusher', '--reason', 'x', '--cooldown', 'soon'], '--cooldown must be a duration'],
+      [['config', 'pusher', '--reason', 'x', '--failure-rate', '30%'], '--failure-rate must be RATE:CALLS'],
+      [['config', 'pusher', '--reason', 'x', '--mode', 'off'], '--mode must be enforce or shadow'],
+      [['status', '--quorum', '2'], 'status does not take --quorum'],
+    ] as const) {
+      const run = await cli([...argv]);
+      expect(run.code, argv.join(' ')).toBe(EXIT_CODES.USAGE);
+      expect(run.stderr).toContain(message);
+    }
+  });
+
+  it('--version prints the version and sends nothing', async () => {
+    f = await adminFixture();
+    expect(await cli(['--version'])).toEqual({ code: EXIT_CODES.OK, stdout: `breakwater ${VERSION}\n`, stderr: '' });
   });
 });

@@ -2,10 +2,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { BreakerSnapshot } from '@breakwater/breaker-core';
 import { AdminClient } from '../client/admin-client.js';
 import { AdminRequestAbortedError, AdminRequestError, AdminUnreachableError } from '../client/admin-client-errors.js';
+import { VERSION } from '../version.js';
 import { type CliCommand, type CliInvocation, parseCliArgs, USAGE, UsageError } from './cli-args.js';
 import { formatDuration } from './duration.js';
 import { EXIT_CODES, type ExitCode } from './exit-codes.js';
-import { formatTime, renderAudit, renderBreakerList, renderSnapshot, renderSummary } from './render.js';
+import { formatTime, renderAudit, renderBreakerList, renderConfig, renderSnapshot, renderSummary } from './render.js';
 
 /** Everything the CLI touches, injected so tests run it without a process or a port. */
 export interface CliIo {
@@ -42,6 +43,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     const args = parseCliArgs(argv, io.env);
     if (args.help) {
       io.stdout(USAGE);
+      return EXIT_CODES.OK;
+    }
+    if (args.version) {
+      io.stdout(`breakwater ${VERSION}\n`);
       return EXIT_CODES.OK;
     }
     urlFrom = args.urlFrom;
@@ -108,6 +113,16 @@ async function execute(client: AdminClient, command: CliCommand, json: boolean, 
     }
     case 'watch':
       return watch(client, command.name, command.intervalMs, json, io);
+    case 'config': {
+      if (command.update === undefined) {
+        const snapshot = await client.get(command.name);
+        print(snapshot.config, () => renderConfig(snapshot));
+      } else {
+        const snapshot = await client.updateConfig(command.name, command.update);
+        print(snapshot, () => renderConfig(snapshot));
+      }
+      return EXIT_CODES.OK;
+    }
   }
 }
 

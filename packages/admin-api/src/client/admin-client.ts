@@ -1,6 +1,11 @@
-import type { AuditEntry, BreakerSnapshot } from '@breakwater/breaker-core';
+import type { AuditEntry, BreakerConfig, BreakerSnapshot } from '@breakwater/breaker-core';
 import { AdminRequestAbortedError, AdminRequestError, AdminUnreachableError } from './admin-client-errors.js';
 import { type ServerSentEvent, SseParser } from './sse-parser.js';
+
+/** The fields of a breaker config to change (`PUT /v1/breakers/:name/config`); the others stay. */
+export type ConfigPatch = Partial<Omit<BreakerConfig, 'failureRate'>> & {
+  failureRate?: BreakerConfig['failureRate'];
+};
 
 /** An event of `GET /v1/events`, its data parsed (see the README's event stream contract). */
 export interface AdminStreamEvent {
@@ -89,6 +94,11 @@ export class AdminClient {
     return this.#request('POST', `/v1/breakers/${encodeURIComponent(name)}/reset`, {
       reason,
     }) as Promise<BreakerSnapshot>;
+  }
+
+  /** Changes the fields given for every pod (audited with `reason`); a config equal to the stored one changes nothing. */
+  updateConfig(name: string, body: { reason: string; config: ConfigPatch }): Promise<BreakerSnapshot> {
+    return this.#request('PUT', `/v1/breakers/${encodeURIComponent(name)}/config`, body) as Promise<BreakerSnapshot>;
   }
 
   async audit(name: string, limit?: number): Promise<AuditEntry[]> {

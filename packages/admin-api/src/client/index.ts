@@ -11,6 +11,7 @@ export {
   type AdminClientOptions,
   type AdminEventsOptions,
   type AdminStreamEvent,
+  type ConfigPatch,
   DEFAULT_CLIENT_TIMEOUT_MS,
   DEFAULT_STREAM_IDLE_TIMEOUT_MS,
 } from './admin-client.js';

@@ -352,7 +352,13 @@ export class RedisBreakerStore implements BreakerStore {
 
   #subscriberConnection(): RedisClient {
     if (!this.#subscriber) {
-      const sub = this.#client.duplicate();
+      // A subscription waits for the connection (as the pods' own subscriber does), even when the
+      // command client fails fast: with its offline queue off, the first SUBSCRIBE would fail while
+      // the new connection is still being made.
+      const client = this.#client;
+      const sub = client.isCluster
+        ? (client as Cluster).duplicate([], { enableOfflineQueue: true })
+        : (client as Redis).duplicate({ enableOfflineQueue: true });
       sub.on('error', () => {}); // reconnects on its own; callers learn through their resync
       this.#subscriber = sub;
     }

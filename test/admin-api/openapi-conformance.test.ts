@@ -173,6 +173,9 @@ describe('the OpenAPI document', () => {
       await inject(op, { url: `/v1/breakers/pusher${suffix}` });
       await inject(op, { url: `/v1/breakers/ghost${suffix}`, headers: AS_VIEWER });
     }
+    await inject('GET /v1/whoami', { url: '/v1/whoami', headers: AS_VIEWER });
+    await inject('GET /v1/whoami', { url: '/v1/whoami?as=olga', headers: AS_VIEWER });
+    await inject('GET /v1/whoami', { url: '/v1/whoami' });
     await inject('GET /healthz', { url: '/healthz' });
     await inject('GET /readyz', { url: '/readyz' });
     await inject('GET /metrics', { url: '/metrics', headers: AS_VIEWER });

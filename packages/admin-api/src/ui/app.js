@@ -1,20 +1,21 @@
 // The page: sign-in, the list, the selected breaker, an operator's controls, and the live
 // stream that keeps them current without a reload.
 
+import { Announcer } from './announcer.js';
 import { AdminApi, ApiError } from './api.js';
 import { BreakerDetail } from './breaker-detail.js';
 import { BreakerTable } from './breaker-table.js';
 import { viewBreaker } from './breaker-view.js';
 import { ConfirmDialog } from './confirm-dialog.js';
+import { ConnectionStatus } from './connection-status.js';
 import { Controls } from './controls.js';
-import { byId, el, setText } from './dom.js';
+import { byId, setText } from './dom.js';
 import { EventStream } from './event-stream.js';
-import { actionLabel, formatRemaining, formatTime, isNewer, stateLabel, storeNow } from './format.js';
+import { actionLabel, formatTime, isNewer, stateLabel, storeNow } from './format.js';
 
 /**
  * @typedef {import('./types.d.ts').BreakerSnapshot} BreakerSnapshot
  * @typedef {import('./types.d.ts').Principal} Principal
- * @typedef {import('./event-stream.js').StreamStatus} StreamStatus
  * @typedef {import('./sse.js').SseEvent} SseEvent
  * @typedef {import('./types.d.ts').TransitionEvent} TransitionEvent
  * @typedef {import('./types.d.ts').ReadyEvent} ReadyEvent
@@ -26,8 +27,6 @@ const TOKEN_KEY = 'breakwater-admin-token';
 /** The API's root: this module is served at `<root>ui/app.js`. */
 const API_ROOT = new URL('../', import.meta.url);
 const AUDIT_LIMIT = 50;
-/** Announcements the live region keeps. */
-const ANNOUNCEMENTS_KEPT = 5;
 /**
  * How often the list is read again, ms: window counts change without a transition, so
  * without an event. Only while the tab is visible.
@@ -43,10 +42,10 @@ class Page {
   #signInError = byId('sign-in-error', HTMLParagraphElement);
   #dashboard = byId('dashboard', HTMLDivElement);
   #who = byId('who', HTMLDivElement);
-  #connection = byId('connection', HTMLParagraphElement);
   #listStatus = byId('list-status', HTMLParagraphElement);
   #breakersTitle = byId('breakers-title', HTMLHeadingElement);
-  #announcer = byId('announcer', HTMLDivElement);
+  #announcer = new Announcer(byId('announcer', HTMLDivElement));
+  #connection = new ConnectionStatus(byId('connection', HTMLParagraphElement), this.#announcer);
   #controlsSlot = byId('controls-slot', HTMLDivElement);
   #table = new BreakerTable(byId('breaker-rows', HTMLTableSectionElement), (name) => this.#select(name));
   #detail = new BreakerDetail();
@@ -67,17 +66,7 @@ class Page {
   #auditLoading = false;
   /** @type {Map<string, { deadline: number, retryAt: number, delayMs: number }>} */
   #deadlines = new Map();
-  /** Per breaker, the generation of the last change announced: each change is said once. */
-  /** @type {Map<string, number>} */
-  #announced = new Map();
-  /** @type {StreamStatus} */
-  #streamStatus = { state: 'stopped' };
-  #streamStatusAt = 0;
-  /** The stream has been `ready` at least once this session (so a later `ready` is a reconnect). */
-  #everReady = false;
-  /** The stream dropped since it was last `ready`. */
-  #interrupted = false;
-  /** Transitions replayed since the stream (re)opened. */
+  /** Transitions replayed since the stream (re)opened that the page had not seen. */
   #missed = 0;
   /** @type {ReturnType<typeof setInterval> | undefined} */
   #ticker;
@@ -160,9 +149,7 @@ class Page {
     this.#api = null;
     this.#entries.clear();
     this.#deadlines.clear();
-    this.#announced.clear();
-    this.#everReady = false;
-    this.#interrupted = false;
+    this.#announcer.forget();
     this.#selected = null;
     this.#controls = null;
     this.#controlsSlot.replaceChildren();
@@ -171,7 +158,7 @@ class Page {
     this.#who.hidden = true;
     this.#dashboard.hidden = true;
     delete document.body.dataset.role;
-    this.#setConnection('offline', 'Not connected');
+    this.#connection.reset();
     this.#showSignIn(message);
   }
 
@@ -225,12 +212,15 @@ class Page {
       url: api.url('v1/events'),
       headers: () => api.authHeaders(),
       onEvent: (event) => this.#onStreamEvent(event),
-      onStatus: (status) => this.#onStreamStatus(status),
+      onStatus: (status) => {
+        if (status.state === 'open') this.#missed = 0;
+        this.#connection.update(status);
+      },
       onRefused: (refusal) => {
         if (refusal.status === 401) {
           this.#endSession(`Signed out: the token was refused (${refusal.code}). Sign in again.`);
         } else {
-          this.#setConnection('offline', `Live updates refused: ${refusal.message}`);
+          this.#connection.offline(`Live updates refused: ${refusal.message}`);
         }
       },
     });
@@ -274,7 +264,7 @@ class Page {
   #onTransition({ transition: t, snapshot, replayed }) {
     const change = `${t.name}: ${actionLabel(t.action)} by ${t.actor} (${stateLabel(t.from)} → ${stateLabel(t.to)})`;
     // A replay may repeat a transition the page had: only a new one counts as missed.
-    const isNew = this.#announceOnce(t.name, t.generation, replayed ? `While disconnected, ${change}` : change);
+    const isNew = this.#announcer.change(t.name, t.generation, replayed ? `While disconnected, ${change}` : change);
     if (replayed && isNew) this.#missed += 1;
     // A replayed transition carries no snapshot: the opening's fresh snapshot follows it.
     if (snapshot !== null) this.#apply(snapshot, false);
@@ -287,61 +277,7 @@ class Page {
     this.#stream?.setIdleTimeout(3 * ready.heartbeatMs);
     const followed = new Set(ready.breakers);
     for (const name of this.#entries.keys()) if (!followed.has(name)) this.#entries.delete(name);
-    this.#setConnection('live', 'Live');
-    if (this.#everReady && this.#interrupted) {
-      const missed = this.#missed;
-      const parts = ['Live updates restored.'];
-      if (!ready.resumed) parts.push('Showing the current state; the audit timelines have what changed meanwhile.');
-      else if (missed === 0) parts.push('Nothing changed while disconnected.');
-      else parts.push(`${missed} change${missed === 1 ? '' : 's'} while disconnected.`);
-      if (ready.gaps.length > 0) {
-        parts.push(`Not every change to ${ready.gaps.join(', ')} could be replayed; the current state is shown.`);
-      }
-      this.#announce(parts.join(' '));
-    }
-    this.#everReady = true;
-    this.#interrupted = false;
-  }
-
-  /** @param {StreamStatus} status */
-  #onStreamStatus(status) {
-    this.#streamStatus = status;
-    this.#streamStatusAt = performance.now();
-    if (status.state === 'open') this.#missed = 0;
-    if (status.state === 'waiting' && !this.#interrupted && this.#everReady) {
-      this.#interrupted = true;
-      this.#announce('Live updates interrupted; reconnecting.');
-    }
-    this.#showStreamStatus();
-  }
-
-  #showStreamStatus() {
-    const status = this.#streamStatus;
-    switch (status.state) {
-      case 'connecting':
-        this.#setConnection('connecting', this.#everReady ? 'Reconnecting…' : 'Connecting…');
-        break;
-      case 'open':
-        // Live once the opening (replay, snapshots) is through: `ready`.
-        this.#setConnection('connecting', 'Catching up…');
-        break;
-      case 'waiting': {
-        const left = status.retryInMs - (performance.now() - this.#streamStatusAt);
-        this.#setConnection('reconnecting', `Reconnecting in ${formatRemaining(left)}: ${status.reason}`);
-        break;
-      }
-      default:
-        break;
-    }
-  }
-
-  /**
-   * @param {string} state
-   * @param {string} text
-   */
-  #setConnection(state, text) {
-    this.#connection.dataset.state = state;
-    setText(this.#connection, text);
+    this.#connection.ready(ready, this.#missed);
   }
 
   /**
@@ -355,29 +291,14 @@ class Page {
     this.#entries.set(snapshot.name, { snapshot, receivedAt: performance.now() });
     if (previous === undefined) {
       // First sight: nothing to announce, and nothing older than this ever is.
-      this.#announced.set(snapshot.name, Math.max(snapshot.generation, this.#announced.get(snapshot.name) ?? -1));
+      this.#announcer.known(snapshot.name, snapshot.generation);
     } else if (announce && previous.snapshot.state !== snapshot.state) {
-      this.#announceOnce(
+      this.#announcer.change(
         snapshot.name,
         snapshot.generation,
         `${snapshot.name}: now ${stateLabel(snapshot.state)} (was ${stateLabel(previous.snapshot.state)})`,
       );
     }
-  }
-
-  /**
-   * Announces a change of a breaker unless one of this generation or later was already
-   * (the page's own action, the stream's transition and a later read all see the same change).
-   * @param {string} name
-   * @param {number} generation
-   * @param {string} message
-   * @returns {boolean} whether it was announced (a change the page had not seen)
-   */
-  #announceOnce(name, generation, message) {
-    if ((this.#announced.get(name) ?? -1) >= generation) return false;
-    this.#announced.set(name, generation);
-    this.#announce(message);
-    return true;
   }
 
   #render() {
@@ -453,14 +374,14 @@ class Page {
       clear: 'override cleared',
       reset: 'reset',
     }[action];
-    this.#announced.set(snapshot.name, Math.max(snapshot.generation, this.#announced.get(snapshot.name) ?? -1));
-    this.#announce(`${snapshot.name} ${done}: now ${stateLabel(snapshot.state)}.`);
+    this.#announcer.known(snapshot.name, snapshot.generation);
+    this.#announcer.say(`${snapshot.name} ${done}: now ${stateLabel(snapshot.state)}.`);
   }
 
   /** Every second: countdowns, and a read of any breaker whose deadline has passed. */
   #tick() {
     this.#render();
-    if (this.#streamStatus.state === 'waiting') this.#showStreamStatus();
+    this.#connection.tick();
     const now = performance.now();
     for (const entry of this.#entries.values()) {
       const { snapshot } = entry;
@@ -499,14 +420,6 @@ class Page {
         }
       },
     );
-  }
-
-  /** @param {string} message */
-  #announce(message) {
-    // Each message is a new node in the live region, so screen readers read it once; the
-    // region keeps the last few (visually hidden) and drops older ones.
-    this.#announcer.append(el('p', { text: message }));
-    while (this.#announcer.childElementCount > ANNOUNCEMENTS_KEPT) this.#announcer.firstElementChild?.remove();
   }
 }
 

@@ -34,6 +34,7 @@ describe('buildAdminApp', () => {
         'POST /v1/breakers/{name}/force-close',
         'POST /v1/breakers/{name}/force-open',
         'POST /v1/breakers/{name}/reset',
+        'PUT /v1/breakers/{name}/config',
       ].sort(),
     );
     const forceOpen = doc.paths['/v1/breakers/{name}/force-open'].post;

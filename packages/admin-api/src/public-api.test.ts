@@ -45,7 +45,16 @@ const PUBLIC_API = {
       'DEFAULT_CLIENT_TIMEOUT_MS',
       'DEFAULT_STREAM_IDLE_TIMEOUT_MS',
     ],
-    types: ['AdminClientOptions', 'AdminErrorCode', 'AdminEventsOptions', 'AdminStreamEvent', 'ConfigPatch'],
+    types: [
+      'AdminClientOptions',
+      'AdminErrorCode',
+      'AdminEventsOptions',
+      'AdminStreamEvent',
+      'ConfigPatch',
+      'ReadyEventBody',
+      'TransitionEventBody',
+      'TransitionFields',
+    ],
   },
 };
 

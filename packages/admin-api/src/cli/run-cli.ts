@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { BreakerSnapshot } from '@breakwater/breaker-core';
 import { AdminClient } from '../client/admin-client.js';
 import { AdminRequestAbortedError, AdminRequestError, AdminUnreachableError } from '../client/admin-client-errors.js';
+import type { TransitionEventBody } from '../client/stream-event-types.js';
 import { VERSION } from '../version.js';
 import { type CliCommand, type CliInvocation, parseCliArgs, USAGE, UsageError } from './cli-args.js';
 import { formatDuration } from './duration.js';
@@ -126,22 +127,6 @@ async function execute(client: AdminClient, command: CliCommand, json: boolean, 
   }
 }
 
-/** A `transition` event's data (see the README's event stream contract). */
-interface TransitionData {
-  readonly transition: {
-    readonly name: string;
-    readonly action: string;
-    readonly from: string;
-    readonly to: string;
-    readonly state: string | null;
-    readonly generation: number;
-    readonly at: number;
-    readonly actor: string;
-    readonly reason: string;
-  };
-  readonly snapshot: BreakerSnapshot | null;
-}
-
 /** Prints each new state of the watched breaker once, whether it came from the stream or a poll. */
 class WatchPrinter {
   #generation = -1;
@@ -160,7 +145,7 @@ class WatchPrinter {
     this.io.stdout(`${this.json ? JSON.stringify(s) : `${formatTime(s.at)}  ${renderSummary(s)}`}\n`);
   }
 
-  transition({ transition: t, snapshot }: TransitionData): void {
+  transition({ transition: t, snapshot }: TransitionEventBody): void {
     if (t.generation <= this.#generation) return;
     if (snapshot && snapshot.generation === t.generation) {
       this.snapshot(snapshot);
@@ -220,7 +205,7 @@ async function watch(
         for await (const e of client.events({ name, ...(lastEventId === undefined ? {} : { lastEventId }) })) {
           if (e.id !== undefined) lastEventId = e.id;
           if (e.event === 'snapshot') printer.snapshot(e.data as BreakerSnapshot);
-          else if (e.event === 'transition') printer.transition(e.data as TransitionData);
+          else if (e.event === 'transition') printer.transition(e.data as TransitionEventBody);
           else if (e.event === 'removed') problem(`breaker ${name} was removed from the store (still watching)`);
           else if (e.event === 'ready') lastProblem = undefined;
         }

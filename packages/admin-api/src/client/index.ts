@@ -16,3 +16,4 @@ export {
   DEFAULT_STREAM_IDLE_TIMEOUT_MS,
 } from './admin-client.js';
 export { AdminRequestAbortedError, AdminRequestError, AdminUnreachableError } from './admin-client-errors.js';
+export type { ReadyEventBody, TransitionEventBody, TransitionFields } from './stream-event-types.js';

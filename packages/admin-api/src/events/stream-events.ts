@@ -1,38 +1,13 @@
 import {
   type AuditEntry,
   type BreakerSnapshot,
-  type BreakerState,
   type BreakerStore,
   type BreakerTransition,
   isBreakerNotFoundError,
 } from '@breakwater/breaker-core';
+import type { ReadyEventBody, TransitionEventBody } from '../client/stream-event-types.js';
 import { compareAuditIds, type EventCursor, formatCursor, missedSince } from './event-cursor.js';
 import { type StreamEventName, sseEvent } from './sse-frame.js';
-
-/** The `transition` field of a `transition` event. */
-export interface TransitionFields {
-  readonly name: string;
-  readonly action: BreakerTransition['action'];
-  readonly from: BreakerState;
-  readonly to: BreakerState;
-  /** What callers obey afterwards; null on a replayed transition (the audit log does not keep it). */
-  readonly state: BreakerState | null;
-  readonly generation: number;
-  readonly at: number;
-  readonly actor: string;
-  readonly reason: string;
-  /** When the override in force afterwards expires; null when none is, or on a replayed transition. */
-  readonly overrideExpiresAt: number | null;
-}
-
-/** The data of a `transition` event. */
-export interface TransitionEventBody {
-  readonly transition: TransitionFields;
-  /** The breaker read right after it: null when replayed from the audit log, or when that read failed. */
-  readonly snapshot: BreakerSnapshot | null;
-  /** True when sent from the audit log on a reconnect (`Last-Event-ID`), not live. */
-  readonly replayed: boolean;
-}
 
 export function transitionBody(
   t: BreakerTransition,
@@ -64,20 +39,6 @@ function replayedBody(name: string, e: AuditEntry): TransitionEventBody {
     snapshot: null,
     replayed: true,
   };
-}
-
-/** The data of the `ready` event that ends a stream's opening. */
-export interface ReadyEventBody {
-  /** The breakers this stream follows, sorted (each had a `snapshot` event just before). */
-  readonly breakers: string[];
-  /** More breakers exist than the server follows (maxListedBreakers). */
-  readonly truncated: boolean;
-  /** A `Last-Event-ID` was understood and what was missed since was replayed. */
-  readonly resumed: boolean;
-  /** Breakers whose missed transitions could not all be replayed (more than the replay bound, or trimmed from the log): only their snapshot says where they are now. */
-  readonly gaps: string[];
-  /** A comment line comes at least this often, ms. */
-  readonly heartbeatMs: number;
 }
 
 export interface OpeningFrame {

@@ -84,7 +84,8 @@ export const eventsRoute: FastifyPluginAsyncTypebox<RouteDeps> = async (app, dep
         onEnd: (reason) => {
           // A client that went away may leave its socket half-open: close it, or the server's close
           // would wait for it. A stream ended by the server ended its response; its socket is idle.
-          if (reason !== 'server_closing') reply.raw.destroy();
+          // One that never opened is being answered with an error: leave that reply alone.
+          if (reason === 'client_closed' || reason === 'slow_consumer') reply.raw.destroy();
           feed.detach(stream);
           open.delete(stream);
           const left = (perToken.get(principal.name) ?? 1) - 1;

@@ -35,6 +35,7 @@ const CLOSE = '/v1/breakers/pusher/force-close';
 const RESET = '/v1/breakers/pusher/reset';
 const OVERRIDE = '/v1/breakers/pusher/override';
 const AUDIT = '/v1/breakers/pusher/audit';
+const CONFIG = '/v1/breakers/pusher/config';
 const GOOD = { reason: 'pusher 5xx, INC-42', ttlSeconds: 900 };
 
 const post = (
@@ -45,6 +46,14 @@ const post = (
   code: string,
   headers: Record<string, string> = AS_OPERATOR,
 ) => ({ what, method: 'POST', url, payload, headers, status, code }) as const;
+
+const put = (
+  what: string,
+  payload: unknown,
+  status: number,
+  code: string,
+  headers: Record<string, string> = AS_OPERATOR,
+) => ({ what, method: 'PUT', url: CONFIG, payload, headers, status, code }) as const;
 
 const TABLE: readonly BadRequest[] = [
   // Credentials
@@ -99,6 +108,21 @@ const TABLE: readonly BadRequest[] = [
   post('a name with a hash tag', '/v1/breakers/pu%7Bsh%7Der/force-open', GOOD, 400, 'INVALID_REQUEST'),
   post('a name with a slash', '/v1/breakers/pusher%2Fx/force-open', GOOD, 400, 'INVALID_REQUEST'),
   { what: 'a bad name (read)', url: '/v1/breakers/%00', headers: AS_VIEWER, status: 400, code: 'INVALID_REQUEST' },
+  {
+    what: 'a path that is not percent-encoding',
+    url: `/v1/breakers/%?access_token=${SECRETS.operator}`,
+    headers: AS_VIEWER,
+    status: 400,
+    code: 'INVALID_REQUEST',
+    notLogged: SECRETS.operator,
+  },
+  post(
+    'a name longer than the router reads',
+    `/v1/breakers/${'p'.repeat(250)}/force-open`,
+    GOOD,
+    400,
+    'INVALID_REQUEST',
+  ),
   post('forcing open an unknown breaker', '/v1/breakers/ghost/force-open', GOOD, 404, 'BREAKER_NOT_FOUND'),
   post('resetting an unknown breaker', '/v1/breakers/ghost/reset', { reason: 'x' }, 404, 'BREAKER_NOT_FOUND'),
   {
@@ -254,8 +278,38 @@ const TABLE: readonly BadRequest[] = [
     status: 415,
     code: 'UNSUPPORTED_MEDIA_TYPE',
   },
+  // Config
+  put('a viewer changing the config', { reason: 'x', config: { quorum: 2 } }, 403, 'FORBIDDEN', AS_VIEWER),
+  put('a config without a reason', { config: { quorum: 2 } }, 400, 'INVALID_REQUEST'),
+  put('an empty config', { reason: 'x', config: {} }, 400, 'INVALID_REQUEST'),
+  put('an unknown config field', { reason: 'x', config: { quorum: 2, windowSeconds: 30 } }, 400, 'INVALID_REQUEST'),
+  put('a failureThreshold of 0', { reason: 'x', config: { failureThreshold: 0 } }, 400, 'INVALID_REQUEST'),
+  put('a quorum as a string', { reason: 'x', config: { quorum: '2' } }, 400, 'INVALID_REQUEST'),
+  put(
+    'a window that is not a multiple of the bucket',
+    { reason: 'x', config: { bucketMs: 7_000 } },
+    400,
+    'INVALID_REQUEST',
+  ),
+  put('a cooldown above the stored cap', { reason: 'x', config: { cooldownMs: 60_000 } }, 400, 'INVALID_REQUEST'),
+  put(
+    'a failure rate of 0',
+    { reason: 'x', config: { failureRate: { threshold: 0, minimumCalls: 1 } } },
+    400,
+    'INVALID_REQUEST',
+  ),
+  {
+    what: 'the config of an unknown breaker',
+    method: 'PUT',
+    url: '/v1/breakers/ghost/config',
+    headers: AS_OPERATOR,
+    payload: { reason: 'x', config: { quorum: 2 } },
+    status: 404,
+    code: 'BREAKER_NOT_FOUND',
+  },
   // Routes
   { what: 'PUT on a POST route', method: 'PUT', url: OPEN, headers: AS_OPERATOR, status: 404, code: 'ROUTE_NOT_FOUND' },
+  post('POST on the PUT config route', CONFIG, { reason: 'x', config: { quorum: 2 } }, 404, 'ROUTE_NOT_FOUND'),
   post('a mutation that does not exist', '/v1/breakers/pusher/trip', GOOD, 404, 'ROUTE_NOT_FOUND'),
 ];
 

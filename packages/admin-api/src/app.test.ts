@@ -30,9 +30,12 @@ describe('buildAdminApp', () => {
         'GET /v1/breakers',
         'GET /v1/breakers/{name}',
         'GET /v1/breakers/{name}/audit',
+        'GET /v1/events',
+        'GET /v1/whoami',
         'POST /v1/breakers/{name}/force-close',
         'POST /v1/breakers/{name}/force-open',
         'POST /v1/breakers/{name}/reset',
+        'PUT /v1/breakers/{name}/config',
       ].sort(),
     );
     const forceOpen = doc.paths['/v1/breakers/{name}/force-open'].post;

@@ -20,6 +20,7 @@ export {
   type AdminApiOptions,
   type AdminAppOptions,
   DEFAULT_ADMIN_OPTIONS,
+  type EventStreamOptions,
   type RateLimitOptions,
 } from './options.js';
 export { adminApiPlugin } from './plugin.js';

@@ -132,6 +132,29 @@ describe('the standalone app on a real socket', () => {
     ]);
   });
 
+  it('answers a request without Host, and a path that is not valid percent-encoding, 400 in the API shape without echoing the URL', async () => {
+    const { port } = await listen();
+    const socket = connect(port, '127.0.0.1');
+    const responses = readResponses(socket);
+    // Raw bytes: no client library would leave Host out.
+    socket.write('GET /v1/breakers?token=secret-in-the-query HTTP/1.1\r\n\r\n');
+    const [noHost] = await responses;
+    expect(noHost).toMatchObject({
+      status: 400,
+      body: { statusCode: 400, code: 'INVALID_REQUEST', message: 'an HTTP/1.1 request needs a Host header' },
+    });
+    expect(noHost?.headers).toMatch(/connection: close/i);
+    expect(noHost?.headers).toMatch(/content-type: application\/json/i);
+
+    for (const path of ['/v1/breakers/%?token=secret-in-the-query', `/v1/breakers/${'p'.repeat(250)}?token=secret`]) {
+      const res = await (app as FastifyInstance).inject({ url: path, headers: { authorization: 'Bearer x' } });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toEqual({ statusCode: 400, code: 'INVALID_REQUEST', message: expect.any(String) });
+      expect(res.body).not.toContain('secret');
+      expect(res.body).not.toContain('/v1/breakers');
+    }
+  });
+
   it('answers oversized headers 431 HEADERS_TOO_LARGE and a slow request 408 REQUEST_TIMEOUT', async () => {
     const { port } = await listen();
     const socket = connect(port, '127.0.0.1');

@@ -1,4 +1,4 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** The Prometheus metrics the admin API exports (documented in README.md). */
 export const ADMIN_METRIC_NAMES = Object.freeze({
@@ -7,7 +7,13 @@ export const ADMIN_METRIC_NAMES = Object.freeze({
   actions: 'breakwater_admin_actions_total',
   authFailures: 'breakwater_admin_auth_failures_total',
   rateLimited: 'breakwater_admin_rate_limited_total',
+  eventStreams: 'breakwater_admin_event_streams',
+  eventsSent: 'breakwater_admin_events_sent_total',
+  eventStreamDisconnects: 'breakwater_admin_event_stream_disconnects_total',
 });
+
+/** Why an event stream ended (the `reason` label of eventStreamDisconnects). */
+export type StreamEndReason = 'client_closed' | 'slow_consumer' | 'server_closing';
 
 /**
  * The admin API's metrics on a registry the caller owns. Labels are bounded:
@@ -17,11 +23,17 @@ export const ADMIN_METRIC_NAMES = Object.freeze({
 export class AdminMetrics {
   readonly requests: Counter<'method' | 'route' | 'status_code'>;
   readonly requestDuration: Histogram<'method' | 'route'>;
-  /** Mutations the store accepted, by action (force_open, force_close, clear_override, reset); a clear without an override counts too. */
+  /** Mutations the store accepted, by action (force_open, force_close, clear_override, reset, config_update); a clear without an override counts too. */
   readonly actions: Counter<'action'>;
   /** Refused credentials, by reason (AUTH_REQUIRED, AUTH_INVALID, AUTH_EXPIRED, FORBIDDEN). */
   readonly authFailures: Counter<'reason'>;
   readonly rateLimited: Counter;
+  /** Event streams (`GET /v1/events`) open now. */
+  readonly eventStreams: Gauge;
+  /** Events written to streams, by event name (snapshot, transition, ready, removed); heartbeats are not events. */
+  readonly eventsSent: Counter<'event'>;
+  /** Event streams that ended, by reason: client_closed, slow_consumer, server_closing. */
+  readonly eventStreamDisconnects: Counter<'reason'>;
   readonly registry: Registry;
 
   constructor(registry: Registry) {
@@ -63,6 +75,29 @@ export class AdminMetrics {
       return new Counter({
         name: ADMIN_METRIC_NAMES.rateLimited,
         help: 'Mutations refused with 429 because their token exceeded the rate limit.',
+        registers: [registry],
+      });
+    });
+    this.eventStreams = reuse(registry, ADMIN_METRIC_NAMES.eventStreams, () => {
+      return new Gauge({
+        name: ADMIN_METRIC_NAMES.eventStreams,
+        help: 'Event streams (GET /v1/events) open now.',
+        registers: [registry],
+      });
+    });
+    this.eventsSent = reuse(registry, ADMIN_METRIC_NAMES.eventsSent, () => {
+      return new Counter({
+        name: ADMIN_METRIC_NAMES.eventsSent,
+        help: 'Server-Sent Events written to event streams, by event name.',
+        labelNames: ['event'] as const,
+        registers: [registry],
+      });
+    });
+    this.eventStreamDisconnects = reuse(registry, ADMIN_METRIC_NAMES.eventStreamDisconnects, () => {
+      return new Counter({
+        name: ADMIN_METRIC_NAMES.eventStreamDisconnects,
+        help: 'Event streams that ended, by reason (client_closed, slow_consumer, server_closing).',
+        labelNames: ['reason'] as const,
         registers: [registry],
       });
     });

@@ -17,6 +17,14 @@ describe('admin options', () => {
       metricsAccess: 'viewer',
       readinessTimeoutMs: 2_000,
       maxListedBreakers: 500,
+      events: {
+        maxStreams: 100,
+        maxStreamsPerToken: 10,
+        heartbeatMs: 15_000,
+        maxBufferedBytes: 1_048_576,
+        registryScanMs: 10_000,
+        maxReplayPerBreaker: 100,
+      },
     });
     expect(o.tokens.map((t) => t.name)).toEqual(['olga', 'oscar', 'vic', 'ex']);
   });
@@ -35,6 +43,10 @@ describe('admin options', () => {
     ['a prefix without slash', { prefix: 'admin' }, 'options.prefix'],
     ['a misspelt option', { bodyLimit: 1_000 }, 'options.bodyLimit'],
     ['a clock that is not a function', { clock: 5 as never }, 'options.clock'],
+    ['0 streams (not the default)', { events: { maxStreams: 0 } }, 'options.events.maxStreams'],
+    ['a heartbeat past the idle timeout', { events: { heartbeatMs: 60_000 } }, 'options.events.heartbeatMs'],
+    ['a stream buffer below 64 KiB', { events: { maxBufferedBytes: 1_024 } }, 'options.events.maxBufferedBytes'],
+    ['an unknown event option', { events: { maxEvents: 5 } as never }, 'options.events.maxEvents'],
   ])('buildAdminApp refuses %s, naming it', (_, override, argument) => {
     let caught: unknown;
     try {

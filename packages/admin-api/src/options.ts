@@ -20,6 +20,34 @@ export interface RateLimitOptions {
   readonly perMinute?: number;
 }
 
+/** Bounds of `GET /v1/events` (Server-Sent Events). */
+export interface EventStreamOptions {
+  /** Streams open at once on this server; one more gets 503 TOO_MANY_STREAMS. Range 1 – 10_000. @default 100 */
+  readonly maxStreams?: number;
+  /** Streams one token may hold open; one more gets 429 TOO_MANY_STREAMS_FOR_TOKEN. Range 1 – 10_000. @default 10 */
+  readonly maxStreamsPerToken?: number;
+  /** A comment line is sent this often, so proxies and clients see the stream alive, ms. Range 1_000 – 30_000. @default 15_000 */
+  readonly heartbeatMs?: number;
+  /**
+   * Bytes a stream may have waiting for a client that reads too slowly; past it the
+   * stream is cut (counted as `slow_consumer`). Range 65_536 – 16_777_216. @default 1_048_576
+   */
+  readonly maxBufferedBytes?: number;
+  /** How often the list of breakers is read again to pick up new ones, ms. Range 1_000 – 300_000. @default 10_000 */
+  readonly registryScanMs?: number;
+  /** Audit entries per breaker a reconnect (`Last-Event-ID`) may replay; more missed is a gap. Range 1 – 1_000. @default 100 */
+  readonly maxReplayPerBreaker?: number;
+}
+
+export interface ResolvedEventStreamOptions {
+  readonly maxStreams: number;
+  readonly maxStreamsPerToken: number;
+  readonly heartbeatMs: number;
+  readonly maxBufferedBytes: number;
+  readonly registryScanMs: number;
+  readonly maxReplayPerBreaker: number;
+}
+
 /** What the admin routes need, whether standalone (buildAdminApp) or mounted (adminApiPlugin). */
 export interface AdminApiOptions {
   /** The breakers to drive; the caller owns it (the app never closes it). */
@@ -43,6 +71,8 @@ export interface AdminApiOptions {
   readonly readinessTimeoutMs?: number;
   /** Most breakers `GET /v1/breakers` returns (the rest are flagged `truncated`). Range 1 – 10_000. @default 500 */
   readonly maxListedBreakers?: number;
+  /** Bounds of the event stream; see EventStreamOptions. */
+  readonly events?: EventStreamOptions;
 }
 
 /** buildAdminApp's options: the routes' options plus the logger of the Fastify instance it creates. */
@@ -58,7 +88,25 @@ export const DEFAULT_ADMIN_OPTIONS = Object.freeze({
   metricsAccess: 'viewer' as RouteAccess,
   readinessTimeoutMs: 2_000,
   maxListedBreakers: 500,
+  events: Object.freeze({
+    maxStreams: 100,
+    maxStreamsPerToken: 10,
+    heartbeatMs: 15_000,
+    maxBufferedBytes: 1_048_576,
+    registryScanMs: 10_000,
+    maxReplayPerBreaker: 100,
+  }),
 });
+
+/** Each event-stream option's allowed range, inclusive. */
+const EVENT_RANGES: Readonly<Record<keyof ResolvedEventStreamOptions, readonly [number, number]>> = {
+  maxStreams: [1, 10_000],
+  maxStreamsPerToken: [1, 10_000],
+  heartbeatMs: [1_000, 30_000],
+  maxBufferedBytes: [65_536, 16_777_216],
+  registryScanMs: [1_000, 300_000],
+  maxReplayPerBreaker: [1, 1_000],
+};
 
 export interface ResolvedAdminOptions {
   readonly store: BreakerStore;
@@ -72,6 +120,7 @@ export interface ResolvedAdminOptions {
   readonly metricsAccess: RouteAccess;
   readonly readinessTimeoutMs: number;
   readonly maxListedBreakers: number;
+  readonly events: ResolvedEventStreamOptions;
 }
 
 const OPTION_KEYS = [
@@ -86,9 +135,20 @@ const OPTION_KEYS = [
   'metricsAccess',
   'readinessTimeoutMs',
   'maxListedBreakers',
+  'events',
 ] as const;
 
-const STORE_METHODS = ['snapshot', 'list', 'forceOpen', 'forceClose', 'clearOverride', 'reset', 'audit'] as const;
+const STORE_METHODS = [
+  'snapshot',
+  'list',
+  'forceOpen',
+  'forceClose',
+  'clearOverride',
+  'reset',
+  'updateConfig',
+  'audit',
+  'subscribe',
+] as const;
 
 /** Fills defaults and checks every option; throws InvalidArgumentError naming the first bad one. */
 export function resolveAdminOptions(options: AdminApiOptions, extraKeys: readonly string[] = []): ResolvedAdminOptions {
@@ -113,6 +173,8 @@ export function resolveAdminOptions(options: AdminApiOptions, extraKeys: readonl
   }
   const rate = plainObject('options.rateLimit', o.rateLimit ?? {});
   knownKeys('options.rateLimit', rate, ['burst', 'perMinute']);
+  const events = plainObject('options.events', o.events ?? {});
+  knownKeys('options.events', events, Object.keys(EVENT_RANGES));
   const prefix = o.prefix ?? DEFAULT_ADMIN_OPTIONS.prefix;
   if (prefix !== '') matching('options.prefix', prefix, /^(\/[A-Za-z0-9_.~-]+)+$/, 'a path like "/admin", or ""');
   return {
@@ -154,5 +216,16 @@ export function resolveAdminOptions(options: AdminApiOptions, extraKeys: readonl
       1,
       10_000,
     ),
+    events: Object.fromEntries(
+      Object.entries(EVENT_RANGES).map(([key, [min, max]]) => [
+        key,
+        integerInRange(
+          `options.events.${key}`,
+          events[key] ?? DEFAULT_ADMIN_OPTIONS.events[key as keyof ResolvedEventStreamOptions],
+          min,
+          max,
+        ),
+      ]),
+    ) as unknown as ResolvedEventStreamOptions,
   };
 }

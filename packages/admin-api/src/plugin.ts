@@ -13,12 +13,16 @@ import { rateLimitPlugin } from './rate-limit/rate-limit-plugin.js';
 import { TokenBucket } from './rate-limit/token-bucket.js';
 import { auditRoute } from './routes/audit-route.js';
 import { breakerRoutes } from './routes/breaker-routes.js';
+import { configRoute } from './routes/config-route.js';
+import { eventsRoute } from './routes/events-route.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { metricsRoute } from './routes/metrics-route.js';
 import { openapiRoutes } from './routes/openapi-routes.js';
 import { overrideRoutes } from './routes/override-routes.js';
 import { resetRoute } from './routes/reset-route.js';
 import type { RouteDeps } from './routes/route-deps.js';
+import { uiRoutes } from './routes/ui-routes.js';
+import { whoamiRoute } from './routes/whoami-route.js';
 import { strictValidatorCompiler } from './schemas/validator-compiler.js';
 import { VERSION } from './version.js';
 
@@ -83,10 +87,14 @@ async function adminContext(app: FastifyInstance, options: ResolvedAdminOptions)
     breakerRoutes,
     overrideRoutes,
     resetRoute,
+    configRoute,
     auditRoute,
+    eventsRoute,
+    whoamiRoute,
     healthRoutes,
     metricsRoute,
     openapiRoutes,
+    uiRoutes,
   ]) {
     await app.register(routes, deps);
   }

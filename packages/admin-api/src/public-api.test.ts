@@ -26,6 +26,7 @@ const PUBLIC_API = {
       'AdminAppOptions',
       'AdminServerConfig',
       'AdminTokenConfig',
+      'EventStreamOptions',
       'RateLimitOptions',
       'Readiness',
       'Role',
@@ -42,8 +43,18 @@ const PUBLIC_API = {
       'AdminRequestError',
       'AdminUnreachableError',
       'DEFAULT_CLIENT_TIMEOUT_MS',
+      'DEFAULT_STREAM_IDLE_TIMEOUT_MS',
     ],
-    types: ['AdminClientOptions', 'AdminErrorCode'],
+    types: [
+      'AdminClientOptions',
+      'AdminErrorCode',
+      'AdminEventsOptions',
+      'AdminStreamEvent',
+      'ConfigPatch',
+      'ReadyEventBody',
+      'TransitionEventBody',
+      'TransitionFields',
+    ],
   },
 };
 

@@ -4,8 +4,10 @@ import { Redis } from 'ioredis';
 import { type Logger, pino } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { buildAdminApp } from './app.js';
+import { DEFAULT_ADMIN_OPTIONS } from './options.js';
 import { redisReadiness } from './readiness.js';
-import { type AdminServerConfig, loadServerConfig } from './server-config.js';
+import { type AdminServerConfig, DEFAULT_SERVER_CONFIG, loadServerConfig } from './server-config.js';
+import { VERSION } from './version.js';
 
 /** The admin API's Redis connection fails fast: an SRE gets a 503 now, not a hung request. */
 export const ADMIN_REDIS_OPTIONS = Object.freeze({
@@ -76,8 +78,52 @@ export async function startAdminServer(config: AdminServerConfig, logger: Logger
   };
 }
 
-/** The `breakwater-admin` bin: configuration from the environment, graceful shutdown on SIGTERM / SIGINT. */
-export async function runAdminServer(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+/** What `breakwater-admin --help` prints: the whole configuration is the environment. */
+export const ADMIN_SERVER_USAGE = `Usage: breakwater-admin [--help | --version]
+
+Serves the Breakwater admin API (HTTP, bearer tokens) over the breakers in Redis.
+Configured by environment variables only; a bad one stops it before it connects (exit 2).
+
+  REDIS_URL                              the Redis holding the breakers (redis:// or rediss://)     required
+  BREAKWATER_ADMIN_TOKENS                the tokens: JSON [{ name, role, token | sha256 }, ...]     one of
+  BREAKWATER_ADMIN_TOKENS_FILE           a file holding that array (chmod 600, or sha256 only)     these two
+  HOST                                   address to bind                                           ${DEFAULT_SERVER_CONFIG.host}
+  PORT                                   port, 0-65535 (0: any free port)                          ${DEFAULT_SERVER_CONFIG.port}
+  BREAKWATER_KEY_PREFIX                  the pods' key prefix                                      ${DEFAULT_SERVER_CONFIG.keyPrefix}
+  LOG_LEVEL                              fatal, error, warn, info, debug, trace, silent            ${DEFAULT_SERVER_CONFIG.logLevel}
+  BREAKWATER_ADMIN_METRICS_ACCESS        who may read /metrics: public, viewer, operator          ${DEFAULT_ADMIN_OPTIONS.metricsAccess}
+  BREAKWATER_ADMIN_RATE_BURST            mutations a token may make at once, 1-10000               ${DEFAULT_ADMIN_OPTIONS.rateLimit.burst}
+  BREAKWATER_ADMIN_RATE_PER_MINUTE       sustained mutations per minute per token, 1-60000         ${DEFAULT_ADMIN_OPTIONS.rateLimit.perMinute}
+  BREAKWATER_ADMIN_SHUTDOWN_TIMEOUT_MS   grace for in-flight requests on SIGTERM, 1000-300000      ${DEFAULT_SERVER_CONFIG.shutdownTimeoutMs}
+
+Routes, tokens and metrics: packages/admin-api/README.md, or GET /docs once it runs.
+`;
+
+/**
+ * The `breakwater-admin` bin: configuration from the environment, graceful
+ * shutdown on SIGTERM / SIGINT. `--help` and `--version` print and return
+ * without starting anything.
+ */
+export async function runAdminServer(
+  env: NodeJS.ProcessEnv = process.env,
+  argv: readonly string[] = [],
+): Promise<void> {
+  const [flag, ...extra] = argv;
+  if (flag === '--help' || flag === '-h') {
+    process.stdout.write(ADMIN_SERVER_USAGE);
+    return;
+  }
+  if (flag === '--version' || flag === '-V') {
+    process.stdout.write(`breakwater-admin ${VERSION}\n`);
+    return;
+  }
+  if (flag !== undefined || extra.length > 0) {
+    process.stderr.write(
+      `breakwater-admin: unexpected argument ${JSON.stringify(flag)}; it is configured by environment (see --help)\n`,
+    );
+    process.exitCode = 2;
+    return;
+  }
   let config: AdminServerConfig;
   try {
     config = loadServerConfig(env);

@@ -2,4 +2,4 @@
 // The standalone admin API: see README.md (environment variables) and server.ts.
 import { runAdminServer } from '../server.js';
 
-await runAdminServer();
+await runAdminServer(process.env, process.argv.slice(2));

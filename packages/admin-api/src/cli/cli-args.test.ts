@@ -82,8 +82,10 @@ describe('parseCliArgs', () => {
     expect(() => parseCliArgs(argv, env)).toThrow(message);
   });
 
-  it('says in its help that watch polls, how often, and what Ctrl-C does', () => {
-    expect(USAGE).toContain('polls the breaker every DUR (default 2s, 250ms-1m)');
+  it('says in its help that watch streams, polls when it cannot and how often, and what Ctrl-C does', () => {
+    expect(USAGE).toContain('a line per transition, live from the event stream');
+    expect(USAGE).toContain('polls every DUR (default 2s, 250ms-1m) while it cannot stream');
+    expect(USAGE).toContain('--failure-threshold N');
     expect(USAGE).toContain('TTLs: 10s to 24h');
     expect(USAGE).toContain('130 interrupted');
   });

@@ -1,7 +1,10 @@
 import { parseArgs } from 'node:util';
+import type { ConfigPatch } from '../client/admin-client.js';
 import { DEFAULT_CLIENT_TIMEOUT_MS } from '../client/admin-client.js';
 import { MAX_TTL_SECONDS, MIN_TTL_SECONDS } from '../limits.js';
+import { CONFIG_FLAGS, CONFIG_USAGE, configPatch } from './config-flags.js';
 import { formatDuration, parseDurationMs } from './duration.js';
+import { UsageError } from './usage-error.js';
 
 /** Where the CLI looks when neither `--url` nor BREAKWATER_URL is given (the server's default bind). */
 export const DEFAULT_URL = 'http://127.0.0.1:8080';
@@ -24,7 +27,13 @@ export type CliCommand =
   | { readonly kind: 'clear'; readonly name: string; readonly reason: string | undefined }
   | { readonly kind: 'reset'; readonly name: string; readonly reason: string }
   | { readonly kind: 'audit'; readonly name: string; readonly limit: number | undefined }
-  | { readonly kind: 'watch'; readonly name: string; readonly intervalMs: number };
+  | { readonly kind: 'watch'; readonly name: string; readonly intervalMs: number }
+  | {
+      readonly kind: 'config';
+      readonly name: string;
+      /** The fields to change, with the reason; undefined: show the stored config. */
+      readonly update: { readonly reason: string; readonly config: ConfigPatch } | undefined;
+    };
 
 export interface CliInvocation {
   readonly command: CliCommand;
@@ -36,15 +45,12 @@ export interface CliInvocation {
   readonly timeoutMs: number;
 }
 
-export type ParsedArgs = { readonly help: true } | ({ readonly help: false } & CliInvocation);
+export type ParsedArgs =
+  | { readonly help: true; readonly version?: false }
+  | { readonly help: false; readonly version: true }
+  | ({ readonly help: false; readonly version?: false } & CliInvocation);
 
-/** A command line the CLI cannot run; nothing was sent. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+export { UsageError };
 
 export const USAGE = `Usage: breakwater <command> [options]
 
@@ -55,8 +61,13 @@ Commands:
   clear NAME [--reason TEXT]                  clear the override: back to automatic
   reset NAME --reason TEXT                    automatic state to closed, window emptied
   audit NAME [--limit N]                      who did what, newest first (N: 1-1000)
-  watch NAME [--interval DUR]                 polls the breaker every DUR (default ${formatDuration(DEFAULT_WATCH_INTERVAL_MS)}, ${MIN_WATCH_INTERVAL_MS}ms-${formatDuration(MAX_WATCH_INTERVAL_MS)})
-                                              and prints a line when its state changes (Ctrl-C stops)
+  config NAME                                 the rules every pod follows (stored with the breaker)
+  config NAME --reason TEXT [FIELD FLAGS]     change them for every pod: the fields given; the rest stay
+  watch NAME [--interval DUR]                 a line per transition, live from the event stream (Ctrl-C stops);
+                                              polls every DUR (default ${formatDuration(DEFAULT_WATCH_INTERVAL_MS)}, ${MIN_WATCH_INTERVAL_MS}ms-${formatDuration(MAX_WATCH_INTERVAL_MS)}) while it cannot stream
+
+Config flags (breakwater config):
+${CONFIG_USAGE}
 
 Options:
   --url URL        admin API (default: $BREAKWATER_URL, else ${DEFAULT_URL})
@@ -64,6 +75,7 @@ Options:
   --json           machine-readable output (watch: one JSON snapshot per line)
   --timeout DUR    per request (default ${DEFAULT_CLIENT_TIMEOUT_MS / 1000}s)
   -h, --help       this text
+  -V, --version    the CLI's version
 
 Durations: 90 (seconds), 90s, 15m, 2h, 1d, 1h30m. TTLs: ${TTL_RANGE}.
 Ctrl-C during a request abandons it (exit 130); a change may or may not have been made.
@@ -82,7 +94,11 @@ const COMMAND_OPTIONS: Readonly<Record<CliCommand['kind'], readonly string[]>> =
   reset: ['reason'],
   audit: ['limit'],
   watch: ['interval'],
+  config: ['reason', ...Object.keys(CONFIG_FLAGS)],
 };
+
+/** Options only some commands take. */
+const COMMAND_ONLY = ['reason', 'ttl', 'limit', 'interval', ...Object.keys(CONFIG_FLAGS)];
 
 /** Parses argv (without `node` and the script); throws UsageError with what to fix. */
 export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv): ParsedArgs {
@@ -93,15 +109,17 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv): P
     throw new UsageError((err as Error).message);
   }
   const { values, positionals } = parsed;
-  if (values.help || positionals.length === 0) return { help: true };
+  if (values.help) return { help: true };
+  if (values.version) return { help: false, version: true };
+  if (positionals.length === 0) return { help: true };
   const [kind, name, ...extra] = positionals;
   if (!kind || !Object.hasOwn(COMMAND_OPTIONS, kind)) {
     throw new UsageError(`unknown command ${JSON.stringify(kind)}; see breakwater --help`);
   }
   const command = kind as CliCommand['kind'];
   if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
-  for (const option of ['reason', 'ttl', 'limit', 'interval'] as const) {
-    if (values[option] !== undefined && !COMMAND_OPTIONS[command].includes(option)) {
+  for (const option of COMMAND_ONLY) {
+    if ((values as Record<string, unknown>)[option] !== undefined && !COMMAND_OPTIONS[command].includes(option)) {
       throw new UsageError(`${command} does not take --${option}`);
     }
   }
@@ -146,6 +164,16 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv): P
       }
       return { ...common, command: { kind: command, name: name as string, limit } };
     }
+    case 'config': {
+      const config = configPatch(values as Record<string, unknown>);
+      if (config === undefined) {
+        if (values.reason !== undefined)
+          throw new UsageError('config --reason needs at least one field flag to change');
+        return { ...common, command: { kind: command, name: name as string, update: undefined } };
+      }
+      const reason = required(command, 'reason', values.reason);
+      return { ...common, command: { kind: command, name: name as string, update: { reason, config } } };
+    }
     case 'watch': {
       const intervalMs =
         values.interval === undefined ? DEFAULT_WATCH_INTERVAL_MS : duration('--interval', values.interval);
@@ -174,6 +202,8 @@ function parse(argv: readonly string[]) {
       limit: { type: 'string' },
       interval: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'V' },
+      ...Object.fromEntries(Object.keys(CONFIG_FLAGS).map((flag) => [flag, { type: 'string' as const }])),
     },
   });
 }

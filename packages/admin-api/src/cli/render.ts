@@ -92,3 +92,27 @@ export function renderAudit(entries: readonly AuditEntry[]): string {
     entries.map((e) => [formatTime(e.at), e.action, e.from, e.to, String(e.generation), e.actor, e.reason]),
   );
 }
+
+/** The stored config, one field a line, in the units the `config` flags take. */
+export function renderConfig(b: BreakerSnapshot): string {
+  const c = b.config;
+  const ms = (v: number) => (v % 1_000 === 0 ? formatDuration(v) : `${v}ms`);
+  const rows: [string, string][] = [
+    ['window', `${ms(c.windowMs)} (buckets of ${ms(c.bucketMs)})`],
+    ['failure-threshold', String(c.failureThreshold)],
+    ['min-failure-ratio', String(c.minFailureRatio)],
+    ['failure-rate', c.failureRate ? `${c.failureRate.threshold}:${c.failureRate.minimumCalls}` : 'off'],
+    ['quorum', String(c.quorum)],
+    [
+      'cooldown',
+      `${seconds(c.cooldownMs)}, ×${c.cooldownMultiplier} per failed probe up to ${seconds(c.maxCooldownMs)}`,
+    ],
+    ['cooldown-jitter', String(c.cooldownJitter)],
+    ['probe-lease', ms(c.probeLeaseMs)],
+    ['success-threshold', String(c.successThreshold)],
+    ['mode', c.mode],
+    ['hash', `${b.configHash} (generation ${b.generation})`],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return `${b.name}\n${rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n')}`;
+}

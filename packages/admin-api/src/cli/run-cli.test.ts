@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type AdminFixture, adminFixture, SECRETS, T0 } from '../test-support/admin-fixture.js';
+import { VERSION } from '../version.js';
 import { EXIT_CODES } from './exit-codes.js';
 import { type CliIo, runCli } from './run-cli.js';
 
@@ -16,6 +17,32 @@ function injectFetch(app: FastifyInstance): typeof fetch {
     });
     return new Response(res.body, { status: res.statusCode, headers: { 'content-type': 'application/json' } });
   }) as typeof fetch;
+}
+
+/** An admin API from before the event stream: GET /v1/events is 404 ROUTE_NOT_FOUND, so watch polls. */
+function withoutStream(inner: typeof fetch): typeof fetch {
+  return (async (input: string | URL | Request, init?: RequestInit) => {
+    if (String(input).includes('/v1/events')) {
+      const body = { statusCode: 404, code: 'ROUTE_NOT_FOUND', message: 'no route GET /v1/events' };
+      return new Response(JSON.stringify(body), { status: 404, headers: { 'content-type': 'application/json' } });
+    }
+    return inner(input, init);
+  }) as typeof fetch;
+}
+
+/** A stream response whose body the test writes. */
+function sseResponse(): { response: Response; send(text: string): void; end(): void } {
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  const body = new ReadableStream<Uint8Array>({
+    start(c) {
+      controller = c;
+    },
+  });
+  return {
+    response: new Response(body, { status: 200, headers: { 'content-type': 'text/event-stream; charset=utf-8' } }),
+    send: (text) => controller.enqueue(new TextEncoder().encode(text)),
+    end: () => controller.close(),
+  };
 }
 
 interface Run {
@@ -202,14 +229,14 @@ describe('runCli', () => {
     const lines: string[] = [];
     let polls = 0;
     const app = injectFetch(f.app);
-    const fetchAndAct = (async (input: string | URL | Request, init?: RequestInit) => {
+    const fetchAndAct = withoutStream(async (input: string | URL | Request, init?: RequestInit) => {
       polls += 1;
       // Between polls, an operator acts; on the fifth poll the SRE presses Ctrl-C.
       if (polls === 2) await f.store.forceOpen('pusher', { reason: 'drill', actor: 'olga', ttlMs: 60_000 });
       if (polls === 4) await f.store.clearOverride('pusher', { actor: 'olga', reason: 'done' });
       if (polls === 5) stop.abort();
       return app(input, init);
-    }) as typeof fetch;
+    });
     const code = await runCli(['watch', 'pusher', '--interval', '250ms'], {
       env: { BREAKWATER_TOKEN: SECRETS.viewer },
       stdout: (t) => lines.push(t),
@@ -219,6 +246,7 @@ describe('runCli', () => {
     });
     expect(code).toBe(EXIT_CODES.OK);
     expect(lines.map((l) => l.replace(/^\S+\s+/, '').split(',')[0])).toEqual([
+      'breakwater: this admin API has no event stream; polling every 250ms\n',
       'pusher: closed (generation 0)\n',
       'pusher: forced_open (generation 1',
       'pusher: closed (generation 2)\n',
@@ -230,12 +258,12 @@ describe('runCli', () => {
     const lines: string[] = [];
     let polls = 0;
     const app = injectFetch(f.app);
-    const flaky = (async (input: string | URL | Request, init?: RequestInit) => {
+    const flaky = withoutStream(async (input: string | URL | Request, init?: RequestInit) => {
       polls += 1;
       if (polls === 2 || polls === 3) throw new TypeError('fetch failed', { cause: { code: 'ECONNRESET' } });
       if (polls === 5) return app(String(input).replace('pusher', 'ghost'), init);
       return app(input, init);
-    }) as typeof fetch;
+    });
     const code = await runCli(['watch', 'pusher', '--interval', '250ms'], {
       env: { BREAKWATER_TOKEN: SECRETS.viewer },
       stdout: (t) => lines.push(t),
@@ -244,8 +272,131 @@ describe('runCli', () => {
     });
     expect(code).toBe(EXIT_CODES.REFUSED);
     expect(lines.filter((l) => l.startsWith('ERR'))).toEqual([
+      'ERR breakwater: this admin API has no event stream; polling every 250ms\n',
       'ERR breakwater: cannot reach http://127.0.0.1:8080: ECONNRESET (still watching)\n',
       expect.stringContaining('ERR breakwater: 404 BREAKER_NOT_FOUND'),
     ]);
+  });
+
+  it('watch follows the event stream, polls while it is lost, and resumes from the last event id', async () => {
+    f = await adminFixture();
+    const stop = new AbortController();
+    const lines: string[] = [];
+    const app = injectFetch(f.app);
+    const streams: { lastEventId: string | null; stream: ReturnType<typeof sseResponse> }[] = [];
+    let polls = 0;
+    const fetchStream = (async (input: string | URL | Request, init?: RequestInit) => {
+      if (String(input).includes('/v1/events?name=pusher')) {
+        const stream = sseResponse();
+        streams.push({ lastEventId: new Headers(init?.headers).get('last-event-id'), stream });
+        return stream.response;
+      }
+      polls += 1;
+      return app(input, init);
+    }) as typeof fetch;
+    const done = runCli(['watch', 'pusher', '--interval', '250ms'], {
+      env: { BREAKWATER_TOKEN: SECRETS.viewer },
+      stdout: (t) => lines.push(t),
+      stderr: (t) => lines.push(`ERR ${t}`),
+      fetch: fetchStream,
+      signal: stop.signal,
+    });
+    await vi.waitFor(() => expect(streams).toHaveLength(1));
+    const first = streams[0]?.stream;
+    first?.send(`event: snapshot\ndata: ${JSON.stringify(await f.store.snapshot('pusher'))}\n\n`);
+    first?.send('event: ready\ndata: {}\n\n: heartbeat\n\n');
+    const opened = await f.store.forceOpen('pusher', { reason: 'drill', actor: 'olga', ttlMs: 60_000 });
+    const transition = {
+      name: 'pusher',
+      action: 'force_open',
+      from: 'closed',
+      to: 'forced_open',
+      state: 'forced_open',
+    };
+    const t1 = { ...transition, generation: 1, at: T0, actor: 'olga', reason: 'drill', overrideExpiresAt: null };
+    first?.send(`event: transition\nid: 1-0:pusher\ndata: ${JSON.stringify({ transition: t1, snapshot: opened })}\n\n`);
+    await vi.waitFor(() => expect(lines).toHaveLength(2));
+    first?.end(); // the server goes away: one poll, then the stream again from the last id
+
+    await vi.waitFor(() => expect(streams).toHaveLength(2));
+    expect(streams[1]?.lastEventId).toBe('1-0:pusher');
+    expect(polls).toBeGreaterThanOrEqual(1);
+    const t2 = { ...t1, action: 'reset', from: 'closed', to: 'closed', generation: 2, reason: 'fresh' };
+    streams[1]?.stream.send(
+      `event: transition\nid: 2-0:pusher\ndata: ${JSON.stringify({ transition: t2, snapshot: null })}\n\n`,
+    );
+    await vi.waitFor(() => expect(lines).toHaveLength(4));
+    stop.abort();
+    expect(await done).toBe(EXIT_CODES.OK);
+    expect(lines.map((l) => l.replace(/^\S+\s+/, '').split(',')[0])).toEqual([
+      'pusher: closed (generation 0)\n',
+      'pusher: forced_open (generation 1',
+      'breakwater: the server ended the event stream (polling every 250ms until the stream is back)\n',
+      'pusher: reset closed -> closed (generation 2) by olga: fresh\n',
+    ]);
+  });
+
+  it('config shows the stored rules, and changes the fields given for every pod, audited', async () => {
+    f = await adminFixture();
+    const shown = await cli(['config', 'pusher']);
+    expect(shown.code).toBe(EXIT_CODES.OK);
+    expect(shown.stdout).toContain('failure-threshold  20');
+    expect(shown.stdout).toContain('cooldown           1s, ×2 per failed probe up to 4.5s');
+
+    const changed = await cli([
+      'config',
+      'pusher',
+      '--reason',
+      'INC-9: fewer probes',
+      '--failure-threshold',
+      '40',
+      '--cooldown',
+      '2s',
+      '--max-cooldown',
+      '30s',
+      '--failure-rate',
+      '0.3:200',
+    ]);
+    expect(changed).toMatchObject({ code: EXIT_CODES.OK, stderr: '' });
+    expect(changed.stdout).toContain('failure-threshold  40');
+    expect(changed.stdout).toContain('failure-rate       0.3:200');
+    const stored = await f.store.snapshot('pusher');
+    expect(stored.config).toMatchObject({
+      failureThreshold: 40,
+      cooldownMs: 2_000,
+      maxCooldownMs: 30_000,
+      failureRate: { threshold: 0.3, minimumCalls: 200 },
+      windowMs: 30_000, // not given: kept
+    });
+    expect((await f.store.audit('pusher', { limit: 1 }))[0]).toMatchObject({
+      action: 'config_update',
+      actor: 'olga',
+      reason: 'INC-9: fewer probes',
+      config: { from: { failureThreshold: 20 }, to: { failureThreshold: 40 } },
+    });
+
+    // The API's rules across fields, named; nothing changed.
+    const refused = await cli(['config', 'pusher', '--reason', 'x', '--bucket', '7s']);
+    expect(refused.code).toBe(EXIT_CODES.REFUSED);
+    expect(refused.stderr).toContain('400 INVALID_REQUEST: config.bucketMs');
+    expect((await f.store.snapshot('pusher')).configHash).toBe(stored.configHash);
+
+    for (const [argv, message] of [
+      [['config', 'pusher', '--failure-threshold', '40'], 'config needs --reason'],
+      [['config', 'pusher', '--reason', 'x'], 'config --reason needs at least one field flag'],
+      [['config', 'pusher', '--reason', 'x', '--cooldown', 'soon'], '--cooldown must be a duration'],
+      [['config', 'pusher', '--reason', 'x', '--failure-rate', '30%'], '--failure-rate must be RATE:CALLS'],
+      [['config', 'pusher', '--reason', 'x', '--mode', 'off'], '--mode must be enforce or shadow'],
+      [['status', '--quorum', '2'], 'status does not take --quorum'],
+    ] as const) {
+      const run = await cli([...argv]);
+      expect(run.code, argv.join(' ')).toBe(EXIT_CODES.USAGE);
+      expect(run.stderr).toContain(message);
+    }
+  });
+
+  it('--version prints the version and sends nothing', async () => {
+    f = await adminFixture();
+    expect(await cli(['--version'])).toEqual({ code: EXIT_CODES.OK, stdout: `breakwater ${VERSION}\n`, stderr: '' });
   });
 });

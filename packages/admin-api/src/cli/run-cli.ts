@@ -1,9 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { BreakerSnapshot } from '@breakwater/breaker-core';
 import { AdminClient } from '../client/admin-client.js';
 import { AdminRequestAbortedError, AdminRequestError, AdminUnreachableError } from '../client/admin-client-errors.js';
+import type { TransitionEventBody } from '../client/stream-event-types.js';
+import { VERSION } from '../version.js';
 import { type CliCommand, type CliInvocation, parseCliArgs, USAGE, UsageError } from './cli-args.js';
+import { formatDuration } from './duration.js';
 import { EXIT_CODES, type ExitCode } from './exit-codes.js';
-import { formatTime, renderAudit, renderBreakerList, renderSnapshot, renderSummary } from './render.js';
+import { formatTime, renderAudit, renderBreakerList, renderConfig, renderSnapshot, renderSummary } from './render.js';
 
 /** Everything the CLI touches, injected so tests run it without a process or a port. */
 export interface CliIo {
@@ -40,6 +44,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     const args = parseCliArgs(argv, io.env);
     if (args.help) {
       io.stdout(USAGE);
+      return EXIT_CODES.OK;
+    }
+    if (args.version) {
+      io.stdout(`breakwater ${VERSION}\n`);
       return EXIT_CODES.OK;
     }
     urlFrom = args.urlFrom;
@@ -106,13 +114,74 @@ async function execute(client: AdminClient, command: CliCommand, json: boolean, 
     }
     case 'watch':
       return watch(client, command.name, command.intervalMs, json, io);
+    case 'config': {
+      if (command.update === undefined) {
+        const snapshot = await client.get(command.name);
+        print(snapshot.config, () => renderConfig(snapshot));
+      } else {
+        const snapshot = await client.updateConfig(command.name, command.update);
+        print(snapshot, () => renderConfig(snapshot));
+      }
+      return EXIT_CODES.OK;
+    }
   }
 }
 
+/** Prints each new state of the watched breaker once, whether it came from the stream or a poll. */
+class WatchPrinter {
+  #generation = -1;
+  #state: string | undefined;
+
+  constructor(
+    private readonly json: boolean,
+    private readonly io: CliIo,
+  ) {}
+
+  snapshot(s: BreakerSnapshot): void {
+    if (s.generation === this.#generation && s.state === this.#state) return;
+    // A generation lower than the last one: the breaker was re-created (Redis lost it); follow it.
+    this.#generation = s.generation;
+    this.#state = s.state;
+    this.io.stdout(`${this.json ? JSON.stringify(s) : `${formatTime(s.at)}  ${renderSummary(s)}`}\n`);
+  }
+
+  transition({ transition: t, snapshot }: TransitionEventBody): void {
+    if (t.generation <= this.#generation) return;
+    if (snapshot && snapshot.generation === t.generation) {
+      this.snapshot(snapshot);
+      return;
+    }
+    // One of a burst (the snapshot read after it is later), or replayed after a reconnect.
+    this.#generation = t.generation;
+    this.#state = t.state ?? t.to;
+    if (!this.json) {
+      const by = t.reason ? ` by ${t.actor}: ${t.reason}` : ` by ${t.actor}`;
+      this.io.stdout(
+        `${formatTime(t.at)}  ${t.name}: ${t.action} ${t.from} -> ${t.to} (generation ${t.generation})${by}\n`,
+      );
+    }
+    if (snapshot) this.snapshot(snapshot);
+  }
+}
+
+/** 250 → `250ms`, 2_000 → `2s`, 90_000 → `1m30s`. */
+function interval(ms: number): string {
+  return ms % 1_000 === 0 ? formatDuration(ms) : `${ms}ms`;
+}
+
+/** Why the stream cannot be had from this server at all (an older admin API): poll instead, for good. */
+function noStreamHere(err: unknown): boolean {
+  if (err instanceof AdminRequestError) return err.code === 'ROUTE_NOT_FOUND' || err.status === 405;
+  return err instanceof AdminUnreachableError && err.reason === 'not_a_stream';
+}
+
 /**
- * Polls the breaker and prints a line whenever its state or generation
- * changes (every transition and manual action bumps the generation). Server
- * or network trouble is reported once and retried; a 4xx ends the watch.
+ * Follows the breaker on the event stream (`GET /v1/events?name=`) and prints
+ * a line per transition. When the stream cannot be had, it polls every
+ * `intervalMs` instead: for good if the server has no stream (an older admin
+ * API), else while it tries the stream again (resuming from the last event id,
+ * so nothing is missed). Server or network trouble is reported once per kind
+ * and retried; a 4xx ends the watch.
  */
 async function watch(
   client: AdminClient,
@@ -121,23 +190,45 @@ async function watch(
   json: boolean,
   io: CliIo,
 ): Promise<ExitCode> {
-  let last: string | undefined;
+  const printer = new WatchPrinter(json, io);
+  let streaming = true;
+  let lastEventId: string | undefined;
   let lastProblem: string | undefined;
+  const problem = (text: string) => {
+    if (text !== lastProblem) io.stderr(`breakwater: ${text}\n`);
+    lastProblem = text;
+  };
   while (!io.signal?.aborted) {
-    try {
-      const snapshot = await client.get(name);
-      lastProblem = undefined;
-      const key = `${snapshot.state}/${snapshot.generation}`;
-      if (key !== last) {
-        last = key;
-        io.stdout(`${json ? JSON.stringify(snapshot) : `${formatTime(snapshot.at)}  ${renderSummary(snapshot)}`}\n`);
+    if (streaming) {
+      let why: string;
+      try {
+        for await (const e of client.events({ name, ...(lastEventId === undefined ? {} : { lastEventId }) })) {
+          if (e.id !== undefined) lastEventId = e.id;
+          if (e.event === 'snapshot') printer.snapshot(e.data as BreakerSnapshot);
+          else if (e.event === 'transition') printer.transition(e.data as TransitionEventBody);
+          else if (e.event === 'removed') problem(`breaker ${name} was removed from the store (still watching)`);
+          else if (e.event === 'ready') lastProblem = undefined;
+        }
+        why = 'the server ended the event stream';
+      } catch (err) {
+        if (err instanceof AdminRequestAbortedError) break; // Ctrl-C: a watch just stops
+        if (noStreamHere(err)) {
+          streaming = false;
+          problem(`this admin API has no event stream; polling every ${interval(intervalMs)}`);
+          continue;
+        }
+        if (err instanceof AdminRequestError && err.status < 500 && err.status !== 429) return report(err, io);
+        why = err instanceof Error ? err.message : String(err);
       }
+      problem(`${why} (polling every ${interval(intervalMs)} until the stream is back)`);
+    }
+    try {
+      printer.snapshot(await client.get(name));
+      if (!streaming) lastProblem = undefined;
     } catch (err) {
-      if (err instanceof AdminRequestAbortedError) break; // Ctrl-C during a poll: a watch just stops
+      if (err instanceof AdminRequestAbortedError) break;
       if (err instanceof AdminRequestError && err.status < 500) return report(err, io);
-      const problem = err instanceof Error ? err.message : String(err);
-      if (problem !== lastProblem) io.stderr(`breakwater: ${problem} (still watching)\n`);
-      lastProblem = problem;
+      problem(`${err instanceof Error ? err.message : String(err)} (still watching)`);
     }
     try {
       await sleep(intervalMs, undefined, io.signal ? { signal: io.signal } : {});

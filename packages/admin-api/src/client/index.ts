@@ -6,5 +6,14 @@
  */
 
 export { ADMIN_ERROR_CODES, ADMIN_ERROR_STATUS, type AdminErrorCode } from '../errors/error-codes.js';
-export { AdminClient, type AdminClientOptions, DEFAULT_CLIENT_TIMEOUT_MS } from './admin-client.js';
+export {
+  AdminClient,
+  type AdminClientOptions,
+  type AdminEventsOptions,
+  type AdminStreamEvent,
+  type ConfigPatch,
+  DEFAULT_CLIENT_TIMEOUT_MS,
+  DEFAULT_STREAM_IDLE_TIMEOUT_MS,
+} from './admin-client.js';
 export { AdminRequestAbortedError, AdminRequestError, AdminUnreachableError } from './admin-client-errors.js';
+export type { ReadyEventBody, TransitionEventBody, TransitionFields } from './stream-event-types.js';

@@ -27,6 +27,8 @@ export const ADMIN_ERROR_STATUS = Object.freeze({
   UNSUPPORTED_MEDIA_TYPE: 415,
   /** Too many mutations by this token; see `Retry-After`. */
   RATE_LIMITED: 429,
+  /** This token already holds as many event streams as one token may (`events.maxStreamsPerToken`); see `Retry-After`. */
+  TOO_MANY_STREAMS_FOR_TOKEN: 429,
   /** The request headers are larger than Node's limit (RFC 6585 §5; standalone server). */
   HEADERS_TOO_LARGE: 431,
   /** Unexpected failure; details are in the server log, never in the reply. */
@@ -37,6 +39,8 @@ export const ADMIN_ERROR_STATUS = Object.freeze({
   NOT_READY: 503,
   /** The server is shutting down: requests in flight finish, new ones get this. Retry after the restart. */
   SHUTTING_DOWN: 503,
+  /** The server already holds as many event streams as it serves at once (`events.maxStreams`); see `Retry-After`. */
+  TOO_MANY_STREAMS: 503,
 });
 
 export type AdminErrorCode = keyof typeof ADMIN_ERROR_STATUS;

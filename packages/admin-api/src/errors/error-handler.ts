@@ -38,3 +38,30 @@ export function notFound(request: FastifyRequest, reply: FastifyReply): FastifyR
     reply,
   );
 }
+
+/** Fastify's `frameworkErrors`: errors raised before routing, answered without repeating the URL. */
+export function answerFrameworkError(
+  err: { code?: string },
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  const error =
+    err.code === 'FST_ERR_BAD_URL'
+      ? new AdminApiError('INVALID_REQUEST', 'the URL path is not valid percent-encoding')
+      : err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? new AdminApiError('INVALID_REQUEST', 'a path segment is longer than this server reads')
+        : new AdminApiError('INTERNAL_ERROR', 'internal error', { cause: err });
+  return handleError(error, request, reply);
+}
+
+/**
+ * An HTTP/1.1 request must carry `Host` (RFC 9112 §3.2). Node refuses one without it
+ * with a bare 400 unless told not to; the standalone app turns that off and refuses it here.
+ */
+export async function requireHost(request: FastifyRequest): Promise<void> {
+  if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
+    throw new AdminApiError('INVALID_REQUEST', 'an HTTP/1.1 request needs a Host header', {
+      headers: { connection: 'close' },
+    });
+  }
+}

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AuditListSchema } from '../schemas/audit-schema.js';
-import { ERROR_RESPONSES } from '../schemas/error-schema.js';
+import { errorResponses } from '../schemas/error-schema.js';
 import { AuditQuerySchema, BreakerParamsSchema, DEFAULT_AUDIT_LIMIT } from '../schemas/request-schemas.js';
 import { BEARER_SECURITY, type RouteDeps } from './route-deps.js';
 
@@ -17,7 +17,7 @@ export const auditRoute: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { st
         security: BEARER_SECURITY,
         params: BreakerParamsSchema,
         querystring: AuditQuerySchema,
-        response: { 200: AuditListSchema, ...ERROR_RESPONSES },
+        response: { 200: AuditListSchema, ...errorResponses(400, 401, 404, 503) },
       },
     },
     async (request) => ({

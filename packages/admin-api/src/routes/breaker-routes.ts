@@ -1,6 +1,6 @@
 import { type BreakerSnapshot, isBreakerNotFoundError } from '@breakwater/breaker-core';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ERROR_RESPONSES } from '../schemas/error-schema.js';
+import { errorResponses } from '../schemas/error-schema.js';
 import { BreakerParamsSchema, NoQuerySchema } from '../schemas/request-schemas.js';
 import { BreakerListSchema, SnapshotSchema } from '../schemas/snapshot-schema.js';
 import { BEARER_SECURITY, type RouteDeps } from './route-deps.js';
@@ -20,7 +20,7 @@ export const breakerRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
         description: 'Role: viewer. Sorted by name; at most the configured number of breakers.',
         security: BEARER_SECURITY,
         querystring: NoQuerySchema,
-        response: { 200: BreakerListSchema, ...ERROR_RESPONSES },
+        response: { 200: BreakerListSchema, ...errorResponses(400, 401, 503) },
       },
     },
     async () => {
@@ -52,7 +52,7 @@ export const breakerRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
         security: BEARER_SECURITY,
         params: BreakerParamsSchema,
         querystring: NoQuerySchema,
-        response: { 200: SnapshotSchema, ...ERROR_RESPONSES },
+        response: { 200: SnapshotSchema, ...errorResponses(400, 401, 404, 503) },
       },
     },
     async (request) => store.snapshot(request.params.name),

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { AdminApiError } from '../errors/admin-api-error.js';
-import { ERROR_RESPONSES } from '../schemas/error-schema.js';
+import { errorResponses } from '../schemas/error-schema.js';
 import type { RouteDeps } from './route-deps.js';
 
 const StatusSchema = Type.Object({ status: Type.String() });
@@ -18,7 +18,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { 
       schema: {
         tags: ['health'],
         summary: 'Liveness: the process answers',
-        response: { 200: StatusSchema },
+        response: { 200: StatusSchema, ...errorResponses(503) },
       },
     },
     async () => ({ status: 'ok' }),
@@ -30,7 +30,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { 
       schema: {
         tags: ['health'],
         summary: 'Readiness: 200 when the store (Redis) answers, 503 otherwise',
-        response: { 200: StatusSchema, ...ERROR_RESPONSES },
+        response: { 200: StatusSchema, ...errorResponses(503) },
       },
     },
     async () => {

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { ERROR_RESPONSES } from '../schemas/error-schema.js';
+import { errorResponses } from '../schemas/error-schema.js';
 import { BEARER_SECURITY, type RouteDeps } from './route-deps.js';
 
 /** `GET /metrics`: the registry in Prometheus text format; who may read it is `metricsAccess`. */
@@ -14,7 +14,17 @@ export const metricsRoute: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { 
         summary: 'Prometheus metrics',
         description: `Role: ${metricsAccess}.`,
         ...(metricsAccess === 'public' ? {} : { security: BEARER_SECURITY }),
-        response: { 200: Type.String({ description: 'Prometheus text exposition format' }), ...ERROR_RESPONSES },
+        response: {
+          200: {
+            description: 'Prometheus text exposition format (version 0.0.4)',
+            content: { 'text/plain': { schema: Type.String() } },
+          },
+          ...(metricsAccess === 'public'
+            ? errorResponses(503)
+            : metricsAccess === 'viewer'
+              ? errorResponses(401, 503)
+              : errorResponses(401, 403, 503)),
+        },
       },
     },
     async (_request, reply) => {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { AdminApiError } from '../errors/admin-api-error.js';
-import { ERROR_RESPONSES } from '../schemas/error-schema.js';
+import { errorResponses } from '../schemas/error-schema.js';
 import {
   BreakerParamsSchema,
   ClearQuerySchema,
@@ -42,7 +42,7 @@ export const overrideRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
           params: BreakerParamsSchema,
           querystring: NoQuerySchema,
           body: OverrideBodySchema,
-          response: { 200: SnapshotSchema, ...ERROR_RESPONSES },
+          response: { 200: SnapshotSchema, ...errorResponses(400, 401, 403, 404, 413, 415, 429, 503) },
         },
       },
       async (request) => {
@@ -84,7 +84,7 @@ export const overrideRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
         security: BEARER_SECURITY,
         params: BreakerParamsSchema,
         querystring: ClearQuerySchema,
-        response: { 200: SnapshotSchema, ...ERROR_RESPONSES },
+        response: { 200: SnapshotSchema, ...errorResponses(400, 401, 403, 404, 413, 415, 429, 503) },
       },
     },
     async (request) => {

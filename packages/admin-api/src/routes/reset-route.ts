@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ERROR_RESPONSES } from '../schemas/error-schema.js';
+import { errorResponses } from '../schemas/error-schema.js';
 import { BreakerParamsSchema, NoQuerySchema, ResetBodySchema } from '../schemas/request-schemas.js';
 import { SnapshotSchema } from '../schemas/snapshot-schema.js';
 import { BEARER_SECURITY, principalOf, type RouteDeps } from './route-deps.js';
@@ -19,7 +19,7 @@ export const resetRoute: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { st
         params: BreakerParamsSchema,
         querystring: NoQuerySchema,
         body: ResetBodySchema,
-        response: { 200: SnapshotSchema, ...ERROR_RESPONSES },
+        response: { 200: SnapshotSchema, ...errorResponses(400, 401, 403, 404, 413, 415, 429, 503) },
       },
     },
     async (request) => {

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { BreakerStateSchema } from './snapshot-schema.js';
+import { BreakerConfigSchema, BreakerStateSchema } from './snapshot-schema.js';
 import { StringEnum } from './string-enum.js';
 
 export const BREAKER_ACTIONS = [
@@ -24,6 +24,12 @@ export const AuditEntrySchema = Type.Object({
   to: BreakerStateSchema,
   generation: Type.Integer(),
   reason: Type.String(),
+  config: Type.Optional(
+    Type.Object(
+      { from: BreakerConfigSchema, to: BreakerConfigSchema },
+      { description: 'config_update only: the stored rules before and after' },
+    ),
+  ),
 });
 
 export const AuditListSchema = Type.Object({

@@ -1,6 +1,7 @@
 --[[
   update config: replace the stored rules for every pod. A different bucket layout
-  (windowMs or bucketMs) starts an empty window. Audited as config_update.
+  (windowMs or bucketMs) starts an empty window. Audited as config_update, with the
+  canonical JSON of the rules before and after (audit fields fromConfig, toConfig).
 
   KEYS[1..5], ARGV[1..5]: see includes/load.lua.
   ARGV[6]    actor (1..512 bytes: BW_MAX_ACTOR_BYTES; the TS side allows 128 characters)
@@ -20,13 +21,14 @@ local reason = bw_str(ARGV[7], 'reason', BW_MAX_REASON_BYTES)
 local config = bw_config_arg(8)
 bw_require(B)
 bw_apply_due(B)
-local oldWindow, oldBucket = B.cfg.windowMs, B.cfg.bucketMs
+local oldWindow, oldBucket, oldJson = B.cfg.windowMs, B.cfg.bucketMs, B.cfg.json
 bw_write_config(B, config)
 if B.cfg.windowMs ~= oldWindow or B.cfg.bucketMs ~= oldBucket then
   redis.call('DEL', KEYS[3])
   B.win = {}
 end
 local state = bw_effective(B)
-bw_transition(B, 'config_update', state, state, actor, reason)
+bw_transition(B, 'config_update', state, state, actor, reason, nil,
+  { 'fromConfig', oldJson, 'toConfig', B.cfg.json })
 bw_save(B)
 return bw_reply(B, {})

@@ -174,7 +174,13 @@ export class FailoverStore {
     if (this.#source === 'local')
       return { answer: { reply: { snapshot: await local.snapshot(name) }, source: 'local' } };
     try {
-      return { answer: await this.#callTagged('snapshot', async (s) => ({ snapshot: await s.snapshot(name) })) };
+      const answer = await this.#callTagged('snapshot', async (s) => ({ snapshot: await s.snapshot(name) }));
+      // Drift follows every read, not only record replies: after updateConfig() stores this pod's
+      // rules, an idle pod (no outcomes to flush) clears its drift on the resync the config_update
+      // message triggers, and one whose rules the update left behind reports it just as soon.
+      const stored = answer.reply.snapshot.configHash;
+      this.#noteDrift(stored !== this.#localConfigHash, stored);
+      return { answer };
     } catch (err) {
       if (storeErrorKind(err) !== 'not_found') return { fellBack: await this.#degrade(err) };
     }

@@ -105,9 +105,17 @@ export interface BreakerTransition {
    * none is: so a pod that hears a force-open or force-close knows its end without a snapshot.
    */
   readonly overrideExpiresAt: number | null;
+  /**
+   * The id of the transition's audit entry (AuditEntry.id), on transitions delivered by
+   * `subscribe()`, so a subscriber can tell where it is in the audit log. Absent from the
+   * transitions in a call's reply, and from messages published by stores before it was added.
+   */
+  readonly auditId?: string;
 }
 
 /** A transition as read back from the audit log, with the log's id. */
-export interface AuditEntry extends Omit<BreakerTransition, 'name' | 'state' | 'overrideExpiresAt'> {
+export interface AuditEntry extends Omit<BreakerTransition, 'name' | 'state' | 'overrideExpiresAt' | 'auditId'> {
   readonly id: string;
+  /** `config_update` only: the stored rules before and after (absent from entries written before it was added). */
+  readonly config?: { readonly from: BreakerConfig; readonly to: BreakerConfig };
 }

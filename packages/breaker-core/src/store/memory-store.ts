@@ -52,6 +52,9 @@ export const DEFAULT_MEMORY_STORE_OPTIONS = Object.freeze({ auditMaxLength: 1_00
  * repeating ones granted before. The `m` keeps them apart from Redis tokens.
  */
 let incarnations = 0;
+
+/** More fields for a transition's audit entry (config_update: the rules before and after). */
+type AuditExtra = (t: rules.Transition) => Pick<AuditEntry, 'config'>;
 function nextIncarnation(): string {
   incarnations += 1;
   return `m${incarnations}`;
@@ -71,6 +74,7 @@ export class MemoryBreakerStore implements BreakerStore {
   readonly #listeners = new Map<string, Set<(t: BreakerTransition) => void>>();
   readonly #registered = new Map<string, BreakerConfig>();
   #auditSeq = 0;
+  #auditIdMs = 0;
   #closed = false;
 
   constructor(options: MemoryBreakerStoreOptions = {}) {
@@ -168,7 +172,15 @@ export class MemoryBreakerStore implements BreakerStore {
   async updateConfig(name: string, config: BreakerConfigInput, request: ActorRequest): Promise<BreakerSnapshot> {
     const resolved = resolveBreakerConfig(config);
     const { actor, reason } = checkActorRequest(request, true);
-    return this.#mutate(name, (r, now, out) => rules.replaceConfig(r, now, resolved, actor, reason, out));
+    let from: BreakerConfig | undefined;
+    return this.#mutate(
+      name,
+      (r, now, out) => {
+        from = r.config;
+        rules.replaceConfig(r, now, resolved, actor, reason, out);
+      },
+      (t) => (t.action === 'config_update' && from ? { config: { from, to: resolved } } : {}),
+    );
   }
 
   async audit(name: string, options: { limit?: number } = {}): Promise<AuditEntry[]> {
@@ -262,13 +274,17 @@ export class MemoryBreakerStore implements BreakerStore {
     return { record, now };
   }
 
-  #mutate(name: string, step: (r: BreakerRecord, now: number, out: rules.Transition[]) => void): BreakerSnapshot {
+  #mutate(
+    name: string,
+    step: (r: BreakerRecord, now: number, out: rules.Transition[]) => void,
+    auditExtra?: AuditExtra,
+  ): BreakerSnapshot {
     checkName(name);
     const { record, now } = this.#existing(name);
     const out: rules.Transition[] = [];
     rules.applyDue(record, now, out);
     step(record, now, out);
-    this.#publish(record, out);
+    this.#publish(record, out, auditExtra);
     return toSnapshot(record, now);
   }
 
@@ -279,8 +295,11 @@ export class MemoryBreakerStore implements BreakerStore {
     );
   }
 
-  /** Appends to the bounded audit log and notifies subscribers after the step (like PUBLISH). */
-  #publish(record: BreakerRecord, out: readonly rules.Transition[]): BreakerTransition[] {
+  /**
+   * Appends to the bounded audit log and notifies subscribers after the step (like
+   * PUBLISH; what subscribers get carries the audit id, the reply's transitions do not).
+   */
+  #publish(record: BreakerRecord, out: readonly rules.Transition[], auditExtra?: AuditExtra): BreakerTransition[] {
     if (out.length === 0) return [];
     let log = this.#audit.get(record.name);
     if (!log) {
@@ -288,18 +307,23 @@ export class MemoryBreakerStore implements BreakerStore {
       this.#audit.set(record.name, log);
     }
     const published: BreakerTransition[] = [];
+    const delivered: BreakerTransition[] = [];
     for (const t of out) {
       this.#auditSeq += 1;
+      // Like a Redis stream id: ms then a sequence, never decreasing (a lapse is stamped earlier than now).
+      this.#auditIdMs = Math.max(this.#auditIdMs, t.at);
+      const id = `${this.#auditIdMs}-${this.#auditSeq}`;
       const { state: _state, overrideExpiresAt: _expires, ...entry } = t;
-      log.push({ id: `${t.at}-${this.#auditSeq}`, ...entry });
+      log.push({ id, ...entry, ...auditExtra?.(t) });
       published.push({ name: record.name, ...t });
+      delivered.push({ name: record.name, ...t, auditId: id });
     }
     if (log.length > this.#auditMaxLength) log.splice(0, log.length - this.#auditMaxLength);
     const listeners = this.#listeners.get(record.name);
     if (listeners && listeners.size > 0) {
       const targets = [...listeners];
       queueMicrotask(() => {
-        for (const t of published) for (const listener of targets) listener(t);
+        for (const t of delivered) for (const listener of targets) listener(t);
       });
     }
     return published;

@@ -1,6 +1,11 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
-import { type BreakerConfig, type BreakerConfigInput, resolveBreakerConfig } from '../config/breaker-config.js';
+import {
+  type BreakerConfig,
+  type BreakerConfigInput,
+  parseCanonicalConfig,
+  resolveBreakerConfig,
+} from '../config/breaker-config.js';
 import { BreakerNotFoundError } from '../errors/breaker-not-found-error.js';
 import { fromRedisError } from '../errors/from-redis-error.js';
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
@@ -221,6 +226,7 @@ export class RedisBreakerStore implements BreakerStore {
     return rows.map(([id, fields]) => {
       const f: Record<string, string> = {};
       for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i] as string] = fields[i + 1] as string;
+      const config = configChange(f.fromConfig, f.toConfig);
       return {
         id,
         at: Number(f.at),
@@ -230,6 +236,7 @@ export class RedisBreakerStore implements BreakerStore {
         to: f.to as BreakerState,
         generation: Number(f.generation),
         reason: f.reason ?? '',
+        ...(config ? { config } : {}),
       };
     });
   }
@@ -345,7 +352,13 @@ export class RedisBreakerStore implements BreakerStore {
 
   #subscriberConnection(): RedisClient {
     if (!this.#subscriber) {
-      const sub = this.#client.duplicate();
+      // A subscription waits for the connection (as the pods' own subscriber does), even when the
+      // command client fails fast: with its offline queue off, the first SUBSCRIBE would fail while
+      // the new connection is still being made.
+      const client = this.#client;
+      const sub = client.isCluster
+        ? (client as Cluster).duplicate([], { enableOfflineQueue: true })
+        : (client as Redis).duplicate({ enableOfflineQueue: true });
       sub.on('error', () => {}); // reconnects on its own; callers learn through their resync
       this.#subscriber = sub;
     }
@@ -367,6 +380,16 @@ export class RedisBreakerStore implements BreakerStore {
       return; // not ours or from an incompatible version: the periodic resync covers it
     }
     for (const listener of [...listeners]) listener(transition);
+  }
+}
+
+/** A config_update entry's rules before and after; undefined when absent or unreadable (another version wrote them). */
+function configChange(from: string | undefined, to: string | undefined): AuditEntry['config'] {
+  if (from === undefined || to === undefined) return undefined;
+  try {
+    return { from: parseCanonicalConfig(from), to: parseCanonicalConfig(to) };
+  } catch {
+    return undefined;
   }
 }
 

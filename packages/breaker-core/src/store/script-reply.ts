@@ -181,6 +181,8 @@ export function parseTransition(t: Json): BreakerTransition {
       t.overrideExpiresAt === null || t.overrideExpiresAt === undefined
         ? null
         : num(t.overrideExpiresAt, 'transition.overrideExpiresAt'),
+    // Only in published messages (not replies), and only from scripts that know it.
+    ...(t.auditId === undefined ? {} : { auditId: str(t.auditId, 'transition.auditId') }),
   };
 }
 

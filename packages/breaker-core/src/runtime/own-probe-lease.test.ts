@@ -15,6 +15,8 @@ import { memoryFleet, wrapped } from './testing/memory-fleet.js';
 
 const fleet = memoryFleet();
 const config = { failureThreshold: 1, cooldownMs: 1_000, probeLeaseMs: 5_000 };
+/** The cooldown after one failed probe, and a millisecond: cooldownMs × the default multiplier (2). */
+const AFTER_FAILED_PROBE = 2_001;
 let store: MemoryBreakerStore;
 beforeEach(() => {
   store = fleet.store;
@@ -60,7 +62,7 @@ describe('ClusterBreaker.acquireProbe(): one lease per pod', () => {
     const lease = must(await b.acquireProbe());
     expect(await b.reportProbe(lease, 'failure')).toBe(true);
     expect(b.state).toBe('open');
-    await vi.advanceTimersByTimeAsync(1_001);
+    await vi.advanceTimersByTimeAsync(AFTER_FAILED_PROBE);
     expect(b.state).toBe('half_open');
     expect(must(await b.acquireProbe()).generation).toBeGreaterThan(lease.generation);
   });
@@ -100,7 +102,7 @@ describe('ClusterBreaker.acquireProbe(): one lease per pod', () => {
     expect(b.source).toBe('local');
     expect(await b.acquireProbe()).toBeNull();
     expect(await b.reportProbe(lease, 'failure')).toBe(true);
-    await vi.advanceTimersByTimeAsync(1_001);
+    await vi.advanceTimersByTimeAsync(AFTER_FAILED_PROBE);
     expect(await b.acquireProbe()).not.toBeNull();
   });
 });

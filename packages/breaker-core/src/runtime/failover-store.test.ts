@@ -134,7 +134,7 @@ describe('FailoverStore', () => {
     const client = { status: 'ready', disconnect: vi.fn() };
     const { failover, registry } = await setup({ store, client });
     const pending = failover.acquireProbe();
-    await vi.advanceTimersByTimeAsync(250);
+    await vi.advanceTimersByTimeAsync(250 + 1); // the deadline, and the loop turn after it
     const { answer, fellBack } = await pending;
     expect(fellBack).toBeDefined();
     expect(answer).toMatchObject({ source: 'local', reply: { granted: false, reason: 'not_half_open' } });

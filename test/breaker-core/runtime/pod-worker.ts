@@ -18,6 +18,7 @@ export interface PodReport {
   readonly podId: string;
   readonly state: string;
   readonly generation: number;
+  readonly incarnation: string | undefined;
   readonly source: 'shared' | 'local';
   /** Age of the pod's view, ms. */
   readonly viewAgeMs: number;
@@ -56,6 +57,7 @@ function report(b: ClusterBreaker): PodReport {
     podId: b.podId,
     state: b.state,
     generation: b.generation,
+    incarnation: b.snapshot.incarnation,
     source: b.source,
     viewAgeMs: b.staleness,
     degraded: h?.degraded ?? [],

@@ -38,6 +38,15 @@ describe('BreakerView', () => {
     expect([view.generation, view.view.state, view.known.state]).toEqual([1, 'closed', 'closed']);
   });
 
+  it('orders generations within one incarnation only: a snapshot of another life replaces the view', () => {
+    const view = new BreakerView(at(3, { incarnation: 'old' }), 'shared', () => Date.now(), vi.fn());
+    expect(view.take(at(2, { incarnation: 'old', state: 'open' }), 'shared', false)).toBe(false);
+    // Redis lost the breaker; another pod re-created it (generation 0) and its replay re-tripped it.
+    expect(view.take(at(1, { incarnation: 'new', state: 'open' }), 'shared', false)).toBe(true);
+    expect([view.generation, view.view.state, view.view.incarnation]).toEqual([1, 'open', 'new']);
+    expect(view.take(at(0, { incarnation: 'new' }), 'shared', false)).toBe(false); // within the new life, ordered
+  });
+
   it('keeps the store’s clock offset from shared replies only, and its staleness on the pod’s clock', () => {
     const view = new BreakerView(at(0, { at: T0 + 5_000 }), 'shared', () => Date.now(), vi.fn());
     expect(view.offsetMs).toBe(5_000);

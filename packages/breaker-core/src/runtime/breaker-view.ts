@@ -123,10 +123,13 @@ export class BreakerView implements PodKnowledge {
   /**
    * Takes a snapshot `source` replied with; false (and nothing changes) when it
    * is older than what the pod knows, unless `authoritative` (a fallback, a
-   * rejoin, a breaker the store re-created).
+   * rejoin, a breaker the store re-created). Generations are ordered within one
+   * incarnation only: a snapshot of another life of the breaker (the store lost
+   * it and re-created it at generation 0) replaces the view whatever its generation.
    */
   take(snap: BreakerSnapshot, source: ViewSource, authoritative: boolean): boolean {
-    if (!authoritative && snap.generation < this.#generation) return false;
+    const sameLife = snap.incarnation === this.#known.incarnation;
+    if (!authoritative && sameLife && snap.generation < this.#generation) return false;
     const now = this.#clock();
     this.#view = snap;
     this.#known = snap;

@@ -46,6 +46,15 @@ export interface BreakerSnapshot {
   readonly automaticState: AutomaticState;
   /** Bumped by every transition and manual action; results reported under an older one are refused. */
   readonly generation: number;
+  /**
+   * Which life of the breaker this is. A store that loses a breaker (Redis restarted
+   * without its data) re-creates it at generation 0 with a new incarnation, so
+   * generations are ordered only within one incarnation. Set by the built-in stores
+   * (Redis: its `TIME` in µs when the breaker was created; memory: `m<n>`, new on every
+   * creation and restore); a store of yours may leave it out (then every snapshot is
+   * taken to be of one life).
+   */
+  readonly incarnation?: string;
   readonly mode: BreakerMode;
   readonly window: WindowCounts;
   /** When the current opening began (null unless open or half-open). */

@@ -129,6 +129,7 @@ function parseSnapshot(s: Json): BreakerSnapshot {
     state: state(s.state),
     automaticState: state(s.automaticState) as BreakerSnapshot['automaticState'],
     generation: num(s.generation, 'generation'),
+    incarnation: str(s.incarnation, 'incarnation'),
     mode: str(s.mode, 'mode') as BreakerSnapshot['mode'],
     window: {
       failures: num(window.failures, 'window.failures'),

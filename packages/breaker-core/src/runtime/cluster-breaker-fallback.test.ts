@@ -43,6 +43,62 @@ describe('ClusterBreaker on its fallback (the FailoverStore through ClusterBreak
     expect(a.state).toBe('half_open');
   });
 
+  it('does not probe beside the holder of the shared lease: a pod that falls back while open cools down a full cooldown of its own', async () => {
+    // Seen in a replay on a busy machine: a pod whose snapshot timed out 5.5 s before the end of the
+    // cooldown, still on its fallback, probed beside the lease holder, which it could not see.
+    const config = { failureThreshold: 1, cooldownMs: 10_000, probeLeaseMs: 5_000 };
+    const cut = { value: false };
+    const fail = () => Promise.reject(new StoreUnavailableError('connection reset'));
+    const flaky = wrapped(store, {
+      snapshot: (name: string) => (cut.value ? fail() : store.snapshot(name)),
+      record: (...a: Parameters<BreakerStore['record']>) => (cut.value ? fail() : store.record(...a)),
+      acquireProbe: (...a: Parameters<BreakerStore['acquireProbe']>) => (cut.value ? fail() : store.acquireProbe(...a)),
+    });
+    const holder = await make({ config });
+    const cutOff = await make({ store: flaky, config, resyncIntervalMs: 1_000 });
+
+    holder.recordFailure();
+    await vi.advanceTimersByTimeAsync(100);
+    expect([holder.state, cutOff.state]).toEqual(['open', 'open']);
+
+    await vi.advanceTimersByTimeAsync(4_000);
+    cut.value = true; // 6 s before the end of the cooldown: the next resync fails
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(cutOff.source).toBe('local');
+
+    await vi.advanceTimersByTimeAsync(5_000); // the shared cooldown ends
+    const lease = await holder.acquireProbe();
+    expect(lease?.holder).toBe('pod-0');
+    expect(await cutOff.acquireProbe()).toBeNull(); // still cooling down on its own
+    expect(cutOff.state).toBe('open');
+
+    await vi.advanceTimersByTimeAsync(5_000); // a full cooldown since it fell back: now it may probe alone
+    expect(cutOff.state).toBe('half_open');
+    expect((await cutOff.acquireProbe())?.holder).toBe('pod-1');
+  });
+
+  it('does not probe at once when it falls back while half-open: open for a full cooldown first', async () => {
+    const config = { failureThreshold: 1, cooldownMs: 1_000, probeLeaseMs: 5_000 };
+    const cut = { value: false };
+    const fail = () => Promise.reject(new StoreUnavailableError('connection reset'));
+    const flaky = wrapped(store, {
+      snapshot: (name: string) => (cut.value ? fail() : store.snapshot(name)),
+      record: (...a: Parameters<BreakerStore['record']>) => (cut.value ? fail() : store.record(...a)),
+      acquireProbe: (...a: Parameters<BreakerStore['acquireProbe']>) => (cut.value ? fail() : store.acquireProbe(...a)),
+    });
+    const holder = await make({ config, resyncIntervalMs: 60_000 });
+    const cutOff = await make({ store: flaky, config, resyncIntervalMs: 60_000 });
+    holder.recordFailure();
+    await vi.advanceTimersByTimeAsync(1_101);
+    expect([holder.state, cutOff.state]).toEqual(['half_open', 'half_open']);
+    expect((await holder.acquireProbe())?.holder).toBe('pod-0');
+    cut.value = true;
+    expect(await cutOff.acquireProbe()).toBeNull(); // the shared call fails: no local lease beside pod-0's
+    expect([cutOff.source, cutOff.state]).toEqual(['local', 'open']);
+    await vi.advanceTimersByTimeAsync(1_001);
+    expect((await cutOff.acquireProbe())?.holder).toBe('pod-1'); // a cooldown later, still cut off: on its own
+  });
+
   it('sends outcomes flushed during a rejoin to the shared store too, not to a local window already read', async () => {
     let mode: 'down' | 'slow' | 'up' = 'up';
     let slowRecords = 0;

@@ -100,12 +100,13 @@ describe('FailoverStore', () => {
     const tripped = await shared.record(NAME, 'pod-9', { failures: 3, successes: 0 }); // open, generation 1
     const known = tripped.snapshot;
     const store = wrapped(shared, { record: refused });
-    // The store's clock runs 5 s ahead of the pod's: the local cooldown ends 5 s earlier in pod time.
-    const { failover, degraded, registry } = await setup({ store, known, offsetMs: 5_000 });
+    // The store's clock runs 5 s behind the pod's: the cooldown carried over (later than a full one
+    // from the store's now) ends 5 s later in pod time.
+    const { failover, degraded, registry } = await setup({ store, known, offsetMs: -5_000 });
     const { answer, fellBack } = await failover.record({ failures: 1, successes: 0 });
     expect(failover.source).toBe('local');
     expect(fellBack).toMatchObject({ state: 'open', generation: 1 });
-    expect(fellBack?.cooldownUntil).toBe((known.cooldownUntil as number) - 5_000);
+    expect(fellBack?.cooldownUntil).toBe((known.cooldownUntil as number) + 5_000);
     expect(answer?.source).toBe('local');
     expect(answer?.reply.snapshot.window.failures).toBe(1); // the outcomes went to the local breaker
     expect(degraded).toHaveLength(1);
@@ -248,7 +249,10 @@ describe('FailoverStore', () => {
     const sharedLease = (await failover.acquireProbe()).answer;
     expect(sharedLease).toMatchObject({ source: 'shared', reply: { granted: true } });
     down = true;
-    const { answer } = await failover.acquireProbe(); // falls back: the local breaker, restored half-open, grants
+    // Falls back: the local breaker, restored open for a cooldown of its own, grants once it is over.
+    expect((await failover.acquireProbe()).answer).toMatchObject({ source: 'local', reply: { granted: false } });
+    vi.advanceTimersByTime(15_000);
+    const { answer } = await failover.acquireProbe();
     expect(answer).toMatchObject({ source: 'local', reply: { granted: true } });
     if (!answer?.reply.granted || !sharedLease?.reply.granted) throw new Error('no lease');
     expect((await failover.reportProbe(answer.reply.lease, 'success')).answer?.source).toBe('local');

@@ -17,6 +17,7 @@ import type { StoreRecoveredEvent, ViewSource } from './breaker-events.js';
 import type { BreakerSignals } from './breaker-signals.js';
 import type { PodKnowledge } from './breaker-view.js';
 import type { BreakwaterLogger } from './breakwater-logger.js';
+import { fallbackStart } from './fallback-start.js';
 import type { RepeatLog } from './repeat-log.js';
 import type { StoreDeadline } from './store-deadline.js';
 import { storeErrorKind, storeErrorLabel } from './store-error-kind.js';
@@ -278,7 +279,8 @@ export class FailoverStore {
 
   /**
    * Switches to the local breaker after a failed shared call, restored from what
-   * the pod knows, and returns the local state. Returns undefined, and stays
+   * the pod knows (open for a cooldown of its own if the breaker was open or
+   * half-open: see fallbackStart), and returns the local state. Returns undefined, and stays
    * put, when the error is a bug in the call rather than a store problem.
    */
   async #degrade(err: unknown): Promise<BreakerSnapshot | undefined> {
@@ -291,7 +293,7 @@ export class FailoverStore {
     if (this.#source === 'shared') {
       this.#source = 'local';
       this.#degradedSince = p.clock();
-      p.local.restore(p.knows.known, p.knows.offsetMs);
+      p.local.restore(fallbackStart(p.knows.known, p.clock() + p.knows.offsetMs), p.knows.offsetMs);
       p.metrics?.storeUp.set({ breaker: p.name }, 0);
       p.repeatLog.warn(
         'store-down',

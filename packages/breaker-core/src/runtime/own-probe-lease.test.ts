@@ -4,7 +4,7 @@ import { StoreUnavailableError } from '../errors/store-unavailable-error.js';
 import type { ProbeLease } from '../state/probe-lease.js';
 import type { MemoryBreakerStore } from '../store/memory-store.js';
 import type { ClusterBreaker } from './cluster-breaker.js';
-import { memoryFleet, wrapped } from './testing/memory-fleet.js';
+import { memoryFleet, unreachable, wrapped } from './testing/memory-fleet.js';
 
 /**
  * One probe per pod, decided by breaker-core: a ClusterBreaker on a
@@ -91,14 +91,17 @@ describe('ClusterBreaker.acquireProbe(): one lease per pod', () => {
   });
 
   it('holds a lease of the local breaker the same way', async () => {
-    let down = false;
+    const down = { value: false };
     const flaky = wrapped(store, {
       acquireProbe: (...a: Parameters<MemoryBreakerStore['acquireProbe']>) =>
-        down ? Promise.reject(new StoreUnavailableError('connection refused')) : store.acquireProbe(...a),
+        down.value ? Promise.reject(new StoreUnavailableError('connection refused')) : store.acquireProbe(...a),
+      ...unreachable(store, down),
     });
     const b = await halfOpenPod({ store: flaky });
-    down = true;
-    const lease = must(await b.acquireProbe()); // the shared call fails: a local lease
+    down.value = true;
+    expect(await b.acquireProbe()).toBeNull(); // the shared call fails: open locally for a cooldown of its own
+    await vi.advanceTimersByTimeAsync(1_001);
+    const lease = must(await b.acquireProbe()); // a local lease
     expect(b.source).toBe('local');
     expect(await b.acquireProbe()).toBeNull();
     expect(await b.reportProbe(lease, 'failure')).toBe(true);

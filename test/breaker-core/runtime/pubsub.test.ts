@@ -91,6 +91,27 @@ describe('messages', () => {
     expect(seen).toEqual(['closed->forced_closed@3']);
   });
 
+  it('from a breaker re-created after Redis lost it are applied, although their generation is not newer', async () => {
+    const server = await startRedis();
+    const config = { failureThreshold: 5, cooldownMs: 60_000 };
+    const b = await pod(server.url, 'pod-a', { config });
+    const { admin, store } = operator(server);
+    await store.forceOpen('pusher', request); // generation 1
+    await store.clearOverride('pusher', clearing); // generation 2
+    await waitUntil(() => b.state === 'closed' && b.generation === 2, { what: 'the pod at generation 2' });
+    const before = b.snapshot.incarnation;
+
+    // Redis loses the breaker's keys (as a restart without persistence would, minus the reconnect and
+    // its resync, which would hide what pub/sub does); the operator's store re-creates it, generation 0.
+    const keys = breakerKeys('bw', 'pusher');
+    await admin.del(keys.state, keys.config, keys.window, keys.pods, keys.audit);
+    await store.register('pusher', config);
+    await store.forceOpen('pusher', request); // generation 1 of the new incarnation
+    await waitUntil(() => b.state === 'forced_open', { what: 'the new incarnation’s force-open reached the pod' });
+    expect(b.generation).toBe(1);
+    await waitUntil(() => b.snapshot.incarnation !== before, { what: 'the resync after it read the new life' });
+  });
+
   it('still arrive after the subscriber connection is killed and comes back', async () => {
     const server = await startRedis();
     let now = Date.now();

@@ -77,6 +77,10 @@ describe('BreakerView', () => {
     expect(view.hear(t)?.state).toBe('forced_open');
     expect([view.generation, view.known.state, view.view.state]).toEqual([5, 'forced_open', 'closed']);
     expect(view.take(at(4), 'shared', false)).toBe(false); // an older reply cannot undo it
+    // A breaker re-created after the store lost it: generation 1 of another incarnation is news.
+    expect(view.hear({ ...t, generation: 1, incarnation: 'reborn' })?.incarnation).toBe('reborn');
+    expect([view.generation, view.known.state]).toEqual([1, 'forced_open']);
+    expect(view.hear({ ...t, generation: 1, incarnation: 'reborn' })).toBeNull(); // within it, ordered again
   });
 
   it('asks for a re-read when the cooldown ends on the store’s clock, and says when it is over', async () => {

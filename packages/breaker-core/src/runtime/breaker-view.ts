@@ -141,12 +141,15 @@ export class BreakerView implements PodKnowledge {
   }
 
   /**
-   * A transition heard on pub/sub: newer generations only. Returns what the pod
-   * now knows, or null when the transition is not news. The full snapshot
-   * follows on the resync the caller starts.
+   * A transition heard on pub/sub: newer generations only, or any generation of
+   * another incarnation (a re-created breaker starts again at 0; a message that
+   * does not say is taken to be of the pod's). Returns what the pod now knows, or
+   * null when the transition is not news. The full snapshot follows on the
+   * resync the caller starts.
    */
   hear(t: BreakerTransition): BreakerSnapshot | null {
-    if (t.generation <= this.#generation) return null;
+    const sameLife = t.incarnation === undefined || t.incarnation === this.#known.incarnation;
+    if (sameLife && t.generation <= this.#generation) return null;
     this.#known = patchView(this.#known, t);
     this.#generation = t.generation;
     this.#scheduleDue();

@@ -114,9 +114,16 @@ export interface BreakerTransition {
    * none is: so a pod that hears a force-open or force-close knows its end without a snapshot.
    */
   readonly overrideExpiresAt: number | null;
+  /**
+   * The incarnation of the breaker it happened to (see BreakerSnapshot): a breaker
+   * re-created after the store lost it restarts at generation 0, so a pod orders
+   * messages by generation within one incarnation only. Absent from messages of
+   * scripts before it was added, and from stores that do not set it.
+   */
+  readonly incarnation?: string;
 }
 
 /** A transition as read back from the audit log, with the log's id. */
-export interface AuditEntry extends Omit<BreakerTransition, 'name' | 'state' | 'overrideExpiresAt'> {
+export interface AuditEntry extends Omit<BreakerTransition, 'name' | 'state' | 'overrideExpiresAt' | 'incarnation'> {
   readonly id: string;
 }

@@ -290,7 +290,7 @@ export class MemoryBreakerStore implements BreakerStore {
     const published: BreakerTransition[] = [];
     for (const t of out) {
       this.#auditSeq += 1;
-      const { state: _state, overrideExpiresAt: _expires, ...entry } = t;
+      const { state: _state, overrideExpiresAt: _expires, incarnation: _life, ...entry } = t;
       log.push({ id: `${t.at}-${this.#auditSeq}`, ...entry });
       published.push({ name: record.name, ...t });
     }

@@ -182,6 +182,8 @@ export function parseTransition(t: Json): BreakerTransition {
       t.overrideExpiresAt === null || t.overrideExpiresAt === undefined
         ? null
         : num(t.overrideExpiresAt, 'transition.overrideExpiresAt'),
+    // Absent from messages of scripts before it was added: then ordered by generation alone.
+    ...(t.incarnation === undefined ? {} : { incarnation: str(t.incarnation, 'transition.incarnation') }),
   };
 }
 

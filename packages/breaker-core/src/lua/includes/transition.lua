@@ -2,7 +2,9 @@
   One transition: bump the generation (fencing any outstanding probe lease),
   append to the bounded audit stream, and PUBLISH on the breaker's channel,
   all inside the calling script so pods never see one without the others. `at` is
-  when it took effect: B.now, except for a lapsed override (its expiry time).
+  when it took effect: B.now, except for a lapsed override (its expiry time). The
+  message carries the incarnation: a re-created breaker restarts at generation 0,
+  and pods order generations within one incarnation only.
 ]]
 
 local function bw_effective(B)
@@ -25,6 +27,7 @@ local function bw_transition(B, action, from, to, actor, reason, at)
     name = B.name, action = action, from = from, to = to, state = state,
     generation = B.gen, at = at, actor = actor, reason = reason,
     overrideExpiresAt = B.ov and B.ov.expiresAt or cjson.null,
+    incarnation = B.inc,
   }
   redis.call('PUBLISH', B.channel, cjson.encode(t))
   B.out[#B.out + 1] = t

@@ -5,6 +5,7 @@ import {
   type ProbeLease,
   RedisBreakerStore,
 } from '@breakwater/breaker-core';
+import { breakerKeys } from '@breakwater/breaker-core/internal';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RedisServer, startRedis, waitUntil } from '../../harness/index.js';
@@ -164,5 +165,37 @@ describe('Redis restarts without its data', () => {
     await waitUntil(() => rejoiner.source === 'shared', { what: 'the rejoiner rejoined' });
 
     await untilAllFollow(server, views);
+  });
+
+  it('a store that went back to an older generation of the same incarnation (an older RDB, a lagging replica) is followed', async () => {
+    const server = await startRedis();
+    const pod = await createClusterBreaker({
+      name: 'pusher',
+      redis: server.url,
+      podId: 'pod-0',
+      config: CONFIG,
+      resyncIntervalMs: 200,
+    });
+    open.push(pod);
+    const admin = new Redis(server.url);
+    try {
+      const store = new RedisBreakerStore({ client: admin });
+      const request = { actor: 'sre', reason: 'drill', ttlMs: 60_000 };
+      await store.forceOpen('pusher', request); // generation 1
+      await store.clearOverride('pusher', { actor: 'sre' }); // generation 2: closed
+      const state = breakerKeys('bw', 'pusher').state;
+      const backup = await admin.dumpBuffer(state); // the state as an RDB taken now would hold it
+      await store.forceOpen('pusher', request); // generation 3
+      await waitUntil(() => pod.state === 'forced_open' && pod.generation === 3, { what: 'the pod at generation 3' });
+
+      // Redis comes back from the older backup: the same incarnation, closed at generation 2.
+      await admin.restore(state, 0, backup, 'REPLACE');
+      expect((await store.snapshot('pusher')).generation).toBe(2);
+      await waitUntil(() => pod.state === 'closed' && pod.generation === 2, {
+        what: 'the pod follows the store back to generation 2',
+      });
+    } finally {
+      admin.disconnect();
+    }
   });
 });

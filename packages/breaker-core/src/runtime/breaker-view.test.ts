@@ -29,22 +29,31 @@ const at = (generation: number, extra: Partial<BreakerSnapshot> = {}): BreakerSn
 });
 
 describe('BreakerView', () => {
-  it('takes newer or equal generations, an older one only when authoritative', () => {
+  it('takes a reply unless a newer generation was heard after its call was sent; a state to adopt always', () => {
     const view = new BreakerView(at(3), 'shared', () => Date.now(), vi.fn());
-    expect(view.take(at(2, { state: 'open' }), 'shared', false)).toBe(false);
-    expect(view.view.generation).toBe(3);
-    expect(view.take(at(3, { state: 'open' }), 'shared', false)).toBe(true);
-    expect(view.take(at(1, { state: 'closed' }), 'local', true)).toBe(true); // a fallback, a rejoin
+    const early = view.send(); // sent while the view is at generation 3
+    const later = view.send();
+    expect(view.take(at(4, { state: 'open' }), 'shared', later)).toBe(true);
+    expect(view.take(at(3), 'shared', early)).toBe(false); // generation 4 came after it was sent: older news
+    expect(view.take(at(4, { state: 'open' }), 'shared', early)).toBe(true); // the same generation is not older
+    // The store went back within the same incarnation (restarted from an older RDB, a failover to a replica
+    // that was behind): a call sent now is answered at generation 2, and the store's word stands.
+    const next = view.send();
+    expect(view.take(at(2, { state: 'closed' }), 'shared', next)).toBe(true);
+    expect([view.generation, view.view.state]).toEqual([2, 'closed']);
+    expect(view.take(at(1, { state: 'closed' }), 'local', null)).toBe(true); // a fallback, a rejoin
     expect([view.generation, view.view.state, view.known.state]).toEqual([1, 'closed', 'closed']);
+    for (const call of [early, later, next]) view.done(call);
   });
 
   it('orders generations within one incarnation only: a snapshot of another life replaces the view', () => {
     const view = new BreakerView(at(3, { incarnation: 'old' }), 'shared', () => Date.now(), vi.fn());
-    expect(view.take(at(2, { incarnation: 'old', state: 'open' }), 'shared', false)).toBe(false);
+    const [a, b, c] = [view.send(), view.send(), view.send()];
     // Redis lost the breaker; another pod re-created it (generation 0) and its replay re-tripped it.
-    expect(view.take(at(1, { incarnation: 'new', state: 'open' }), 'shared', false)).toBe(true);
+    expect(view.take(at(1, { incarnation: 'new', state: 'open' }), 'shared', a)).toBe(true);
     expect([view.generation, view.view.state, view.view.incarnation]).toEqual([1, 'open', 'new']);
-    expect(view.take(at(0, { incarnation: 'new' }), 'shared', false)).toBe(false); // within the new life, ordered
+    expect(view.take(at(0, { incarnation: 'new' }), 'shared', b)).toBe(false); // within the new life, ordered
+    expect(view.take(at(3, { incarnation: 'old' }), 'shared', c)).toBe(false); // the old life, after the new was heard
   });
 
   it('keeps the store’s clock offset from shared replies only, and its staleness on the pod’s clock', () => {
@@ -52,10 +61,10 @@ describe('BreakerView', () => {
     expect(view.offsetMs).toBe(5_000);
     vi.advanceTimersByTime(700);
     expect(view.staleness).toBe(700);
-    view.take(at(0, { at: T0 + 9_000 }), 'local', false); // the local breaker runs on the pod's clock
+    view.take(at(0, { at: T0 + 9_000 }), 'local', null); // the local breaker runs on the pod's clock
     expect(view.offsetMs).toBe(0);
     expect(view.staleness).toBe(0);
-    view.take(at(0, { at: T0 + 700 - 2_000 }), 'shared', false);
+    view.take(at(0, { at: T0 + 700 - 2_000 }), 'shared', null);
     expect(view.offsetMs).toBe(-2_000);
   });
 
@@ -73,10 +82,11 @@ describe('BreakerView', () => {
       reason: 'drill',
       overrideExpiresAt: T0 + 60_000,
     };
+    const call = view.send();
     expect(view.hear({ ...t, generation: 4 })).toBeNull();
     expect(view.hear(t)?.state).toBe('forced_open');
     expect([view.generation, view.known.state, view.view.state]).toEqual([5, 'forced_open', 'closed']);
-    expect(view.take(at(4), 'shared', false)).toBe(false); // an older reply cannot undo it
+    expect(view.take(at(4), 'shared', call)).toBe(false); // a reply to a call sent before cannot undo it
     // A breaker re-created after the store lost it: generation 1 of another incarnation is news.
     expect(view.hear({ ...t, generation: 1, incarnation: 'reborn' })?.incarnation).toBe('reborn');
     expect([view.generation, view.known.state]).toEqual([1, 'forced_open']);

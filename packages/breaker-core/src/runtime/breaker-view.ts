@@ -15,6 +15,18 @@ export interface PodKnowledge {
 export type Refresh = (cause: StateChangeEvent['cause']) => Promise<void>;
 
 /**
+ * A store call in flight, as the view sees it ({@link BreakerView.send}): the
+ * newest generation the view took or heard since the call was sent, so that its
+ * reply can be told from news the pod already has.
+ */
+export interface SentCall {
+  /** Incarnation of what was heard since the call was sent (meaningful once `heardGeneration` ≥ 0). */
+  heardLife: string | undefined;
+  /** The newest generation of `heardLife` taken or heard since; -1 while nothing was. */
+  heardGeneration: number;
+}
+
+/**
  * The pod's view of the breaker, and when it is re-read: bookkeeping, no I/O.
  * It takes what the ClusterBreaker gives it (a snapshot from a reply, a
  * transition heard on pub/sub), and runs the ClusterBreaker's {@link Refresh}
@@ -42,6 +54,8 @@ export class BreakerView implements PodKnowledge {
   #refreshing: Promise<void> | undefined;
   #refreshAgain = false;
   #stopped = false;
+  /** Store calls in flight whose replies will be offered to {@link take}. */
+  readonly #inFlight = new Set<SentCall>();
   readonly #clock: Clock;
   readonly #refresh: Refresh;
 
@@ -120,22 +134,37 @@ export class BreakerView implements PodKnowledge {
     clearTimeout(this.#dueTimer);
   }
 
+  /** A store call is about to be sent; its reply is offered to {@link take} with it, then {@link done}. */
+  send(): SentCall {
+    const call: SentCall = { heardLife: undefined, heardGeneration: -1 };
+    this.#inFlight.add(call);
+    return call;
+  }
+
+  /** The call has settled (its reply, if any, was offered to {@link take}). */
+  done(call: SentCall): void {
+    this.#inFlight.delete(call);
+  }
+
   /**
-   * Takes a snapshot `source` replied with; false (and nothing changes) when it
-   * is older than what the pod knows, unless `authoritative` (a fallback, a
-   * rejoin, a breaker the store re-created). Generations are ordered within one
-   * incarnation only: a snapshot of another life of the breaker (the store lost
-   * it and re-created it at generation 0) replaces the view whatever its generation.
+   * Takes a snapshot `source` replied with to `call`; false (and nothing
+   * changes) when, after that call was sent, the pod took or heard a newer
+   * generation of the same incarnation than the snapshot's (or anything of
+   * another incarnation): the reply is older news. Otherwise the store's word
+   * stands, even a generation below the view's: a store that went back (Redis
+   * restarted from an older RDB, a failover to a replica that was behind) is
+   * followed, not ignored for good. `call` null: a state the pod must adopt
+   * whatever it holds (a fallback, a rejoin, a breaker the store re-created).
    */
-  take(snap: BreakerSnapshot, source: ViewSource, authoritative: boolean): boolean {
-    const sameLife = snap.incarnation === this.#known.incarnation;
-    if (!authoritative && sameLife && snap.generation < this.#generation) return false;
+  take(snap: BreakerSnapshot, source: ViewSource, call: SentCall | null): boolean {
+    if (call && isOlderThanHeard(snap, call)) return false;
     const now = this.#clock();
     this.#view = snap;
     this.#known = snap;
     this.#generation = snap.generation;
     this.#refreshedAt = now;
     this.#offsetMs = source === 'shared' ? snap.at - now : 0;
+    this.#heard(snap.incarnation, snap.generation);
     this.#scheduleDue();
     return true;
   }
@@ -152,8 +181,19 @@ export class BreakerView implements PodKnowledge {
     if (sameLife && t.generation <= this.#generation) return null;
     this.#known = patchView(this.#known, t);
     this.#generation = t.generation;
+    this.#heard(this.#known.incarnation, t.generation);
     this.#scheduleDue();
     return this.#known;
+  }
+
+  /** What the view now holds, for the calls in flight: their replies are compared with it. */
+  #heard(life: string | undefined, generation: number): void {
+    for (const call of this.#inFlight) {
+      if (call.heardGeneration < 0 || call.heardLife !== life) {
+        call.heardLife = life;
+        call.heardGeneration = generation;
+      } else if (generation > call.heardGeneration) call.heardGeneration = generation;
+    }
   }
 
   /** Wakes up when the cooldown or an override ends (store clock), so the fleet half-opens on time. */
@@ -177,4 +217,10 @@ export class BreakerView implements PodKnowledge {
   readonly #onTimer = (): void => {
     void this.refresh('resync');
   };
+}
+
+/** Whether the pod took or heard something newer than `snap` after `call` was sent. */
+function isOlderThanHeard(snap: BreakerSnapshot, call: SentCall): boolean {
+  if (call.heardGeneration < 0) return false;
+  return call.heardLife !== snap.incarnation || snap.generation < call.heardGeneration;
 }

@@ -40,7 +40,7 @@ describe('ClusterBreaker on its fallback (the FailoverStore through ClusterBreak
     expect(a.allow()).toBe(false);
     expect(seen).toEqual(['closed->open@1 (shared)']);
     await vi.advanceTimersByTimeAsync(5_001); // the cooldown carried over to the fallback
-    expect(a.state).toBe('half_open');
+    expect(seen[1]).toBe('open->half_open@2 (local)');
   });
 
   it('does not probe beside the holder of the shared lease: a pod that falls back while open cools down a full cooldown of its own', async () => {
@@ -150,6 +150,49 @@ describe('ClusterBreaker on its fallback (the FailoverStore through ClusterBreak
     await vi.advanceTimersByTimeAsync(500);
     expect([b.source, b.state, b.generation]).toEqual(['shared', 'open', 1]);
     expect(seen).toEqual(['closed->open@1 (trip)']);
+  });
+
+  it('resyncs right after a rejoin: what changed while its replay was in flight reaches it then, not a resync later', async () => {
+    const config = { failureThreshold: 3, cooldownMs: 60_000 };
+    let mode: 'down' | 'held' | 'up' = 'up';
+    const flaky = wrapped(store, {
+      record: async (...args: Parameters<BreakerStore['record']>) => {
+        if (mode === 'down') throw new StoreUnavailableError('connection refused');
+        const reply = await store.record(...args);
+        if (mode === 'held') await new Promise((resolve) => setTimeout(resolve, 200)); // the reply on its way
+        return reply;
+      },
+      // This pod hears nothing on pub/sub (its subscriber missed the messages): only a resync can tell it.
+      subscribe: () => Promise.resolve({ dispose: () => {} }),
+    });
+    const a = await make({ store: flaky, resyncIntervalMs: 10_000, config });
+    const b = await make({ config, resyncIntervalMs: 60_000 });
+    mode = 'down';
+    a.recordFailure();
+    await vi.advanceTimersByTimeAsync(100); // the flush fails: the failure goes to the local breaker
+    expect(a.source).toBe('local');
+    mode = 'held';
+    await vi.advanceTimersByTimeAsync(9_950); // t = 10,050: the resync at 10 s is replaying, its reply held
+    for (let i = 0; i < 3; i++) b.recordFailure(); // another pod trips the shared breaker meanwhile
+    await vi.advanceTimersByTimeAsync(150); // t = 10,200: the rejoin's reply (still closed) arrives
+    mode = 'up';
+    await vi.advanceTimersByTimeAsync(10);
+    expect([a.source, a.state, b.state]).toEqual(['shared', 'open', 'open']); // not closed until t = 20 s
+  });
+
+  it('takes a transition heard while on its fallback as the cue to rejoin', async () => {
+    const config = { failureThreshold: 3, cooldownMs: 60_000 };
+    const down = { value: false };
+    const a = await make({ store: downable(store, down), resyncIntervalMs: 10_000, config });
+    const b = await make({ config, resyncIntervalMs: 60_000 });
+    down.value = true;
+    a.recordFailure();
+    await vi.advanceTimersByTimeAsync(100); // the flush fails: a blip, but a is on its local breaker
+    expect(a.source).toBe('local');
+    down.value = false;
+    for (let i = 0; i < 3; i++) b.recordFailure(); // the shared breaker trips: a hears it on the channel
+    await vi.advanceTimersByTimeAsync(110);
+    expect([a.source, a.state]).toEqual(['shared', 'open']); // rejoined then, not at its next resync (t = 10 s)
   });
 
   it('holds a caller’s store to the command timeout: a call that hangs sends the pod to its fallback', async () => {

@@ -346,9 +346,18 @@ export class ClusterBreaker extends BreakerEventSource {
     }
   };
 
-  /** A transition from pub/sub: newer generations only, acted on at once, then the full snapshot is read. */
+  /**
+   * A transition from pub/sub: news (see BreakerView.hear) is acted on at once, then
+   * the full snapshot is read. On the fallback the pod follows its local breaker,
+   * but a message means the shared store is there: the cue to rejoin (a rejoin in
+   * flight resyncs once it is over, see #rejoin).
+   */
   readonly #hear = (t: BreakerTransition): void => {
-    if (this.#closed || this.#store.source !== 'shared') return;
+    if (this.#closed) return;
+    if (this.#store.source !== 'shared') {
+      void this.#view.refresh('resync');
+      return;
+    }
     const known = this.#view.hear(t);
     if (!known) return;
     this.#follow(known, t.action, 'shared');
@@ -378,12 +387,18 @@ export class ClusterBreaker extends BreakerEventSource {
     }
   };
 
-  /** On the fallback: back to the shared store if it answers, adopting its state before saying so. */
+  /**
+   * On the fallback: back to the shared store if it answers, adopting its state
+   * before saying so, then a resync at once: the replay's reply is the state when
+   * it ran, and what was published while it was in flight reached a pod that was
+   * still on its fallback (or not at all, if its subscription is not back).
+   */
   async #rejoin(): Promise<void> {
     const rejoined = await this.#store.rejoin();
     if (!rejoined) return;
     this.#take(rejoined, null, 'rejoin', true);
     this.signals.storeRecovered.emit(rejoined.recovered);
+    void this.#view.refresh('resync'); // runs once this refresh is over
   }
 
   /** What the pod knows changed: the hot path follows; if the state changed, metrics, one log line, one event. */

@@ -100,6 +100,7 @@ export class ClusterBreaker extends BreakerEventSource {
       ...common,
       source: this.#store,
       subscriber: parts.subscriber,
+      client: parts.client,
       onTransition: this.#hear,
       resync: () => this.#view.refresh('resync'),
     });

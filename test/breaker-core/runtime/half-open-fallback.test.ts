@@ -56,4 +56,33 @@ describe('pods that lose Redis while the breaker is half-open', () => {
     expect(accepted).toEqual([`holder@${generation}`]);
     expect((await fleet.views()).flatMap((v) => v.granted)).toEqual([]);
   });
+
+  it('probe alone once their own cooldown is over, and a local lease handed back as a copy is reported locally', async () => {
+    const server = await startRedis();
+    const config = { failureThreshold: 5, cooldownMs: 300, probeLeaseMs: 30_000 };
+    const fleet = await PodProcess.start();
+    closers.push(() => fleet.close());
+    await fleet.create(1, 'cut-off', { name: 'pusher', redis: server.url, config, commandTimeoutMs: 250 });
+    await fleet.recordFailures(0, 5);
+    await waitUntil(async () => (await fleet.views())[0]?.state === 'half_open', { what: 'half-open' });
+
+    await server.pause();
+    try {
+      expect(await fleet.acquireProbe(0)).toBeNull(); // falls back: open locally for a cooldown of its own
+      let mine: ProbeLease | null = null;
+      await waitUntil(
+        async () => {
+          mine = await fleet.acquireProbe(0);
+          return mine !== null;
+        },
+        { what: 'a local lease once the local cooldown is over' },
+      );
+      // The lease comes back from the parent over IPC: a copy of the object the pod granted.
+      expect(await fleet.reportProbe(0, mine as unknown as ProbeLease, 'success')).toBe(true);
+      const [view] = await fleet.views();
+      expect(view).toMatchObject({ source: 'local', state: 'closed', granted: [{ source: 'local' }] });
+    } finally {
+      await server.resume();
+    }
+  });
 });

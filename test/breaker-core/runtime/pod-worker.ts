@@ -37,11 +37,6 @@ interface History {
 
 const breakers: ClusterBreaker[] = [];
 const history = new Map<ClusterBreaker, History>();
-/**
- * Leases as granted, by token, so a report hands back the very object the pod
- * granted rather than its copy from IPC.
- */
-const leases = new Map<string, ProbeLease>();
 
 function track(b: ClusterBreaker): void {
   const h: History = { degraded: [], recovered: 0, granted: [] };
@@ -93,12 +88,11 @@ async function handle(c: PodCommand): Promise<unknown> {
     case 'acquireProbe': {
       const asked = breakers[c.index]?.acquireProbe() ?? Promise.resolve(null);
       if (c.stallMs > 0) stall(c.stallMs); // the request is on the wire; Redis answers while this loop is busy
-      const lease = await asked;
-      if (lease) leases.set(lease.token, lease);
-      return lease;
+      return await asked;
     }
     case 'reportProbe':
-      return breakers[c.index]?.reportProbe(leases.get(c.lease.token) ?? c.lease, c.outcome);
+      // The lease as the parent sent it back: a copy (IPC), as an application may hand one back.
+      return breakers[c.index]?.reportProbe(c.lease, c.outcome);
     case 'close':
       await Promise.all(breakers.map((b) => b.close()));
       return true;

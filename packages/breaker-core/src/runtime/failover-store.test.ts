@@ -255,7 +255,12 @@ describe('FailoverStore', () => {
     const { answer } = await failover.acquireProbe();
     expect(answer).toMatchObject({ source: 'local', reply: { granted: true } });
     if (!answer?.reply.granted || !sharedLease?.reply.granted) throw new Error('no lease');
-    expect((await failover.reportProbe(answer.reply.lease, 'success')).answer?.source).toBe('local');
+    // A copy of the lease (through IPC, a JSON round trip, a spread) is the same lease: known by its token.
+    const copy = JSON.parse(JSON.stringify(answer.reply.lease));
+    expect((await failover.reportProbe(copy, 'success')).answer).toMatchObject({
+      source: 'local',
+      reply: { accepted: true },
+    });
     expect(store.reportProbe).not.toHaveBeenCalled();
     expect((await failover.reportProbe(sharedLease.reply.lease, 'failure')).answer?.source).toBe('shared');
     expect(store.reportProbe).toHaveBeenCalledTimes(1);

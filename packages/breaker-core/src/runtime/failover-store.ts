@@ -22,6 +22,9 @@ import type { RepeatLog } from './repeat-log.js';
 import type { StoreDeadline } from './store-deadline.js';
 import { storeErrorKind, storeErrorLabel } from './store-error-kind.js';
 
+/** Local leases remembered (by token) for their report: the pod holds one at a time. */
+const MAX_LOCAL_LEASES = 8;
+
 /** A store's reply (every one carries the breaker's `snapshot`), tagged with the store that gave it. */
 export interface Tagged<T extends { readonly snapshot: BreakerSnapshot }> {
   readonly reply: T;
@@ -100,8 +103,13 @@ export class FailoverStore {
   #registered: boolean;
   #drift = false;
   #rejoining: Promise<void> | undefined;
-  /** Leases the local breaker granted: reported to it, not to the shared store. */
-  readonly #localLeases = new WeakSet<ProbeLease>();
+  /**
+   * Tokens of leases the local breaker granted, newest last: reported to it, not to the
+   * shared store. By token, not by object: a caller may hand back a copy (through IPC, a
+   * JSON round trip). Tokens never repeat; the pod holds one lease at a time, so a few
+   * are kept (see MAX_LOCAL_LEASES).
+   */
+  readonly #localLeases = new Set<string>();
   readonly #parts: FailoverStoreParts;
   readonly #localConfigHash: string;
 
@@ -224,7 +232,12 @@ export class FailoverStore {
       }
     }
     const reply = await local.acquireProbe(name, podId);
-    if (reply.granted) this.#localLeases.add(reply.lease);
+    if (reply.granted) {
+      this.#localLeases.add(reply.lease.token);
+      // Unreported leases of long ago: the oldest goes (its report would be refused as expired anyway).
+      if (this.#localLeases.size > MAX_LOCAL_LEASES)
+        this.#localLeases.delete(this.#localLeases.values().next().value as string);
+    }
     return { answer: { reply, source: 'local' }, fellBack };
   }
 
@@ -233,7 +246,7 @@ export class FailoverStore {
    * fails is not retried anywhere (the shared lease lapses); the pod falls back.
    */
   async reportProbe(lease: ProbeLease, outcome: ProbeOutcome): Promise<StoreResult<ReportProbeReply>> {
-    if (this.#localLeases.has(lease)) {
+    if (this.#localLeases.has(lease.token)) {
       return { answer: { reply: await this.#parts.local.reportProbe(lease, outcome), source: 'local' } };
     }
     try {

@@ -130,7 +130,7 @@ describe('FailoverStore', () => {
     ]);
   });
 
-  it('ends a slow call at the deadline and drops the breaker’s own connection, so nothing queues behind it', async () => {
+  it('ends a slow call at the deadline and drops the breaker’s own connection: its ready is the cue to rejoin', async () => {
     const store = wrapped(shared, { acquireProbe: () => new Promise(() => {}) });
     const client = { status: 'ready', disconnect: vi.fn() };
     const { failover, registry } = await setup({ store, client });
@@ -139,10 +139,45 @@ describe('FailoverStore', () => {
     const { answer, fellBack } = await pending;
     expect(fellBack).toBeDefined();
     expect(answer).toMatchObject({ source: 'local', reply: { granted: false, reason: 'not_half_open' } });
-    expect(client.disconnect).toHaveBeenCalledWith(true);
+    expect(client.disconnect).toHaveBeenCalledExactlyOnceWith(true); // nothing queues behind a stalled Redis
     expect(await registry.metrics()).toContain(
       'breakwater_breaker_store_errors_total{breaker="pusher",kind="timeout"} 1',
     );
+  });
+
+  it('keeps the connection when rejoin attempts time out against a store that answers late', async () => {
+    const late = <T>(answer: () => Promise<T>) => new Promise<T>((r) => setTimeout(() => r(answer()), 400));
+    const store = wrapped(shared, {
+      record: (...a: Parameters<BreakerStore['record']>) => late(() => shared.record(...a)),
+    });
+    const client = { status: 'ready', disconnect: vi.fn() };
+    const { failover, registry } = await setup({ store, client, source: 'local' });
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const rejoin = failover.rejoin();
+      await vi.advanceTimersByTimeAsync(251);
+      expect(await rejoin).toBeUndefined(); // timed out: still apart
+      await vi.advanceTimersByTimeAsync(750); // its late reply arrives (and is dropped); the next resync
+    }
+    expect(client.disconnect).not.toHaveBeenCalled(); // slow, not lost: no reconnect a second
+    expect(await registry.metrics()).toContain(
+      'breakwater_breaker_store_errors_total{breaker="pusher",kind="timeout"} 3',
+    );
+  });
+
+  it('drops it when a rejoin finds a late call still unanswered a whole deadline past its own', async () => {
+    const store = wrapped(shared, { record: () => new Promise(() => {}) });
+    const client = { status: 'ready', disconnect: vi.fn() };
+    const { failover } = await setup({ store, client, source: 'local' });
+    const first = failover.rejoin();
+    await vi.advanceTimersByTimeAsync(251);
+    await first;
+    expect(client.disconnect).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(249);
+    const second = failover.rejoin(); // times out 500 ms after the first call's deadline, that call unanswered
+    await vi.advanceTimersByTimeAsync(251);
+    await second;
+    // A lost connection: dropped, so ioredis fails what is queued on it and reconnects.
+    expect(client.disconnect).toHaveBeenCalledExactlyOnceWith(true);
   });
 
   it('re-creates a breaker the shared store lost (not_found) from this pod’s config', async () => {

@@ -302,7 +302,7 @@ export class FailoverStore {
       p.log.error({ err }, 'store refused a breaker call: this is a bug');
       return undefined;
     }
-    this.#noteStoreError(err);
+    this.#noteStoreError(err, this.#source === 'shared');
     if (this.#source === 'shared') {
       this.#source = 'local';
       this.#degradedSince = p.clock();
@@ -337,7 +337,7 @@ export class FailoverStore {
         reply = await record();
       }
     } catch (err) {
-      this.#noteStoreError(err);
+      this.#noteStoreError(err, false);
       p.repeatLog.warn(
         'store-still-down',
         p.podId,
@@ -360,15 +360,25 @@ export class FailoverStore {
     return { answer: { reply, source: 'shared' }, recovered: { downtimeMs, replayed } };
   }
 
-  /** Counts a failed shared call by kind and does what that kind asks for. */
-  #noteStoreError(err: unknown): void {
+  /**
+   * Counts a failed shared call by kind and does what that kind asks for;
+   * `fallingBack`: the failure moves the pod from the shared store to its fallback.
+   */
+  #noteStoreError(err: unknown, fallingBack: boolean): void {
     const p = this.#parts;
     const kind = storeErrorKind(err);
     p.metrics?.storeErrors.inc({ breaker: p.name, kind: storeErrorLabel(kind) });
     if (kind === 'not_registered') this.#registered = false; // the rejoin registers again
-    // A timed-out command stays queued in ioredis until Redis answers; dropping the
-    // connection fails it now, so nothing piles up behind a stalled Redis.
-    if (kind === 'timeout' && p.client?.status === 'ready') p.client.disconnect(true);
+    // A timed-out command stays queued in ioredis until Redis answers. The timeout that sends
+    // the pod to its fallback drops the connection: what is queued fails now, and the
+    // reconnect's 'ready' (its ready check answered) is the cue to rejoin. The timeouts of
+    // rejoin attempts against a Redis that is only slow keep it (dropping it on every one
+    // churned a connection a second per pod against a Redis already struggling), unless a
+    // call on it is still unanswered a whole deadline past its own: a connection that looks
+    // lost (a stalled Redis, a half-open socket).
+    const { client, deadline } = p;
+    if (kind !== 'timeout' || client?.status !== 'ready') return;
+    if (fallingBack || deadline.overdueMs >= deadline.timeoutMs) client.disconnect(true);
   }
 
   /** The stored config (hash `storedHash`) differs from ours, or no longer does. */

@@ -79,6 +79,20 @@ describe('StoreDeadline', () => {
     expect(isStoreTimeoutError(err)).toBe(true);
   });
 
+  it('says how long past its deadline the oldest unanswered call is', async () => {
+    const deadline = new StoreDeadline(100);
+    expect(deadline.overdueMs).toBe(0);
+    let answer: (v: number) => void = () => {};
+    void deadline.run('record', () => new Promise<number>((r) => (answer = r))).catch(() => {});
+    await vi.advanceTimersByTimeAsync(100 + TURN);
+    void deadline.run('snapshot', () => new Promise<never>(() => {})).catch(() => {});
+    await vi.advanceTimersByTimeAsync(100 + TURN);
+    expect(deadline.overdueMs).toBe(100 + 2 * TURN); // the first one's: due at 100, now 202
+    answer(7); // a slow store answers after all
+    await vi.advanceTimersByTimeAsync(0);
+    expect(deadline.overdueMs).toBe(TURN); // the second one's: due at 201
+  });
+
   it('stops calling a store that leaves calls unanswered', async () => {
     const deadline = new StoreDeadline(100);
     const hang = vi.fn(() => new Promise<never>(() => {}));

@@ -3,8 +3,9 @@ import { StoreTimeoutError } from './store-timeout-error.js';
 /**
  * Unanswered calls past their deadline after which new calls fail at once: a
  * store that stopped answering gets no more than this many calls from the pod
- * queued on it. The breaker's own Redis connection is dropped on a timeout,
- * which settles its calls; a caller's store settles them in its own time.
+ * queued on it. The breaker's own Redis connection is dropped once a late call
+ * on it looks lost ({@link StoreDeadline.overdueMs}, see FailoverStore), which
+ * settles its calls; a caller's store settles them in its own time.
  */
 export const MAX_LATE_CALLS = 4;
 
@@ -46,6 +47,8 @@ export class StoreDeadline {
   readonly timeoutMs: number;
   readonly #now: () => number;
   #late = 0;
+  /** When each late, unsettled call's deadline passed (`#now`), for {@link overdueMs}. */
+  readonly #lateSince = new Set<{ readonly at: number }>();
 
   /** `now`: a monotonic clock in ms (the loop's lateness is measured on it). */
   constructor(timeoutMs: number, now: () => number = () => performance.now()) {
@@ -56,6 +59,16 @@ export class StoreDeadline {
   /** Calls past their deadline that the store has not settled yet. */
   get late(): number {
     return this.#late;
+  }
+
+  /**
+   * How long past its deadline the oldest late call still unsettled is, ms; 0 when
+   * none is. A slow store answers its late calls; a lost connection never does.
+   */
+  get overdueMs(): number {
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const { at } of this.#lateSince) oldest = Math.min(oldest, at);
+    return oldest === Number.POSITIVE_INFINITY ? 0 : this.#now() - oldest;
   }
 
   run<T>(operation: string, call: () => Promise<T>): Promise<T> {
@@ -75,13 +88,14 @@ export class StoreDeadline {
     return new Promise<T>((resolve, reject) => {
       /** Settled in time, or timed out: whatever comes next changes nothing but the late count. */
       let decided = false;
-      let counted = false;
+      let counted: { readonly at: number } | undefined;
       let extended = false;
       let forget: ReturnType<typeof setTimeout> | undefined;
       let turn: ReturnType<typeof setImmediate> | undefined;
       const uncount = () => {
         if (!counted) return;
-        counted = false;
+        this.#lateSince.delete(counted);
+        counted = undefined;
         this.#late--;
         clearTimeout(forget);
       };
@@ -89,7 +103,8 @@ export class StoreDeadline {
         turn = undefined;
         if (decided) return;
         decided = true;
-        counted = true;
+        counted = { at: dueAt };
+        this.#lateSince.add(counted);
         this.#late++;
         forget = setTimeout(uncount, timeoutMs * (LATE_CALL_FORGOTTEN_AFTER - 1));
         forget.unref?.();

@@ -99,6 +99,7 @@ const PUBLIC_API = {
       'RepeatLog',
       'breakerKeys',
       'configHash',
+      'fallbackWithinMs',
       'integerInRange',
       'knownKeys',
       'matching',
@@ -107,9 +108,11 @@ const PUBLIC_API = {
       'plainObject',
       'rampKey',
       'resolveBreakerConfig',
+      'resyncDeadlineMs',
       'systemClock',
+      'viewAgeBoundMs',
     ],
-    types: ['BreakerKeys', 'RepeatTimers'],
+    types: ['BreakerKeys', 'RepeatTimers', 'ViewTimingOptions'],
   },
 };
 

@@ -74,7 +74,7 @@ function report(b: ClusterBreaker, degraded: string[], recovered: number[]): Pod
     generation: b.generation,
     incarnation: b.snapshot.incarnation,
     source: b.source,
-    viewAgeMs: b.staleness,
+    viewAgeMs: b.viewAge,
     degraded,
     recovered: recovered.length,
     granted: [],

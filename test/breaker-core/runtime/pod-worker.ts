@@ -20,7 +20,7 @@ export interface PodReport {
   readonly generation: number;
   readonly incarnation: string | undefined;
   readonly source: 'shared' | 'local';
-  /** Age of the pod's view, ms. */
+  /** ms since the shared store last confirmed the pod's view. */
   readonly viewAgeMs: number;
   /** Each fall back to the local breaker: the error's name and message. */
   readonly degraded: readonly string[];
@@ -54,7 +54,7 @@ function report(b: ClusterBreaker): PodReport {
     generation: b.generation,
     incarnation: b.snapshot.incarnation,
     source: b.source,
-    viewAgeMs: b.staleness,
+    viewAgeMs: b.viewAge,
     degraded: h?.degraded ?? [],
     recovered: h?.recovered ?? 0,
     granted: h?.granted ?? [],

@@ -118,13 +118,13 @@ describe('messages', () => {
     const b = await pod(server.url, 'pod-a', { clock: () => now });
     const { admin, store } = operator(server);
     now += 10_000; // the view is now 10 s old on the pod's clock: only a resync makes it 0 again
-    expect(b.staleness).toBe(10_000);
+    expect(b.viewAge).toBe(10_000);
 
     await admin.client('KILL', 'TYPE', 'pubsub');
     const subscribers = async () => Number(((await admin.pubsub('NUMSUB', CHANNEL)) as [string, number])[1]);
     expect(await subscribers()).toBe(0);
     // Wait out the reconnect's own resync, so that it cannot be what brings the next transition.
-    await waitUntil(async () => (await subscribers()) === 1 && b.staleness === 0, {
+    await waitUntil(async () => (await subscribers()) === 1 && b.viewAge === 0, {
       what: 'resubscribed, then resynced',
     });
 

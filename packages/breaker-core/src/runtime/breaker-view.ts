@@ -30,10 +30,16 @@ export interface SentCall {
  * The pod's view of the breaker, and when it is re-read: bookkeeping, no I/O.
  * It takes what the ClusterBreaker gives it (a snapshot from a reply, a
  * transition heard on pub/sub), and runs the ClusterBreaker's {@link Refresh}
- * one at a time: periodically (bounding staleness), when the cooldown or an
- * override ends on the store's clock (so the fleet half-opens on time), and
+ * one at a time: periodically (bounding the view's age), when the cooldown or
+ * an override ends on the store's clock (so the fleet half-opens on time), and
  * when asked. Only the ClusterBreaker calls {@link take} and {@link hear};
  * the FailoverStore reads it as {@link PodKnowledge}.
+ *
+ * No guard stays stuck: the periodic tick starts a re-read whenever none runs,
+ * and abandons one that has run longer than its deadline (its store calls are
+ * each under the command deadline, so only a bug or a store that loses promises
+ * can hold one) and starts another; what the abandoned one brings back later
+ * is still offered to {@link take}, under the same rules as any late reply.
  */
 export class BreakerView implements PodKnowledge {
   /** The latest full snapshot. */
@@ -46,12 +52,16 @@ export class BreakerView implements PodKnowledge {
   #known: BreakerSnapshot;
   #generation: number;
   #offsetMs = 0;
-  /** Pod clock when a snapshot was last taken. */
-  #refreshedAt: number;
+  /** Pod clock when the shared store last confirmed the view (see {@link viewAge}). */
+  #confirmedAt: number;
   #resyncTimer: NodeJS.Timeout | undefined;
   #dueTimer: NodeJS.Timeout | undefined;
   /** The refresh running now; a request meanwhile runs once after it. */
   #refreshing: Promise<void> | undefined;
+  /** Pod clock when {@link #refreshing} started. */
+  #refreshStartedAt = 0;
+  /** How long a refresh may run before the periodic tick abandons it. */
+  #refreshDeadlineMs = Number.POSITIVE_INFINITY;
   #refreshAgain = false;
   #stopped = false;
   /** Store calls in flight whose replies will be offered to {@link take}. */
@@ -65,8 +75,9 @@ export class BreakerView implements PodKnowledge {
     this.#view = initial;
     this.#known = initial;
     this.#generation = initial.generation;
-    this.#refreshedAt = clock();
-    if (source === 'shared') this.#offsetMs = initial.at - this.#refreshedAt;
+    // A pod that starts on its fallback has never had it confirmed: its age counts from start.
+    this.#confirmedAt = clock();
+    if (source === 'shared') this.#offsetMs = initial.at - this.#confirmedAt;
   }
 
   get view(): BreakerSnapshot {
@@ -85,9 +96,13 @@ export class BreakerView implements PodKnowledge {
     return this.#offsetMs;
   }
 
-  /** Age of the view, ms (pod clock). */
-  get staleness(): number {
-    return Math.max(0, this.#clock() - this.#refreshedAt);
+  /**
+   * Ms (pod clock) since the shared store last confirmed the view: a shared reply
+   * taken, or dropped because the pod had heard newer since its call was sent.
+   * Replies of the local fallback do not count: on the fallback it keeps growing.
+   */
+  get viewAge(): number {
+    return Math.max(0, this.#clock() - this.#confirmedAt);
   }
 
   /** Whether the cooldown is over on the store's clock (a probe may be asked for before the view says half_open). */
@@ -101,9 +116,13 @@ export class BreakerView implements PodKnowledge {
     return this.#refreshing;
   }
 
-  /** Starts the periodic re-read and the due timer. */
-  start(resyncIntervalMs: number): void {
-    const resync = setInterval(this.#onTimer, resyncIntervalMs);
+  /**
+   * Starts the periodic re-read (every `resyncIntervalMs`; a re-read running
+   * longer than `refreshDeadlineMs` is abandoned then) and the due timer.
+   */
+  start(resyncIntervalMs: number, refreshDeadlineMs: number): void {
+    this.#refreshDeadlineMs = refreshDeadlineMs;
+    const resync = setInterval(this.#onTick, resyncIntervalMs);
     resync.unref?.();
     this.#resyncTimer = resync;
     this.#scheduleDue();
@@ -116,7 +135,8 @@ export class BreakerView implements PodKnowledge {
       this.#refreshAgain = true;
       return this.#refreshing;
     }
-    const running = this.#refresh(cause).finally(() => {
+    const running: Promise<void> = this.#refresh(cause).finally(() => {
+      if (this.#refreshing !== running) return; // abandoned: another one runs, or ran
       this.#refreshing = undefined;
       if (this.#refreshAgain) {
         this.#refreshAgain = false;
@@ -124,6 +144,7 @@ export class BreakerView implements PodKnowledge {
       }
     });
     this.#refreshing = running;
+    this.#refreshStartedAt = this.#clock();
     return running;
   }
 
@@ -157,12 +178,13 @@ export class BreakerView implements PodKnowledge {
    * whatever it holds (a fallback, a rejoin, a breaker the store re-created).
    */
   take(snap: BreakerSnapshot, source: ViewSource, call: SentCall | null): boolean {
-    if (call && isOlderThanHeard(snap, call)) return false;
     const now = this.#clock();
+    // Either way the shared store answered, and the pod knows at least what it said.
+    if (source === 'shared') this.#confirmedAt = now;
+    if (call && isOlderThanHeard(snap, call)) return false;
     this.#view = snap;
     this.#known = snap;
     this.#generation = snap.generation;
-    this.#refreshedAt = now;
     this.#offsetMs = source === 'shared' ? snap.at - now : 0;
     this.#heard(snap.incarnation, snap.generation);
     this.#scheduleDue();
@@ -209,12 +231,21 @@ export class BreakerView implements PodKnowledge {
       .map((t) => t - this.#offsetMs);
     if (due.length === 0 || this.#stopped) return;
     const delay = Math.max(0, Math.min(...due) - this.#clock()) + 1;
-    const timer = setTimeout(this.#onTimer, Math.min(delay, 2_147_000_000));
+    const timer = setTimeout(this.#onDue, Math.min(delay, 2_147_000_000));
     timer.unref?.();
     this.#dueTimer = timer;
   }
 
-  readonly #onTimer = (): void => {
+  readonly #onDue = (): void => {
+    void this.refresh('resync');
+  };
+
+  /** The periodic re-read; the watchdog of a re-read that never ends. */
+  readonly #onTick = (): void => {
+    if (this.#refreshing && this.#clock() - this.#refreshStartedAt >= this.#refreshDeadlineMs) {
+      this.#refreshing = undefined;
+      this.#refreshAgain = false;
+    }
     void this.refresh('resync');
   };
 }

@@ -20,6 +20,7 @@ import { OwnProbeLease } from './own-probe-lease.js';
 import { RepeatLog } from './repeat-log.js';
 import { causeOfChange } from './reply-cause.js';
 import { TransitionFeed } from './transition-feed.js';
+import { resyncDeadlineMs } from './view-age-bound.js';
 
 const CLUSTER_BREAKER = Symbol.for('breakwater.cluster-breaker');
 
@@ -110,7 +111,7 @@ export class ClusterBreaker extends BreakerEventSource {
     metrics?.state.set({ breaker: this.name }, STATE_VALUES[initial.state]);
     if (metrics) {
       this.#untrack = [
-        metrics.trackStaleness(() => ({ breaker: this.name, seconds: this.staleness / 1_000 })),
+        metrics.trackViewAge(() => ({ breaker: this.name, seconds: this.#view.viewAge / 1_000 })),
         metrics.trackRejections(this.#reportRejections),
       ];
     }
@@ -186,9 +187,23 @@ export class ClusterBreaker extends BreakerEventSource {
     return this.#store.source;
   }
 
-  /** Age of the view, ms (pod clock). */
+  /**
+   * Ms (pod clock) since the shared store last confirmed this pod's view (a
+   * shared reply, a rejoin), whatever the pod did since: replies of its local
+   * fallback do not count, so on the fallback it keeps growing. While the pod's
+   * Redis connection answers it stays under `resyncIntervalMs + 2 × commandTimeoutMs`
+   * (README, "How fresh a pod's view is"). `breakwater_breaker_view_age_seconds`.
+   */
+  get viewAge(): number {
+    return this.#view.viewAge;
+  }
+
+  /**
+   * @deprecated Use {@link viewAge}, which it now returns. It used to be the age of the
+   * view from either store, so a pod on its fallback looked fresh after every local resync.
+   */
   get staleness(): number {
-    return this.#view.staleness;
+    return this.#view.viewAge;
   }
 
   /** Operational counters for dashboards and tests; cheap, no I/O. */
@@ -273,7 +288,7 @@ export class ClusterBreaker extends BreakerEventSource {
 
   /** Starts timers and the subscription (createClusterBreaker() calls it once). */
   async [START](): Promise<void> {
-    this.#view.start(this.#options.resyncIntervalMs);
+    this.#view.start(this.#options.resyncIntervalMs, resyncDeadlineMs(this.#options));
     // After a reconnect messages may have been missed: resync. On the fallback this is
     // also the cue to rejoin. (The subscriber's reconnects are the TransitionFeed's.)
     this.#parts.client?.on('ready', this.#onClientReady);

@@ -15,7 +15,7 @@ import type { BreakerState } from './state/breaker-state.js';
  * | `breakwater_breaker_store_up` | gauge | breaker | 1 on the shared Redis state, 0 on the local fallback |
  * | `breakwater_breaker_store_errors_total` | counter | breaker, kind=timeout\|unavailable\|other | failed store calls |
  * | `breakwater_breaker_flush_duration_seconds` | histogram | breaker, store=shared\|local | one batched record call, by the store it went to (a flush whose shared call fails and goes on to the local store is observed once under each) |
- * | `breakwater_breaker_view_staleness_seconds` | gauge | breaker | age of the pod's view of the state |
+ * | `breakwater_breaker_view_age_seconds` | gauge | breaker | seconds since the shared store last confirmed the pod's view (grows on the fallback) |
  * | `breakwater_breaker_probes_total` | counter | breaker, result=granted\|refused\|accepted\|rejected | probe leases asked for and reported |
  * | `breakwater_breaker_config_drift` | gauge | breaker | 1 when this pod's config differs from the stored one |
  */
@@ -35,10 +35,10 @@ export class BreakerMetrics {
   readonly storeUp: Gauge<'breaker'>;
   readonly storeErrors: Counter<'breaker' | 'kind'>;
   readonly flushDuration: Histogram<'breaker' | 'store'>;
-  readonly staleness: Gauge<'breaker'>;
+  readonly viewAge: Gauge<'breaker'>;
   readonly probes: Counter<'breaker' | 'result'>;
   readonly configDrift: Gauge<'breaker'>;
-  readonly #staleness = new Set<() => { breaker: string; seconds: number }>();
+  readonly #viewAges = new Set<() => { breaker: string; seconds: number }>();
   readonly #rejectionSources = new Set<() => void>();
 
   static #byRegistry = new WeakMap<Registry, BreakerMetrics>();
@@ -55,7 +55,7 @@ export class BreakerMetrics {
 
   private constructor(registry: Registry) {
     const registers = [registry];
-    const sources = this.#staleness;
+    const sources = this.#viewAges;
     const rejectionSources = this.#rejectionSources;
     this.state = new Gauge({
       name: 'breakwater_breaker_state',
@@ -106,11 +106,12 @@ export class BreakerMetrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     });
-    this.staleness = new Gauge({
-      name: 'breakwater_breaker_view_staleness_seconds',
-      help: "Age of this pod's view of the breaker state",
+    this.viewAge = new Gauge({
+      name: 'breakwater_breaker_view_age_seconds',
+      help: "Seconds since the shared store (Redis) last confirmed this pod's view of the breaker; grows while it runs on its local fallback",
       labelNames: ['breaker'],
       registers,
+      // Read from each breaker at scrape time: nothing on the hot path.
       collect() {
         for (const source of sources) {
           const { breaker, seconds } = source();
@@ -132,10 +133,10 @@ export class BreakerMetrics {
     });
   }
 
-  /** Registers a staleness source; returns its removal. */
-  trackStaleness(source: () => { breaker: string; seconds: number }): () => void {
-    this.#staleness.add(source);
-    return () => this.#staleness.delete(source);
+  /** Registers a breaker's view age, read when the metrics are collected; returns its removal. */
+  trackViewAge(source: () => { breaker: string; seconds: number }): () => void {
+    this.#viewAges.add(source);
+    return () => this.#viewAges.delete(source);
   }
 
   /** Registers a breaker's rejection counts, reported when the metrics are collected; returns its removal. */
@@ -146,6 +147,6 @@ export class BreakerMetrics {
 
   /** Drops a closed breaker's gauges so they do not report a frozen value. */
   forget(breaker: string): void {
-    for (const gauge of [this.state, this.storeUp, this.staleness, this.configDrift]) gauge.remove({ breaker });
+    for (const gauge of [this.state, this.storeUp, this.viewAge, this.configDrift]) gauge.remove({ breaker });
   }
 }

@@ -105,6 +105,7 @@ const PUBLIC_API = {
       'RepeatLog',
       'breakerKeys',
       'configHash',
+      'fallbackWithinMs',
       'integerInRange',
       'knownKeys',
       'matching',
@@ -113,9 +114,11 @@ const PUBLIC_API = {
       'plainObject',
       'rampKey',
       'resolveBreakerConfig',
+      'resyncDeadlineMs',
       'systemClock',
+      'viewAgeBoundMs',
     ],
-    types: ['BreakerKeys', 'RepeatTimers'],
+    types: ['BreakerKeys', 'RepeatTimers', 'ViewTimingOptions'],
   },
 };
 

@@ -91,19 +91,40 @@ describe('messages', () => {
     expect(seen).toEqual(['closed->forced_closed@3']);
   });
 
+  it('from a breaker re-created after Redis lost it are applied, although their generation is not newer', async () => {
+    const server = await startRedis();
+    const config = { failureThreshold: 5, cooldownMs: 60_000 };
+    const b = await pod(server.url, 'pod-a', { config });
+    const { admin, store } = operator(server);
+    await store.forceOpen('pusher', request); // generation 1
+    await store.clearOverride('pusher', clearing); // generation 2
+    await waitUntil(() => b.state === 'closed' && b.generation === 2, { what: 'the pod at generation 2' });
+    const before = b.snapshot.incarnation;
+
+    // Redis loses the breaker's keys (as a restart without persistence would, minus the reconnect and
+    // its resync, which would hide what pub/sub does); the operator's store re-creates it, generation 0.
+    const keys = breakerKeys('bw', 'pusher');
+    await admin.del(keys.state, keys.config, keys.window, keys.pods, keys.audit);
+    await store.register('pusher', config);
+    await store.forceOpen('pusher', request); // generation 1 of the new incarnation
+    await waitUntil(() => b.state === 'forced_open', { what: 'the new incarnation’s force-open reached the pod' });
+    expect(b.generation).toBe(1);
+    await waitUntil(() => b.snapshot.incarnation !== before, { what: 'the resync after it read the new life' });
+  });
+
   it('still arrive after the subscriber connection is killed and comes back', async () => {
     const server = await startRedis();
     let now = Date.now();
     const b = await pod(server.url, 'pod-a', { clock: () => now });
     const { admin, store } = operator(server);
     now += 10_000; // the view is now 10 s old on the pod's clock: only a resync makes it 0 again
-    expect(b.staleness).toBe(10_000);
+    expect(b.viewAge).toBe(10_000);
 
     await admin.client('KILL', 'TYPE', 'pubsub');
     const subscribers = async () => Number(((await admin.pubsub('NUMSUB', CHANNEL)) as [string, number])[1]);
     expect(await subscribers()).toBe(0);
     // Wait out the reconnect's own resync, so that it cannot be what brings the next transition.
-    await waitUntil(async () => (await subscribers()) === 1 && b.staleness === 0, {
+    await waitUntil(async () => (await subscribers()) === 1 && b.viewAge === 0, {
       what: 'resubscribed, then resynced',
     });
 

@@ -531,7 +531,7 @@ export function describeStoreConformance(target: StoreTarget): void {
       const shadow = `${name}-shadow`;
       await store.register(name, rules);
       await store.register(shadow, { ...rules, mode: 'shadow' });
-      const differs = ['name', 'breaker', 'mode', 'configHash', 'config', 'token', 'id'];
+      const differs = ['name', 'incarnation', 'breaker', 'mode', 'configHash', 'config', 'token', 'id'];
       const decisions = (v: unknown): unknown =>
         JSON.parse(JSON.stringify(v), (k: string, x: unknown) => (differs.includes(k) ? undefined : x));
       /** Runs one call on both breakers; the replies must agree on every decision. */

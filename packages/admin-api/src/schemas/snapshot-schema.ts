@@ -34,6 +34,9 @@ export const SnapshotSchema = Type.Object(
     state: BreakerStateSchema,
     automaticState: AutomaticStateSchema,
     generation: Type.Integer({ description: 'Bumped by every transition and manual action' }),
+    incarnation: Type.Optional(
+      Type.String({ description: 'Which life of the breaker: new when the store lost it and re-created it' }),
+    ),
     mode: ModeSchema,
     window: Type.Object(
       { failures: Type.Integer(), successes: Type.Integer(), failingPods: Type.Integer() },

@@ -17,5 +17,12 @@ export { type BreakerKeys, breakerKeys } from '../keys.js';
 export { rampKey } from '../ramp/redis-reconnect-ramp.js';
 // Storm-quiet logging: one line per event, then one summary per window, process-wide.
 export { REPEAT_WINDOW_MS, RepeatLog, type RepeatTimers } from '../runtime/repeat-log.js';
+// What a pod promises about its view (README, "How fresh a pod's view is"), from its options.
+export {
+  fallbackWithinMs,
+  resyncDeadlineMs,
+  type ViewTimingOptions,
+  viewAgeBoundMs,
+} from '../runtime/view-age-bound.js';
 // Option checks that throw InvalidArgumentError naming the option, the value and what is allowed.
 export { integerInRange, knownKeys, matching, numberInRange, oneOf, plainObject } from '../validate.js';

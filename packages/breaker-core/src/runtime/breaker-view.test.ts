@@ -28,46 +28,82 @@ const at = (generation: number, extra: Partial<BreakerSnapshot> = {}): BreakerSn
   ...extra,
 });
 
+/** A force-open at generation 5, as published. */
+const transition: BreakerTransition = {
+  name: 'pusher',
+  action: 'force_open',
+  from: 'closed',
+  to: 'forced_open',
+  state: 'forced_open',
+  generation: 5,
+  at: T0,
+  actor: 'sre',
+  reason: 'drill',
+  overrideExpiresAt: T0 + 60_000,
+};
+
 describe('BreakerView', () => {
-  it('takes newer or equal generations, an older one only when authoritative', () => {
+  it('takes a reply unless a newer generation was heard after its call was sent; a state to adopt always', () => {
     const view = new BreakerView(at(3), 'shared', () => Date.now(), vi.fn());
-    expect(view.take(at(2, { state: 'open' }), 'shared', false)).toBe(false);
-    expect(view.view.generation).toBe(3);
-    expect(view.take(at(3, { state: 'open' }), 'shared', false)).toBe(true);
-    expect(view.take(at(1, { state: 'closed' }), 'local', true)).toBe(true); // a fallback, a rejoin
+    const early = view.send(); // sent while the view is at generation 3
+    const later = view.send();
+    expect(view.take(at(4, { state: 'open' }), 'shared', later)).toBe(true);
+    expect(view.take(at(3), 'shared', early)).toBe(false); // generation 4 came after it was sent: older news
+    expect(view.take(at(4, { state: 'open' }), 'shared', early)).toBe(true); // the same generation is not older
+    // The store went back within the same incarnation (restarted from an older RDB, a failover to a replica
+    // that was behind): a call sent now is answered at generation 2, and the store's word stands.
+    const next = view.send();
+    expect(view.take(at(2, { state: 'closed' }), 'shared', next)).toBe(true);
+    expect([view.generation, view.view.state]).toEqual([2, 'closed']);
+    expect(view.take(at(1, { state: 'closed' }), 'local', null)).toBe(true); // a fallback, a rejoin
     expect([view.generation, view.view.state, view.known.state]).toEqual([1, 'closed', 'closed']);
+    for (const call of [early, later, next]) view.done(call);
   });
 
-  it('keeps the store’s clock offset from shared replies only, and its staleness on the pod’s clock', () => {
+  it('orders generations within one incarnation only: a snapshot of another life replaces the view', () => {
+    const view = new BreakerView(at(3, { incarnation: 'old' }), 'shared', () => Date.now(), vi.fn());
+    const [a, b, c] = [view.send(), view.send(), view.send()];
+    // Redis lost the breaker; another pod re-created it (generation 0) and its replay re-tripped it.
+    expect(view.take(at(1, { incarnation: 'new', state: 'open' }), 'shared', a)).toBe(true);
+    expect([view.generation, view.view.state, view.view.incarnation]).toEqual([1, 'open', 'new']);
+    expect(view.take(at(0, { incarnation: 'new' }), 'shared', b)).toBe(false); // within the new life, ordered
+    expect(view.take(at(3, { incarnation: 'old' }), 'shared', c)).toBe(false); // the old life, after the new was heard
+  });
+
+  it('keeps the store’s clock offset from shared replies only, and the view’s age on the pod’s clock', () => {
     const view = new BreakerView(at(0, { at: T0 + 5_000 }), 'shared', () => Date.now(), vi.fn());
     expect(view.offsetMs).toBe(5_000);
     vi.advanceTimersByTime(700);
-    expect(view.staleness).toBe(700);
-    view.take(at(0, { at: T0 + 9_000 }), 'local', false); // the local breaker runs on the pod's clock
+    expect(view.viewAge).toBe(700);
+    view.take(at(0, { at: T0 + 9_000 }), 'local', null); // the local breaker runs on the pod's clock
     expect(view.offsetMs).toBe(0);
-    expect(view.staleness).toBe(0);
-    view.take(at(0, { at: T0 + 700 - 2_000 }), 'shared', false);
+    expect(view.viewAge).toBe(700); // the local breaker's word confirms nothing about the shared one
+    view.take(at(0, { at: T0 + 700 - 2_000 }), 'shared', null);
     expect(view.offsetMs).toBe(-2_000);
+    expect(view.viewAge).toBe(0);
+  });
+
+  it('counts a shared reply it drops (it had heard newer since the call was sent) as confirming the view', () => {
+    const view = new BreakerView(at(3), 'shared', () => Date.now(), vi.fn());
+    const call = view.send();
+    view.hear({ ...transition, generation: 4 });
+    vi.advanceTimersByTime(900);
+    expect(view.take(at(3), 'shared', call)).toBe(false);
+    expect([view.viewAge, view.generation]).toEqual([0, 4]);
   });
 
   it('acts on a newer transition heard at once, in `known`; the full snapshot waits for the re-read', () => {
     const view = new BreakerView(at(4), 'shared', () => Date.now(), vi.fn());
-    const t: BreakerTransition = {
-      name: 'pusher',
-      action: 'force_open',
-      from: 'closed',
-      to: 'forced_open',
-      state: 'forced_open',
-      generation: 5,
-      at: T0,
-      actor: 'sre',
-      reason: 'drill',
-      overrideExpiresAt: T0 + 60_000,
-    };
+    const t = transition;
+    const call = view.send();
     expect(view.hear({ ...t, generation: 4 })).toBeNull();
     expect(view.hear(t)?.state).toBe('forced_open');
     expect([view.generation, view.known.state, view.view.state]).toEqual([5, 'forced_open', 'closed']);
-    expect(view.take(at(4), 'shared', false)).toBe(false); // an older reply cannot undo it
+    expect(view.take(at(4), 'shared', call)).toBe(false); // a reply to a call sent before cannot undo it
+    // A breaker re-created after the store lost it: generation 1 of another incarnation is news.
+    expect(view.hear({ ...t, generation: 1, incarnation: 'reborn' })?.incarnation).toBe('reborn');
+    expect([view.generation, view.known.state]).toEqual([1, 'forced_open']);
+    expect(view.hear({ ...t, generation: 1, incarnation: 'reborn' })).toBeNull(); // within it, ordered again
   });
 
   it('asks for a re-read when the cooldown ends on the store’s clock, and says when it is over', async () => {
@@ -75,7 +111,7 @@ describe('BreakerView', () => {
     // The store's clock is 3 s ahead: its cooldown, ending at T0 + 10 s there, ends at T0 + 7 s here.
     const open = at(1, { state: 'open', automaticState: 'open', cooldownUntil: T0 + 10_000, at: T0 + 3_000 });
     const view = new BreakerView(open, 'shared', () => Date.now(), refresh);
-    view.start(60_000);
+    view.start(60_000, 60_000);
     await vi.advanceTimersByTimeAsync(6_999);
     expect(view.cooldownOver).toBe(false);
     expect(refresh).not.toHaveBeenCalled();
@@ -85,11 +121,28 @@ describe('BreakerView', () => {
     view.stop();
   });
 
+  it('abandons a re-read that runs past its deadline and starts another: no guard stays stuck', async () => {
+    const stuck = new Promise<void>(() => {}); // a store that lost the promise, a bug: it never ends
+    const refresh = vi.fn((): Promise<void> => (refresh.mock.calls.length === 1 ? stuck : Promise.resolve()));
+    const view = new BreakerView(at(0), 'shared', () => Date.now(), refresh);
+    view.start(1_000, 2_500);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(refresh).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(2_000); // 2 s in flight: under its deadline, folded
+    expect(refresh).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(1_000); // 3 s: abandoned, a new one runs
+    expect(refresh).toHaveBeenCalledTimes(2);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(refresh).toHaveBeenCalledTimes(3); // and the periodic re-read goes on
+    expect(view.refreshing).toBeUndefined();
+    view.stop();
+  });
+
   it('re-reads periodically, one at a time: a request meanwhile runs once after it; none after stop()', async () => {
     let finish: () => void = () => {};
     const refresh = vi.fn(() => new Promise<void>((resolve) => (finish = resolve)));
     const view = new BreakerView(at(0), 'shared', () => Date.now(), refresh);
-    view.start(1_000);
+    view.start(1_000, 60_000);
     await vi.advanceTimersByTimeAsync(1_000);
     expect(refresh).toHaveBeenCalledTimes(1);
     const running = view.refreshing;

@@ -40,7 +40,63 @@ describe('ClusterBreaker on its fallback (the FailoverStore through ClusterBreak
     expect(a.allow()).toBe(false);
     expect(seen).toEqual(['closed->open@1 (shared)']);
     await vi.advanceTimersByTimeAsync(5_001); // the cooldown carried over to the fallback
-    expect(a.state).toBe('half_open');
+    expect(seen[1]).toBe('open->half_open@2 (local)');
+  });
+
+  it('does not probe beside the holder of the shared lease: a pod that falls back while open cools down a full cooldown of its own', async () => {
+    // Seen in a replay on a busy machine: a pod whose snapshot timed out 5.5 s before the end of the
+    // cooldown, still on its fallback, probed beside the lease holder, which it could not see.
+    const config = { failureThreshold: 1, cooldownMs: 10_000, probeLeaseMs: 5_000 };
+    const cut = { value: false };
+    const fail = () => Promise.reject(new StoreUnavailableError('connection reset'));
+    const flaky = wrapped(store, {
+      snapshot: (name: string) => (cut.value ? fail() : store.snapshot(name)),
+      record: (...a: Parameters<BreakerStore['record']>) => (cut.value ? fail() : store.record(...a)),
+      acquireProbe: (...a: Parameters<BreakerStore['acquireProbe']>) => (cut.value ? fail() : store.acquireProbe(...a)),
+    });
+    const holder = await make({ config });
+    const cutOff = await make({ store: flaky, config, resyncIntervalMs: 1_000 });
+
+    holder.recordFailure();
+    await vi.advanceTimersByTimeAsync(100);
+    expect([holder.state, cutOff.state]).toEqual(['open', 'open']);
+
+    await vi.advanceTimersByTimeAsync(4_000);
+    cut.value = true; // 6 s before the end of the cooldown: the next resync fails
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(cutOff.source).toBe('local');
+
+    await vi.advanceTimersByTimeAsync(5_000); // the shared cooldown ends
+    const lease = await holder.acquireProbe();
+    expect(lease?.holder).toBe('pod-0');
+    expect(await cutOff.acquireProbe()).toBeNull(); // still cooling down on its own
+    expect(cutOff.state).toBe('open');
+
+    await vi.advanceTimersByTimeAsync(5_000); // a full cooldown since it fell back: now it may probe alone
+    expect(cutOff.state).toBe('half_open');
+    expect((await cutOff.acquireProbe())?.holder).toBe('pod-1');
+  });
+
+  it('does not probe at once when it falls back while half-open: open for a full cooldown first', async () => {
+    const config = { failureThreshold: 1, cooldownMs: 1_000, probeLeaseMs: 5_000 };
+    const cut = { value: false };
+    const fail = () => Promise.reject(new StoreUnavailableError('connection reset'));
+    const flaky = wrapped(store, {
+      snapshot: (name: string) => (cut.value ? fail() : store.snapshot(name)),
+      record: (...a: Parameters<BreakerStore['record']>) => (cut.value ? fail() : store.record(...a)),
+      acquireProbe: (...a: Parameters<BreakerStore['acquireProbe']>) => (cut.value ? fail() : store.acquireProbe(...a)),
+    });
+    const holder = await make({ config, resyncIntervalMs: 60_000 });
+    const cutOff = await make({ store: flaky, config, resyncIntervalMs: 60_000 });
+    holder.recordFailure();
+    await vi.advanceTimersByTimeAsync(1_101);
+    expect([holder.state, cutOff.state]).toEqual(['half_open', 'half_open']);
+    expect((await holder.acquireProbe())?.holder).toBe('pod-0');
+    cut.value = true;
+    expect(await cutOff.acquireProbe()).toBeNull(); // the shared call fails: no local lease beside pod-0's
+    expect([cutOff.source, cutOff.state]).toEqual(['local', 'open']);
+    await vi.advanceTimersByTimeAsync(1_001);
+    expect((await cutOff.acquireProbe())?.holder).toBe('pod-1'); // a cooldown later, still cut off: on its own
   });
 
   it('sends outcomes flushed during a rejoin to the shared store too, not to a local window already read', async () => {
@@ -96,6 +152,49 @@ describe('ClusterBreaker on its fallback (the FailoverStore through ClusterBreak
     expect(seen).toEqual(['closed->open@1 (trip)']);
   });
 
+  it('resyncs right after a rejoin: what changed while its replay was in flight reaches it then, not a resync later', async () => {
+    const config = { failureThreshold: 3, cooldownMs: 60_000 };
+    let mode: 'down' | 'held' | 'up' = 'up';
+    const flaky = wrapped(store, {
+      record: async (...args: Parameters<BreakerStore['record']>) => {
+        if (mode === 'down') throw new StoreUnavailableError('connection refused');
+        const reply = await store.record(...args);
+        if (mode === 'held') await new Promise((resolve) => setTimeout(resolve, 200)); // the reply on its way
+        return reply;
+      },
+      // This pod hears nothing on pub/sub (its subscriber missed the messages): only a resync can tell it.
+      subscribe: () => Promise.resolve({ dispose: () => {} }),
+    });
+    const a = await make({ store: flaky, resyncIntervalMs: 10_000, config });
+    const b = await make({ config, resyncIntervalMs: 60_000 });
+    mode = 'down';
+    a.recordFailure();
+    await vi.advanceTimersByTimeAsync(100); // the flush fails: the failure goes to the local breaker
+    expect(a.source).toBe('local');
+    mode = 'held';
+    await vi.advanceTimersByTimeAsync(9_950); // t = 10,050: the resync at 10 s is replaying, its reply held
+    for (let i = 0; i < 3; i++) b.recordFailure(); // another pod trips the shared breaker meanwhile
+    await vi.advanceTimersByTimeAsync(150); // t = 10,200: the rejoin's reply (still closed) arrives
+    mode = 'up';
+    await vi.advanceTimersByTimeAsync(10);
+    expect([a.source, a.state, b.state]).toEqual(['shared', 'open', 'open']); // not closed until t = 20 s
+  });
+
+  it('takes a transition heard while on its fallback as the cue to rejoin', async () => {
+    const config = { failureThreshold: 3, cooldownMs: 60_000 };
+    const down = { value: false };
+    const a = await make({ store: downable(store, down), resyncIntervalMs: 10_000, config });
+    const b = await make({ config, resyncIntervalMs: 60_000 });
+    down.value = true;
+    a.recordFailure();
+    await vi.advanceTimersByTimeAsync(100); // the flush fails: a blip, but a is on its local breaker
+    expect(a.source).toBe('local');
+    down.value = false;
+    for (let i = 0; i < 3; i++) b.recordFailure(); // the shared breaker trips: a hears it on the channel
+    await vi.advanceTimersByTimeAsync(110);
+    expect([a.source, a.state]).toEqual(['shared', 'open']); // rejoined then, not at its next resync (t = 10 s)
+  });
+
   it('holds a caller’s store to the command timeout: a call that hangs sends the pod to its fallback', async () => {
     let hang = false;
     const stalled = wrapped(store, {
@@ -105,8 +204,8 @@ describe('ClusterBreaker on its fallback (the FailoverStore through ClusterBreak
     const b = await make({ store: stalled, registry, commandTimeoutMs: 250, config: { failureThreshold: 3 } });
     hang = true;
     for (let i = 0; i < 3; i++) b.recordFailure(); // an early flush: the call never settles
-    await vi.advanceTimersByTimeAsync(249);
-    expect(b.source).toBe('shared');
+    await vi.advanceTimersByTimeAsync(250);
+    expect(b.source).toBe('shared'); // due, but a reply already in the socket would still be read first
     await vi.advanceTimersByTimeAsync(1);
     expect(b.source).toBe('local');
     expect(b.state).toBe('open'); // the same outcomes went to the local breaker

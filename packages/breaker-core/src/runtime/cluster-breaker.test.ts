@@ -175,7 +175,7 @@ describe('ClusterBreaker (single process, MemoryBreakerStore)', () => {
     expect(text).toContain('breakwater_breaker_store_up{breaker="pusher"} 1');
     expect(text).toMatch(/breakwater_breaker_flush_duration_seconds_count\{breaker="pusher",store="shared"\} \d/);
     expect(text).not.toContain('store="local"');
-    expect(text).toMatch(/breakwater_breaker_view_staleness_seconds\{breaker="pusher"\} \d/);
+    expect(text).toMatch(/breakwater_breaker_view_age_seconds\{breaker="pusher"\} \d/);
   });
 
   it('logs one line per transition', async () => {

@@ -9,7 +9,7 @@ import {
 import type { ProbeLease, ProbeOutcome } from '../state/probe-lease.js';
 import { BreakerEventSource } from './breaker-event-source.js';
 import type { StateChangeEvent, ViewSource } from './breaker-events.js';
-import { BreakerView } from './breaker-view.js';
+import { BreakerView, type SentCall } from './breaker-view.js';
 import type { BreakwaterLogger } from './breakwater-logger.js';
 import { type ClusterBreakerParts, CONSTRUCT, START } from './cluster-breaker-parts.js';
 import { pendingCommands } from './fail-fast-client.js';
@@ -20,6 +20,7 @@ import { OwnProbeLease } from './own-probe-lease.js';
 import { RepeatLog } from './repeat-log.js';
 import { causeOfChange } from './reply-cause.js';
 import { TransitionFeed } from './transition-feed.js';
+import { resyncDeadlineMs } from './view-age-bound.js';
 
 const CLUSTER_BREAKER = Symbol.for('breakwater.cluster-breaker');
 
@@ -100,6 +101,7 @@ export class ClusterBreaker extends BreakerEventSource {
       ...common,
       source: this.#store,
       subscriber: parts.subscriber,
+      client: parts.client,
       onTransition: this.#hear,
       resync: () => this.#view.refresh('resync'),
     });
@@ -109,7 +111,7 @@ export class ClusterBreaker extends BreakerEventSource {
     metrics?.state.set({ breaker: this.name }, STATE_VALUES[initial.state]);
     if (metrics) {
       this.#untrack = [
-        metrics.trackStaleness(() => ({ breaker: this.name, seconds: this.staleness / 1_000 })),
+        metrics.trackViewAge(() => ({ breaker: this.name, seconds: this.#view.viewAge / 1_000 })),
         metrics.trackRejections(this.#reportRejections),
       ];
     }
@@ -185,9 +187,23 @@ export class ClusterBreaker extends BreakerEventSource {
     return this.#store.source;
   }
 
-  /** Age of the view, ms (pod clock). */
+  /**
+   * Ms (pod clock) since the shared store last confirmed this pod's view (a
+   * shared reply, a rejoin), whatever the pod did since: replies of its local
+   * fallback do not count, so on the fallback it keeps growing. While the pod's
+   * Redis connection answers it stays under `resyncIntervalMs + 2 × commandTimeoutMs`
+   * (README, "How fresh a pod's view is"). `breakwater_breaker_view_age_seconds`.
+   */
+  get viewAge(): number {
+    return this.#view.viewAge;
+  }
+
+  /**
+   * @deprecated Use {@link viewAge}, which it now returns. It used to be the age of the
+   * view from either store, so a pod on its fallback looked fresh after every local resync.
+   */
   get staleness(): number {
-    return this.#view.staleness;
+    return this.#view.viewAge;
   }
 
   /** Operational counters for dashboards and tests; cheap, no I/O. */
@@ -226,9 +242,10 @@ export class ClusterBreaker extends BreakerEventSource {
     if (this.#closed || !this.#ownLease.free) return null;
     if (state !== 'half_open' && !(state === 'open' && this.#view.cooldownOver)) return null;
     this.#ownLease.asking = true;
+    const call = this.#view.send();
     try {
       const result = await this.#store.acquireProbe();
-      this.#take(result);
+      this.#take(result, call);
       if (!result.answer) return null;
       const { reply, source } = result.answer;
       if (!reply.granted) {
@@ -240,6 +257,7 @@ export class ClusterBreaker extends BreakerEventSource {
     } catch {
       return null; // the local breaker failed too: no lease
     } finally {
+      this.#view.done(call);
       this.#ownLease.asking = false;
     }
   }
@@ -252,12 +270,15 @@ export class ClusterBreaker extends BreakerEventSource {
   async reportProbe(lease: ProbeLease, outcome: ProbeOutcome): Promise<boolean> {
     if (this.#closed) return false;
     let accepted = false;
+    const call = this.#view.send();
     try {
       const result = await this.#store.reportProbe(lease, outcome);
-      this.#take(result);
+      this.#take(result, call);
       accepted = result.answer?.reply.accepted ?? false;
     } catch {
       // the local breaker failed: not accepted
+    } finally {
+      this.#view.done(call);
     }
     this.#ownLease.reported(lease, outcome, accepted);
     return accepted;
@@ -267,7 +288,7 @@ export class ClusterBreaker extends BreakerEventSource {
 
   /** Starts timers and the subscription (createClusterBreaker() calls it once). */
   async [START](): Promise<void> {
-    this.#view.start(this.#options.resyncIntervalMs);
+    this.#view.start(this.#options.resyncIntervalMs, resyncDeadlineMs(this.#options));
     // After a reconnect messages may have been missed: resync. On the fallback this is
     // also the cue to rejoin. (The subscriber's reconnects are the TransitionFeed's.)
     this.#parts.client?.on('ready', this.#onClientReady);
@@ -298,43 +319,61 @@ export class ClusterBreaker extends BreakerEventSource {
 
   // ── the one place replies reach the view ────────────────────────────────
 
-  /** Applies a snapshot from `source`, unless it is a late reply from the other store or older than the view. */
-  #apply(snap: BreakerSnapshot, source: ViewSource, cause: Cause, authoritative = false): void {
+  /**
+   * Applies a snapshot from `source` in reply to `call`, unless it is a late reply
+   * from the other store or older than what the pod heard since `call` was sent
+   * (see BreakerView.take); `call` null: a state to adopt whatever the view holds.
+   */
+  #apply(snap: BreakerSnapshot, source: ViewSource, cause: Cause, call: SentCall | null): void {
     if (this.#closed || source !== this.#store.source) return;
-    if (this.#view.take(snap, source, authoritative)) this.#follow(snap, cause, source);
+    if (this.#view.take(snap, source, call)) this.#follow(snap, cause, source);
   }
 
   /**
-   * What a FailoverStore call came back with: the fallback state first (if the
-   * call fell back), then the reply, by default with the cause its change shows.
+   * What a FailoverStore call (`call`) came back with: the fallback state first (if
+   * the call fell back), then the reply, by default with the cause its change
+   * shows; `adopt` when the reply is a state to adopt (a rejoin, a re-created breaker).
    */
   #take<T extends { readonly snapshot: BreakerSnapshot }>(
     { answer, fellBack }: StoreResult<T>,
+    call: SentCall | null,
     cause?: Cause,
-    authoritative = false,
+    adopt = false,
   ): void {
-    if (fellBack) this.#apply(fellBack, 'local', 'fallback', true);
+    if (fellBack) this.#apply(fellBack, 'local', 'fallback', null);
     if (!answer) return;
     const snap = answer.reply.snapshot;
-    this.#apply(snap, answer.source, cause ?? causeOfChange(this.#view.known, snap), authoritative);
+    this.#apply(snap, answer.source, cause ?? causeOfChange(this.#view.known, snap), adopt ? null : call);
   }
 
   /** The OutcomeBatcher's `send`: one batch through the FailoverStore; never rejects. */
   readonly #sendOutcomes = async (failures: number, successes: number): Promise<void> => {
+    // A rejoin in flight has read the local window: these go where it leaves the pod, once it is applied.
+    if (this.#store.rejoining) await this.#view.refreshing; // never rejects
+    const call = this.#view.send();
     try {
-      // A rejoin in flight has read the local window: these go where it leaves the pod, once it is applied.
-      if (this.#store.rejoining) await this.#view.refreshing;
       const result = await this.#store.record({ failures, successes });
       const reply = result.answer?.reply;
-      this.#take(result, reply?.transitions.at(-1)?.action ?? 'resync', reply?.created);
+      this.#take(result, call, reply?.transitions.at(-1)?.action ?? 'resync', reply?.created);
     } catch (err) {
       this.#repeatLog.warn('flush', this.podId, { err }, 'could not record outcomes');
+    } finally {
+      this.#view.done(call);
     }
   };
 
-  /** A transition from pub/sub: newer generations only, acted on at once, then the full snapshot is read. */
+  /**
+   * A transition from pub/sub: news (see BreakerView.hear) is acted on at once, then
+   * the full snapshot is read. On the fallback the pod follows its local breaker,
+   * but a message means the shared store is there: the cue to rejoin (a rejoin in
+   * flight resyncs once it is over, see #rejoin).
+   */
   readonly #hear = (t: BreakerTransition): void => {
-    if (this.#closed || this.#store.source !== 'shared') return;
+    if (this.#closed) return;
+    if (this.#store.source !== 'shared') {
+      void this.#view.refresh('resync');
+      return;
+    }
     const known = this.#view.hear(t);
     if (!known) return;
     this.#follow(known, t.action, 'shared');
@@ -348,25 +387,34 @@ export class ClusterBreaker extends BreakerEventSource {
 
   /** The view's re-read (one at a time, see BreakerView): from the store the pod follows; on the fallback, then a rejoin. */
   readonly #refresh = async (cause: Cause): Promise<void> => {
+    const call = this.#view.send();
     try {
       const result = await this.#store.refresh();
       const shared = result.answer?.source === 'shared';
-      this.#take(result, shared && !result.recreated ? cause : 'resync', result.recreated);
+      this.#take(result, call, shared && !result.recreated ? cause : 'resync', result.recreated);
       if (!result.answer) return;
       // The store answers: whatever failed may work now, e.g. the subscription.
       if (shared) this.#feed.retry();
       else await this.#rejoin();
     } catch (err) {
       this.#repeatLog.warn('resync', this.podId, { err }, 'resync failed');
+    } finally {
+      this.#view.done(call);
     }
   };
 
-  /** On the fallback: back to the shared store if it answers, adopting its state before saying so. */
+  /**
+   * On the fallback: back to the shared store if it answers, adopting its state
+   * before saying so, then a resync at once: the replay's reply is the state when
+   * it ran, and what was published while it was in flight reached a pod that was
+   * still on its fallback (or not at all, if its subscription is not back).
+   */
   async #rejoin(): Promise<void> {
     const rejoined = await this.#store.rejoin();
     if (!rejoined) return;
-    this.#take(rejoined, 'rejoin', true);
+    this.#take(rejoined, null, 'rejoin', true);
     this.signals.storeRecovered.emit(rejoined.recovered);
+    void this.#view.refresh('resync'); // runs once this refresh is over
   }
 
   /** What the pod knows changed: the hot path follows; if the state changed, metrics, one log line, one event. */

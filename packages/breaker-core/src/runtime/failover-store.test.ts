@@ -100,12 +100,13 @@ describe('FailoverStore', () => {
     const tripped = await shared.record(NAME, 'pod-9', { failures: 3, successes: 0 }); // open, generation 1
     const known = tripped.snapshot;
     const store = wrapped(shared, { record: refused });
-    // The store's clock runs 5 s ahead of the pod's: the local cooldown ends 5 s earlier in pod time.
-    const { failover, degraded, registry } = await setup({ store, known, offsetMs: 5_000 });
+    // The store's clock runs 5 s behind the pod's: the cooldown carried over (later than a full one
+    // from the store's now) ends 5 s later in pod time.
+    const { failover, degraded, registry } = await setup({ store, known, offsetMs: -5_000 });
     const { answer, fellBack } = await failover.record({ failures: 1, successes: 0 });
     expect(failover.source).toBe('local');
     expect(fellBack).toMatchObject({ state: 'open', generation: 1 });
-    expect(fellBack?.cooldownUntil).toBe((known.cooldownUntil as number) - 5_000);
+    expect(fellBack?.cooldownUntil).toBe((known.cooldownUntil as number) + 5_000);
     expect(answer?.source).toBe('local');
     expect(answer?.reply.snapshot.window.failures).toBe(1); // the outcomes went to the local breaker
     expect(degraded).toHaveLength(1);
@@ -129,19 +130,54 @@ describe('FailoverStore', () => {
     ]);
   });
 
-  it('ends a slow call at the deadline and drops the breaker’s own connection, so nothing queues behind it', async () => {
+  it('ends a slow call at the deadline and drops the breaker’s own connection: its ready is the cue to rejoin', async () => {
     const store = wrapped(shared, { acquireProbe: () => new Promise(() => {}) });
     const client = { status: 'ready', disconnect: vi.fn() };
     const { failover, registry } = await setup({ store, client });
     const pending = failover.acquireProbe();
-    await vi.advanceTimersByTimeAsync(250);
+    await vi.advanceTimersByTimeAsync(250 + 1); // the deadline, and the loop turn after it
     const { answer, fellBack } = await pending;
     expect(fellBack).toBeDefined();
     expect(answer).toMatchObject({ source: 'local', reply: { granted: false, reason: 'not_half_open' } });
-    expect(client.disconnect).toHaveBeenCalledWith(true);
+    expect(client.disconnect).toHaveBeenCalledExactlyOnceWith(true); // nothing queues behind a stalled Redis
     expect(await registry.metrics()).toContain(
       'breakwater_breaker_store_errors_total{breaker="pusher",kind="timeout"} 1',
     );
+  });
+
+  it('keeps the connection when rejoin attempts time out against a store that answers late', async () => {
+    const late = <T>(answer: () => Promise<T>) => new Promise<T>((r) => setTimeout(() => r(answer()), 400));
+    const store = wrapped(shared, {
+      record: (...a: Parameters<BreakerStore['record']>) => late(() => shared.record(...a)),
+    });
+    const client = { status: 'ready', disconnect: vi.fn() };
+    const { failover, registry } = await setup({ store, client, source: 'local' });
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const rejoin = failover.rejoin();
+      await vi.advanceTimersByTimeAsync(251);
+      expect(await rejoin).toBeUndefined(); // timed out: still apart
+      await vi.advanceTimersByTimeAsync(750); // its late reply arrives (and is dropped); the next resync
+    }
+    expect(client.disconnect).not.toHaveBeenCalled(); // slow, not lost: no reconnect a second
+    expect(await registry.metrics()).toContain(
+      'breakwater_breaker_store_errors_total{breaker="pusher",kind="timeout"} 3',
+    );
+  });
+
+  it('drops it when a rejoin finds a late call still unanswered a whole deadline past its own', async () => {
+    const store = wrapped(shared, { record: () => new Promise(() => {}) });
+    const client = { status: 'ready', disconnect: vi.fn() };
+    const { failover } = await setup({ store, client, source: 'local' });
+    const first = failover.rejoin();
+    await vi.advanceTimersByTimeAsync(251);
+    await first;
+    expect(client.disconnect).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(249);
+    const second = failover.rejoin(); // times out 500 ms after the first call's deadline, that call unanswered
+    await vi.advanceTimersByTimeAsync(251);
+    await second;
+    // A lost connection: dropped, so ioredis fails what is queued on it and reconnects.
+    expect(client.disconnect).toHaveBeenCalledExactlyOnceWith(true);
   });
 
   it('re-creates a breaker the shared store lost (not_found) from this pod’s config', async () => {
@@ -248,10 +284,18 @@ describe('FailoverStore', () => {
     const sharedLease = (await failover.acquireProbe()).answer;
     expect(sharedLease).toMatchObject({ source: 'shared', reply: { granted: true } });
     down = true;
-    const { answer } = await failover.acquireProbe(); // falls back: the local breaker, restored half-open, grants
+    // Falls back: the local breaker, restored open for a cooldown of its own, grants once it is over.
+    expect((await failover.acquireProbe()).answer).toMatchObject({ source: 'local', reply: { granted: false } });
+    vi.advanceTimersByTime(15_000);
+    const { answer } = await failover.acquireProbe();
     expect(answer).toMatchObject({ source: 'local', reply: { granted: true } });
     if (!answer?.reply.granted || !sharedLease?.reply.granted) throw new Error('no lease');
-    expect((await failover.reportProbe(answer.reply.lease, 'success')).answer?.source).toBe('local');
+    // A copy of the lease (through IPC, a JSON round trip, a spread) is the same lease: known by its token.
+    const copy = JSON.parse(JSON.stringify(answer.reply.lease));
+    expect((await failover.reportProbe(copy, 'success')).answer).toMatchObject({
+      source: 'local',
+      reply: { accepted: true },
+    });
     expect(store.reportProbe).not.toHaveBeenCalled();
     expect((await failover.reportProbe(sharedLease.reply.lease, 'failure')).answer?.source).toBe('shared');
     expect(store.reportProbe).toHaveBeenCalledTimes(1);

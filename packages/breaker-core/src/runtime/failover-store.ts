@@ -17,9 +17,13 @@ import type { StoreRecoveredEvent, ViewSource } from './breaker-events.js';
 import type { BreakerSignals } from './breaker-signals.js';
 import type { PodKnowledge } from './breaker-view.js';
 import type { BreakwaterLogger } from './breakwater-logger.js';
+import { fallbackStart } from './fallback-start.js';
 import type { RepeatLog } from './repeat-log.js';
 import type { StoreDeadline } from './store-deadline.js';
 import { storeErrorKind, storeErrorLabel } from './store-error-kind.js';
+
+/** Local leases remembered (by token) for their report: the pod holds one at a time. */
+const MAX_LOCAL_LEASES = 8;
 
 /** A store's reply (every one carries the breaker's `snapshot`), tagged with the store that gave it. */
 export interface Tagged<T extends { readonly snapshot: BreakerSnapshot }> {
@@ -99,8 +103,13 @@ export class FailoverStore {
   #registered: boolean;
   #drift = false;
   #rejoining: Promise<void> | undefined;
-  /** Leases the local breaker granted: reported to it, not to the shared store. */
-  readonly #localLeases = new WeakSet<ProbeLease>();
+  /**
+   * Tokens of leases the local breaker granted, newest last: reported to it, not to the
+   * shared store. By token, not by object: a caller may hand back a copy (through IPC, a
+   * JSON round trip). Tokens never repeat; the pod holds one lease at a time, so a few
+   * are kept (see MAX_LOCAL_LEASES).
+   */
+  readonly #localLeases = new Set<string>();
   readonly #parts: FailoverStoreParts;
   readonly #localConfigHash: string;
 
@@ -229,7 +238,12 @@ export class FailoverStore {
       }
     }
     const reply = await local.acquireProbe(name, podId);
-    if (reply.granted) this.#localLeases.add(reply.lease);
+    if (reply.granted) {
+      this.#localLeases.add(reply.lease.token);
+      // Unreported leases of long ago: the oldest goes (its report would be refused as expired anyway).
+      if (this.#localLeases.size > MAX_LOCAL_LEASES)
+        this.#localLeases.delete(this.#localLeases.values().next().value as string);
+    }
     return { answer: { reply, source: 'local' }, fellBack };
   }
 
@@ -238,7 +252,7 @@ export class FailoverStore {
    * fails is not retried anywhere (the shared lease lapses); the pod falls back.
    */
   async reportProbe(lease: ProbeLease, outcome: ProbeOutcome): Promise<StoreResult<ReportProbeReply>> {
-    if (this.#localLeases.has(lease)) {
+    if (this.#localLeases.has(lease.token)) {
       return { answer: { reply: await this.#parts.local.reportProbe(lease, outcome), source: 'local' } };
     }
     try {
@@ -284,7 +298,8 @@ export class FailoverStore {
 
   /**
    * Switches to the local breaker after a failed shared call, restored from what
-   * the pod knows, and returns the local state. Returns undefined, and stays
+   * the pod knows (open for a cooldown of its own if the breaker was open or
+   * half-open: see fallbackStart), and returns the local state. Returns undefined, and stays
    * put, when the error is a bug in the call rather than a store problem.
    */
   async #degrade(err: unknown): Promise<BreakerSnapshot | undefined> {
@@ -293,11 +308,11 @@ export class FailoverStore {
       p.log.error({ err }, 'store refused a breaker call: this is a bug');
       return undefined;
     }
-    this.#noteStoreError(err);
+    this.#noteStoreError(err, this.#source === 'shared');
     if (this.#source === 'shared') {
       this.#source = 'local';
       this.#degradedSince = p.clock();
-      p.local.restore(p.knows.known, p.knows.offsetMs);
+      p.local.restore(fallbackStart(p.knows.known, p.clock() + p.knows.offsetMs), p.knows.offsetMs);
       p.metrics?.storeUp.set({ breaker: p.name }, 0);
       p.repeatLog.warn(
         'store-down',
@@ -328,7 +343,7 @@ export class FailoverStore {
         reply = await record();
       }
     } catch (err) {
-      this.#noteStoreError(err);
+      this.#noteStoreError(err, false);
       p.repeatLog.warn(
         'store-still-down',
         p.podId,
@@ -351,15 +366,25 @@ export class FailoverStore {
     return { answer: { reply, source: 'shared' }, recovered: { downtimeMs, replayed } };
   }
 
-  /** Counts a failed shared call by kind and does what that kind asks for. */
-  #noteStoreError(err: unknown): void {
+  /**
+   * Counts a failed shared call by kind and does what that kind asks for;
+   * `fallingBack`: the failure moves the pod from the shared store to its fallback.
+   */
+  #noteStoreError(err: unknown, fallingBack: boolean): void {
     const p = this.#parts;
     const kind = storeErrorKind(err);
     p.metrics?.storeErrors.inc({ breaker: p.name, kind: storeErrorLabel(kind) });
     if (kind === 'not_registered') this.#registered = false; // the rejoin registers again
-    // A timed-out command stays queued in ioredis until Redis answers; dropping the
-    // connection fails it now, so nothing piles up behind a stalled Redis.
-    if (kind === 'timeout' && p.client?.status === 'ready') p.client.disconnect(true);
+    // A timed-out command stays queued in ioredis until Redis answers. The timeout that sends
+    // the pod to its fallback drops the connection: what is queued fails now, and the
+    // reconnect's 'ready' (its ready check answered) is the cue to rejoin. The timeouts of
+    // rejoin attempts against a Redis that is only slow keep it (dropping it on every one
+    // churned a connection a second per pod against a Redis already struggling), unless a
+    // call on it is still unanswered a whole deadline past its own: a connection that looks
+    // lost (a stalled Redis, a half-open socket).
+    const { client, deadline } = p;
+    if (kind !== 'timeout' || client?.status !== 'ready') return;
+    if (fallingBack || deadline.overdueMs >= deadline.timeoutMs) client.disconnect(true);
   }
 
   /** The stored config (hash `storedHash`) differs from ours, or no longer does. */

@@ -4,7 +4,7 @@ import { StoreUnavailableError } from '../errors/store-unavailable-error.js';
 import type { ProbeLease } from '../state/probe-lease.js';
 import type { MemoryBreakerStore } from '../store/memory-store.js';
 import type { ClusterBreaker } from './cluster-breaker.js';
-import { memoryFleet, wrapped } from './testing/memory-fleet.js';
+import { memoryFleet, unreachable, wrapped } from './testing/memory-fleet.js';
 
 /**
  * One probe per pod, decided by breaker-core: a ClusterBreaker on a
@@ -14,7 +14,9 @@ import { memoryFleet, wrapped } from './testing/memory-fleet.js';
  */
 
 const fleet = memoryFleet();
-const config = { failureThreshold: 1, cooldownMs: 1_000, cooldownMultiplier: 1, probeLeaseMs: 5_000 };
+const config = { failureThreshold: 1, cooldownMs: 1_000, probeLeaseMs: 5_000 };
+/** The cooldown after one failed probe, and a millisecond: cooldownMs × the default multiplier (2). */
+const AFTER_FAILED_PROBE = 2_001;
 let store: MemoryBreakerStore;
 beforeEach(() => {
   store = fleet.store;
@@ -60,7 +62,7 @@ describe('ClusterBreaker.acquireProbe(): one lease per pod', () => {
     const lease = must(await b.acquireProbe());
     expect(await b.reportProbe(lease, 'failure')).toBe(true);
     expect(b.state).toBe('open');
-    await vi.advanceTimersByTimeAsync(1_001);
+    await vi.advanceTimersByTimeAsync(AFTER_FAILED_PROBE);
     expect(b.state).toBe('half_open');
     expect(must(await b.acquireProbe()).generation).toBeGreaterThan(lease.generation);
   });
@@ -89,18 +91,21 @@ describe('ClusterBreaker.acquireProbe(): one lease per pod', () => {
   });
 
   it('holds a lease of the local breaker the same way', async () => {
-    let down = false;
+    const down = { value: false };
     const flaky = wrapped(store, {
       acquireProbe: (...a: Parameters<MemoryBreakerStore['acquireProbe']>) =>
-        down ? Promise.reject(new StoreUnavailableError('connection refused')) : store.acquireProbe(...a),
+        down.value ? Promise.reject(new StoreUnavailableError('connection refused')) : store.acquireProbe(...a),
+      ...unreachable(store, down),
     });
     const b = await halfOpenPod({ store: flaky });
-    down = true;
-    const lease = must(await b.acquireProbe()); // the shared call fails: a local lease
+    down.value = true;
+    expect(await b.acquireProbe()).toBeNull(); // the shared call fails: open locally for a cooldown of its own
+    await vi.advanceTimersByTimeAsync(1_001);
+    const lease = must(await b.acquireProbe()); // a local lease
     expect(b.source).toBe('local');
     expect(await b.acquireProbe()).toBeNull();
     expect(await b.reportProbe(lease, 'failure')).toBe(true);
-    await vi.advanceTimersByTimeAsync(1_001);
+    await vi.advanceTimersByTimeAsync(AFTER_FAILED_PROBE);
     expect(await b.acquireProbe()).not.toBeNull();
   });
 });

@@ -14,6 +14,8 @@ export interface TransitionFeedParts {
   readonly source: TransitionSource;
   /** The breaker's own subscriber connection, if it has one. */
   readonly subscriber: RedisClient | undefined;
+  /** The breaker's own command connection, if it has one: what a resync is sent on. */
+  readonly client?: RedisClient | undefined;
   readonly repeatLog: RepeatLog;
   readonly onTransition: (t: BreakerTransition) => void;
   /** Re-read the state: after a reconnect, messages may have been missed. */
@@ -33,11 +35,15 @@ export interface TransitionFeedParts {
  * transition published in between: the resync after a reconnect waits for a
  * PING queued behind ioredis's own SUBSCRIBE (same connection, in order). A
  * Cluster subscribes on a node of its choosing, so there it resyncs at once.
+ * The resync goes out on the command connection, which reconnects on its own
+ * backoff: while that one is not ready the call would fail at once and send
+ * the pod to its fallback for nothing, so the resync is left to the command
+ * connection's own 'ready' (the ClusterBreaker resyncs then).
  */
 export class TransitionFeed {
   #subscription: Disposable | undefined;
   #subscribing: Promise<void> | undefined;
-  #partsinging = false;
+  #pinging = false;
   #closed = false;
   readonly #parts: TransitionFeedParts;
 
@@ -70,12 +76,13 @@ export class TransitionFeed {
     if (this.#closed) return;
     const wasSubscribed = this.#subscription !== undefined;
     void this.#subscribe().then(async () => {
-      const sub = this.#parts.subscriber;
-      if (wasSubscribed && sub && !isCluster(sub) && !this.#partsinging) {
-        this.#partsinging = true;
+      const { subscriber: sub, client } = this.#parts;
+      if (wasSubscribed && sub && !isCluster(sub) && !this.#pinging) {
+        this.#pinging = true;
         await sub.ping().catch(() => {});
-        this.#partsinging = false;
+        this.#pinging = false;
       }
+      if (client && client.status !== 'ready') return;
       await this.#parts.resync();
     });
   };

@@ -16,8 +16,17 @@ import { MAX_OVERRIDE_TTL_MS } from '../store/store-input.js';
  * longest an override may last, so a fallback never lifts a force-open early.
  */
 export function patchView(view: BreakerSnapshot, t: BreakerTransition): BreakerSnapshot {
-  // Every transition fences the probe lease.
-  const base: BreakerSnapshot = { ...view, state: t.state, generation: t.generation, probe: null, at: t.at };
+  // Every transition fences the probe lease. A message of another incarnation starts from the
+  // old life's view: what it does not carry (window, escalation) comes with the resync after it.
+  const incarnation = t.incarnation ?? view.incarnation;
+  const base: BreakerSnapshot = {
+    ...view,
+    state: t.state,
+    generation: t.generation,
+    incarnation,
+    probe: null,
+    at: t.at,
+  };
   switch (t.action) {
     case 'trip':
     case 'reopen': {

@@ -85,6 +85,7 @@ export function toSnapshot(record: BreakerRecord, now: number): BreakerSnapshot 
     state: effectiveState(record),
     automaticState: record.auto,
     generation: record.generation,
+    incarnation: record.incarnation,
     mode: record.config.mode,
     window: { failures, successes, failingPods: countFailingPods(record, now) },
     openedAt: record.openedAt,

@@ -46,6 +46,15 @@ export interface BreakerSnapshot {
   readonly automaticState: AutomaticState;
   /** Bumped by every transition and manual action; results reported under an older one are refused. */
   readonly generation: number;
+  /**
+   * Which life of the breaker this is. A store that loses a breaker (Redis restarted
+   * without its data) re-creates it at generation 0 with a new incarnation, so
+   * generations are ordered only within one incarnation. Set by the built-in stores
+   * (Redis: its `TIME` in µs when the breaker was created; memory: `m<n>`, new on every
+   * creation and restore); a store of yours may leave it out (then every snapshot is
+   * taken to be of one life).
+   */
+  readonly incarnation?: string;
   readonly mode: BreakerMode;
   readonly window: WindowCounts;
   /** When the current opening began (null unless open or half-open). */
@@ -111,10 +120,18 @@ export interface BreakerTransition {
    * transitions in a call's reply, and from messages published by stores before it was added.
    */
   readonly auditId?: string;
+  /**
+   * The incarnation of the breaker it happened to (see BreakerSnapshot): a breaker
+   * re-created after the store lost it restarts at generation 0, so a pod orders
+   * messages by generation within one incarnation only. Absent from messages of
+   * scripts before it was added, and from stores that do not set it.
+   */
+  readonly incarnation?: string;
 }
 
 /** A transition as read back from the audit log, with the log's id. */
-export interface AuditEntry extends Omit<BreakerTransition, 'name' | 'state' | 'overrideExpiresAt' | 'auditId'> {
+export interface AuditEntry
+  extends Omit<BreakerTransition, 'name' | 'state' | 'overrideExpiresAt' | 'auditId' | 'incarnation'> {
   readonly id: string;
   /** `config_update` only: the stored rules before and after (absent from entries written before it was added). */
   readonly config?: { readonly from: BreakerConfig; readonly to: BreakerConfig };

@@ -41,6 +41,7 @@ function transition(
     actor,
     reason,
     overrideExpiresAt: r.override?.expiresAt ?? null,
+    incarnation: r.incarnation,
   });
 }
 

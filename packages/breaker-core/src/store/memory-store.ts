@@ -313,7 +313,7 @@ export class MemoryBreakerStore implements BreakerStore {
       // Like a Redis stream id: ms then a sequence, never decreasing (a lapse is stamped earlier than now).
       this.#auditIdMs = Math.max(this.#auditIdMs, t.at);
       const id = `${this.#auditIdMs}-${this.#auditSeq}`;
-      const { state: _state, overrideExpiresAt: _expires, ...entry } = t;
+      const { state: _state, overrideExpiresAt: _expires, incarnation: _life, ...entry } = t;
       log.push({ id, ...entry, ...auditExtra?.(t) });
       published.push({ name: record.name, ...t });
       delivered.push({ name: record.name, ...t, auditId: id });

@@ -9,6 +9,7 @@ const snapshot = {
   state: 'half_open',
   automaticState: 'half_open',
   generation: 2,
+  incarnation: '1800000000000000',
   mode: 'enforce',
   window: { failures: 0, successes: 0, failingPods: 0 },
   openedAt: 1_800_000_000_000,

@@ -129,6 +129,7 @@ function parseSnapshot(s: Json): BreakerSnapshot {
     state: state(s.state),
     automaticState: state(s.automaticState) as BreakerSnapshot['automaticState'],
     generation: num(s.generation, 'generation'),
+    incarnation: str(s.incarnation, 'incarnation'),
     mode: str(s.mode, 'mode') as BreakerSnapshot['mode'],
     window: {
       failures: num(window.failures, 'window.failures'),
@@ -183,6 +184,8 @@ export function parseTransition(t: Json): BreakerTransition {
         : num(t.overrideExpiresAt, 'transition.overrideExpiresAt'),
     // Only in published messages (not replies), and only from scripts that know it.
     ...(t.auditId === undefined ? {} : { auditId: str(t.auditId, 'transition.auditId') }),
+    // Absent from messages of scripts before it was added: then ordered by generation alone.
+    ...(t.incarnation === undefined ? {} : { incarnation: str(t.incarnation, 'transition.incarnation') }),
   };
 }
 

@@ -28,6 +28,7 @@ local function bw_snapshot(B)
     state = bw_effective(B),
     automaticState = B.auto,
     generation = B.gen,
+    incarnation = B.inc,
     mode = B.cfg.mode,
     window = { failures = failures, successes = successes, failingPods = bw_failing_pods(B) },
     openedAt = bw_null(B.openedAt),

@@ -5,7 +5,9 @@
   when it took effect: B.now, except for a lapsed override (its expiry time).
   `extra` (optional): more field/value pairs for the audit entry only.
   The published message also carries `auditId`, the audit entry's stream id, so a
-  subscriber can resume from the audit log; the script's reply does not.
+  subscriber can resume from the audit log (the script's reply does not), and the
+  incarnation: a re-created breaker restarts at generation 0, and pods order
+  generations within one incarnation only.
 ]]
 
 local function bw_effective(B)
@@ -31,6 +33,7 @@ local function bw_transition(B, action, from, to, actor, reason, at, extra)
     name = B.name, action = action, from = from, to = to, state = state,
     generation = B.gen, at = at, actor = actor, reason = reason,
     overrideExpiresAt = B.ov and B.ov.expiresAt or cjson.null,
+    incarnation = B.inc,
   }
   t.auditId = id
   redis.call('PUBLISH', B.channel, cjson.encode(t))

@@ -77,12 +77,20 @@ export function wrapped(
 
 /** `target`, with record/snapshot/register failing while `down.value` is true. */
 export function downable(target: MemoryBreakerStore, down: { value: boolean }): BreakerStore {
+  return wrapped(target, unreachable(target, down));
+}
+
+/** Replacements for {@link wrapped}: record/snapshot/register of `target`, failing while `down.value` is true. */
+export function unreachable(
+  target: MemoryBreakerStore,
+  down: { value: boolean },
+): Pick<BreakerStore, 'record' | 'snapshot' | 'register'> {
   const fail = () => Promise.reject(new StoreUnavailableError('connection refused'));
-  return wrapped(target, {
-    record: (...a: Parameters<BreakerStore['record']>) => (down.value ? fail() : target.record(...a)),
-    snapshot: (name: string) => (down.value ? fail() : target.snapshot(name)),
-    register: (...a: Parameters<BreakerStore['register']>) => (down.value ? fail() : target.register(...a)),
-  });
+  return {
+    record: (...a) => (down.value ? fail() : target.record(...a)),
+    snapshot: (name) => (down.value ? fail() : target.snapshot(name)),
+    register: (...a) => (down.value ? fail() : target.register(...a)),
+  };
 }
 
 /** A logger that keeps every line. */

@@ -32,6 +32,8 @@ export interface RedisServer {
   /** Kills the server and forgets it. Idempotent. */
   stop(): Promise<void>;
   isRunning(): boolean;
+  /** The last lines the server printed (its log at `--loglevel warning`), for error messages. */
+  output(): string;
 }
 
 const HOST = '127.0.0.1';
@@ -159,6 +161,7 @@ export async function startServer(
       }
     },
     isRunning: () => current !== undefined && !current.hasExited(),
+    output: () => current?.output() ?? '',
   };
 
   function running(): LaunchedRedis {

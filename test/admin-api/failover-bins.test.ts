@@ -151,7 +151,6 @@ describe('breakwater-admin behind Sentinel', () => {
       redis: sentinel.redisOptions(),
       prefix: PREFIX,
       podId: 'pod-a',
-      resyncIntervalMs: 60_000,
     });
     pods.push(pod);
     // /readyz while there is no master to reach (a second at least: down-after-milliseconds).
@@ -266,7 +265,6 @@ describe('breakwater-admin on a Redis Cluster with replicas', () => {
       redis: track(new Cluster([...cluster.startupNodes], { lazyConnect: true })),
       prefix: PREFIX,
       podId: 'pod-a',
-      resyncIntervalMs: 60_000,
     });
     pods.push(pod);
     const before = warnings(admin.bin).length;

@@ -4,9 +4,11 @@
 export {
   deleteByPrefix,
   type RedisCluster,
+  type RedisSentinel,
   type RedisServer,
   startRedis,
   startRedisCluster,
+  startRedisSentinel,
   uniquePrefix,
 } from '@breakwater/redis-harness';
 export { acquireRedis, type TestRedis } from './shared-redis.js';

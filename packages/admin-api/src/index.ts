@@ -26,5 +26,10 @@ export {
 export { adminApiPlugin } from './plugin.js';
 export { type Readiness, redisReadiness } from './readiness.js';
 export { ADMIN_REDIS_OPTIONS, type RunningAdminServer, startAdminServer } from './server.js';
-export { type AdminServerConfig, DEFAULT_SERVER_CONFIG, loadServerConfig } from './server-config.js';
+export {
+  type AdminRedisTarget,
+  type AdminServerConfig,
+  DEFAULT_SERVER_CONFIG,
+  loadServerConfig,
+} from './server-config.js';
 export { VERSION } from './version.js';

@@ -24,6 +24,7 @@ const PUBLIC_API = {
     types: [
       'AdminApiOptions',
       'AdminAppOptions',
+      'AdminRedisTarget',
       'AdminServerConfig',
       'AdminTokenConfig',
       'EventStreamOptions',

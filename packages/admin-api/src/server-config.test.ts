@@ -63,8 +63,127 @@ describe('loadServerConfig', () => {
     expect(config.tokens).toHaveLength(1);
   });
 
+  it('takes the master from the sentinels: addresses, master name, passwords; waits for one replica', () => {
+    const config = loadServerConfig({
+      BREAKWATER_ADMIN_TOKENS: TOKENS,
+      BREAKWATER_REDIS_SENTINELS: 'sentinel-0:26379, 10.0.0.7:26380,[fd00::1]:26381',
+      BREAKWATER_REDIS_SENTINEL_NAME: 'mymaster',
+      BREAKWATER_REDIS_PASSWORD: 'data-secret',
+      BREAKWATER_REDIS_SENTINEL_PASSWORD: 'sentinel-secret',
+    });
+    expect(config).toMatchObject({
+      sentinel: {
+        sentinels: [
+          { host: 'sentinel-0', port: 26379 },
+          { host: '10.0.0.7', port: 26380 },
+          { host: 'fd00::1', port: 26381 },
+        ],
+        name: 'mymaster',
+        password: 'data-secret',
+        sentinelPassword: 'sentinel-secret',
+      },
+      waitReplicas: 1,
+      waitTimeoutMs: 1_000,
+    });
+    expect(config.redisUrl).toBeUndefined();
+    expect(config.cluster).toBeUndefined();
+  });
+
+  it('takes a Redis Cluster from some of its nodes', () => {
+    const config = loadServerConfig({
+      BREAKWATER_ADMIN_TOKENS: TOKENS,
+      BREAKWATER_REDIS_CLUSTER_NODES: 'redis-0:6379,redis-1:6379',
+      BREAKWATER_ADMIN_WAIT_REPLICAS: '0',
+    });
+    expect(config).toMatchObject({
+      cluster: {
+        nodes: [
+          { host: 'redis-0', port: 6379 },
+          { host: 'redis-1', port: 6379 },
+        ],
+      },
+      waitReplicas: 0,
+    });
+    expect(config.cluster?.password).toBeUndefined();
+  });
+
+  it('does not wait for replicas behind REDIS_URL unless told to', () => {
+    expect(loadServerConfig(base).waitReplicas).toBe(0);
+    expect(
+      loadServerConfig({ ...base, BREAKWATER_ADMIN_WAIT_REPLICAS: '2', BREAKWATER_ADMIN_WAIT_TIMEOUT_MS: '500' }),
+    ).toMatchObject({ waitReplicas: 2, waitTimeoutMs: 500 });
+  });
+
+  const sentinelEnv = {
+    BREAKWATER_ADMIN_TOKENS: TOKENS,
+    BREAKWATER_REDIS_SENTINELS: 's0:26379',
+    BREAKWATER_REDIS_SENTINEL_NAME: 'mymaster',
+  };
+  const clusterEnv = { BREAKWATER_ADMIN_TOKENS: TOKENS, BREAKWATER_REDIS_CLUSTER_NODES: 'r0:6379' };
+
   it.each<[string, NodeJS.ProcessEnv, string]>([
-    ['no REDIS_URL', { BREAKWATER_ADMIN_TOKENS: TOKENS }, 'REDIS_URL'],
+    ['REDIS_URL and the sentinels', { ...sentinelEnv, REDIS_URL: base.REDIS_URL }, 'BREAKWATER_REDIS_SENTINELS'],
+    ['the sentinels and a cluster', { ...sentinelEnv, ...clusterEnv }, 'BREAKWATER_REDIS_CLUSTER_NODES'],
+    ['REDIS_URL and a cluster', { ...clusterEnv, REDIS_URL: base.REDIS_URL }, 'BREAKWATER_REDIS_CLUSTER_NODES'],
+    [
+      'sentinels without a master name',
+      { ...sentinelEnv, BREAKWATER_REDIS_SENTINEL_NAME: '' },
+      'BREAKWATER_REDIS_SENTINEL_NAME',
+    ],
+    [
+      'a master name with a space',
+      { ...sentinelEnv, BREAKWATER_REDIS_SENTINEL_NAME: 'my master' },
+      'BREAKWATER_REDIS_SENTINEL_NAME',
+    ],
+    [
+      'a master name without sentinels',
+      { ...base, BREAKWATER_REDIS_SENTINEL_NAME: 'mymaster' },
+      'BREAKWATER_REDIS_SENTINEL_NAME',
+    ],
+    [
+      'a sentinel password with a cluster',
+      { ...clusterEnv, BREAKWATER_REDIS_SENTINEL_PASSWORD: 'x' },
+      'BREAKWATER_REDIS_SENTINEL_PASSWORD',
+    ],
+    ['a password beside REDIS_URL', { ...base, BREAKWATER_REDIS_PASSWORD: 'x' }, 'BREAKWATER_REDIS_PASSWORD'],
+    ['a sentinel without a port', { ...sentinelEnv, BREAKWATER_REDIS_SENTINELS: 's0' }, 'BREAKWATER_REDIS_SENTINELS'],
+    ['port 0', { ...sentinelEnv, BREAKWATER_REDIS_SENTINELS: 's0:0' }, 'BREAKWATER_REDIS_SENTINELS'],
+    [
+      'a port out of range',
+      { ...clusterEnv, BREAKWATER_REDIS_CLUSTER_NODES: 'r0:6379,r1:65536' },
+      'BREAKWATER_REDIS_CLUSTER_NODES',
+    ],
+    [
+      'an empty item',
+      { ...clusterEnv, BREAKWATER_REDIS_CLUSTER_NODES: 'r0:6379,,r1:6379' },
+      'BREAKWATER_REDIS_CLUSTER_NODES',
+    ],
+    [
+      'a URL instead of host:port',
+      { ...clusterEnv, BREAKWATER_REDIS_CLUSTER_NODES: 'redis://r0:6379' },
+      'BREAKWATER_REDIS_CLUSTER_NODES',
+    ],
+    [
+      'six replicas to wait for',
+      { ...sentinelEnv, BREAKWATER_ADMIN_WAIT_REPLICAS: '6' },
+      'BREAKWATER_ADMIN_WAIT_REPLICAS',
+    ],
+    [
+      'a wait longer than the command timeout allows',
+      { ...sentinelEnv, BREAKWATER_ADMIN_WAIT_TIMEOUT_MS: '2000' },
+      'BREAKWATER_ADMIN_WAIT_TIMEOUT_MS',
+    ],
+  ])('refuses %s, naming the variable', (_, env, argument) => {
+    expect(refusal(env).argument).toBe(argument);
+  });
+
+  it('never echoes a Redis password', () => {
+    const err = refusal({ ...base, BREAKWATER_REDIS_PASSWORD: 'hunter2-redis' });
+    expect(err.message).not.toContain('hunter2');
+  });
+
+  it.each<[string, NodeJS.ProcessEnv, string]>([
+    ['no Redis at all', { BREAKWATER_ADMIN_TOKENS: TOKENS }, 'REDIS_URL'],
     ['a REDIS_URL that is not redis://', { ...base, REDIS_URL: 'localhost:6379' }, 'REDIS_URL'],
     ['no tokens', { REDIS_URL: base.REDIS_URL }, 'BREAKWATER_ADMIN_TOKENS'],
     ['both token sources', { ...base, BREAKWATER_ADMIN_TOKENS_FILE: '/x' }, 'BREAKWATER_ADMIN_TOKENS'],

@@ -1,21 +1,15 @@
-import { RedisBreakerStore } from '@breakwater/breaker-core';
+import { InvalidArgumentError } from '@breakwater/breaker-core';
 import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
 import { type Logger, pino } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { buildAdminApp } from './app.js';
 import { DEFAULT_ADMIN_OPTIONS } from './options.js';
-import { redisReadiness } from './readiness.js';
 import { type AdminServerConfig, DEFAULT_SERVER_CONFIG, loadServerConfig } from './server-config.js';
+import { connectAdminRedis } from './server-redis.js';
+import { ReplicatedStore } from './server-replicated-store.js';
 import { VERSION } from './version.js';
 
-/** The admin API's Redis connection fails fast: an SRE gets a 503 now, not a hung request. */
-export const ADMIN_REDIS_OPTIONS = Object.freeze({
-  enableOfflineQueue: false,
-  maxRetriesPerRequest: 1,
-  commandTimeout: 2_000,
-  connectTimeout: 5_000,
-});
+export { ADMIN_REDIS_OPTIONS } from './server-redis.js';
 
 export interface RunningAdminServer {
   readonly app: FastifyInstance;
@@ -25,13 +19,18 @@ export interface RunningAdminServer {
   close(): Promise<void>;
 }
 
-/** Starts the standalone admin API: Redis store, metrics, readiness, listening on `host:port`. */
+/**
+ * Starts the standalone admin API: Redis store (single, Sentinel or Cluster), metrics,
+ * readiness, listening on `host:port`.
+ */
 export async function startAdminServer(config: AdminServerConfig, logger: Logger): Promise<RunningAdminServer> {
+  const targets = [config.redisUrl, config.sentinel, config.cluster].filter((t) => t !== undefined);
+  if (targets.length !== 1) {
+    throw new InvalidArgumentError('config', 'give exactly one of redisUrl, sentinel and cluster');
+  }
   for (const warning of config.warnings) logger.warn(warning);
-  const client = new Redis(config.redisUrl, {
-    ...ADMIN_REDIS_OPTIONS,
-    retryStrategy: (attempt) => Math.min(attempt * 250, 5_000),
-  });
+  const redis = connectAdminRedis(config);
+  const { client, mutations } = redis;
   // One warning per outage, not one per reconnect attempt. The URL may hold a password: never logged.
   let outageReported = false;
   client.on('ready', () => {
@@ -43,7 +42,15 @@ export async function startAdminServer(config: AdminServerConfig, logger: Logger
     outageReported = true;
     logger.warn({ err: { message: err.message } }, 'redis unavailable; /readyz answers 503 until it returns');
   });
-  const store = new RedisBreakerStore({ client, prefix: config.keyPrefix });
+  mutations.on('error', () => {}); // the same outage, reported above; mutations answer 503
+  const store = new ReplicatedStore({
+    client,
+    mutations,
+    prefix: config.keyPrefix,
+    replicas: config.waitReplicas ?? (config.redisUrl === undefined ? DEFAULT_SERVER_CONFIG.waitReplicas : 0),
+    timeoutMs: config.waitTimeoutMs ?? DEFAULT_SERVER_CONFIG.waitTimeoutMs,
+    logger,
+  });
   let app: FastifyInstance;
   let url: string;
   try {
@@ -54,7 +61,7 @@ export async function startAdminServer(config: AdminServerConfig, logger: Logger
       tokens: config.tokens,
       logger,
       registry,
-      readiness: redisReadiness(client),
+      readiness: redis.readiness,
       metricsAccess: config.metricsAccess,
       rateLimit: { burst: config.rateBurst, perMinute: config.ratePerMinute },
     });
@@ -62,18 +69,23 @@ export async function startAdminServer(config: AdminServerConfig, logger: Logger
   } catch (err) {
     // Nothing may keep the process alive after a failed start.
     await store.close();
-    client.removeAllListeners('error').on('error', () => {});
-    client.disconnect();
+    for (const c of [client, mutations]) {
+      c.removeAllListeners('error').on('error', () => {});
+      c.disconnect();
+    }
     throw err;
   }
-  logger.info({ url, keyPrefix: config.keyPrefix, tokens: config.tokens.length }, 'breakwater-admin listening');
+  logger.info(
+    { url, redis: redis.description, keyPrefix: config.keyPrefix, tokens: config.tokens.length },
+    'breakwater-admin listening',
+  );
   return {
     app,
     url,
     async close() {
       await app.close();
       await store.close();
-      await client.quit().catch(() => client.disconnect());
+      await Promise.all([client, mutations].map((c) => c.quit().catch(() => c.disconnect())));
     },
   };
 }
@@ -84,7 +96,12 @@ export const ADMIN_SERVER_USAGE = `Usage: breakwater-admin [--help | --version]
 Serves the Breakwater admin API (HTTP, bearer tokens) over the breakers in Redis.
 Configured by environment variables only; a bad one stops it before it connects (exit 2).
 
-  REDIS_URL                              the Redis holding the breakers (redis:// or rediss://)     required
+  REDIS_URL                              the Redis holding the breakers (redis:// or rediss://)     exactly one
+  BREAKWATER_REDIS_SENTINELS             or: host:port,host:port of the sentinels                   of these
+  BREAKWATER_REDIS_SENTINEL_NAME         with it: the master's name in the sentinels' config        three
+  BREAKWATER_REDIS_CLUSTER_NODES         or: host:port,... of some Redis Cluster nodes
+  BREAKWATER_REDIS_PASSWORD              the Redis password (Sentinel or Cluster)                   none
+  BREAKWATER_REDIS_SENTINEL_PASSWORD     the sentinels' own password                                none
   BREAKWATER_ADMIN_TOKENS                the tokens: JSON [{ name, role, token | sha256 }, ...]     one of
   BREAKWATER_ADMIN_TOKENS_FILE           a file holding that array (chmod 600, or sha256 only)     these two
   HOST                                   address to bind                                           ${DEFAULT_SERVER_CONFIG.host}

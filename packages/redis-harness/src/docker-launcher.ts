@@ -21,14 +21,17 @@ export async function tryDockerLauncher(): Promise<RedisLauncher | undefined> {
   const image = process.env.BREAKWATER_REDIS_IMAGE ?? 'redis:7-alpine';
   return {
     kind: 'docker',
-    async launch(_port, args, label) {
-      const started = await new tc.GenericContainer(image)
+    async launch(_port, args, label, config) {
+      // The image's entrypoint hands /data (and the config file in it) to the redis user.
+      const file = '/data/redis.conf';
+      let container = new tc.GenericContainer(image)
         .withNetworkMode('host')
-        .withCommand(['redis-server', ...args, '--dir', '/data'])
-        .withLabels({ 'breakwater.harness': label })
-        .start();
+        .withCommand(['redis-server', ...(config === undefined ? [] : [file]), ...args, '--dir', '/data'])
+        .withLabels({ 'breakwater.harness': label });
+      if (config !== undefined) container = container.withCopyContentToContainer([{ content: config, target: file }]);
+      const started = await container.start();
       const client = await tc.getContainerRuntimeClient();
-      const container = client.container.getById(started.getId());
+      const running = client.container.getById(started.getId());
       let exited = false;
       let markExited: () => void = () => {};
       const exitedPromise = new Promise<void>((resolve) => {
@@ -40,10 +43,10 @@ export async function tryDockerLauncher(): Promise<RedisLauncher | undefined> {
       return {
         pid: undefined,
         pause: async () => {
-          await container.pause();
+          await running.pause();
         },
         resume: async () => {
-          await container.unpause();
+          await running.unpause();
         },
         async kill() {
           if (!exited) await started.stop({ timeout: 0, remove: true }).catch(() => {});

@@ -25,4 +25,11 @@ export {
   stopAll,
 } from './process-registry.js';
 export { type RedisCluster, type StartRedisClusterOptions, startRedisCluster } from './redis-cluster.js';
+export {
+  type Failover,
+  type RedisSentinel,
+  type SentinelConnectOptions,
+  type StartRedisSentinelOptions,
+  startRedisSentinel,
+} from './redis-sentinel.js';
 export { type RedisServer, type StartRedisOptions, startRedis } from './redis-server.js';

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
@@ -20,7 +20,12 @@ export interface LaunchedRedis {
 
 export interface RedisLauncher {
   readonly kind: 'local' | 'docker';
-  launch(port: number, args: readonly string[], label: string): Promise<LaunchedRedis>;
+  /**
+   * Starts `redis-server` with `args`. With `config`, that text is written to a
+   * config file in the server's own directory and passed first (Sentinel needs
+   * one it can rewrite).
+   */
+  launch(port: number, args: readonly string[], label: string, config?: string): Promise<LaunchedRedis>;
 }
 
 const INSTALL_HINT = [
@@ -71,10 +76,13 @@ export function findRedisServer(): string | undefined {
 function localLauncher(binary: string): RedisLauncher {
   return {
     kind: 'local',
-    async launch(_port, args) {
+    async launch(_port, args, _label, config) {
       // Its own empty directory per launch: nothing is shared or left between runs.
       const dir = mkdtempSync(join(tmpdir(), 'breakwater-redis-'));
-      const child = spawn(binary, [...args, '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const file = join(dir, 'redis.conf');
+      if (config !== undefined) writeFileSync(file, config);
+      const argv = [...(config === undefined ? [] : [file]), ...args, '--dir', dir];
+      const child = spawn(binary, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
       const launched = wrapChild(child);
       void launched.exited.then(() => rmSync(dir, { recursive: true, force: true }));
       return launched;

@@ -23,6 +23,8 @@ export interface RedisServer {
   pause(): Promise<void>;
   /** SIGCONT after {@link pause}. */
   resume(): Promise<void>;
+  /** Between {@link pause} and {@link resume} (or a kill). */
+  isPaused(): boolean;
   /** SIGKILL; the handle stays usable for {@link restart}. */
   kill(): Promise<void>;
   /** Kills (if running) and starts a new, empty server on the same port. */
@@ -30,6 +32,8 @@ export interface RedisServer {
   /** Kills the server and forgets it. Idempotent. */
   stop(): Promise<void>;
   isRunning(): boolean;
+  /** The last lines the server printed (its log at `--loglevel warning`), for error messages. */
+  output(): string;
 }
 
 const HOST = '127.0.0.1';
@@ -49,25 +53,48 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
   return startServer(options, []);
 }
 
-/** Shared by {@link startRedis} and the cluster harness (which adds cluster args). */
-export async function startServer(options: StartRedisOptions, extraArgs: readonly string[]): Promise<RedisServer> {
+/**
+ * What a topology adds to a server's start (cluster, replica, Sentinel), asked
+ * again at every (re)start so a restarted node can rejoin the topology as it is now.
+ */
+export interface ServerRole {
+  /** Shown in labels and errors. @default 'redis-server' */
+  readonly kind?: string;
+  /** Arguments after the base ones. */
+  args(): readonly string[] | Promise<readonly string[]>;
+  /** The text of a config file passed first (Sentinel needs a file it can rewrite). */
+  config?(): string | Promise<string>;
+  /** A password for the PONG wait (`requirepass`). */
+  readonly password?: string;
+}
+
+/** Shared by {@link startRedis} and the topologies (cluster, Sentinel), which add their arguments. */
+export async function startServer(
+  options: StartRedisOptions,
+  role: readonly string[] | ServerRole,
+): Promise<RedisServer> {
   const launcher = await resolveLauncher();
   const readyTimeoutMs = options.readyTimeoutMs ?? 10_000;
   const fixedPort = options.port;
+  const spec: ServerRole = isRole(role) ? role : { args: () => role };
+  const kind = spec.kind ?? 'redis-server';
   let port = fixedPort ?? (await freePort());
   let current: LaunchedRedis | undefined;
   let unregister: (() => void) | undefined;
   let stopped = false;
+  let paused = false;
 
   const launch = async (): Promise<void> => {
+    const extraArgs = await spec.args();
+    const config = await spec.config?.();
     for (let attempt = 0; ; attempt++) {
       const args = [...baseArgs(port), ...extraArgs, ...(options.args ?? [])];
-      const launched = await launcher.launch(port, args, `redis-server:${port}`);
+      const launched = await launcher.launch(port, args, `${kind}:${port}`, config);
       try {
         await Promise.race([
-          waitForPong(HOST, port, readyTimeoutMs, launched.output),
+          waitForPong(HOST, port, readyTimeoutMs, launched.output, spec.password),
           launched.exited.then(() => {
-            throw new Error(`redis-server on port ${port} exited during start-up:\n${launched.output()}`);
+            throw new Error(`${kind} on port ${port} exited during start-up:\n${launched.output()}`);
           }),
         ]);
       } catch (err) {
@@ -97,18 +124,24 @@ export async function startServer(options: StartRedisOptions, extraArgs: readonl
     get pid() {
       return current?.pid;
     },
-    label: `redis-server:${port}`,
+    get label() {
+      return `${kind}:${port}`;
+    },
     async pause() {
       await running().pause();
+      paused = true;
     },
     async resume() {
       await running().resume();
+      paused = false;
     },
+    isPaused: () => paused && current !== undefined && !current.hasExited(),
     async kill() {
       if (current && !current.hasExited()) await current.kill();
+      paused = false;
     },
     async restart() {
-      if (stopped) throw new Error(`redis-server:${port} was stopped; start a new one`);
+      if (stopped) throw new Error(`${kind}:${port} was stopped; start a new one`);
       await handle.kill();
       await launch();
     },
@@ -128,13 +161,18 @@ export async function startServer(options: StartRedisOptions, extraArgs: readonl
       }
     },
     isRunning: () => current !== undefined && !current.hasExited(),
+    output: () => current?.output() ?? '',
   };
 
   function running(): LaunchedRedis {
-    if (!current || current.hasExited()) throw new Error(`redis-server:${port} is not running`);
+    if (!current || current.hasExited()) throw new Error(`${kind}:${port} is not running`);
     return current;
   }
 
   await launch();
   return handle;
+}
+
+function isRole(role: readonly string[] | ServerRole): role is ServerRole {
+  return !Array.isArray(role);
 }

@@ -14,6 +14,12 @@ import type { RedisClient } from '../store/redis-store.js';
  * (`maxRetriesPerRequest: null`), so a SUBSCRIBE sent while Redis is down is
  * sent when it returns instead of failing; the queue stays tiny (one SUBSCRIBE
  * per breaker, one PING per reconnect).
+ *
+ * Both follow the master when Redis fails over (see {@link followTheMaster}):
+ * behind Sentinel they leave the old master as soon as a sentinel announces the
+ * switch, and any connection that finds itself on a replica (a `READONLY` reply)
+ * reconnects, which asks the sentinels again. A Cluster follows its slots'
+ * masters on its own (MOVED, slot refreshes).
  */
 export interface BreakerConnections {
   readonly command: RedisClient;
@@ -26,10 +32,11 @@ export function openBreakerConnections(
   reconnectMaxDelayMs: number,
 ): BreakerConnections {
   const retryStrategy = (times: number) => Math.min(50 * 2 ** Math.min(times, 10), reconnectMaxDelayMs);
+  const connectTimeout = Math.max(1_000, commandTimeoutMs * 4);
   const failFast: RedisOptions = {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
-    connectTimeout: Math.max(1_000, commandTimeoutMs * 4),
+    connectTimeout,
     retryStrategy,
     lazyConnect: false,
   };
@@ -42,9 +49,11 @@ export function openBreakerConnections(
   let command: RedisClient;
   let subscriber: RedisClient;
   if (typeof redis === 'string') {
-    command = new Redis(redis, failFast);
-    subscriber = new Redis(redis, forSubscriber);
+    const follow = followTheMaster(connectTimeout, retryStrategy);
+    command = outliveFailovers(new Redis(redis, { ...failFast, ...follow }), retryStrategy);
+    subscriber = outliveFailovers(new Redis(redis, { ...forSubscriber, ...follow }), retryStrategy);
   } else if (isCluster(redis)) {
+    // The cluster's own slot map follows failovers (MOVED, refreshes); its nodes fail fast like the rest.
     const cluster = redis as Cluster;
     const base = cluster.options as ClusterOptions;
     const clusterOptions = (redisOptions: RedisOptions, offline: boolean): ClusterOptions => ({
@@ -55,11 +64,16 @@ export function openBreakerConnections(
     command = cluster.duplicate([], clusterOptions(failFast, false));
     subscriber = cluster.duplicate([], clusterOptions(forSubscriber, true));
   } else if (isRedis(redis)) {
-    command = redis.duplicate(failFast);
-    subscriber = redis.duplicate(forSubscriber);
+    const follow = followTheMaster(connectTimeout, retryStrategy);
+    command = outliveFailovers(redis.duplicate({ ...failFast, ...follow }), retryStrategy);
+    subscriber = outliveFailovers(redis.duplicate({ ...forSubscriber, ...follow }), retryStrategy);
   } else if (typeof redis === 'object' && redis !== null) {
-    command = new Redis({ ...(redis as RedisOptions), ...failFast });
-    subscriber = new Redis({ ...(redis as RedisOptions), ...forSubscriber });
+    const follow = followTheMaster(connectTimeout, retryStrategy);
+    command = outliveFailovers(new Redis({ ...(redis as RedisOptions), ...failFast, ...follow }), retryStrategy);
+    subscriber = outliveFailovers(
+      new Redis({ ...(redis as RedisOptions), ...forSubscriber, ...follow }),
+      retryStrategy,
+    );
   } else {
     throw new InvalidArgumentError(
       'options.redis',
@@ -71,6 +85,76 @@ export function openBreakerConnections(
   command.on('error', () => {});
   subscriber.on('error', () => {});
   return { command, subscriber };
+}
+
+/**
+ * What the breaker's own connections to a single Redis or a Sentinel-managed
+ * master add, so they follow the master through a failover. ioredis applies the
+ * Sentinel ones only when `sentinels` are configured.
+ *
+ * - `role: 'master'`: the breaker writes; a replica would refuse every call.
+ * - `failoverDetector`: subscribe to `+switch-master` on the sentinels and
+ *   reconnect at once. Without it, after a `SENTINEL FAILOVER` the connections
+ *   stay on the old master, which the sentinels leave a writable master until
+ *   they next read its INFO (~10 s): a trip written there is lost when it is
+ *   made a replica.
+ * - `sentinelCommandTimeout` (the connect timeout): a sentinel that accepts the
+ *   connection but never answers (stalled) must not stop the reconnect from
+ *   asking the next one; ioredis's default waits forever.
+ * - `sentinelRetryStrategy` / `sentinelReconnectStrategy`: the breaker's capped
+ *   backoff when no sentinel answers, and for the failover detector's own
+ *   sentinel connections (ioredis's default retries those once a minute).
+ * - `reconnectOnError` on `READONLY`: a connection that finds itself on a
+ *   replica (an old master demoted under it, a DNS name moved) drops the
+ *   connection and reconnects (asking the sentinels again); the call that got
+ *   the reply still fails, and the pod falls back until the connection is ready.
+ */
+export function followTheMaster(connectTimeout: number, retryStrategy: (times: number) => number): RedisOptions {
+  return {
+    role: 'master',
+    failoverDetector: true,
+    sentinelCommandTimeout: connectTimeout,
+    sentinelRetryStrategy: retryStrategy,
+    sentinelReconnectStrategy: retryStrategy,
+    reconnectOnError: (err: Error) => (err.message.startsWith('READONLY') ? 1 : false),
+  };
+}
+
+/**
+ * Connects again after an end nobody asked for. ioredis ends a connection for good
+ * (status `end`, no more reconnects) when its connector abandons a connect in
+ * progress, and its own Sentinel failover detector does that: a `+switch-master`
+ * heard by the detector of the connection that just broke, while the reconnect is
+ * still asking the sentinels for the master (a stalled sentinel in front makes
+ * that likely; test/breaker-core/runtime/sentinel-failover.test.ts). A breaker's
+ * connections must outlive every failover, so an `end` that did not follow the
+ * owner's own `disconnect()` or `quit()` is followed by `connect()` on the
+ * reconnect backoff (the subscriber resubscribes as after any reconnect).
+ */
+export function outliveFailovers(client: Redis, retryStrategy: (times: number) => number): Redis {
+  let closedByOwner = false;
+  let attempts = 0;
+  const disconnect = client.disconnect.bind(client);
+  client.disconnect = (reconnect = false) => {
+    if (!reconnect) closedByOwner = true;
+    disconnect(reconnect);
+  };
+  const quit = client.quit.bind(client);
+  client.quit = ((...args: Parameters<Redis['quit']>) => {
+    closedByOwner = true;
+    return quit(...args);
+  }) as Redis['quit'];
+  client.on('ready', () => {
+    attempts = 0;
+  });
+  client.on('end', () => {
+    if (closedByOwner) return;
+    const timer = setTimeout(() => {
+      if (!closedByOwner && client.status === 'end') client.connect().catch(() => {});
+    }, retryStrategy(++attempts));
+    timer.unref?.();
+  });
+  return client;
 }
 
 export function isCluster(value: unknown): value is Cluster {

@@ -174,6 +174,8 @@ describe('a deploy of a pusher written with Python websockets (SIGTERM: server.c
     // The next pusher pod, at the same address (as behind a load balancer).
     const next = await PythonPusher.start(first.port);
     await expectReconnected(fleet, 2 * SESSIONS);
+    // The Python side reports each connection on its stdout, which can trail the client's 'open'.
+    await waitFor(() => next.userAgents().length === SESSIONS, 'the next pusher to report every connection');
     expect(next.userAgents()).toEqual(Array(SESSIONS).fill(DEFAULT_USER_AGENT));
     await next.shutDown();
   });

@@ -71,11 +71,15 @@ describe('startRedisSentinel', () => {
 
   it('requires the passwords it was given, on the data nodes and on the sentinels', async () => {
     const [first] = sentinel.dataNodes;
-    const anonymous = new Redis({ port: first?.port, maxRetriesPerRequest: 0 });
-    const anonymousSentinel = new Redis({ port: sentinel.sentinels[0]?.port, maxRetriesPerRequest: 0 });
+    // Connected first, without ioredis's INFO ready check: the command itself gets the refusal.
+    const bare = { lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: 0 } as const;
+    const anonymous = new Redis({ port: first?.port, ...bare });
+    const anonymousSentinel = new Redis({ port: sentinel.sentinels[0]?.port, ...bare });
     anonymous.on('error', () => {});
     anonymousSentinel.on('error', () => {});
     try {
+      await anonymous.connect();
+      await anonymousSentinel.connect();
       await expect(anonymous.get('x')).rejects.toThrow(/NOAUTH/);
       await expect(anonymousSentinel.call('SENTINEL', 'MASTERS')).rejects.toThrow(/NOAUTH/);
     } finally {

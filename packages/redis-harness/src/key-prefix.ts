@@ -11,7 +11,7 @@ export function uniquePrefix(label = 'test'): string {
 
 /**
  * Removes every key under `prefix` (SCAN + UNLINK), on a server the caller does
- * not own: nothing else on it is touched, and never FLUSHDB.
+ * not own: nothing else on it is touched, and never a flush of the whole database.
  */
 export async function deleteByPrefix(url: string, prefix: string): Promise<void> {
   const client = new Redis(url, { maxRetriesPerRequest: 1 });

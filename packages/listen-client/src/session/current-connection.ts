@@ -114,7 +114,7 @@ export class CurrentConnection {
       message: (data, isBinary) => this.#events.message(data, isBinary),
       pong: () => this.#liveness.onPong(),
       lost: (code) => {
-        const end: ConnectionEnd = code === 1001 ? 'going_away' : code === 1000 ? 'normal' : 'abnormal';
+        const end = connectionEnd(code);
         this.#events.lost(end === 'abnormal' ? 'dropped' : 'closed', end);
       },
       started: (attempt) => {
@@ -203,4 +203,16 @@ function closeDialed(dialed: DialedConnection, code: number, reason: string): vo
   } catch {
     dialed.conn.terminate();
   }
+}
+
+/**
+ * How pusher ended a connection, from the close code `ws` reports: 1001 "going away" and
+ * 1012 "service restart" are a pusher pod shutting down (a deploy); 1000, and 1005 (a close
+ * frame that carried no code: a clean close handshake all the same), are a normal close;
+ * anything else (1006: no close frame at all, 1011, 1013, …) is abnormal.
+ */
+export function connectionEnd(code: number): ConnectionEnd {
+  if (code === 1001 || code === 1012) return 'going_away';
+  if (code === 1000 || code === 1005) return 'normal';
+  return 'abnormal';
 }

@@ -4,9 +4,9 @@ import type { Scheduler, TimerHandle } from '../time/scheduler.js';
 
 /** How the connection in use ended, as far as the breaker is concerned. */
 export type ConnectionEnd =
-  /** pusher closed it with 1001 "going away": a pusher pod shutting down, as on every deploy. */
+  /** pusher closed it with 1001 "going away" or 1012 "service restart": a pusher pod shutting down, as on every deploy. */
   | 'going_away'
-  /** pusher closed it with 1000. */
+  /** pusher closed it with 1000, or with a close frame that carried no code (1005). */
   | 'normal'
   /** Anything else: another close code, no close frame (1006), silence, a failed send. */
   | 'abnormal';

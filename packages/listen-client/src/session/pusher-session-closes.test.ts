@@ -87,8 +87,8 @@ describe('PusherSession: pusher’s close frame arrives (a deploy)', () => {
     expect(heard(h)).toEqual({ successes: 1, failures: 1 });
   });
 
-  it('a clean close (1000, 1001) of a connection in use is no failure; the session reconnects after its backoff', async () => {
-    for (const code of [1000, 1001]) {
+  it('a clean close (1000, 1001, 1005 without a code, 1012 service restart) of a connection in use is no failure; the session reconnects after its backoff', async () => {
+    for (const code of [1000, 1001, 1005, 1012]) {
       const h = await streaming();
       h.dialer.lastConnection.drop(code);
       await h.advance(0);

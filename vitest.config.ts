@@ -30,7 +30,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/**/fixtures/**', '**/node_modules/**'],
+          // The browser tests (test/admin-api/ui/*.spec.ts) are Playwright's: playwright.config.ts.
+          exclude: ['test/**/fixtures/**', 'test/**/*.spec.ts', '**/node_modules/**'],
           globalSetup: ['test/harness/global-setup.ts'],
           setupFiles: ['test/harness/setup-file.ts'],
           testTimeout: 60_000,

@@ -43,12 +43,14 @@ describe('the Grafana dashboard (deploy/observability/breakwater-dashboard.json)
     }
   });
 
-  it('filters every breaker panel by $breaker and $pod, and every session panel by $pod unless it is fleet-wide', () => {
+  it('filters every breaker panel by $breaker and $pod, every ramp panel by $pod, and every session panel by $pod unless it is fleet-wide', () => {
     for (const panel of queryPanels) {
       for (const target of panel.targets ?? []) {
         const where = `${panel.title} ${target.refId}: ${target.expr}`;
         if (target.expr.includes('breakwater_breaker_')) {
           expect(target.expr, where).toContain('breaker=~"$breaker"');
+          expect(target.expr, where).toContain('pod=~"$pod"');
+        } else if (target.expr.includes('breakwater_ramp_')) {
           expect(target.expr, where).toContain('pod=~"$pod"');
         } else if (target.expr.includes('pusher_') && !panel.title.includes('fleet-wide')) {
           expect(target.expr, where).toContain('pod=~"$pod"');

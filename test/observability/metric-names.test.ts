@@ -17,8 +17,8 @@ import { promqlReferences } from './promql.js';
 // Every metric an alert or a dashboard panel queries must be one the code exports:
 // the metric names (and label names) in alerts.yml and breakwater-dashboard.json
 // are checked against what real parts register on their prom-client Registry — a
-// pod (createClusterBreaker on a real Redis), a session (PusherSession on the pusher
-// stand-in, over the cluster-wide reconnect ramp) and the admin API (buildAdminApp).
+// pod (createClusterBreaker on a real Redis, and its RedisReconnectRamp), a session
+// (PusherSession on the pusher stand-in, over that ramp) and the admin API (buildAdminApp).
 //
 // A metric another branch is still adding fails here, by name, until it lands:
 // that is the point (see deploy/observability/README.md, "Metrics the files assume").
@@ -80,9 +80,9 @@ beforeAll(async () => {
   // A listen pod: its breaker and one session, on one registry, as in production.
   const pod = new Registry();
   breaker = await createClusterBreaker({ name: 'pusher', redis: redis.url, prefix, podId: 'obs-pod', registry: pod });
-  // RedisReconnectRamp takes no registry on main: a session counts the ramp's answers
-  // (pusher_ramp_decisions_total). When the ramp exports metrics of its own, give it `pod` here.
-  const ramp = new RedisReconnectRamp({ client: client(), name: 'pusher', prefix });
+  // The pod's cluster-wide reconnect ramp exports its own metrics (breakwater_ramp_*) on the
+  // same registry; the session counts what the ramp answered it (pusher_ramp_decisions_total).
+  const ramp = new RedisReconnectRamp({ client: client(), name: 'pusher', prefix, registry: pod });
   session = new PusherSession({
     pusherUrl: pusher.url,
     uid: 'obs-user',
@@ -125,8 +125,9 @@ afterAll(async () => {
 });
 
 describe('every metric the alerts and the dashboard query is exported', () => {
-  it('the pod, the session and the admin API registered their metrics', () => {
+  it('the pod, its ramp, the session and the admin API registered their metrics', () => {
     expect([...registered.keys()].filter((name) => name.startsWith('breakwater_breaker_')).length).toBeGreaterThan(0);
+    expect([...registered.keys()].filter((name) => name.startsWith('breakwater_ramp_')).length).toBeGreaterThan(0);
     expect([...registered.keys()].filter((name) => name.startsWith('pusher_')).length).toBeGreaterThan(0);
     expect([...registered.keys()].filter((name) => name.startsWith('breakwater_admin_')).length).toBeGreaterThan(0);
   });
@@ -162,6 +163,24 @@ describe('every metric the alerts and the dashboard query is exported', () => {
       ).toEqual([]);
     },
   );
+});
+
+describe('the dashboard shows every metric of the reconnect ramp', () => {
+  it('each breakwater_ramp_* metric the pod registers is queried by a panel', () => {
+    const panelMetrics = new Set(
+      dashboardQueries().flatMap((query) => promqlReferences(query.expr).selectors.map(({ metric }) => metric)),
+    );
+    const rampMetrics = [...registered.keys()].filter((name) => name.startsWith('breakwater_ramp_')).sort();
+    expect(rampMetrics).toEqual([
+      'breakwater_ramp_adjustments_total',
+      'breakwater_ramp_admissions_total',
+      'breakwater_ramp_feedback_total',
+      'breakwater_ramp_pauses_total',
+      'breakwater_ramp_rate',
+      'breakwater_ramp_refusals_total',
+    ]);
+    expect(rampMetrics.filter((name) => !panelMetrics.has(name))).toEqual([]);
+  });
 });
 
 describe('the alerts and the dashboard read the state gauge as the pods write it', () => {

@@ -1,9 +1,7 @@
 // The admin web page as a test drives it (not a test file): a Playwright page plus what it
-// must never do. Every wait is for a DOM state, bounded only so a broken page fails.
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-
-/** Bound on any one wait for the page: the time it may take, never the time it should. */
-const WAIT_MS = 30_000;
+// must never do. Every wait is Playwright's auto-waiting `expect` on a DOM state, bounded
+// only by playwright.config.ts's expect timeout so that a broken page fails.
+import { type Browser, type BrowserContext, expect, type Locator, type Page } from '@playwright/test';
 
 export class AdminPage {
   /** `alert()`, `confirm()` or `prompt()` calls: the page makes none, so any is injected code. */
@@ -17,7 +15,6 @@ export class AdminPage {
     readonly context: BrowserContext,
     readonly page: Page,
   ) {
-    page.setDefaultTimeout(WAIT_MS);
     page.on('dialog', (dialog) => {
       this.dialogs.push(`${dialog.type()}: ${dialog.message()}`);
       void dialog.dismiss();
@@ -40,7 +37,14 @@ export class AdminPage {
   async signIn(token: string): Promise<void> {
     await this.page.getByLabel('Admin API token').fill(token);
     await this.page.getByRole('button', { name: 'Sign in' }).click();
-    await this.page.locator('#dashboard:not([hidden])').waitFor();
+    await expect(this.page.locator('#dashboard')).toBeVisible();
+  }
+
+  /** No page ever ran an alert, threw, or broke its CSP. */
+  expectClean(): void {
+    expect(this.dialogs).toEqual([]);
+    expect(this.pageErrors).toEqual([]);
+    expect(this.consoleErrors.filter((e) => /Content Security Policy/i.test(e))).toEqual([]);
   }
 
   /** Marks the document; {@link notReloaded} fails if a navigation replaced it since. */
@@ -56,36 +60,37 @@ export class AdminPage {
     return this.page.locator(`#breaker-rows tr[data-breaker="${name}"]`);
   }
 
-  /** Waits until the row shows this state (its `data-state`, which drives the colour, and its text). */
-  async waitForState(name: string, state: string, label = state.replace('_', ' ')): Promise<void> {
-    await this.page.locator(`#breaker-rows tr[data-breaker="${name}"][data-state="${state}"]`).waitFor();
-    await this.row(name).locator('.badge', { hasText: label }).waitFor();
+  cell(name: string, cell: string): Locator {
+    return this.row(name).locator(`td.${cell}`);
   }
 
-  /** Waits until a cell of the row shows text matching. */
-  async waitForCell(name: string, cell: string, text: string | RegExp): Promise<string> {
-    const locator = this.row(name).locator(`td.${cell}`, { hasText: text });
-    await locator.waitFor();
-    return (await locator.textContent()) ?? '';
+  /** Waits until the row shows this state: its `data-state`, which drives the colour, and its badge's words. */
+  async expectState(name: string, state: string, label = state.replace('_', ' ')): Promise<void> {
+    await expect(this.row(name)).toHaveAttribute('data-state', state);
+    await expect(this.row(name).locator('.badge')).toHaveText(label);
+  }
+
+  /** Waits until a cell of the row reads exactly `text` or matches it; returns what it read. */
+  async expectCell(name: string, cell: string, text: string | RegExp): Promise<string> {
+    await expect(this.cell(name, cell)).toHaveText(text);
+    return (await this.cell(name, cell).textContent()) ?? '';
   }
 
   /** Chooses a breaker from the keyboard: its name is a button in the row. */
   async select(name: string): Promise<void> {
     await this.row(name).getByRole('button', { name }).focus();
     await this.page.keyboard.press('Enter');
-    await this.page.locator('#detail-title', { hasText: name }).waitFor();
+    await expect(this.page.locator('#detail-title')).toContainText(name);
   }
 
-  /** The connection indicator's state: `live`, `connecting`, `reconnecting`, `offline`. */
-  async waitForConnection(state: string): Promise<void> {
-    await this.page.locator(`#connection[data-state="${state}"]`).waitFor();
+  /** Waits for the connection indicator's state: `live`, `connecting`, `reconnecting`, `offline`. */
+  async expectConnection(state: string): Promise<void> {
+    await expect(this.page.locator('#connection')).toHaveAttribute('data-state', state);
   }
 
-  /** The element that has keyboard focus, as `tag#id` or `tag:text`. */
-  async focused(): Promise<string> {
-    return this.page.evaluate(
-      `(() => { const e = document.activeElement; return e ? e.tagName.toLowerCase() + (e.id ? '#' + e.id : ':' + e.textContent.trim()) : 'none'; })()`,
-    );
+  /** Waits until the live region has announced something containing `text`. */
+  async expectAnnounced(text: string): Promise<void> {
+    await expect(this.page.locator('#announcer')).toContainText(text);
   }
 
   async close(): Promise<void> {

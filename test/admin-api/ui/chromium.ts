@@ -1,8 +1,7 @@
-// Debian's Chromium driven by playwright-core (not a test file). Never a browser build that
-// Playwright downloads: `npx playwright install` cannot reach its servers from here, and CI
+// Debian's Chromium, which Playwright drives (not a test file). Never a browser build that
+// Playwright downloads: `playwright install` cannot reach its servers from here, and CI
 // installs the distribution's package instead (.ci/run).
 import { existsSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
 
 /** The browser: Debian's `chromium` package, or `BREAKWATER_CHROMIUM` (e.g. a Chrome on macOS). */
 export const CHROMIUM_PATH = process.env.BREAKWATER_CHROMIUM ?? '/usr/bin/chromium';
@@ -13,7 +12,6 @@ export const CHROMIUM_PATH = process.env.BREAKWATER_CHROMIUM ?? '/usr/bin/chromi
  * background connections (updates, sync, field trials), which would be refused many at a time.
  */
 export const CHROMIUM_ARGS = [
-  '--headless',
   '--no-sandbox',
   '--disable-gpu',
   '--disable-quic',
@@ -23,16 +21,14 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-/** Starts Chromium, or throws saying how to install it (the tests that need it fail; none is skipped). */
-export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(
-      [
-        `The browser tests drive Chromium at ${CHROMIUM_PATH}, which does not exist.`,
-        "Install Debian's package: sudo apt-get install -y chromium   (.ci/run does this on a fresh machine),",
-        'or point BREAKWATER_CHROMIUM at a Chromium or Chrome binary.',
-      ].join('\n'),
-    );
-  }
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+/** Throws, saying how to install it, when the browser is absent (the run fails; nothing is skipped). */
+export function assertChromium(): void {
+  if (existsSync(CHROMIUM_PATH)) return;
+  throw new Error(
+    [
+      `The browser tests drive Chromium at ${CHROMIUM_PATH}, which does not exist.`,
+      "Install Debian's package: sudo apt-get install -y chromium   (.ci/run does this on a fresh machine),",
+      'or point BREAKWATER_CHROMIUM at a Chromium or Chrome binary. `playwright install` is not used.',
+    ].join('\n'),
+  );
 }

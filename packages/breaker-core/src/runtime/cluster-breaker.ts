@@ -377,7 +377,7 @@ export class ClusterBreaker extends BreakerEventSource {
     const known = this.#view.hear(t);
     if (!known) return;
     this.#follow(known, t.action, 'shared');
-    void this.#view.refresh(t.action);
+    void this.#view.refreshHeard(t.action);
   };
 
   /** After a reconnect messages may have been missed: resync (on the fallback, the cue to rejoin). */

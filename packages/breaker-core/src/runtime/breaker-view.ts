@@ -116,6 +116,16 @@ export class BreakerView implements PodKnowledge {
     return until !== null && until - this.#offsetMs <= this.#clock();
   }
 
+  /**
+   * Whether the view shows a probe lease held by a pod other than `podId` that has
+   * not expired on the store's clock. A heard transition clears it (every transition
+   * fences the lease); a release without one comes with the next re-read.
+   */
+  leasedElsewhere(podId: string): boolean {
+    const probe = this.#known.probe;
+    return probe !== null && probe.holder !== podId && probe.expiresAt - this.#offsetMs > this.#clock();
+  }
+
   /** Settles when the refresh running now has been applied; undefined when none runs. */
   get refreshing(): Promise<void> | undefined {
     return this.#refreshing;

@@ -314,7 +314,8 @@ export function degradedTables(runs: readonly DegradedRun[], sides: readonly Sid
 export function commandTable(runs: readonly DegradedRun[], sides: readonly Side[], o: DegradedOptions): string {
   const names = new Set<string>();
   for (const r of runs) for (const k of Object.keys(r.result.redisByCommand)) names.add(k);
-  const cols = [...names].sort();
+  // Commands only sent at start-up (CLIENT SETNAME, the INFO ready check) are 0 in every window: left out.
+  const cols = [...names].sort().filter((c) => runs.some((r) => (r.result.redisByCommand[c] ?? 0) > 0));
   const lines = [`| client | pod | ${cols.join(' | ')} |`, `|---|---|${cols.map(() => '---:').join('|')}|`];
   for (const variant of o.variants) {
     if (variant === 'app-only') continue;

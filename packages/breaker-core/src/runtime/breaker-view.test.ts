@@ -162,4 +162,55 @@ describe('BreakerView', () => {
     await view.refresh('trip');
     expect(refresh).toHaveBeenCalledTimes(2);
   });
+
+  it('after a transition heard while a re-read runs, re-reads again only if that reply did not cover it', async () => {
+    let reply: BreakerSnapshot | undefined;
+    let finish: () => void = () => {};
+    const refresh = vi.fn(
+      () =>
+        new Promise<void>((resolve) => {
+          const call = view.send();
+          finish = () => {
+            if (reply) view.take(reply, 'shared', call);
+            view.done(call);
+            resolve();
+          };
+        }),
+    );
+    const view: BreakerView = new BreakerView(at(1), 'shared', () => Date.now(), refresh);
+    const half = { ...transition, action: 'half_open' as const, to: 'half_open' as const, state: 'half_open' as const };
+
+    // The pod's own re-read (the cooldown ended) is in flight when another pod's half_open arrives;
+    // its reply is that very generation: the full snapshot is known, no second re-read.
+    void view.refresh('resync');
+    expect(view.hear({ ...half, generation: 2 })?.state).toBe('half_open');
+    void view.refreshHeard('half_open');
+    reply = at(2, { state: 'half_open', automaticState: 'half_open' });
+    finish();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(refresh).toHaveBeenCalledTimes(1);
+    expect(view.refreshing).toBeUndefined();
+
+    // Its reply is older than what was heard (read before the transition): one more re-read.
+    void view.refresh('resync');
+    expect(view.hear({ ...half, generation: 4 })?.generation).toBe(4);
+    void view.refreshHeard('half_open');
+    reply = at(3);
+    finish();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(refresh).toHaveBeenCalledTimes(3);
+    reply = at(4, { state: 'half_open', automaticState: 'half_open' });
+    finish();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(view.view.generation).toBe(4);
+
+    // No re-read running: a heard transition is re-read at once, as before.
+    expect(view.hear({ ...half, generation: 5 })?.generation).toBe(5);
+    void view.refreshHeard('half_open');
+    expect(refresh).toHaveBeenCalledTimes(4);
+    reply = at(5);
+    finish();
+    await vi.advanceTimersByTimeAsync(0);
+    view.stop();
+  });
 });

@@ -63,6 +63,11 @@ export class BreakerView implements PodKnowledge {
   /** How long a refresh may run before the periodic tick abandons it. */
   #refreshDeadlineMs = Number.POSITIVE_INFINITY;
   #refreshAgain = false;
+  /**
+   * A transition was heard while a re-read ran: one more re-read after it, unless
+   * that one's reply already covered every transition heard ({@link refreshHeard}).
+   */
+  #refreshIfBehind = false;
   #stopped = false;
   /** Store calls in flight whose replies will be offered to {@link take}. */
   readonly #inFlight = new Set<SentCall>();
@@ -111,6 +116,16 @@ export class BreakerView implements PodKnowledge {
     return until !== null && until - this.#offsetMs <= this.#clock();
   }
 
+  /**
+   * Whether the view shows a probe lease held by a pod other than `podId` that has
+   * not expired on the store's clock. A heard transition clears it (every transition
+   * fences the lease); a release without one comes with the next re-read.
+   */
+  leasedElsewhere(podId: string): boolean {
+    const probe = this.#known.probe;
+    return probe !== null && probe.holder !== podId && probe.expiresAt - this.#offsetMs > this.#clock();
+  }
+
   /** Settles when the refresh running now has been applied; undefined when none runs. */
   get refreshing(): Promise<void> | undefined {
     return this.#refreshing;
@@ -138,14 +153,34 @@ export class BreakerView implements PodKnowledge {
     const running: Promise<void> = this.#refresh(cause).finally(() => {
       if (this.#refreshing !== running) return; // abandoned: another one runs, or ran
       this.#refreshing = undefined;
-      if (this.#refreshAgain) {
-        this.#refreshAgain = false;
-        void this.refresh(cause);
-      }
+      // A re-read for heard transitions only is redundant once the full snapshot is as new
+      // as what was heard: `known` is the snapshot taken, no transition patched on since.
+      const again = this.#refreshAgain || (this.#refreshIfBehind && this.#known !== this.#view);
+      this.#refreshAgain = false;
+      this.#refreshIfBehind = false;
+      if (again) void this.refresh(cause);
     });
     this.#refreshing = running;
     this.#refreshStartedAt = this.#clock();
     return running;
+  }
+
+  /**
+   * Re-reads the full snapshot after a heard transition ({@link hear}): now if no
+   * re-read runs; if one runs, once after it only if its reply did not bring a
+   * snapshot at least as new as every transition heard. (Across a fleet every pod
+   * re-reads when the cooldown ends and hears the half_open another pod's re-read
+   * published while its own is in flight: that second re-read would read the
+   * same snapshot again.) The periodic re-read, which bounds the view's age, is
+   * not affected.
+   */
+  refreshHeard(cause: StateChangeEvent['cause']): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
+    if (this.#refreshing) {
+      this.#refreshIfBehind = true;
+      return this.#refreshing;
+    }
+    return this.refresh(cause);
   }
 
   /** No timer runs or is armed, and no refresh starts, after this. */
@@ -245,6 +280,7 @@ export class BreakerView implements PodKnowledge {
     if (this.#refreshing && this.#clock() - this.#refreshStartedAt >= this.#refreshDeadlineMs) {
       this.#refreshing = undefined;
       this.#refreshAgain = false;
+      this.#refreshIfBehind = false;
     }
     void this.refresh('resync');
   };

@@ -236,11 +236,18 @@ export class ClusterBreaker extends BreakerEventSource {
    * if a transition has fenced it since. So two sessions of one pod never both
    * hold the lease; a lease dropped without a report blocks this pod until it
    * expires, as it blocks every other pod.
+   *
+   * And null, without asking the store, while the view shows another pod's
+   * lease that has not expired (on the store's clock): the store would refuse.
+   * Every transition fences the lease and clears it from the view, and the
+   * periodic resync brings the holder's release, so this only spares the
+   * degraded sessions' asks that could not succeed.
    */
   async acquireProbe(): Promise<ProbeLease | null> {
     const state = this.#state;
     if (this.#closed || !this.#ownLease.free) return null;
     if (state !== 'half_open' && !(state === 'open' && this.#view.cooldownOver)) return null;
+    if (this.#view.leasedElsewhere(this.podId)) return null;
     this.#ownLease.asking = true;
     const call = this.#view.send();
     try {
@@ -377,7 +384,7 @@ export class ClusterBreaker extends BreakerEventSource {
     const known = this.#view.hear(t);
     if (!known) return;
     this.#follow(known, t.action, 'shared');
-    void this.#view.refresh(t.action);
+    void this.#view.refreshHeard(t.action);
   };
 
   /** After a reconnect messages may have been missed: resync (on the fallback, the cue to rejoin). */

@@ -108,4 +108,24 @@ describe('ClusterBreaker.acquireProbe(): one lease per pod', () => {
     await vi.advanceTimersByTimeAsync(AFTER_FAILED_PROBE);
     expect(await b.acquireProbe()).not.toBeNull();
   });
+
+  it('asks the store nothing while its view shows another pod’s unexpired lease; asks again once it expires', async () => {
+    let asked = 0;
+    const counting = wrapped(store, {
+      acquireProbe: (...a: Parameters<MemoryBreakerStore['acquireProbe']>) => {
+        asked++;
+        return store.acquireProbe(...a);
+      },
+    });
+    const b = await halfOpenPod({ store: counting, resyncIntervalMs: 1_000 });
+    const other = await store.acquireProbe('pusher', 'pod-other'); // another pod probes
+    if (!other.granted) throw new Error('no lease');
+    await vi.advanceTimersByTimeAsync(1_000); // the periodic resync shows its lease
+    expect(b.snapshot.probe?.holder).toBe('pod-other');
+    for (let i = 0; i < 5; i++) expect(await b.acquireProbe()).toBeNull(); // its degraded sessions waking
+    expect(asked).toBe(0);
+    vi.setSystemTime(other.lease.expiresAt); // dropped unreported: expired on the store's clock
+    expect(await b.acquireProbe()).not.toBeNull();
+    expect(asked).toBe(1);
+  });
 });

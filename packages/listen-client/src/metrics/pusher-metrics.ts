@@ -28,11 +28,27 @@ export class PusherMetrics {
   readonly rampDecisions: Counter<'result'>;
   readonly connectionLosses: Counter<'reason'>;
   readonly malformedFrames: Counter<'reason'>;
+  /**
+   * Audio chunks and bytes dropped since the counters were last collected. A degraded pod
+   * drops every chunk its app sends (50 a second per session at 20 ms chunks): each is
+   * counted here, in two additions, and added to `pusher_queue_drops_total` /
+   * `pusher_queue_dropped_bytes_total` when they are read (their `collect`), not one
+   * labelled prom-client increment (label hashing, an object) per chunk and counter.
+   */
+  #audioDrops = 0;
+  #audioDroppedBytes = 0;
+  /** False when the drop counters were registered by another copy of this package: no collect of ours, so add at once. */
+  readonly #foldsAudioDrops: boolean;
 
   private constructor(registry: Registry) {
     const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
       (registry.getSingleMetric(name) as Counter<L> | undefined) ??
       new Counter<L>({ name, help, labelNames, registers: [registry] });
+    const metrics = this;
+    const foldsAudioDrops =
+      registry.getSingleMetric('pusher_queue_drops_total') === undefined &&
+      registry.getSingleMetric('pusher_queue_dropped_bytes_total') === undefined;
+    this.#foldsAudioDrops = foldsAudioDrops;
     this.sessions =
       (registry.getSingleMetric('pusher_sessions') as Gauge<'state'> | undefined) ??
       new Gauge({
@@ -47,10 +63,28 @@ export class PusherMetrics {
       'Dials to pusher not made because the cluster breaker did not allow them',
       [],
     );
-    this.queueDrops = counter('pusher_queue_drops_total', 'Items dropped instead of sent to pusher', ['queue']);
-    this.queueDroppedBytes = counter('pusher_queue_dropped_bytes_total', 'Bytes dropped instead of sent to pusher', [
-      'queue',
-    ]);
+    this.queueDrops = foldsAudioDrops
+      ? new Counter({
+          name: 'pusher_queue_drops_total',
+          help: 'Items dropped instead of sent to pusher',
+          labelNames: ['queue'],
+          registers: [registry],
+          collect() {
+            metrics.#foldAudioDrops();
+          },
+        })
+      : counter('pusher_queue_drops_total', 'Items dropped instead of sent to pusher', ['queue']);
+    this.queueDroppedBytes = foldsAudioDrops
+      ? new Counter({
+          name: 'pusher_queue_dropped_bytes_total',
+          help: 'Bytes dropped instead of sent to pusher',
+          labelNames: ['queue'],
+          registers: [registry],
+          collect() {
+            metrics.#foldAudioDrops();
+          },
+        })
+      : counter('pusher_queue_dropped_bytes_total', 'Bytes dropped instead of sent to pusher', ['queue']);
     this.conversationOutcomes = counter(
       'pusher_conversation_outcomes_total',
       'Conversations ended, by path and by how they ended (only status="succeeded" was processed)',
@@ -68,6 +102,21 @@ export class PusherMetrics {
     this.malformedFrames = counter('pusher_malformed_frames_total', 'Malformed frames received from pusher', [
       'reason',
     ]);
+  }
+
+  /** One audio chunk of `bytes` dropped (hot path while degraded: two additions, see {@link #audioDrops}). */
+  dropAudio(bytes: number): void {
+    this.#audioDrops++;
+    this.#audioDroppedBytes += bytes;
+    if (!this.#foldsAudioDrops) this.#foldAudioDrops();
+  }
+
+  /** Adds the audio drops counted since the last read to the counters. */
+  #foldAudioDrops(): void {
+    if (this.#audioDrops > 0) this.queueDrops.inc({ queue: 'audio' }, this.#audioDrops);
+    if (this.#audioDroppedBytes > 0) this.queueDroppedBytes.inc({ queue: 'audio' }, this.#audioDroppedBytes);
+    this.#audioDrops = 0;
+    this.#audioDroppedBytes = 0;
   }
 
   static #byRegistry = new WeakMap<Registry, PusherMetrics>();

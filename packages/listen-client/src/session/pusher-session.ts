@@ -353,8 +353,7 @@ export class PusherSession {
   }
 
   #dropAudio(bytes: number): void {
-    this.#metrics.queueDrops.inc({ queue: 'audio' });
-    this.#metrics.queueDroppedBytes.inc({ queue: 'audio' }, bytes);
+    this.#metrics.dropAudio(bytes);
     this.#stats.audioDroppedChunks++;
     this.#stats.audioDroppedBytes += bytes;
   }

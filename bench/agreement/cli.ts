@@ -90,6 +90,15 @@ interface LoadedRun extends RedisRestartRun {
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const machine = describeMachine();
+  const report = (runs: LoadedRun[], batches: unknown[]) => ({
+    command: `pnpm soak:agreement ${process.argv.slice(2).join(' ')}`.trim(),
+    date: new Date().toISOString(),
+    machine,
+    options,
+    batches,
+    summary: summarise(runs),
+    runs,
+  });
   // Progress goes to stderr when the JSON goes to stdout.
   const say = options.json === '-' ? (line: string) => console.error(line) : (line: string) => console.log(line);
   say(`machine: ${machineLine(machine)}`);
@@ -125,9 +134,10 @@ async function main(): Promise<void> {
           cpuBusy: Math.round(busyNow() * 100) / 100,
         };
         results.push(entry);
+        if (options.json !== '-') writeReport(options.json, report(results, batches)); // a crash keeps what ran
         say(
           `  run ${entry.run} (${load}, seed ${seed}): ${r.passed ? 'agreed' : 'FAILED'}; max agreement ${fmtMs(r.agreementMaxMs)} ms, ` +
-            `stale after bound ${r.podsStaleAfterBound}, load ${entry.loadAverage.start}, cpu ${Math.round(entry.cpuBusy * 100)} %` +
+            `stale after bound ${r.podsStaleAfterBound}, Redis late by ${Math.round(r.observer.redisWaitMaxMs)} ms, load ${entry.loadAverage.start}, cpu ${Math.round(entry.cpuBusy * 100)} %` +
             (r.passed ? '' : `\n    ${r.failures.join('\n    ')}`),
         );
       }
@@ -146,19 +156,9 @@ async function main(): Promise<void> {
   const table = resultsTable(results);
   const summary = summaryTable(results);
   say(`\n${table}\n\n${summary}`);
-  const report = {
-    command: `pnpm soak:agreement ${process.argv.slice(2).join(' ')}`.trim(),
-    date: new Date().toISOString(),
-    machine,
-    options,
-    batches,
-    summary: summarise(results),
-    runs: results,
-  };
-  const text = `${JSON.stringify(report, null, 2)}\n`;
-  if (options.json === '-') process.stdout.write(text);
+  if (options.json === '-') process.stdout.write(`${JSON.stringify(report(results, batches), null, 2)}\n`);
   else {
-    writeFileSync(options.json, text);
+    writeReport(options.json, report(results, batches));
     say(`\nJSON: ${options.json}`);
   }
   process.exitCode = results.every((r) => r.passed) ? 0 : 1;
@@ -166,11 +166,11 @@ async function main(): Promise<void> {
 
 export function resultsTable(runs: readonly LoadedRun[]): string {
   return [
-    '| run | load | seed | agreement, max over pods (ms) | pods stale after bound | 1-min load | CPU busy | verdict |',
-    '|---:|---|---:|---:|---:|---:|---:|---|',
+    '| run | load | seed | agreement, max over pods (ms) | pods stale after bound | Redis ran a read late by (max, ms) | 1-min load | CPU busy | verdict |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|---|',
     ...runs.map(
       (r) =>
-        `| ${r.run} | ${r.load} | ${r.seed} | ${fmtMs(r.agreementMaxMs)} | ${r.podsStaleAfterBound} | ${r.loadAverage.start} | ${Math.round(r.cpuBusy * 100)} % | ${r.passed ? `agreed within ${r.boundMs} ms` : 'FAILED'} |`,
+        `| ${r.run} | ${r.load} | ${r.seed} | ${fmtMs(r.agreementMaxMs)} | ${r.podsStaleAfterBound} | ${fmt(r.observer.redisWaitMaxMs, 0)} | ${r.loadAverage.start} | ${Math.round(r.cpuBusy * 100)} % | ${verdict(r)} |`,
     ),
   ].join('\n');
 }
@@ -214,6 +214,15 @@ export function summaryTable(runs: readonly LoadedRun[]): string {
         `| ${s.load} | ${s.passed} / ${s.runs} | ${fmt(s.agreementMaxMs.min, 0)} / ${fmt(s.agreementMaxMs.median, 0)} / ${fmt(s.agreementMaxMs.max, 0)} | ${s.podsStaleAfterBound} | ${s.simultaneousGrants.min}–${s.simultaneousGrants.max} | ${s.maxSharedGrantsPerGeneration} | ${fmt(s.loopDelayMaxMs.min, 0)} / ${fmt(s.loopDelayMaxMs.median, 0)} / ${fmt(s.loopDelayMaxMs.max, 0)} | ${fmt(s.loadAverage1m.min, 2)} / ${fmt(s.loadAverage1m.median, 2)} / ${fmt(s.loadAverage1m.max, 2)} |`,
     ),
   ].join('\n');
+}
+
+function writeReport(path: string, report: unknown): void {
+  writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
+}
+
+function verdict(r: RedisRestartRun): string {
+  if (r.passed) return `agreed within ${r.boundMs} ms`;
+  return r.redisAnsweredLate ? 'FAILED (Redis itself answered late)' : 'FAILED';
 }
 
 function fmtMs(ms: number | null): string {

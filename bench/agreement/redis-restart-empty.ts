@@ -47,7 +47,12 @@
  * the end every pod matches Redis, incarnation included.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { type ClusterBreaker, createClusterBreaker, type ProbeLease } from '@breakwater/breaker-core';
+import {
+  type ClusterBreaker,
+  createClusterBreaker,
+  DEFAULT_CLUSTER_BREAKER_OPTIONS,
+  type ProbeLease,
+} from '@breakwater/breaker-core';
 import { breakerKeys, viewAgeBoundMs } from '@breakwater/breaker-core/internal';
 import { startRedis } from '@breakwater/redis-harness';
 import { Redis } from 'ioredis';
@@ -100,8 +105,10 @@ export interface PodResult {
   readonly roles: readonly string[];
   /** ms from `answeredAt` until it matched Redis for good; null if it never did. */
   readonly agreeMs: number | null;
-  /** Samples after `answeredAt + bound` at which it was stale. */
-  readonly staleSamplesAfterBound: number;
+  /** How long it was stale after `answeredAt + bound`, ms. */
+  readonly staleMsAfterBound: number;
+  /** Each stretch of staleness after `answeredAt + bound`: from when (ms after answeredAt), on what view, why. */
+  readonly staleAfterBound: readonly { readonly fromMs: number; readonly view: string; readonly why: string }[];
   /** Its view at the last sample. */
   readonly final: PodView;
   /** Events from the SIGKILL on. */
@@ -112,6 +119,10 @@ export interface PodResult {
   readonly recoveredAtMs: readonly number[];
   /** Its view's age (`viewAge`, ms) at the last sample. */
   readonly viewAgeMs: number;
+  /** Its view as sampled, at each change (ms after answeredAt). */
+  readonly timeline: readonly { readonly atMs: number; readonly view: string }[];
+  /** Its events from the SIGKILL on (ms after answeredAt; negative: before Redis answered). */
+  readonly log: readonly { readonly atMs: number; readonly what: string }[];
 }
 
 export interface RedisRestartRun {
@@ -124,6 +135,12 @@ export interface RedisRestartRun {
   /** Max over pods of `agreeMs`; null if a pod never agreed. */
   readonly agreementMaxMs: number | null;
   readonly podsStaleAfterBound: number;
+  /**
+   * Whether Redis itself ran one of the observer's reads more than commandTimeoutMs after it was sent (a
+   * starved redis-server): then a pod's call may time out and send it to its local breaker, as documented,
+   * and the bound (which holds while Redis answers within commandTimeoutMs) does not apply. Still a failure.
+   */
+  readonly redisAnsweredLate: boolean;
   /** Leases granted when every pod asked at once (issue: exactly 1). */
   readonly simultaneousGrants: number;
   /** Most leases granted by Redis in one (incarnation, generation) over the run, from onProbeGranted. */
@@ -144,14 +161,27 @@ export interface RedisRestartRun {
   };
   /** What Redis held after the restart, in order: state@generation (incarnation), from when (ms after answeredAt) and when the observer first saw it. */
   readonly redisHistory: readonly { readonly view: string; readonly sinceMs: number; readonly seenAtMs: number }[];
-  /** Pod samples taken; the longest gap between two observer reads of Redis (from answeredAt), ms. */
-  readonly observer: { readonly samples: number; readonly maxGapMs: number };
+  /**
+   * Periodic samples of the pods; the observer's reads, the longest gap between two (from answeredAt), the
+   * longest Redis took to run a read (its TIME minus when the read was sent) and this process to read the
+   * reply (now minus Redis's TIME), and the reads Redis ran more than commandTimeoutMs late.
+   */
+  readonly observer: {
+    readonly samples: number;
+    readonly reads: number;
+    readonly maxGapMs: number;
+    readonly redisWaitMaxMs: number;
+    readonly clientWaitMaxMs: number;
+    readonly lateReads: readonly LateRead[];
+  };
   /** This process's event-loop delay during the observation, ms. */
   readonly loopDelayMs: { readonly p50: number; readonly p99: number; readonly max: number };
   readonly perPod: readonly PodResult[];
 }
 
 const NAME = 'pusher';
+/** The default `commandTimeoutMs`: a read Redis runs later than this could time a pod's call out. */
+const COMMAND_TIMEOUT_MS = DEFAULT_CLUSTER_BREAKER_OPTIONS.commandTimeoutMs;
 
 export async function runRedisRestartEmpty(options: RedisRestartScenarioOptions): Promise<RedisRestartRun> {
   const o = {
@@ -169,7 +199,7 @@ export async function runRedisRestartEmpty(options: RedisRestartScenarioOptions)
     ...options,
   };
   checkScenarioOptions(o);
-  const boundMs = viewAgeBoundMs({ resyncIntervalMs: 1_000, commandTimeoutMs: 250 });
+  const boundMs = viewAgeBoundMs(DEFAULT_CLUSTER_BREAKER_OPTIONS);
   const rng = mulberry32(o.seed);
   const order = shuffle(
     Array.from({ length: o.pods }, (_, i) => i),
@@ -194,18 +224,40 @@ export async function runRedisRestartEmpty(options: RedisRestartScenarioOptions)
       pods.push(await createClusterBreaker({ name: NAME, redis: server.url, podId: `pod-${i}` }));
     }
     let killedAt = Number.POSITIVE_INFINITY;
+    /** Set once Redis answers again: from then on each pod's view is tracked at every change. */
+    let tracking = false;
+    const tracks = pods.map((b) => new ViewTrack(b));
     const events = pods.map(() => ({
       stateChange: [] as number[],
       degraded: [] as number[],
       recovered: [] as number[],
+      /** What the pod went through from the SIGKILL on, for a failure's diagnosis. */
+      log: [] as Array<{ at: number; what: string }>,
     }));
     // Every lease granted, by the life and generation of the breaker it was granted in.
     const grants: Array<{ life: string; source: string }> = [];
     pods.forEach((b, i) => {
       const e = events[i] as (typeof events)[number];
-      b.onStateChange(() => e.stateChange.push(performance.now()));
-      b.onStoreDegraded(() => e.degraded.push(performance.now()));
-      b.onStoreRecovered(() => e.recovered.push(performance.now()));
+      const track = tracks[i] as ViewTrack;
+      // Each event is also a sample of the pod's view, taken when it changed (the periodic sampler shares the
+      // pods' event loop, so on a starved process it can run long after the change).
+      const note = (what: string) => {
+        const now = performance.now();
+        if (now >= killedAt && e.log.length < 100) e.log.push({ at: now, what });
+        if (tracking) track.sample(now);
+      };
+      b.onStateChange(({ from, to, generation, cause, source }) => {
+        e.stateChange.push(performance.now());
+        note(`${from} -> ${to}@${generation} (${cause}, ${source})`);
+      });
+      b.onStoreDegraded(({ error }) => {
+        e.degraded.push(performance.now());
+        note(`degraded: ${error.name}: ${error.message}`);
+      });
+      b.onStoreRecovered(({ downtimeMs, replayed }) => {
+        e.recovered.push(performance.now());
+        note(`recovered after ${Math.round(downtimeMs)} ms, replayed ${replayed.failures}F/${replayed.successes}S`);
+      });
       b.onProbeGranted(({ lease, source }) =>
         grants.push({ life: `${b.snapshot.incarnation}:${lease.generation}`, source }),
       );
@@ -225,9 +277,17 @@ export async function runRedisRestartEmpty(options: RedisRestartScenarioOptions)
 
     // 3. 60,000 successes over 2 s on one pod, a MONITOR client attached.
     let monitorLines = 0;
-    const monitorClient = o.monitor ? new Redis(server.url) : undefined;
-    const monitor = monitorClient ? await monitorClient.monitor() : undefined;
-    monitor?.on('monitor', () => monitorLines++);
+    // Not `redis.monitor()`: its instance has no 'error' listener once it resolves, and ioredis reports
+    // as an error (then crashes the process) a MONITOR line that arrives in the same read as MONITOR's +OK.
+    const monitor = o.monitor ? new Redis(server.url, { monitor: true }) : undefined;
+    if (monitor) {
+      monitor.on('error', () => {});
+      monitor.on('monitor', () => monitorLines++);
+      await new Promise<void>((resolve, reject) => {
+        monitor.once('monitoring', () => resolve());
+        setTimeout(() => reject(new Error('the MONITOR client did not start within 10 s')), 10_000).unref();
+      });
+    }
     const successer = pods[successPod] as ClusterBreaker;
     const started = performance.now();
     let recorded = 0;
@@ -238,7 +298,6 @@ export async function runRedisRestartEmpty(options: RedisRestartScenarioOptions)
     }
     await sleep(200); // the last flush
     monitor?.disconnect();
-    monitorClient?.disconnect();
 
     // 4. SIGKILL; the rejoiner trips locally; Redis restarts empty on the same port.
     const rejoiner = pods[rejoinerIndex] as ClusterBreaker;
@@ -255,7 +314,10 @@ export async function runRedisRestartEmpty(options: RedisRestartScenarioOptions)
     await server.restart();
     const answeredAt = performance.now();
 
-    // 5. Observe: the observer polls Redis (and hears its transitions); the pods are sampled on their own beat.
+    // 5. Observe: the observer polls Redis (and hears its transitions); each pod's view is tracked at its
+    // events and sampled every sampleMs.
+    tracking = true;
+    for (const track of tracks) track.sample(answeredAt);
     const history = new RedisHistory();
     const keys = breakerKeys('bw', NAME);
     channelListener.on('message', (_channel: string, message: string) => {
@@ -275,40 +337,49 @@ export async function runRedisRestartEmpty(options: RedisRestartScenarioOptions)
     delay.enable();
     let redisNow: RedisView | null = null;
     let observing = true;
-    let observerGapMs = 0;
+    const observed = { reads: 0, maxGapMs: 0, redisWaitMaxMs: 0, clientWaitMaxMs: 0, lateReads: [] as LateRead[] };
     const observing$ = (async () => {
       await observer.connect().catch(() => {});
       let last = answeredAt;
       while (observing) {
         const read = await readRedis(observer, keys.state);
         const t = performance.now();
-        observerGapMs = Math.max(observerGapMs, t - last);
+        observed.maxGapMs = Math.max(observed.maxGapMs, t - last);
         last = t;
-        if (read) history.see(read.view, t, read.since);
-        redisNow = read?.view ?? null;
+        if (!read) continue;
+        observed.reads++;
+        observed.redisWaitMaxMs = Math.max(observed.redisWaitMaxMs, read.redisWaitMs);
+        observed.clientWaitMaxMs = Math.max(observed.clientWaitMaxMs, read.clientWaitMs);
+        if (read.redisWaitMs > COMMAND_TIMEOUT_MS && observed.lateReads.length < 50) {
+          observed.lateReads.push({ atMs: round(t - answeredAt), redisWaitMs: round(read.redisWaitMs) });
+        }
+        if (read.view) history.see(read.view, t, read.since);
+        redisNow = read.view;
         await sleep(o.sampleMs);
       }
     })();
-    const samples: Sample[] = [];
+    let samples = 0;
     let agreeingSince: number | null = null;
+    let lastSampleAt = answeredAt;
     for (;;) {
       const t = performance.now();
-      const views = pods.map(viewOf);
-      samples.push({ t, views });
+      lastSampleAt = t;
+      samples++;
+      for (const track of tracks) track.sample(t);
       const r = redisNow as RedisView | null;
-      const all = r !== null && views.every((v) => matches(v, r) && v.incarnation === r.incarnation);
+      const all = r !== null && pods.every((b) => matches(viewOf(b), r) && b.snapshot.incarnation === r.incarnation);
       agreeingSince = all ? (agreeingSince ?? t) : null;
       const elapsed = t - answeredAt;
       if (elapsed >= o.observeMs) break;
       if (agreeingSince !== null && t - agreeingSince >= o.holdMs && elapsed >= o.minObserveMs) break;
       await sleep(o.sampleMs);
     }
+    tracking = false;
     observing = false;
     await observing$;
     delay.disable();
 
     // Judge.
-    const lastSample = samples.at(-1) as Sample;
     const roles = (i: number) =>
       [
         trippers.has(i) ? 'tripper' : '',
@@ -316,27 +387,17 @@ export async function runRedisRestartEmpty(options: RedisRestartScenarioOptions)
         i === rejoinerIndex ? 'rejoiner' : '',
       ].filter(Boolean);
     const perPod: PodResult[] = pods.map((b, i) => {
-      const fresh = samples.map((s) => history.fresh(s.views[i] as PodView, s.t, boundMs));
-      let lastStale = -1;
-      fresh.forEach((f, k) => {
-        if (!f) lastStale = k;
-      });
-      let agreeMs: number | null = null;
-      for (let k = lastStale + 1; k < samples.length; k++) {
-        const s = samples[k] as Sample;
-        if (history.current(s.views[i] as PodView, s.t)) {
-          agreeMs = s.t - answeredAt;
-          break;
-        }
-      }
+      const track = tracks[i] as ViewTrack;
+      const verdict = judge(track.changes, lastSampleAt, answeredAt, boundMs, history);
       const e = events[i] as (typeof events)[number];
       const count = (ts: number[], from: number) => ts.filter((t) => t >= from).length;
       return {
         podId: b.podId,
         roles: roles(i),
-        agreeMs,
-        staleSamplesAfterBound: samples.filter((s, k) => s.t >= answeredAt + boundMs && !fresh[k]).length,
-        final: lastSample.views[i] as PodView,
+        agreeMs: verdict.agreeAt === null ? null : round(verdict.agreeAt - answeredAt),
+        staleMsAfterBound: round(verdict.staleAfterBoundMs),
+        staleAfterBound: verdict.staleAfterBound.map((x) => ({ ...x, fromMs: round(x.fromMs - answeredAt) })),
+        final: viewOf(b),
         sinceKill: {
           stateChange: count(e.stateChange, killedAt),
           degraded: count(e.degraded, killedAt),
@@ -345,6 +406,8 @@ export async function runRedisRestartEmpty(options: RedisRestartScenarioOptions)
         total: { stateChange: e.stateChange.length, degraded: e.degraded.length, recovered: e.recovered.length },
         recoveredAtMs: e.recovered.filter((t) => t >= answeredAt).map((t) => round(t - answeredAt)),
         viewAgeMs: b.viewAge,
+        timeline: track.changes.slice(0, 100).map((c) => ({ atMs: round(c.at - answeredAt), view: showView(c.view) })),
+        log: e.log.map((l) => ({ atMs: round(l.at - answeredAt), what: l.what })),
       };
     });
 
@@ -357,8 +420,17 @@ export async function runRedisRestartEmpty(options: RedisRestartScenarioOptions)
           .join(', ')}`,
       );
     }
-    const stale = perPod.filter((p) => p.staleSamplesAfterBound > 0);
-    if (stale.length > 0) failures.push(`${stale.length} pod(s) stale after the bound`);
+    const stale = perPod.filter((p) => p.staleAfterBound.length > 0);
+    if (stale.length > 0) {
+      failures.push(
+        `${stale.length} pod(s) stale after the bound: ${stale
+          .map((p) => {
+            const first = p.staleAfterBound[0] as { fromMs: number; view: string; why: string };
+            return `${p.podId} from +${Math.round(first.fromMs)} ms on ${first.view} (${first.why})`;
+          })
+          .join('; ')}`,
+      );
+    }
     const finalRedis = redisNow as RedisView | null;
     const apart = perPod.filter(
       (p) => !finalRedis || !matches(p.final, finalRedis) || p.final.incarnation !== finalRedis.incarnation,
@@ -366,8 +438,13 @@ export async function runRedisRestartEmpty(options: RedisRestartScenarioOptions)
     if (apart.length > 0) {
       failures.push(
         `at the end Redis holds ${finalRedis ? show(finalRedis) : 'no breaker'}; ${apart.length} pod(s) do not: ${apart
-          .map((p) => `${p.podId} ${p.final.source}:${p.final.state}@${p.final.generation}`)
+          .map((p) => `${p.podId} ${showView(p.final)}`)
           .join(', ')}`,
+      );
+    }
+    if (observed.lateReads.length > 0) {
+      failures.push(
+        `Redis itself answered the observer late (up to ${Math.round(observed.redisWaitMaxMs)} ms, over commandTimeoutMs ${COMMAND_TIMEOUT_MS} ms, ${observed.lateReads.length} time(s)): outside the bound's premise, pods may fall back`,
       );
     }
     const perLife = new Map<string, number>();
@@ -383,6 +460,7 @@ export async function runRedisRestartEmpty(options: RedisRestartScenarioOptions)
         ? null
         : round(Math.max(...agreeTimes.map((a) => a as number))),
       podsStaleAfterBound: stale.length,
+      redisAnsweredLate: observed.lateReads.length > 0,
       simultaneousGrants: granted.length,
       maxSharedGrantsPerGeneration: Math.max(0, ...perLife.values()),
       localGrants: grants.filter((g) => g.source === 'local').length,
@@ -391,14 +469,21 @@ export async function runRedisRestartEmpty(options: RedisRestartScenarioOptions)
         killToLocalTripMs: round(localTripAt - killedAt),
         downMs: round(answeredAt - killedAt),
         restartMs: round(answeredAt - restartCalledAt),
-        observedMs: round(lastSample.t - answeredAt),
+        observedMs: round(lastSampleAt - answeredAt),
       },
       redisHistory: history.list().map((h) => ({
         view: show(h),
         sinceMs: round(h.since - answeredAt),
         seenAtMs: round(h.seenAt - answeredAt),
       })),
-      observer: { samples: samples.length, maxGapMs: round(observerGapMs) },
+      observer: {
+        samples,
+        reads: observed.reads,
+        maxGapMs: round(observed.maxGapMs),
+        redisWaitMaxMs: round(observed.redisWaitMaxMs),
+        clientWaitMaxMs: round(observed.clientWaitMaxMs),
+        lateReads: observed.lateReads,
+      },
       loopDelayMs: {
         p50: round(delay.percentile(50) / 1e6),
         p99: round(delay.percentile(99) / 1e6),
@@ -414,14 +499,96 @@ export async function runRedisRestartEmpty(options: RedisRestartScenarioOptions)
   }
 }
 
-interface Sample {
-  readonly t: number;
-  readonly views: readonly PodView[];
+interface LateRead {
+  readonly atMs: number;
+  readonly redisWaitMs: number;
 }
 
 /** A Redis time (ms since epoch, the machine's clock) on this process's performance.now() timeline. */
 function fromEpoch(ms: number): number {
   return ms - performance.timeOrigin;
+}
+
+/** One pod's view from the time Redis answers again, at each change (as events and samples see it). */
+class ViewTrack {
+  readonly changes: Array<{ at: number; view: PodView }> = [];
+  readonly #pod: ClusterBreaker;
+
+  constructor(pod: ClusterBreaker) {
+    this.#pod = pod;
+  }
+
+  sample(at: number): void {
+    const view = viewOf(this.#pod);
+    const last = this.changes.at(-1)?.view;
+    if (last && sameView(last, view)) return;
+    this.changes.push({ at, view });
+  }
+}
+
+/**
+ * One pod's record against Redis's history. Its view is taken to hold from each change
+ * to the next (a change seen only by the periodic sampler is dated when sampled: late).
+ * Stale: its view is not a state Redis held at t − bound or later. Agreement: the first
+ * time after its last stale moment at which its view is what Redis holds.
+ */
+function judge(
+  changes: ReadonlyArray<{ at: number; view: PodView }>,
+  end: number,
+  answeredAt: number,
+  boundMs: number,
+  history: RedisHistory,
+): {
+  agreeAt: number | null;
+  staleAfterBoundMs: number;
+  staleAfterBound: Array<{ fromMs: number; view: string; why: string }>;
+} {
+  const segments = changes.map((c, k) => ({ from: c.at, to: changes[k + 1]?.at ?? end, view: c.view }));
+  let lastStale = answeredAt;
+  let staleAfterBoundMs = 0;
+  const staleAfterBound: Array<{ fromMs: number; view: string; why: string }> = [];
+  for (const seg of segments) {
+    const left = history.leftAt(seg.view); // null: not a state Redis held after the restart
+    const staleFrom = left === null ? seg.from : Math.max(seg.from, left + boundMs);
+    // Stale on [staleFrom, seg.to]; an instant at a change point is not (the view changes then), except the end.
+    if (staleFrom > seg.to || (staleFrom === seg.to && seg.to !== end)) continue;
+    lastStale = Math.max(lastStale, seg.to);
+    const after = Math.max(staleFrom, answeredAt + boundMs);
+    if (after < seg.to || (after === seg.to && seg.to === end)) {
+      staleAfterBoundMs += seg.to - after;
+      staleAfterBound.push({
+        fromMs: after,
+        view: showView(seg.view),
+        why:
+          seg.view.source === 'local'
+            ? 'on its local breaker'
+            : left === null
+              ? 'a state Redis did not hold after the restart'
+              : `Redis left it at +${Math.round(left - answeredAt)} ms`,
+      });
+    }
+  }
+  let agreeAt: number | null = null;
+  for (const seg of segments) {
+    if (seg.to < lastStale || (seg.to === lastStale && seg.to !== end)) continue;
+    const t = Math.max(seg.from, lastStale);
+    const left = history.leftAt(seg.view);
+    if (left !== null && t < left) {
+      agreeAt = t;
+      break;
+    }
+  }
+  return { agreeAt, staleAfterBoundMs, staleAfterBound };
+}
+
+function sameView(a: PodView, b: PodView): boolean {
+  return (
+    a.source === b.source && a.state === b.state && a.generation === b.generation && a.incarnation === b.incarnation
+  );
+}
+
+function showView(v: PodView): string {
+  return `${v.source}:${v.state}@${v.generation} (${v.incarnation ?? '-'})`;
 }
 
 function viewOf(b: ClusterBreaker): PodView {
@@ -438,30 +605,36 @@ function show(r: RedisView): string {
 
 /**
  * What Redis holds, read without changing it, and since when where Redis says (the
- * incarnation is its creation time in µs, `openedAt` the trip's time); null while it
- * holds no breaker (or does not answer).
+ * incarnation is its creation time in µs, `openedAt` the trip's time); `view` null while
+ * it holds no breaker. With it, how long Redis took to run the read (its `TIME`, run in
+ * the same pipeline, minus when the read was sent) and this process to read the reply.
+ * Null when Redis does not answer.
  */
-async function readRedis(client: Redis, stateKey: string): Promise<{ view: RedisView; since?: number } | null> {
+async function readRedis(
+  client: Redis,
+  stateKey: string,
+): Promise<{ view: RedisView | null; since?: number; redisWaitMs: number; clientWaitMs: number } | null> {
   try {
-    const [inc, auto, gen, openedAt, ovMode, ovExpiresAt] = await client.hmget(
-      stateKey,
-      'inc',
-      'auto',
-      'gen',
-      'openedAt',
-      'ovMode',
-      'ovExpiresAt',
-    );
-    if (!inc || !auto || gen === null) return null;
-    let state = auto;
-    if (ovMode && ovExpiresAt) {
-      const [s, us] = await client.time();
-      if (Number(ovExpiresAt) > Number(s) * 1_000 + Math.floor(Number(us) / 1_000)) state = ovMode;
-    }
+    const sent = Date.now();
+    const replies = await client
+      .pipeline()
+      .time()
+      .hmget(stateKey, 'inc', 'auto', 'gen', 'openedAt', 'ovMode', 'ovExpiresAt')
+      .exec();
+    const read = Date.now();
+    const [timeErr, time] = replies?.[0] ?? [];
+    const [hashErr, fields] = replies?.[1] ?? [];
+    if (timeErr || hashErr) return null;
+    const [sec, us] = time as [string, string];
+    const redisNow = Number(sec) * 1_000 + Number(us) / 1_000;
+    const waits = { redisWaitMs: Math.max(0, redisNow - sent), clientWaitMs: Math.max(0, read - redisNow) };
+    const [inc, auto, gen, openedAt, ovMode, ovExpiresAt] = fields as Array<string | null>;
+    if (!inc || !auto || gen === null || gen === undefined) return { view: null, ...waits };
+    const state = ovMode && ovExpiresAt && Number(ovExpiresAt) > redisNow ? ovMode : auto;
     const view = { incarnation: inc, state, generation: Number(gen) };
-    if (view.generation === 0) return { view, since: fromEpoch(Number(inc) / 1_000) };
-    if (state === 'open' && openedAt) return { view, since: fromEpoch(Number(openedAt)) };
-    return { view };
+    if (view.generation === 0) return { view, since: fromEpoch(Number(inc) / 1_000), ...waits };
+    if (state === 'open' && openedAt) return { view, since: fromEpoch(Number(openedAt)), ...waits };
+    return { view, ...waits };
   } catch {
     return null;
   }
@@ -506,22 +679,14 @@ class RedisHistory {
     return end;
   }
 
-  #held(v: PodView, after: number): boolean {
-    if (v.source !== 'shared') return false;
+  /** When Redis stopped holding the pod's view `v` (+∞: it still does); null if Redis never held it after the restart. */
+  leftAt(v: PodView): number | null {
+    if (v.source !== 'shared') return null;
+    let left: number | null = null;
     for (const r of this.#seen.values()) {
-      if (r.state === v.state && r.generation === v.generation && this.#endOf(r) >= after) return true;
+      if (r.state === v.state && r.generation === v.generation) left = Math.max(left ?? 0, this.#endOf(r));
     }
-    return false;
-  }
-
-  /** Whether `v` is what Redis held at `t` (or started to hold later: a pod may hear of it before the observer). */
-  current(v: PodView, t: number): boolean {
-    return this.#held(v, t);
-  }
-
-  /** Whether a pod whose view is `v` at `t` follows Redis within `boundMs`: its view is a state Redis still held at t − bound or later. */
-  fresh(v: PodView, t: number, boundMs: number): boolean {
-    return this.#held(v, t - boundMs);
+    return left;
   }
 }
 

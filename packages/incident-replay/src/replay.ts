@@ -29,6 +29,14 @@ export interface RunFigures {
   readonly cpuBusyMean: number;
 }
 
+/** A run that did not complete. */
+export interface FailedRun {
+  readonly run: number;
+  readonly startedAt: string;
+  readonly loadAverage1m: number;
+  readonly error: string;
+}
+
 /** min / median / max of each figure over the runs (null where a run had none). */
 export type Spread = Partial<Record<PhaseName, Partial<Record<keyof PhaseSummary, SpreadCell>>>>;
 export interface SpreadCell {
@@ -50,6 +58,8 @@ export interface ReplayReport {
   readonly spread: Spread;
   /** Each run's figures. */
   readonly runs: readonly RunFigures[];
+  /** Runs that did not complete (and why); left out of the figures. */
+  readonly failedRuns: readonly FailedRun[];
   /** Runs in which Breakwater's recovery took no longer than the old client's (both phases run). */
   readonly breakwaterRecoveredNoSlower: { readonly runs: number; readonly of: number } | null;
   readonly sre?: PhaseRun['sre'];
@@ -76,6 +86,7 @@ export async function runReplay(
   const busy = busyWarning(machine);
   if (busy) progress(`warning: ${busy}`);
   const figures: RunFigures[] = [];
+  const failed: FailedRun[] = [];
   let runs: PhaseRun[] = [];
   let redisDescribe: string | undefined;
   for (let n = 1; n <= options.runs; n++) {
@@ -93,6 +104,13 @@ export async function runReplay(
         progress(`redis: ${redis.describe}`);
       }
       for (const phase of options.phases) runs.push(await runPhase(phase, { options, redis, progress }));
+    } catch (err) {
+      // One of several runs failing (pods not up in time on a busy machine) costs that run, not
+      // the others: it is listed, with why, and left out of the spread.
+      if (options.runs === 1) throw err;
+      failed.push({ run: n, startedAt, loadAverage1m, error: (err as Error).message });
+      progress(`run ${n} failed: ${(err as Error).message}`);
+      continue;
     } finally {
       await redis?.release().catch(() => {});
     }
@@ -113,6 +131,7 @@ export async function runReplay(
     if (options.runs > 1) progress(`run ${n}: ${oneLine(run)}`);
   }
 
+  if (figures.length === 0) throw new Error(`every run failed: ${failed.map((f) => f.error).join('; ')}`);
   const spread = spreadOf(figures, options.phases);
   const summaries: Partial<Record<PhaseName, PhaseSummary>> =
     figures.length === 1
@@ -143,6 +162,7 @@ export async function runReplay(
     ...summaries,
     spread,
     runs: figures,
+    failedRuns: failed,
     breakwaterRecoveredNoSlower: noSlower,
     sre: last?.sre,
     probes: last?.probes,

@@ -106,7 +106,8 @@ export async function runPhase(phase: PhaseName, deps: PhaseDeps): Promise<Phase
       failureMode: o.failureMode,
     }));
     deps.progress(`[${phase}] starting ${o.pods} pods × ${o.sessions} sessions …`);
-    fleet = await PodFleet.start(configs, 180_000);
+    // Generous: on a shared 2-core machine, 30 tsx processes can take minutes to start.
+    fleet = await PodFleet.start(configs, 600_000);
     // pusher starts cold as the fleet starts: the sessions' first connects meet a warming capacity.
     await pusher.setCapacity(pusherCapacityFor(o));
     const beganAt = Date.now();
@@ -213,7 +214,9 @@ export async function runPhase(phase: PhaseName, deps: PhaseDeps): Promise<Phase
 
     fleet.broadcast({ type: 'stop-load' });
     // Conversations in flight get their full timeout and a fallback run (scenario 30 s + 30 s), then stop.
-    const drainMs = (60_000 + 5_000) / o.timeScale + 2_000;
+    // At least 30 s wall: on a busy machine timers run late, and a conversation cut off by the
+    // drain would be counted lost although its fallback was still running.
+    const drainMs = Math.max(30_000, (60_000 + 5_000) / o.timeScale + 2_000);
     deps.progress(`[${phase}] draining conversations (up to ${Math.round(drainMs / 1_000)} s) …`);
     const health = fleet.health(); // before finish(): pods exiting at the end are not failures
     const finals = await fleet.finish(drainMs, drainMs + 10_000);

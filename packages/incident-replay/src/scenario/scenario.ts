@@ -150,9 +150,6 @@ export function scaledSettings(timeScale: number) {
       adjustIntervalMs: s(REPLAY_RAMP.adjustIntervalMs, 10),
       maxPauseMs: s(REPLAY_RAMP.maxPauseMs, 0),
       idleResetMs: s(REPLAY_RAMP.idleResetMs, 1),
-      // One exchange with Redis per pod per interval: 50 ms wall keeps a take's wait under the
-      // ramp's own durations at the default scale (Redis sees pods × 20 calls a second).
-      intervalMs: 50,
     },
     fallback: { concurrency: 4, timeoutMs: 30_000 },
   };

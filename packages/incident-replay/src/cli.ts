@@ -59,10 +59,23 @@ async function main(): Promise<number> {
   if (options.writeBenchmarks) {
     const r = result.report;
     const command = ['pnpm demo', ...process.argv.slice(2).filter((a) => a !== '--write-benchmarks')].join(' ');
+    const loads = r.runs.map((x) => x.loadAverage1m).join(', ');
+    const cpu = `machine CPU busy ${Math.round(r.machine.cpuBusyMean * 100)} % on average, ${Math.round(r.machine.cpuBusyPeak * 100)} % at peak`;
+    const capacity = r.scenario.pusherCapacity
+      ? `pusher's capacity ${r.scenario.pusherCapacity.initialRate} → ${r.scenario.pusherCapacity.maxRate} new handshakes a second over ${r.scenario.pusherCapacity.warmUpSeconds} s after each (re)start, excess answered \`${r.scenario.pusherOverload}\``
+      : 'pusher without a capacity';
+    const failedNote =
+      r.failedRuns.length > 0
+        ? ` ${r.failedRuns.length} more run(s) did not complete and are left out: ${r.failedRuns.map((f) => `run ${f.run} (load ${f.loadAverage1m}): ${f.error}`).join('; ')}.`
+        : '';
+    const runs =
+      (r.runs.length > 1
+        ? `${r.runs.length} runs: each cell is the median (min – max); 1-min load average at the start of each run: ${loads}; ${cpu}.`
+        : `1-min load average at the start: ${loads}; ${cpu}.`) + failedNote;
     const body = [
       `Measured ${r.generatedAt.slice(0, 10)} with \`${command}\` on: ${machineLine(r.machine)}.`,
       '',
-      `Scenario: ${r.scenario.pods} pods × ${r.scenario.sessions} sessions; pusher \`${r.scenario.failureMode}\` for ${r.scenario.outageSeconds} s after ${r.scenario.healthySeconds} s healthy; time-scale ${r.scenario.timeScale} (durations are scenario time, event-loop delay is wall-clock; see packages/incident-replay/README.md).`,
+      `Scenario: ${r.scenario.pods} pods × ${r.scenario.sessions} sessions; pusher \`${r.scenario.failureMode}\` for ${r.scenario.outageSeconds} s after ${r.scenario.healthySeconds} s healthy; ${capacity}; time-scale ${r.scenario.timeScale} (durations are scenario time, event-loop delay is wall-clock; see packages/incident-replay/README.md). ${runs}`,
       '',
       result.table,
       '',
@@ -73,7 +86,7 @@ async function main(): Promise<number> {
     replaceBetweenMarkers(
       new URL('README.md', REPO),
       'replay-table',
-      `${result.table}\n\n\`${command}\`, ${r.generatedAt.slice(0, 10)}.`,
+      `${result.table}\n\n\`${command}\`, ${r.generatedAt.slice(0, 10)}; ${r.runs.length > 1 ? `median (min – max) of ${r.runs.length} runs; ` : ''}1-min load average at the start of each run: ${loads} (${r.machine.cores} cores, shared).${failedNote}`,
     );
     console.log('wrote BENCHMARKS.md (section incident-replay), the README table and docs/replay-chart.svg');
   }

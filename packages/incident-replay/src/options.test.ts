@@ -30,6 +30,14 @@ describe('parseReplayArgs', () => {
           'x',
           '--json',
           '--write-benchmarks',
+          '--pusher-capacity',
+          '50:200:10.5',
+          '--pusher-overload',
+          'stall',
+          '--pusher-max-sessions',
+          '900',
+          '--runs',
+          '3',
         ],
         {},
       ),
@@ -44,6 +52,19 @@ describe('parseReplayArgs', () => {
       outDir: 'x',
       json: true,
       writeBenchmarks: true,
+      pusherCapacity: { initialRate: 50, maxRate: 200, warmUpSeconds: 10.5 },
+      pusherOverload: 'stall',
+      pusherMaxSessions: 900,
+      runs: 3,
+    });
+    expect(parseReplayArgs(['--pusher-capacity', 'none', '--pusher-max-sessions', 'none'], {})).toMatchObject({
+      pusherCapacity: null,
+      pusherMaxSessions: null,
+    });
+    expect(parseReplayArgs([], {})).toMatchObject({
+      pusherCapacity: { initialRate: 100, maxRate: 400, warmUpSeconds: 30 },
+      pusherOverload: 'http-503',
+      runs: 1,
     });
     expect(parseReplayArgs(['--help'], {})).toBe('help');
   });
@@ -64,6 +85,15 @@ describe('parseReplayArgs', () => {
     [['--time-scale', ' 5'], /--time-scale: expected a number/],
     [['--outage-seconds', '-20'], /--outage-seconds/],
     [['--sre', '--phase', 'baseline'], /--sre: .*use --phase breakwater or both/],
+    [['--pusher-capacity', '100'], /--pusher-capacity: expected INITIAL:MAX:WARMUP .* got "100"/],
+    [['--pusher-capacity', '0:400:30'], /--pusher-capacity: .*INITIAL must be in \(0, 100000\], got 0/],
+    [['--pusher-capacity', '400:100:30'], /--pusher-capacity: .*MAX must be from INITIAL \(400\)/],
+    [['--pusher-capacity', '100:400:5000'], /--pusher-capacity: .*WARMUP must be from 0 to 3600 s/],
+    [['--pusher-capacity', '100:400:-1'], /--pusher-capacity: expected INITIAL:MAX:WARMUP/],
+    [['--pusher-overload', '429'], /--pusher-overload: expected one of http-503, close-1011, stall/],
+    [['--pusher-max-sessions', '0'], /--pusher-max-sessions: expected a number from 1 to 1000000/],
+    [['--runs', '0'], /--runs: expected a number from 1 to 20/],
+    [['--runs', '1.5'], /--runs: expected a whole number/],
   ])('rejects %j with a clear message', (argv, message) => {
     let error: unknown;
     try {

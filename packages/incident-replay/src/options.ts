@@ -1,6 +1,19 @@
 import { parseArgs } from 'node:util';
 
 export type FailureMode = 'hang' | 'refuse' | 'close-1011';
+/** How the stand-in answers handshakes past its capacity (the stand-in's OverloadMode). */
+export type PusherOverloadMode = 'http-503' | 'close-1011' | 'stall';
+
+/**
+ * The stand-in's capacity, in scenario time (the stand-in runs on the scenario clock): a cold
+ * start at `initialRate` new handshakes a scenario second, rising linearly to `maxRate` over
+ * `warmUpSeconds`, each time pusher comes back (and when the phase's sessions start).
+ */
+export interface PusherCapacityOption {
+  readonly initialRate: number;
+  readonly maxRate: number;
+  readonly warmUpSeconds: number;
+}
 export type PhaseName = 'baseline' | 'breakwater';
 
 /** One replay: the scenario (in scenario time) and how it is run. */
@@ -28,6 +41,20 @@ export interface ReplayOptions {
    * @default 5
    */
   readonly timeScale: number;
+  /**
+   * pusher's capacity for new handshakes (scenario time), or null for none (the pre-issue-13
+   * stand-in, which any storm costs nothing). @default 100 → 400 a second over 30 s
+   */
+  readonly pusherCapacity: PusherCapacityOption | null;
+  /** How the stand-in answers the excess. @default 'http-503' (with Retry-After: 5 s) */
+  readonly pusherOverload: PusherOverloadMode;
+  /**
+   * Sessions the stand-in holds at once (more handshakes are refused as overload), or null for no
+   * limit. @default null: 3 × pods × sessions (the old client's three loops may each hold one)
+   */
+  readonly pusherMaxSessions: number | null;
+  /** Replays in a row; the report gives min / median / max and each run's figures. Range 1 – 20. @default 1 */
+  readonly runs: number;
   /** Which phases run, in order. @default ['baseline', 'breakwater'] */
   readonly phases: readonly PhaseName[];
   /**
@@ -53,6 +80,10 @@ export const DEFAULT_REPLAY_OPTIONS: Omit<ReplayOptions, 'redisUrl'> = Object.fr
   recoverySeconds: 600,
   failureMode: 'refuse',
   timeScale: 5,
+  pusherCapacity: Object.freeze({ initialRate: 100, maxRate: 400, warmUpSeconds: 30 }),
+  pusherOverload: 'http-503',
+  pusherMaxSessions: null,
+  runs: 1,
   phases: ['baseline', 'breakwater'],
   sre: false,
   outDir: 'demo-out',
@@ -72,6 +103,14 @@ first with the old client (baseline), then with Breakwater, and compares them.
   --recovery-seconds S   longest wait for reconnects          (default 600)
   --failure-mode M       refuse | hang | close-1011           (default refuse)
   --time-scale X         scenario seconds per real second     (default 5, 1–100)
+  --pusher-capacity C    pusher's capacity for new handshakes after a (re)start, scenario
+                         time: INITIAL:MAX:WARMUP — INITIAL handshakes/s, rising linearly to
+                         MAX/s over WARMUP s (default 100:400:30); or none (no limit)
+  --pusher-overload M    how pusher answers the excess: http-503 (with Retry-After: 5 s),
+                         close-1011 or stall                  (default http-503)
+  --pusher-max-sessions N  sessions pusher holds at once, or none
+                         (default 3 × pods × sessions)
+  --runs N               replay N times; report min / median / max (default 1, 1–20)
   --phase P              baseline | breakwater | both         (default both)
   --sre                  an operator force-opens the breaker a quarter into the outage and
                          clears it when pusher returns (needs the breakwater phase)
@@ -103,6 +142,10 @@ export function parseReplayArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
         'recovery-seconds': { type: 'string' },
         'failure-mode': { type: 'string' },
         'time-scale': { type: 'string' },
+        'pusher-capacity': { type: 'string' },
+        'pusher-overload': { type: 'string' },
+        'pusher-max-sessions': { type: 'string' },
+        runs: { type: 'string' },
         phase: { type: 'string' },
         sre: { type: 'boolean' },
         out: { type: 'string' },
@@ -135,6 +178,20 @@ export function parseReplayArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
       d.failureMode,
     ),
     timeScale: num('--time-scale', values['time-scale'], d.timeScale, 1, 100),
+    pusherCapacity: capacity(values['pusher-capacity'], d.pusherCapacity),
+    pusherOverload: oneOf(
+      '--pusher-overload',
+      values['pusher-overload'],
+      ['http-503', 'close-1011', 'stall'] as const,
+      d.pusherOverload,
+    ),
+    pusherMaxSessions:
+      values['pusher-max-sessions'] === 'none'
+        ? null
+        : values['pusher-max-sessions'] === undefined
+          ? d.pusherMaxSessions
+          : int('--pusher-max-sessions', values['pusher-max-sessions'], 0, 1, 1_000_000),
+    runs: int('--runs', values.runs, d.runs, 1, 20),
     phases: phase === 'both' ? ['baseline', 'breakwater'] : [phase],
     sre: values.sre === true,
     outDir: out,
@@ -160,6 +217,23 @@ function int(flag: string, raw: unknown, fallback: number, min: number, max: num
   const n = num(flag, raw, fallback, min, max);
   if (!Number.isInteger(n)) throw new ReplayUsageError(`${flag}: expected a whole number, got ${JSON.stringify(raw)}`);
   return n;
+}
+
+/** `INITIAL:MAX:WARMUP` (handshakes a scenario second, seconds) or `none`. */
+function capacity(raw: unknown, fallback: PusherCapacityOption | null): PusherCapacityOption | null {
+  if (raw === undefined) return fallback;
+  if (raw === 'none') return null;
+  const parts = typeof raw === 'string' ? raw.split(':') : [];
+  const bad = (why: string) =>
+    new ReplayUsageError(`--pusher-capacity: expected INITIAL:MAX:WARMUP (e.g. 100:400:30) or none, ${why}`);
+  if (parts.length !== 3 || !parts.every((p) => DECIMAL.test(p))) throw bad(`got ${JSON.stringify(raw)}`);
+  const [initialRate, maxRate, warmUpSeconds] = parts.map(Number) as [number, number, number];
+  if (initialRate <= 0 || initialRate > 100_000) throw bad(`INITIAL must be in (0, 100000], got ${initialRate}`);
+  if (maxRate < initialRate || maxRate > 100_000) {
+    throw bad(`MAX must be from INITIAL (${initialRate}) to 100000, got ${maxRate}`);
+  }
+  if (warmUpSeconds > 3_600) throw bad(`WARMUP must be from 0 to 3600 s, got ${warmUpSeconds}`);
+  return { initialRate, maxRate, warmUpSeconds };
 }
 
 function oneOf<T extends string>(flag: string, raw: unknown, allowed: readonly T[], fallback: T): T {

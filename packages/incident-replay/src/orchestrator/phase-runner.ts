@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import type { PhaseName, ReplayOptions } from '../options.js';
 import { CHART_STATES, type ChartState, type PodConfig, type PodSample, type ProbeRecord } from '../pod/messages.js';
 import { cpuBusySampler } from '../report/machine.js';
-import { faultFor, timeline } from '../scenario/scenario.js';
+import { faultFor, pusherCapacityFor, timeline } from '../scenario/scenario.js';
 import { PodFleet } from './pod-fleet.js';
 import { PusherProcess, type PusherStats } from './pusher-process.js';
 import type { ReplayRedis } from './replay-redis.js';
@@ -25,6 +25,25 @@ export interface TimelinePoint {
   readonly cpuBusy: number;
   /** Pods whose breaker does not admit calls (Breakwater only). */
   readonly podsNotAdmitting: number;
+  /** The reconnect ramp's fleet-wide rate, per scenario second: the highest any pod saw (Breakwater only). */
+  readonly rampRatePerSecond: number | null;
+  /** Reconnects the ramp admitted, fleet-wide, per scenario second (Breakwater only). */
+  readonly rampAdmittedPerSecond: number | null;
+  /** The stand-in's capacity for new handshakes now, per scenario second (null: no capacity). */
+  readonly capacityPerSecond: number | null;
+  /** Handshakes the stand-in refused as overload, per scenario second. */
+  readonly overloadsPerSecond: number;
+  /** Dials pusher received since the phase began (the timeline's cumulative count). */
+  readonly dialsTotal: number;
+}
+
+/** One scenario second in which the stand-in refused handshakes as overload. */
+export interface OverloadSecond {
+  /** Scenario seconds since the phase began (negative: the fleet's start, before the timeline). */
+  readonly t: number;
+  readonly rejected: number;
+  /** The capacity's rate then, handshakes a scenario second. */
+  readonly rate: number;
 }
 
 /** What a phase produced: the raw material of the report. */
@@ -37,6 +56,13 @@ export interface PhaseRun {
   readonly sessionsNotRecovered: number;
   readonly finals: PodSample[];
   readonly trippedAt: Array<number | null>;
+  /**
+   * Every move of any pod's breaker from admitting to not admitting, scenario seconds since the
+   * phase began (negative: while the sessions started), with the generation it began.
+   */
+  readonly trips: ReadonlyArray<{ readonly t: number; readonly pod: number; readonly generation: number }>;
+  /** The stand-in's overload refusals, by scenario second (its capacity's ledger). */
+  readonly overloads: readonly OverloadSecond[];
   /** Half-open probes reported by any pod, in order: scenario seconds since the phase began. */
   readonly probes: ReadonlyArray<{ readonly t: number; readonly pod: number } & Omit<ProbeRecord, 'at'>>;
   readonly health: { unhealthyPods: number; failedProbes: number; exitedPods: number };
@@ -60,7 +86,10 @@ export async function runPhase(phase: PhaseName, deps: PhaseDeps): Promise<Phase
   const o = deps.options;
   const plan = timeline(o);
   const scenarioSeconds = (wallMs: number) => (wallMs * o.timeScale) / 1_000;
-  const pusher = await PusherProcess.start();
+  const origin = Date.now();
+  const pusher = await PusherProcess.start(o.timeScale, origin);
+  /** The stand-in's clock (scenario ms) at a wall time. */
+  const pusherClock = (wall: number) => origin + (wall - origin) * o.timeScale;
   let admin: { client: AdminClient; close(): Promise<void> } | undefined;
   let fleet: PodFleet | undefined;
   try {
@@ -77,8 +106,12 @@ export async function runPhase(phase: PhaseName, deps: PhaseDeps): Promise<Phase
       failureMode: o.failureMode,
     }));
     deps.progress(`[${phase}] starting ${o.pods} pods × ${o.sessions} sessions …`);
-    fleet = await PodFleet.start(configs, 180_000);
-    await fleet.begin(120_000);
+    // Generous: on a shared 2-core machine, 30 tsx processes can take minutes to start.
+    fleet = await PodFleet.start(configs, 600_000);
+    // pusher starts cold as the fleet starts: the sessions' first connects meet a warming capacity.
+    await pusher.setCapacity(pusherCapacityFor(o));
+    const beganAt = Date.now();
+    await fleet.begin(300_000);
 
     const cpu = cpuBusySampler();
     const points: TimelinePoint[] = [];
@@ -86,7 +119,9 @@ export async function runPhase(phase: PhaseName, deps: PhaseDeps): Promise<Phase
     const sre: Array<{ at: number; action: string; ok: boolean }> = [];
     const start = Date.now();
     let last = await pusher.stats();
+    let lastAdmitted = 0;
     let lastAt = start;
+    const dialsAtStart = last.dials;
     let stage: 'healthy' | 'outage' | 'recovery' = 'healthy';
     let dialsAtFail = 0;
     let failedAtWall = Number.POSITIVE_INFINITY;
@@ -138,6 +173,9 @@ export async function runPhase(phase: PhaseName, deps: PhaseDeps): Promise<Phase
       const perScenarioSecond = (n: number) => n / (wallSeconds * o.timeScale);
       const busy = cpu();
       cpuSamples.push(busy);
+      const rates = samples.flatMap((s) => (s.rampRatePerSecond === null ? [] : [s.rampRatePerSecond]));
+      const admitted = samples.reduce((n, s) => n + (s.rampAdmitted ?? 0), 0);
+      const rejected = (x: PusherStats) => Object.values(x.capacity.rejected).reduce((a, b) => a + b, 0);
       const point: TimelinePoint = {
         t: Math.round(scenarioSeconds(elapsed) * 10) / 10,
         dialsPerSecond: perScenarioSecond(stats.dials - last.dials),
@@ -148,9 +186,15 @@ export async function runPhase(phase: PhaseName, deps: PhaseDeps): Promise<Phase
         podsNotAdmitting: samples.filter(
           (s) => s.breakerState !== null && !['closed', 'forced_closed'].includes(s.breakerState),
         ).length,
+        rampRatePerSecond: rates.length > 0 ? Math.round(Math.max(...rates) * 10) / 10 : null,
+        rampAdmittedPerSecond: phase === 'breakwater' ? perScenarioSecond(Math.max(0, admitted - lastAdmitted)) : null,
+        capacityPerSecond: stats.capacity.rate,
+        overloadsPerSecond: perScenarioSecond(rejected(stats) - rejected(last)),
+        dialsTotal: stats.dials - dialsAtStart,
       };
       points.push(point);
       last = stats;
+      lastAdmitted = admitted;
       lastAt = now;
       deps.progress(progressLine(phase, stage, point, fleet.health().unhealthyPods, samples.length, o.pods));
 
@@ -170,10 +214,14 @@ export async function runPhase(phase: PhaseName, deps: PhaseDeps): Promise<Phase
 
     fleet.broadcast({ type: 'stop-load' });
     // Conversations in flight get their full timeout and a fallback run (scenario 30 s + 30 s), then stop.
-    const drainMs = (60_000 + 5_000) / o.timeScale + 2_000;
+    // At least 30 s wall: on a busy machine timers run late, and a conversation cut off by the
+    // drain would be counted lost although its fallback was still running.
+    const drainMs = Math.max(30_000, (60_000 + 5_000) / o.timeScale + 2_000);
     deps.progress(`[${phase}] draining conversations (up to ${Math.round(drainMs / 1_000)} s) …`);
     const health = fleet.health(); // before finish(): pods exiting at the end are not failures
     const finals = await fleet.finish(drainMs, drainMs + 10_000);
+    const finalStats = await pusher.stats();
+    const startClock = pusherClock(start);
     return {
       phase,
       timeline: points,
@@ -186,13 +234,30 @@ export async function runPhase(phase: PhaseName, deps: PhaseDeps): Promise<Phase
         const first = f.tripTimes.find((t) => t >= failedAtWall);
         return first === undefined ? null : scenarioSeconds(first - failedAtWall) * 1_000;
       }),
+      trips: finals
+        .flatMap((f) =>
+          f.tripTimes.map((at, i) => ({
+            t: Math.round(scenarioSeconds(at - start) * 10) / 10,
+            pod: f.pod,
+            generation: f.tripGenerations[i] ?? -1,
+          })),
+        )
+        .sort((a, b) => a.t - b.t),
+      overloads: finalStats.capacity.perSecond
+        .filter((x) => x.at >= pusherClock(beganAt) - 1_000)
+        .map((x) => ({
+          t: (x.at - startClock) / 1_000,
+          rejected: Object.values(x.rejected).reduce((a, b) => a + b, 0),
+          rate: x.rate,
+        }))
+        .filter((x) => x.rejected > 0),
       probes: finals
         .flatMap((f) =>
           f.probes.map(({ at, ...p }) => ({ t: Math.round(scenarioSeconds(at - start) * 10) / 10, pod: f.pod, ...p })),
         )
         .sort((a, b) => a.t - b.t),
       health,
-      pusher: await pusher.stats(),
+      pusher: finalStats,
       sre,
       cpuBusyPeak: Math.max(0, ...cpuSamples),
       cpuBusyMean: cpuSamples.reduce((a, b) => a + b, 0) / Math.max(1, cpuSamples.length),

@@ -23,8 +23,12 @@ export class PusherProcess {
     });
   }
 
-  static start(): Promise<PusherProcess> {
-    const child = forkTs(new URL('../pusher/pusher-main.ts', import.meta.url));
+  /**
+   * Starts the stand-in on the scenario clock: `timeScale` times the wall clock from `origin`
+   * (wall ms), so `scenarioClock(wall)` reads what the stand-in's clock read at `wall`.
+   */
+  static start(timeScale: number, origin: number): Promise<PusherProcess> {
+    const child = forkTs(new URL('../pusher/pusher-main.ts', import.meta.url), [String(timeScale), String(origin)]);
     return new Promise((resolve, reject) => {
       child.once('exit', (code) => reject(new Error(`pusher stand-in exited during start (${code})`)));
       child.once('message', (m: { type?: string; url?: string }) => {
@@ -46,9 +50,9 @@ export class PusherProcess {
   }
 
   /**
-   * Gives the stand-in a capacity (a cold start) or lifts it (null). Its clock is wall time: pass
-   * rates per wall second and `warmUpMs` in wall ms. Rejects with the stand-in's RangeError for a
-   * bad capacity. Unset by default.
+   * Gives the stand-in a capacity (a cold start) or lifts it (null). Its clock is the scenario
+   * clock: rates per scenario second, `warmUpMs` in scenario ms. Rejects with the stand-in's
+   * RangeError for a bad capacity. Unset by default.
    */
   setCapacity(capacity: PusherCapacity | null): Promise<void> {
     return this.#call({ type: 'capacity', capacity });

@@ -30,6 +30,10 @@ export interface ProbeRecord {
   readonly outcome: 'success' | 'failure';
   /** False when the store refused the report (stale lease or generation). */
   readonly accepted: boolean;
+  /** The breaker generation the lease was granted in: at most one probe per generation, fleet-wide. */
+  readonly generation: number;
+  /** Where the lease came from: Redis (`shared`), or the pod's local fallback breaker. */
+  readonly source: 'shared' | 'local' | 'unknown';
 }
 
 /** Sent by a pod every sample period (and once more, final, when asked to stop). */
@@ -49,8 +53,14 @@ export interface PodSample {
   /** The longest single stall over the whole phase so far, ms. */
   readonly eventLoopPhaseMaxMs: number;
   readonly breakerState: string | null;
+  /** The reconnect ramp's fleet-wide rate as this pod last saw it, per scenario second (Breakwater only). */
+  readonly rampRatePerSecond: number | null;
+  /** Reconnects the ramp admitted for this pod's sessions so far (Breakwater only). */
+  readonly rampAdmitted: number | null;
   /** Wall clock of each move of the pod's breaker from admitting to not admitting (first 64). */
   readonly tripTimes: readonly number[];
+  /** The breaker generation each of those trips began (same order as tripTimes). */
+  readonly tripGenerations: readonly number[];
   /** Half-open probes this pod's sessions reported (first 64). */
   readonly probes: readonly ProbeRecord[];
   readonly conversations: {

@@ -28,7 +28,7 @@ import {
 } from './messages.js';
 import { DialCounter } from './observed-dialer.js';
 import { breakwaterClient, type ClientContext, legacyClient } from './pusher-client.js';
-import { scaledRamp } from './scaled-ramp.js';
+import { type ScaledRamp, scaledRamp } from './scaled-ramp.js';
 
 const SAMPLE_EVERY_MS = 500;
 
@@ -39,8 +39,12 @@ function send(message: PodMessage): void {
 let config: PodConfig;
 let breaker: ClusterBreaker | undefined;
 let rampClient: RedisClient | undefined;
+let ramp: ScaledRamp | undefined;
+/** Lease token → where it was granted (shared or local), for the probe records. */
+const leaseSources = new Map<string, 'shared' | 'local'>();
 /** Wall times this pod's breaker stopped admitting calls (bounded: the first few are what count). */
 const tripTimes: number[] = [];
+const tripGenerations: number[] = [];
 /** Half-open probes this pod's sessions made and reported (bounded like tripTimes). */
 const probes: ProbeRecord[] = [];
 const MAX_RECORDS = 64;
@@ -90,16 +94,29 @@ async function start(c: PodConfig): Promise<void> {
       ...settings.breaker,
     });
     breaker.onStateChange((e) => {
-      if (!admitsCalls(e.to) && admitsCalls(e.from) && tripTimes.length < MAX_RECORDS) tripTimes.push(Date.now());
+      if (!admitsCalls(e.to) && admitsCalls(e.from) && tripTimes.length < MAX_RECORDS) {
+        tripTimes.push(Date.now());
+        tripGenerations.push(e.generation);
+      }
+    });
+    breaker.onProbeGranted((e) => {
+      if (leaseSources.size < MAX_RECORDS) leaseSources.set(e.lease.token, e.source);
     });
     breaker.onProbeReported((e) => {
-      if (probes.length < MAX_RECORDS) probes.push({ at: Date.now(), outcome: e.outcome, accepted: e.accepted });
+      if (probes.length >= MAX_RECORDS) return;
+      probes.push({
+        at: Date.now(),
+        outcome: e.outcome,
+        accepted: e.accepted,
+        generation: e.lease.generation,
+        source: leaseSources.get(e.lease.token) ?? 'unknown',
+      });
     });
     // The ramp's deadline is the session's rampTimeoutMs (1 s wall): a shorter client timeout would
     // fail ramp calls under load, and a ramp that fails admits — it would leak the recovery storm.
     rampClient = new Redis(c.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 1_000 });
     rampClient.on('error', () => {});
-    const ramp = scaledRamp(
+    ramp = scaledRamp(
       // The pod's registry gets the ramp's breakwater_ramp_* series (its rate, feedback, pauses).
       new RedisReconnectRamp({ client: rampClient, name: 'pusher', prefix: c.keyPrefix, registry, ...settings.ramp }),
       c.timeScale,
@@ -119,21 +136,24 @@ async function start(c: PodConfig): Promise<void> {
   send({ type: 'ready', pod: c.pod });
 }
 
-/** Sessions start only once every pod is up, so start-up work never competes with the scenario. */
-async function begin(): Promise<void> {
+/**
+ * Sessions start only once every pod is up, so start-up work never competes with the scenario.
+ * `begun` goes out once every user has arrived (their first connects may still be under way: a
+ * cold pusher, a ramp booking them later, or the old client's retries are part of the scenario,
+ * and on a busy machine waiting for all of them would hold the phase up for minutes).
+ */
+function begin(): void {
   // Users arrive spread over the first seconds, not all in one tick.
-  await Promise.all(
-    slots.map(
-      (slot, i) =>
-        new Promise<void>((resolve) =>
-          clock.setTimeout(
-            () => void slot.start().then(resolve, resolve),
-            (LOAD_PROFILE.startSpreadMs * i) / slots.length,
-          ),
-        ),
-    ),
-  );
-  send({ type: 'begun', pod: config.pod });
+  let arrived = 0;
+  for (const [i, slot] of slots.entries()) {
+    clock.setTimeout(
+      () => {
+        void slot.start().catch(() => {});
+        if (++arrived === slots.length) send({ type: 'begun', pod: config.pod });
+      },
+      (LOAD_PROFILE.startSpreadMs * i) / slots.length,
+    );
+  }
 }
 
 function sample(final: boolean): PodMessage {
@@ -156,7 +176,10 @@ function sample(final: boolean): PodMessage {
     eventLoopPhaseP99Ms: ms(whole, 99),
     eventLoopPhaseMaxMs: whole.count > 0 ? whole.max / 1e6 : 0,
     breakerState: breaker?.state ?? null,
+    rampRatePerSecond: ramp?.rampRatePerSecond() ?? null,
+    rampAdmitted: ramp?.admitted ?? null,
     tripTimes,
+    tripGenerations,
     probes,
     conversations: {
       requested: tally.conversationsRequested,
@@ -197,7 +220,7 @@ process.on('message', (m: OrchestratorMessage) => {
       });
       break;
     case 'begin':
-      void begin();
+      begin();
       break;
     case 'probe':
       send({ type: 'probe-ack', id: m.id });

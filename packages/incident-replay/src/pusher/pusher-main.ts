@@ -11,8 +11,18 @@ export type PusherCommand =
   | { readonly id: number; readonly type: 'stats' }
   | { readonly id: number; readonly type: 'close' };
 
-// A deep accept queue, like the load balancer in front of the real pusher.
-const standIn = await PusherStandIn.start({ backlog: 4_096 });
+// argv: the time scale and the wall ms the scenario clock starts from (the orchestrator's).
+const timeScale = Number(process.argv[2] ?? 1);
+const origin = Number(process.argv[3] ?? Date.now());
+if (!(timeScale > 0) || !Number.isFinite(origin)) throw new Error(`pusher-main: bad argv ${process.argv.slice(2)}`);
+
+// A deep accept queue, like the load balancer in front of the real pusher. The capacity runs on
+// the scenario clock (like the sessions): its rates are per scenario second, its warm-up and the
+// Retry-After it sends are scenario time.
+const standIn = await PusherStandIn.start({
+  backlog: 4_096,
+  clock: () => origin + (Date.now() - origin) * timeScale,
+});
 process.send?.({ type: 'ready', url: standIn.url });
 
 process.on('message', (c: PusherCommand) => {

@@ -22,7 +22,8 @@ const TITLE: Record<PhaseName, string> = { baseline: 'old client (baseline)', br
 
 /**
  * A self-contained HTML page (inline SVG, no scripts): for each phase, dials
- * per second, sessions by state and event-loop delay over time, on shared axes
+ * per second, pusher's capacity against the handshakes it got (and the ramp's rate,
+ * and the overload refusals), sessions by state and event-loop delay over time, on shared axes
  * so the two columns compare at a glance.
  */
 export function chartPage(phases: readonly ChartPhase[], caption: string): string {
@@ -60,6 +61,12 @@ function chartColumns(phases: readonly ChartPhase[]): string[][] {
   const all = phases.flatMap((p) => p.timeline);
   const xMax = Math.max(1, ...all.map((p) => p.t));
   const yDials = Math.max(1, ...all.map((p) => p.dialsPerSecond));
+  const yRates = Math.max(
+    1,
+    ...all.map((p) =>
+      Math.max(p.connectsPerSecond, p.rampRatePerSecond ?? 0, p.capacityPerSecond ?? 0, p.overloadsPerSecond),
+    ),
+  );
   const ySessions = Math.max(1, ...all.map((p) => Object.values(p.sessions).reduce((a, b) => a + b, 0)));
   // CPU is drawn on the event-loop axis with 100 % at its top, so that top must be known here.
   const yLoop = niceCeil(Math.max(1, ...all.map((p) => p.eventLoopP99Ms)));
@@ -78,6 +85,24 @@ function chartColumns(phases: readonly ChartPhase[]): string[][] {
         markers,
         xMax,
         yMax: yDials,
+      }),
+      lineChart({
+        title: `${TITLE[p.phase]}: pusher's capacity and what reached it`,
+        xLabel: 'scenario seconds',
+        yLabel: 'per s',
+        series: [
+          ...(p.timeline.some((pt) => pt.capacityPerSecond !== null)
+            ? [{ name: 'capacity/s', color: '#2e7d32', points: xy((pt) => pt.capacityPerSecond ?? 0) }]
+            : []),
+          ...(p.phase === 'breakwater'
+            ? [{ name: 'ramp rate/s', color: '#1565c0', points: xy((pt) => pt.rampRatePerSecond ?? 0) }]
+            : []),
+          { name: 'handshakes/s', color: '#37474f', points: xy((pt) => pt.connectsPerSecond) },
+          { name: 'overload refusals/s', color: '#c62828', points: xy((pt) => pt.overloadsPerSecond) },
+        ],
+        markers,
+        xMax,
+        yMax: yRates,
       }),
       lineChart({
         title: `${TITLE[p.phase]}: sessions by state`,

@@ -17,8 +17,32 @@ export interface PhaseSummary {
   /** Half-open probes the fleet made (Breakwater: one per cooldown, cluster-wide), and how many failed. */
   readonly halfOpenProbes: number | null;
   readonly halfOpenProbesFailed: number | null;
+  /** Most half-open probes reported in one breaker generation, fleet-wide (issue 12: at most 1). */
+  readonly maxProbesPerGeneration: number | null;
+  /** Probes whose lease came from a pod's local fallback breaker (not from Redis). */
+  readonly probesFromLocalBreaker: number | null;
   /** Highest rate of completed handshakes after pusher returned, per scenario second. */
   readonly peakReconnectsPerSecond: number;
+  /**
+   * Trips (fleet-wide: distinct breaker generations a pod's breaker stopped admitting calls in)
+   * while pusher was healthy: the fleet's start (pusher cold) and healthy traffic, and after
+   * pusher came back. Null for the old client, which has no breaker.
+   */
+  readonly tripsWhilePusherHealthy: number | null;
+  /** Handshakes the stand-in refused as overload during the fleet's start and healthy traffic (its cold start). */
+  readonly overloadRejectionsAtStart: number;
+  /** … after pusher came back (its cold start after the outage): a recovery storm. */
+  readonly overloadRejectionsInRecovery: number;
+  /** First and last overload refusal after pusher came back, scenario ms after it did (null: none). */
+  readonly firstOverloadAfterRecoveryMs: number | null;
+  readonly lastOverloadAfterRecoveryMs: number | null;
+  /** Highest reconnect-ramp rate any pod saw, admissions a scenario second (Breakwater only). */
+  readonly peakRampRatePerSecond: number | null;
+  /**
+   * Dials beyond what the ramp allowed (Breakwater only): the most, at any tick, that the phase's
+   * dials so far exceed its burst plus its rate over time plus the half-open probes. 0 = respected.
+   */
+  readonly dialsBeyondRamp: number | null;
   readonly conversationsRequested: number;
   /** Requested, but processed neither by pusher nor by the fallback. */
   readonly conversationsLost: number;
@@ -40,7 +64,11 @@ export interface PhaseSummary {
   readonly cpuBusyMean: number;
 }
 
-export function summarize(run: PhaseRun): PhaseSummary {
+/** `rampBurst`: the ramp's bucket (admissions at once after a quiet spell). */
+export function summarize(run: PhaseRun, rampBurst: number): PhaseSummary {
+  // A second that straddles pusher's return counts as recovery (its refusals come from the return).
+  const recoveryOverloads = run.overloads.filter((x) => x.t + 1 > run.marks.recoverAt);
+  const afterBack = (t: number | undefined) => Math.max(0, Math.round(((t ?? 0) - run.marks.recoverAt) * 1_000));
   const sum = (pick: (f: PhaseRun['finals'][number]) => number) => run.finals.reduce((n, f) => n + pick(f), 0);
   const requested = sum((f) => f.conversations.requested);
   const viaPusher = sum((f) => f.conversations.viaPusher);
@@ -57,7 +85,22 @@ export function summarize(run: PhaseRun): PhaseSummary {
     recoveryTimeMs: run.recoveredAfterMs === null ? null : Math.round(run.recoveredAfterMs),
     halfOpenProbes: run.phase === 'breakwater' ? run.probes.length : null,
     halfOpenProbesFailed: run.phase === 'breakwater' ? run.probes.filter((p) => p.outcome === 'failure').length : null,
+    maxProbesPerGeneration: run.phase === 'breakwater' ? maxPerGeneration(run.probes) : null,
+    probesFromLocalBreaker: run.phase === 'breakwater' ? run.probes.filter((p) => p.source === 'local').length : null,
     peakReconnectsPerSecond: Math.round(Math.max(0, ...afterRecovery.map((p) => p.connectsPerSecond))),
+    tripsWhilePusherHealthy:
+      run.phase === 'breakwater'
+        ? new Set(
+            run.trips.filter((x) => x.t < run.marks.failAt || x.t >= run.marks.recoverAt).map((x) => x.generation),
+          ).size
+        : null,
+    overloadRejectionsAtStart: sumOf(run.overloads.filter((x) => x.t < run.marks.failAt)),
+    overloadRejectionsInRecovery: sumOf(recoveryOverloads),
+    firstOverloadAfterRecoveryMs: recoveryOverloads.length > 0 ? afterBack(recoveryOverloads[0]?.t) : null,
+    lastOverloadAfterRecoveryMs: recoveryOverloads.length > 0 ? afterBack(recoveryOverloads.at(-1)?.t) : null,
+    peakRampRatePerSecond:
+      run.phase === 'breakwater' ? Math.round(Math.max(0, ...run.timeline.map((p) => p.rampRatePerSecond ?? 0))) : null,
+    dialsBeyondRamp: run.phase === 'breakwater' ? dialsBeyondRamp(run, rampBurst) : null,
     conversationsRequested: requested,
     conversationsLost: requested - viaPusher - viaFallback,
     conversationsViaFallback: viaFallback,
@@ -72,6 +115,49 @@ export function summarize(run: PhaseRun): PhaseSummary {
     cpuBusyPeak: round2(run.cpuBusyPeak),
     cpuBusyMean: round2(run.cpuBusyMean),
   };
+}
+
+function sumOf(seconds: PhaseRun['overloads']): number {
+  return seconds.reduce((n, x) => n + x.rejected, 0);
+}
+
+function maxPerGeneration(probes: PhaseRun['probes']): number {
+  const per = new Map<number, number>();
+  for (const p of probes) per.set(p.generation, (per.get(p.generation) ?? 0) + 1);
+  return Math.max(0, ...per.values());
+}
+
+/**
+ * How far the phase's dials ran ahead of the ramp: at every tick, dials since the phase
+ * began minus (the ramp's burst + Σ rate × tick + the probes so far), the rate of a tick
+ * being the highest any pod saw in it or the tick before (a pod's view trails Redis by an
+ * exchange, and a slot booked before a cut is dialed after it). Dials while pusher is
+ * down are left out: they are the probes, and a dial refused there cannot overload it.
+ * 0 = every dial was within what the ramp allowed.
+ */
+export function dialsBeyondRamp(run: Pick<PhaseRun, 'timeline' | 'marks' | 'probes'>, burst: number): number {
+  let allowed = burst;
+  let dialed = 0;
+  let worst = 0;
+  let previousRate = 0;
+  let previous: PhaseRun['timeline'][number] | undefined;
+  for (const p of run.timeline) {
+    const dt = previous ? p.t - previous.t : p.t;
+    const dials = p.dialsTotal - (previous?.dialsTotal ?? 0);
+    const rate = p.rampRatePerSecond ?? 0;
+    const down = p.t > run.marks.failAt && p.t <= run.marks.recoverAt;
+    if (!down) {
+      dialed += dials;
+      allowed += Math.max(rate, previousRate) * Math.max(0, dt);
+    }
+    const probes = run.probes.filter(
+      (x) => x.t <= p.t && !(x.t > run.marks.failAt && x.t <= run.marks.recoverAt),
+    ).length;
+    worst = Math.max(worst, dialed - allowed - probes);
+    previousRate = rate;
+    previous = p;
+  }
+  return Math.max(0, Math.round(worst));
 }
 
 const round1 = (n: number) => Math.round(n * 10) / 10;

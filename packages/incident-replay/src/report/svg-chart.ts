@@ -71,18 +71,19 @@ export function lineChart(spec: LineChartSpec): string {
         : `<text x="${sx(m.x) + 3}" y="${PAD.top + 10}" fill="#666">${esc(m.label)}</text>`,
     );
   }
-  spec.series.forEach((s, i) => {
+  let lx = PAD.left;
+  for (const s of spec.series) {
     if (s.points.length > 0) {
       const d = s.points.map(([x, y], j) => `${j === 0 ? 'M' : 'L'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join('');
       parts.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="1.6"/>`);
     }
-    // Legend on its own line under the title.
-    const lx = PAD.left + i * 100;
+    // Legend on its own line under the title, each entry as wide as its name (about 6 px a character).
     parts.push(
       `<rect x="${lx}" y="25" width="10" height="3" fill="${s.color}"/>`,
       `<text x="${lx + 14}" y="30" fill="#333">${esc(s.name)}</text>`,
     );
-  });
+    lx += Math.max(100, 14 + s.name.length * 6 + 16);
+  }
   parts.push('</svg>');
   return parts.join('\n');
 }

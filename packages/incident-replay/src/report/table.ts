@@ -1,4 +1,5 @@
 import type { PhaseName } from '../options.js';
+import type { Spread } from '../replay.js';
 import type { PhaseSummary } from './summary.js';
 
 const ROWS: ReadonlyArray<[keyof PhaseSummary, string, (v: number | null) => string]> = [
@@ -10,8 +11,16 @@ const ROWS: ReadonlyArray<[keyof PhaseSummary, string, (v: number | null) => str
   ['podsUnhealthy', 'pods failing liveness (3 misses)', count],
   ['halfOpenProbes', 'half-open probes, fleet-wide', count],
   ['halfOpenProbesFailed', '… failed (pusher still down)', count],
+  ['maxProbesPerGeneration', '… most in one breaker generation', count],
   ['recoveryTimeMs', 'recovery: pusher back → all sessions connected', duration],
+  ['tripsWhilePusherHealthy', 'trips while pusher was healthy (cold start included)', count],
+  ['overloadRejectionsAtStart', 'pusher overload refusals, fleet start (pusher cold)', count],
+  ['overloadRejectionsInRecovery', 'pusher overload refusals after pusher came back', count],
+  ['firstOverloadAfterRecoveryMs', '… first, after pusher came back', duration],
+  ['lastOverloadAfterRecoveryMs', '… last, after pusher came back', duration],
   ['peakReconnectsPerSecond', 'peak reconnects per second', count],
+  ['peakRampRatePerSecond', 'peak reconnect-ramp rate (fleet-wide, per s)', count],
+  ['dialsBeyondRamp', 'dials beyond what the ramp allowed', count],
   ['conversationsRequested', 'conversations requested', count],
   ['conversationsViaPusher', '… processed by pusher', count],
   ['conversationsViaFallback', '… processed by the fallback', count],
@@ -23,15 +32,32 @@ const ROWS: ReadonlyArray<[keyof PhaseSummary, string, (v: number | null) => str
   ['cpuBusyPeak', 'machine CPU busy, peak', percent],
 ];
 
-/** The side-by-side table printed at the end and put in BENCHMARKS.md / README. */
-export function sideBySide(results: Partial<Record<PhaseName, PhaseSummary>>): string {
+/**
+ * The side-by-side table printed at the end and put in BENCHMARKS.md / README. With a
+ * spread (several runs) each cell is the median, then min – max over the runs.
+ */
+export function sideBySide(
+  results: Partial<Record<PhaseName, PhaseSummary>>,
+  spread?: Spread,
+  noSlower?: { readonly runs: number; readonly of: number } | null,
+): string {
   const phases = (['baseline', 'breakwater'] as const).filter((p) => results[p]);
   const header = `| | ${phases.map((p) => (p === 'baseline' ? 'old client (baseline)' : 'Breakwater')).join(' | ')} |`;
   const rule = `|---|${phases.map(() => '---:').join('|')}|`;
-  const rows = ROWS.map(
-    ([key, label, fmt]) => `| ${label} | ${phases.map((p) => fmt(results[p]?.[key] ?? null)).join(' | ')} |`,
-  );
-  return [header, rule, ...rows].join('\n');
+  const cell = (p: PhaseName, key: keyof PhaseSummary, fmt: (v: number | null) => string) => {
+    const c = spread?.[p]?.[key];
+    if (!c) return fmt(results[p]?.[key] ?? null);
+    if (c.median === null) return fmt(null);
+    return c.min === c.max ? fmt(c.median) : `${fmt(c.median)} (${fmt(c.min)} – ${fmt(c.max)})`;
+  };
+  const rows = ROWS.map(([key, label, fmt]) => `| ${label} | ${phases.map((p) => cell(p, key, fmt)).join(' | ')} |`);
+  const lines = [header, rule, ...rows];
+  if (noSlower) {
+    lines.push(
+      `| Breakwater recovered no later than the old client | ${phases.map((p) => (p === 'breakwater' ? `${noSlower.runs} of ${noSlower.of} runs` : '')).join(' | ')} |`,
+    );
+  }
+  return lines.join('\n');
 }
 
 function ms(v: number | null): string {
@@ -43,7 +69,7 @@ function percent(v: number | null): string {
 }
 
 function count(v: number | null): string {
-  return v === null ? '—' : v.toLocaleString('en-US');
+  return v === null ? '—' : (Math.round(v * 10) / 10).toLocaleString('en-US');
 }
 
 /** Scenario durations, as the incident would have felt them. */

@@ -1,4 +1,5 @@
 import { DEFAULT_BREAKER_CONFIG } from '@breakwater/breaker-core';
+import type { PusherCapacity } from '@breakwater/pusher-stand-in';
 import type { FailureMode, ReplayOptions } from '../options.js';
 
 /**
@@ -25,11 +26,33 @@ export const LOAD_PROFILE = Object.freeze({
 });
 
 /**
- * Ceiling on the ramp's rate in wall time. The ramp runs at production's default (50 a scenario
- * second, i.e. 50 × time-scale a wall second); above this the one stand-in process, sharing the
- * machine's cores with every pod, would be what limits the recovery. See scaledSettings.
+ * The reconnect ramp, in scenario time (rates per scenario second, durations in scenario ms):
+ * production's defaults (`DEFAULT_RECONNECT_RAMP_OPTIONS`) except where the replay says why.
+ * `scaledSettings` converts them to the wall time the ramp runs on (Redis TIME).
  */
-export const REPLAY_RAMP_WALL_PER_SEC = 500;
+export const REPLAY_RAMP = Object.freeze({
+  ratePerSec: 50,
+  minRatePerSec: 5,
+  /**
+   * Production's ceiling (10 × the starting rate). The ramp reaches it only while pusher keeps
+   * taking every dial; a cold pusher's 503s cut it long before.
+   */
+  maxRatePerSec: 500,
+  increaseStepPerSec: 5,
+  burst: 50,
+  maxWaitMs: 1_000,
+  minRetryAfterMs: 1_000,
+  /**
+   * The slow start doubles the rate at most once per interval, and only on fresh evidence: dials
+   * admitted at the current rate that stayed open `probeConfirmMs`. Production's 1 s would double
+   * faster than a cold pusher warms up (100 → 400 a second over 30 s: +10 a second per second),
+   * and find its capacity by being refused; every 5 s the ramp (50, 100, 200, 400 a second at
+   * 0, ~6, ~12, ~18 s) stays under it while the fleet reconnects.
+   */
+  adjustIntervalMs: 5_000,
+  maxPauseMs: 30_000,
+  idleResetMs: 10_000,
+});
 
 /** When things happen in one phase, as offsets from its start, in wall-clock ms. */
 export interface Timeline {
@@ -114,8 +137,38 @@ export function scaledSettings(timeScale: number) {
     },
     legacy: { connectTimeoutMs: 30_000 * timeScale },
     // The ramp books slots on Redis TIME, in wall ms; the pod converts its answers to scenario ms
-    // (scaledRamp), so this rate is per wall second: production's 50 a second, in scenario time.
-    ramp: { ratePerSec: Math.min(50 * timeScale, REPLAY_RAMP_WALL_PER_SEC), burst: 50 },
+    // (scaledRamp), so its rates are per wall second (scenario rate × scale) and its durations
+    // wall ms (scenario ms ÷ scale, floored at what each option allows).
+    ramp: {
+      ratePerSec: REPLAY_RAMP.ratePerSec * timeScale,
+      minRatePerSec: REPLAY_RAMP.minRatePerSec * timeScale,
+      maxRatePerSec: REPLAY_RAMP.maxRatePerSec * timeScale,
+      increaseStepPerSec: REPLAY_RAMP.increaseStepPerSec * timeScale,
+      burst: REPLAY_RAMP.burst,
+      maxWaitMs: s(REPLAY_RAMP.maxWaitMs, 0),
+      minRetryAfterMs: s(REPLAY_RAMP.minRetryAfterMs, 0),
+      adjustIntervalMs: s(REPLAY_RAMP.adjustIntervalMs, 10),
+      maxPauseMs: s(REPLAY_RAMP.maxPauseMs, 0),
+      idleResetMs: s(REPLAY_RAMP.idleResetMs, 1),
+    },
     fallback: { concurrency: 4, timeoutMs: 30_000 },
+  };
+}
+
+/**
+ * The stand-in's capacity for a replay, in scenario time (the stand-in's clock is the scenario
+ * clock, so rates are per scenario second and `Retry-After` is scenario seconds); null for none.
+ */
+export function pusherCapacityFor(o: ReplayOptions): PusherCapacity | null {
+  if (!o.pusherCapacity) return null;
+  return {
+    initialRate: o.pusherCapacity.initialRate,
+    maxRate: o.pusherCapacity.maxRate,
+    warmUpMs: Math.round(o.pusherCapacity.warmUpSeconds * 1_000),
+    // As many back to back as the ramp's burst: Breakwater's ramp fits under a cold pusher, a stampede does not.
+    burst: REPLAY_RAMP.burst,
+    overload: o.pusherOverload,
+    retryAfterSeconds: 5,
+    maxSessions: o.pusherMaxSessions ?? 3 * o.pods * o.sessions,
   };
 }

@@ -1,0 +1,56 @@
+import type { PodView, Recording, Window } from './record.js';
+
+/** Longest divergence allowed for a pod that reaches Redis (issue 12's "done when"). */
+export const DIVERGENCE_LIMIT_MS = 2_000;
+
+export interface DivergenceEpisode {
+  readonly podId: string;
+  readonly from: number;
+  readonly ms: number;
+  readonly pod: string;
+  readonly redis: string;
+}
+
+/**
+ * Divergence, measured on the observer's reads of Redis: at each read (its midpoint in
+ * time), every pod that is alive and reaches Redis (outside its windows) is compared with
+ * what Redis held, by state, generation and incarnation, using the last view the pod
+ * reported at or before that instant (pods report each change with their own clock; one
+ * host, one clock). An episode runs from the first read a pod disagrees with to the first
+ * read it agrees with again (or to the start of a window: the pod no longer reaches
+ * Redis). Its length is quantised by the observer's read interval, and a transition is
+ * placed within half the read's round trip; reads slower than `maxRttMs` are not used.
+ */
+export function divergenceEpisodes(rec: Recording, maxRttMs: number): DivergenceEpisode[] {
+  const samples = rec.redis.filter((s) => s.recvAt - s.sentAt <= maxRttMs).sort((a, b) => a.at - b.at);
+  const out: DivergenceEpisode[] = [];
+  for (const [podId, views] of rec.views) {
+    const sortedViews = [...views].sort((a, b) => a.at - b.at);
+    const windows = rec.windows.get(podId) ?? [];
+    const lives = rec.lives.get(podId) ?? [];
+    let vi = -1;
+    let open: { from: number; pod: string; redis: string } | undefined;
+    const close = (at: number) => {
+      if (open) out.push({ podId, from: open.from, ms: at - open.from, pod: open.pod, redis: open.redis });
+      open = undefined;
+    };
+    for (const s of samples) {
+      while (vi + 1 < sortedViews.length && (sortedViews[vi + 1] as PodView).at <= s.at) vi++;
+      const reaches = inAny(lives, s.at) && !inAny(windows, s.at) && vi >= 0;
+      if (!reaches) {
+        close(s.at);
+        continue;
+      }
+      const view = (sortedViews[vi] as PodView).key;
+      if (view === s.key) close(s.at);
+      else if (!open) open = { from: s.at, pod: view, redis: s.key };
+    }
+    if (open) close(samples.at(-1)?.at ?? open.from);
+  }
+  return out;
+}
+
+export function inAny(windows: readonly Window[], at: number): boolean {
+  for (const w of windows) if (w.from <= at && at < w.to) return true;
+  return false;
+}

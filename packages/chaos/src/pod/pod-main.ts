@@ -1,0 +1,210 @@
+// A pod process of the campaign: one ClusterBreaker with its own connections (through
+// the pod's own TCP proxy), ordinary traffic (allow + record, probes when half-open),
+// and reports to the orchestrator over IPC: its view whenever it changes, every probe
+// lease granted and reported, how long allow()/record*() took, and its memory.
+// Started by pod-handle.ts with tsx; its one argument is a PodSpec (JSON).
+import { cpuUsage } from 'node:process';
+import { type ClusterBreaker, createClusterBreaker, type ProbeLease } from '@breakwater/breaker-core';
+import { Cluster, type RedisOptions } from 'ioredis';
+import { type OrchestratorMessage, type PodMessage, type PodSpec, SLOW_CALL_CPU_MS } from './messages.js';
+
+const spec = JSON.parse(process.argv[2] ?? '') as PodSpec;
+// Listening keeps the IPC channel (and so the process) alive while the breaker starts.
+const early = () => {};
+process.on('message', early);
+
+function send(m: PodMessage): void {
+  if (process.connected) process.send?.(m);
+}
+
+let failing = false;
+let holdNext = false;
+let closing = false;
+const held: ProbeLease[] = [];
+const sources = new Map<string, 'shared' | 'local'>();
+
+// allow()/record*() accounting, sent every second.
+let calls = 0;
+let maxWallMs = 0;
+let maxCpuMs = 0;
+let slow: Array<{ at: number; call: string; wallMs: number; cpuMs: number }> = [];
+let errors: string[] = [];
+
+function timed<T>(call: string, fn: () => T): T | undefined {
+  const cpu0 = cpuUsage();
+  const t0 = performance.now();
+  try {
+    return fn();
+  } catch (err) {
+    if (errors.length < 20) errors.push(`${call}: ${String(err)}`);
+    return undefined;
+  } finally {
+    const wallMs = performance.now() - t0;
+    const c = cpuUsage(cpu0);
+    const cpuMs = (c.user + c.system) / 1000;
+    calls++;
+    if (wallMs > maxWallMs) maxWallMs = wallMs;
+    if (cpuMs > maxCpuMs) maxCpuMs = cpuMs;
+    if (cpuMs > SLOW_CALL_CPU_MS && wallMs > SLOW_CALL_CPU_MS && slow.length < 20)
+      slow.push({ at: Date.now(), call, wallMs, cpuMs });
+  }
+}
+
+function redisOption(): ConstructorParameters<typeof Cluster>[0] | RedisOptions | string | Cluster {
+  const t = spec.target;
+  switch (t.kind) {
+    case 'standalone':
+      return t.url;
+    case 'cluster':
+      return new Cluster([...t.startupNodes], { lazyConnect: true, natMap: t.natMap });
+    case 'sentinel':
+      return { sentinels: [...t.sentinels], name: t.name, natMap: t.natMap, updateSentinels: false };
+  }
+}
+
+const breaker: ClusterBreaker = await createClusterBreaker({
+  name: spec.breaker,
+  podId: spec.podId,
+  prefix: spec.prefix,
+  config: spec.config,
+  redis: redisOption() as string,
+});
+
+let last = '';
+function sampleView(): void {
+  const v = {
+    state: breaker.state,
+    generation: breaker.generation,
+    incarnation: breaker.snapshot.incarnation,
+    source: breaker.source,
+  };
+  const key = `${v.state}/${v.generation}/${v.incarnation}/${v.source}`;
+  if (key === last) return;
+  last = key;
+  send({ t: 'view', at: Date.now(), ...v });
+}
+breaker.onStateChange(() => sampleView());
+breaker.onProbeGranted(({ lease, source }) => sources.set(lease.token, source));
+
+let probing = false;
+async function probe(): Promise<void> {
+  probing = true;
+  try {
+    const lease = await breaker.acquireProbe();
+    if (!lease) return;
+    const source = sources.get(lease.token) ?? breaker.source;
+    sources.delete(lease.token);
+    const hold = holdNext;
+    send({
+      t: 'grant',
+      at: Date.now(),
+      token: lease.token,
+      generation: lease.generation,
+      incarnation: breaker.snapshot.incarnation,
+      expiresAt: lease.expiresAt,
+      source,
+      held: hold,
+    });
+    if (hold) {
+      held.push(lease); // until the orchestrator kills this pod, or lets go
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 50 + Math.random() * 150));
+    await report(lease, source);
+  } finally {
+    probing = false;
+  }
+}
+
+async function report(lease: ProbeLease, source: 'shared' | 'local'): Promise<void> {
+  const outcome = failing ? 'failure' : 'success';
+  const sentAt = Date.now();
+  const accepted = await breaker.reportProbe(lease, outcome);
+  send({
+    t: 'report',
+    sentAt,
+    at: Date.now(),
+    token: lease.token,
+    generation: lease.generation,
+    incarnation: breaker.snapshot.incarnation,
+    outcome,
+    accepted,
+    source,
+  });
+}
+
+const tickMs = Math.max(5, Math.round(1000 / spec.callsPerSecond));
+const traffic = setInterval(() => {
+  if (closing) return;
+  const ok = timed('allow', () => breaker.allow());
+  if (ok) {
+    if (failing) timed('recordFailure', () => breaker.recordFailure());
+    else timed('recordSuccess', () => breaker.recordSuccess());
+  }
+  if (!probing && held.length === 0 && breaker.state === 'half_open') void probe().catch(() => {});
+}, tickMs);
+
+const sampler = setInterval(sampleView, spec.sampleMs);
+
+function sendStats(): void {
+  const m = process.memoryUsage();
+  send({
+    t: 'stats',
+    at: Date.now(),
+    rss: m.rss,
+    heapUsed: m.heapUsed,
+    handles: process.getActiveResourcesInfo().length,
+  });
+}
+
+const reporter = setInterval(() => {
+  send({ t: 'calls', at: Date.now(), calls, maxWallMs, maxCpuMs, slow, errors });
+  calls = 0;
+  maxWallMs = 0;
+  maxCpuMs = 0;
+  slow = [];
+  errors = [];
+  sendStats();
+}, 1000);
+
+/** The pod's own event loop held by synchronous work: no timer and no I/O callback runs meanwhile. */
+function busy(ms: number): void {
+  const from = Date.now();
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // busy: like a pod whose sessions keep the loop this long
+  }
+  send({ t: 'stalled', from, to: Date.now() });
+}
+
+process.on('message', (m: OrchestratorMessage) => {
+  switch (m.t) {
+    case 'upstream':
+      failing = m.failing;
+      break;
+    case 'stall':
+      busy(m.ms);
+      break;
+    case 'holdNextProbe':
+      holdNext = m.hold;
+      if (!m.hold) {
+        for (const lease of held.splice(0)) void report(lease, 'shared').catch(() => {});
+      }
+      break;
+    case 'stats':
+      sendStats();
+      break;
+    case 'close':
+      closing = true;
+      clearInterval(traffic);
+      clearInterval(sampler);
+      clearInterval(reporter);
+      void breaker.close().finally(() => process.exit(0));
+      break;
+  }
+});
+process.off('message', early);
+process.on('disconnect', () => process.exit(0));
+
+sampleView();
+send({ t: 'ready', at: Date.now() });

@@ -1,7 +1,8 @@
 // pnpm chaos: the fault campaign (see --help and packages/chaos/README.md).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { stopAll } from '@breakwater/redis-harness';
 import { type CampaignResult, runCampaign } from './campaign.js';
+import { excludedFromDump } from './checks/excluded.js';
 import { CHAOS_USAGE, type ChaosOptions, ChaosUsageError, parseChaosOptions, replayCommand } from './options.js';
 import { reliabilityMarkdown } from './report/reliability.js';
 import { campaignTable } from './report/table.js';
@@ -24,6 +25,15 @@ async function main(argv: readonly string[]): Promise<number> {
   if (options.fromJson) {
     const read = JSON.parse(readFileSync(options.fromJson, 'utf8')) as CampaignResult;
     const saved = { ...read, command: replayCommand({ ...read, topologies: read.topologies.map((t) => t.topology) }) };
+    // A report from before `excluded` was recorded: computed from the run's CHAOS_DUMP files, when given.
+    const dump = process.env.CHAOS_DUMP;
+    if (dump) {
+      saved.topologies = saved.topologies.map((t) =>
+        t.excluded || !existsSync(`${dump}.${t.topology}.json`)
+          ? t
+          : { ...t, excluded: excludedFromDump(`${dump}.${t.topology}.json`) },
+      );
+    }
     process.stdout.write(`${campaignTable(saved)}\n`);
     if (options.writeReliability) writeFileSync(options.writeReliability, reliabilityMarkdown(saved));
     return saved.violations.length === 0 ? 0 : 1;

@@ -10,6 +10,7 @@ import {
 import { pino } from 'pino';
 import { convergedAt, convergenceLimitMs } from './checks/convergence.js';
 import { DIVERGENCE_LIMIT_MS, divergenceEpisodes } from './checks/divergence.js';
+import { type Excluded, excludedTime } from './checks/excluded.js';
 import { checkLeases } from './checks/leases.js';
 import { type FaultRecord, Recording } from './checks/record.js';
 import { checkSoak, type SoakFindings } from './checks/soak.js';
@@ -80,6 +81,8 @@ export interface TopologyResult {
   readonly admin: { readonly actions: number; readonly byStatus: Record<string, number> };
   readonly observer: { readonly reads: number; readonly rttP50Ms: number; readonly rttP99Ms: number };
   readonly soak: SoakFindings | undefined;
+  /** Pod time divergence was not judged in, by reason (see checks/excluded.ts). */
+  readonly excluded?: Excluded;
   readonly violations: readonly Violation[];
   readonly durationMs: number;
 }
@@ -420,6 +423,7 @@ export async function runTopology(o: TopologyRunOptions): Promise<TopologyResult
     // Checks.
     observing = false;
     await observerLoop;
+    rec.closeSlowPaths(Date.now());
     if (o.dumpFile) writeFileSync(o.dumpFile, JSON.stringify(rec, recordingReplacer));
     const episodes = divergenceEpisodes(rec, OBSERVER_MAX_RTT_MS);
     const worst = episodes.reduce<(typeof episodes)[number] | undefined>(
@@ -497,6 +501,7 @@ export async function runTopology(o: TopologyRunOptions): Promise<TopologyResult
       admin: { actions: rec.admin.length, byStatus },
       observer: { reads: rec.redis.length, rttP50Ms: rtt.p50, rttP99Ms: rtt.p99 },
       soak,
+      excluded: excludedTime(rec, Date.now()),
       violations,
       durationMs: Date.now() - started,
     };

@@ -59,6 +59,17 @@ export class Recording {
   readonly observerRttMs: number[] = [];
   readonly notes: string[] = [];
 
+  readonly #slowSince = new Map<string, number>();
+
+  /** Closes the slow-path windows still open (at the end of the run, or when a pod dies). */
+  closeSlowPaths(at: number, podId?: string): void {
+    for (const [id, from] of this.#slowSince) {
+      if (podId !== undefined && id !== podId) continue;
+      this.addWindow(id, { from, to: at, why: 'slow path' });
+      this.#slowSince.delete(id);
+    }
+  }
+
   onPodMessage(podId: string, m: PodMessage): void {
     switch (m.t) {
       case 'view':
@@ -83,6 +94,16 @@ export class Recording {
       case 'stalled':
         this.addWindow(podId, { from: m.from, to: m.to, why: 'busy loop' });
         break;
+      case 'path': {
+        // A slow path is a window from the first late ask to the next answer in time.
+        const open = this.#slowSince.get(podId);
+        if (!m.ok && open === undefined) this.#slowSince.set(podId, m.at);
+        if (m.ok && open !== undefined) {
+          this.#slowSince.delete(podId);
+          this.addWindow(podId, { from: open, to: m.at, why: 'slow path' });
+        }
+        break;
+      }
       case 'ready':
         break;
     }
@@ -97,6 +118,7 @@ export class Recording {
   }
 
   endLife(podId: string, at: number): void {
+    this.closeSlowPaths(at, podId);
     const l = this.lives.get(podId)?.at(-1);
     if (l && l.to === Number.POSITIVE_INFINITY) l.to = at;
   }

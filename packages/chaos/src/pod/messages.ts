@@ -87,7 +87,9 @@ export type PodMessage =
       readonly heapUsed: number;
       readonly handles: number;
     }
-  | { readonly t: 'stalled'; readonly from: number; readonly to: number };
+  | { readonly t: 'stalled'; readonly from: number; readonly to: number }
+  /** The pod's path to the breaker's master turned slow (at: the first late ask was sent) or answering again (at: the answer). */
+  | { readonly t: 'path'; readonly ok: boolean; readonly at: number };
 
 /** Orchestrator → pod. */
 export type OrchestratorMessage =

@@ -5,7 +5,7 @@
 // Started by pod-handle.ts with tsx; its one argument is a PodSpec (JSON).
 import { cpuUsage } from 'node:process';
 import { type ClusterBreaker, createClusterBreaker, type ProbeLease } from '@breakwater/breaker-core';
-import { Cluster, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { type OrchestratorMessage, type PodMessage, type PodSpec, SLOW_CALL_CPU_MS } from './messages.js';
 
 const spec = JSON.parse(process.argv[2] ?? '') as PodSpec;
@@ -69,6 +69,83 @@ const breaker: ClusterBreaker = await createClusterBreaker({
   config: spec.config,
   redis: redisOption() as string,
 });
+
+/**
+ * The pod's path to the breaker's master, measured beside the breaker: a connection of
+ * the same kind through the same proxy, with the breaker's fail-fast settings and
+ * reconnect backoff, asked every 200 ms (ROLE on the master; on a Cluster, EXISTS of the
+ * breaker's key, routed to its slot's master). An answer later than `commandTimeoutMs`
+ * (250 ms, the breaker's deadline), an error or a replica's answer is a slow path: the
+ * pod does not "reach Redis" in the sense of the staleness bound (its connection does not
+ * answer within the deadline, whether Redis, the network or the pod's own loop is late).
+ */
+const PATH_EVERY_MS = 200;
+const COMMAND_TIMEOUT_MS = 250;
+const backoff = (times: number) => Math.min(50 * 2 ** Math.min(times, 10), 2_000);
+const failFast = { enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 1_000, retryStrategy: backoff };
+const stateKey = `${spec.prefix}:{${spec.breaker}}:state`;
+function pathClient(): Redis | Cluster {
+  const t = spec.target;
+  switch (t.kind) {
+    case 'standalone':
+      return new Redis(t.url, failFast);
+    case 'cluster':
+      return new Cluster([...t.startupNodes], {
+        natMap: t.natMap,
+        enableOfflineQueue: false,
+        clusterRetryStrategy: backoff,
+        redisOptions: failFast,
+      });
+    case 'sentinel':
+      return new Redis({
+        sentinels: [...t.sentinels],
+        name: t.name,
+        natMap: t.natMap,
+        updateSentinels: false,
+        role: 'master',
+        sentinelRetryStrategy: backoff,
+        sentinelCommandTimeout: 1_000,
+        ...failFast,
+      });
+  }
+}
+const path = pathClient();
+path.on('error', () => {});
+let pathOk: boolean | undefined;
+function pathIs(ok: boolean, at: number): void {
+  if (ok === pathOk) return;
+  pathOk = ok;
+  send({ t: 'path', ok, at });
+}
+async function askPath(): Promise<boolean> {
+  if (spec.target.kind === 'cluster') {
+    await path.exists(stateKey);
+    return true;
+  }
+  const role = (await path.call('ROLE')) as unknown[];
+  return role[0] === 'master';
+}
+const pathTimer = setInterval(() => {
+  const sentAt = Date.now();
+  let answered = false;
+  const late = setTimeout(() => {
+    if (!answered) pathIs(false, sentAt);
+  }, COMMAND_TIMEOUT_MS);
+  askPath().then(
+    (master) => {
+      answered = true;
+      clearTimeout(late);
+      const now = Date.now();
+      if (!master || now - sentAt > COMMAND_TIMEOUT_MS) pathIs(false, sentAt);
+      else pathIs(true, now);
+    },
+    () => {
+      answered = true;
+      clearTimeout(late);
+      pathIs(false, sentAt);
+    },
+  );
+}, PATH_EVERY_MS);
 
 let last = '';
 function sampleView(): void {
@@ -199,6 +276,8 @@ process.on('message', (m: OrchestratorMessage) => {
       clearInterval(traffic);
       clearInterval(sampler);
       clearInterval(reporter);
+      clearInterval(pathTimer);
+      path.disconnect();
       void breaker.close().finally(() => process.exit(0));
       break;
   }

@@ -51,6 +51,17 @@ export function reliabilityMarkdown(r: CampaignResult): string {
     ['max', ...tops.map((t) => s(t.divergence.max))],
     ['episodes over 1 s', ...tops.map((t) => String(t.divergence.episodesOver1s))],
   ];
+  const reasons = [...new Set(tops.flatMap((x) => Object.keys(x.excluded?.byReason ?? {})))].sort();
+  const exclRows = [
+    ['pod time alive', ...tops.map((x) => (x.excluded ? `${x.excluded.podSeconds} pod-s` : '–'))],
+    ...reasons.map((why) => [
+      `not judged: ${why}`,
+      ...tops.map((x) => {
+        const e = x.excluded?.byReason[why];
+        return e ? `${e.podSeconds} pod-s (${e.windows})` : '0';
+      }),
+    ]),
+  ];
   const convRows = kinds.map((k) => [
     `\`${k}\``,
     ...tops.map((t) => {
@@ -125,6 +136,10 @@ export function reliabilityMarkdown(r: CampaignResult): string {
       )
       .join('\n'),
     '',
+    "Pod time in which divergence was not judged (the pod did not reach Redis), by reason: pod-seconds (stretches). \"slow path\" is the pod's probe connection not answering within the breaker's 250 ms deadline (Redis, the proxy or the pod's own loop late: on a saturated machine this is where the load shows).",
+    '',
+    table(['', ...head.slice(1)], exclRows),
+    '',
     '## Convergence after each fault kind (p50 / max, from the heal to every pod agreeing)',
     '',
     table(['fault', ...head.slice(1)], convRows),
@@ -156,7 +171,7 @@ export function reliabilityMarkdown(r: CampaignResult): string {
     '',
     '## How it is measured',
     '',
-    `- **Divergence.** An observer reads Redis's state directly (its own connection, no proxy) every 100 ms: \`snapshot()\` through a \`RedisBreakerStore\`, placed at the read's midpoint; reads with a round trip over 200 ms are not used. Each pod reports its view (state, generation, incarnation) whenever it changes, sampled every 20 ms and on every state-change event, stamped with its own clock (one host, one clock). At each read, every pod that *reaches Redis* is compared with it by state + generation + incarnation (a pod on its local fallback has a local incarnation: it disagrees). An episode runs from the first read a pod disagrees with to the first read it agrees with again; its length is quantised by the 100 ms read interval (a transition the pod applies before the observer reads it shows as an episode of about one interval). A pod *reaches Redis* while its proxy passes, the breaker's master answers and the pod runs, from the first reply on a connection it opened after the heal (at most ${s(3_000)} after the heal: the reconnect backoff cap, 2 s, plus the connect); frozen and busy-looping stretches are excluded, the pod's view after them is not. A Redis emptied by a restart shows as \`absent\` until a pod registers the breaker again; pods disagree with that.`,
+    `- **Divergence.** An observer reads Redis's state directly (its own connection, no proxy) every 100 ms: \`snapshot()\` through a \`RedisBreakerStore\`, placed at the read's midpoint; reads with a round trip over 200 ms are not used. Each pod reports its view (state, generation, incarnation) whenever it changes, sampled every 20 ms and on every state-change event, stamped with its own clock (one host, one clock). At each read, every pod that *reaches Redis* is compared with it by state + generation + incarnation (a pod on its local fallback has a local incarnation: it disagrees). An episode runs from the first read a pod disagrees with to the first read it agrees with again; its length is quantised by the 100 ms read interval (a transition the pod applies before the observer reads it shows as an episode of about one interval). A pod *reaches Redis* (the staleness bound's condition: its Redis connection answers within \`commandTimeoutMs\`) when all of these hold: (1) no fault is on its path: its proxy passes, the breaker's master answers, and after a heal from the first reply on a connection the pod opened after the heal (at most ${s(3_000)} after the heal: the reconnect backoff cap, 2 s, plus the connect); (2) the pod runs (frozen and busy-looping stretches are excluded, its view after them is not); (3) its path answers in time: beside the breaker each pod keeps a probe connection of the same kind through the same proxy, with the breaker's fail-fast settings and backoff, and asks it every 200 ms (ROLE on the master; on a Cluster, EXISTS of the breaker's key); from the first ask not answered within 250 ms (or answered by a replica, or failed) to the next answer in time, the pod does not reach Redis ("slow path"). The pod time excluded for each reason is in the table under Divergence. A Redis emptied by a restart shows as \`absent\` until a pod registers the breaker again; pods disagree with that.`,
     `- **Convergence.** From the heal (the fault removed; for failovers, the topology healthy around the new master) to the first observer read at which every live pod holds what Redis holds. Limit: reconnect backoff cap (2 s) + connect (1 s) + the divergence limit (2 s) = 5 s.`,
     '- **Leases.** Only leases of the shared store (a pod on its local fallback grants itself local leases). A lease is held from its grant until its holder reports it or it lapses (`expiresAt`), whichever is first; a holder SIGKILLed holds it until it lapses. Two different leases of one generation held at once: violation. A report accepted for a generation the observer had already seen Redis leave before the report was sent, or reports of two different leases accepted in one generation: violation.',
     '- **Lossy failover (decided).** A failover that loses the last writes (asynchronous replication: the promoted replica had not received them) can grant the lease it lost again, *with the same token* (the token is derived from the incarnation, generation and a sequence that was rolled back too), and a report the old master accepted can be accepted again by the new one. The checker counts both (rows "same token granted twice" and "one lease\'s report accepted twice") and does **not** count them as violations: it is one lease, and Redis after the failover holds one outcome of it (the first report to reach the new master wins). Two *different* leases of one generation, or a stale generation\'s report accepted, remain violations. See packages/breaker-core/README.md on failovers.',

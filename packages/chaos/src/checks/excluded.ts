@@ -1,0 +1,40 @@
+import { readFileSync } from 'node:fs';
+import type { Recording } from './record.js';
+
+export interface Excluded {
+  /** Pod-seconds alive in all. */
+  readonly podSeconds: number;
+  /** Per reason a pod did not reach Redis: stretches and pod-seconds (overlaps counted in each). */
+  readonly byReason: Record<string, { readonly windows: number; readonly podSeconds: number }>;
+}
+
+/**
+ * How much pod time divergence was not judged, and why: the faults (until the pod
+ * answered again), pod stalls, and slow paths (the pod's probe connection not answering
+ * within the breaker's deadline). Reported beside the divergence figures.
+ */
+export function excludedTime(rec: Recording, end: number): Excluded {
+  let alive = 0;
+  for (const lives of rec.lives.values()) for (const l of lives) alive += Math.min(l.to, end) - l.from;
+  const byReason: Record<string, { windows: number; podSeconds: number }> = {};
+  for (const windows of rec.windows.values()) {
+    for (const w of windows) {
+      const r = (byReason[w.why] ??= { windows: 0, podSeconds: 0 });
+      r.windows++;
+      r.podSeconds += (Math.min(w.to, end) - w.from) / 1000;
+    }
+  }
+  for (const r of Object.values(byReason)) r.podSeconds = Math.round(r.podSeconds);
+  return { podSeconds: Math.round(alive / 1000), byReason };
+}
+
+/** {@link excludedTime} of a recording written with CHAOS_DUMP, up to its last observer read. */
+export function excludedFromDump(file: string): Excluded {
+  const raw = JSON.parse(readFileSync(file, 'utf8'), (_k, v) => (v === 'Infinity' ? Number.POSITIVE_INFINITY : v));
+  const rec = {
+    lives: new Map(Object.entries(raw.lives)),
+    windows: new Map(Object.entries(raw.windows)),
+  } as unknown as Recording;
+  const end = Math.max(...(raw.redis as { recvAt: number }[]).map((r) => r.recvAt));
+  return excludedTime(rec, end);
+}

@@ -24,8 +24,10 @@ export interface CampaignResult {
   readonly startedAt: string;
   durationMs: number;
   readonly machine: MachineInfo;
-  readonly topologies: TopologyResult[];
-  readonly violations: Violation[];
+  topologies: TopologyResult[];
+  violations: Violation[];
+  /** The checks were run again over the run's recording (CHAOS_DUMP) by `--from-json`. */
+  checkedFromRecording?: boolean;
 }
 
 export function machineInfo(): MachineInfo {

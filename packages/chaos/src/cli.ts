@@ -2,7 +2,12 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { stopAll } from '@breakwater/redis-harness';
 import { type CampaignResult, runCampaign } from './campaign.js';
-import { excludedFromDump } from './checks/excluded.js';
+import { loadRecording } from './checks/excluded.js';
+import { checkRecording } from './run-topology.js';
+
+/** Checks made while running, not from the recording. */
+const RUN_CHECKS = new Set(['campaign', 'soak', 'admin']);
+
 import { CHAOS_USAGE, type ChaosOptions, ChaosUsageError, parseChaosOptions, replayCommand } from './options.js';
 import { reliabilityMarkdown } from './report/reliability.js';
 import { campaignTable } from './report/table.js';
@@ -25,14 +30,25 @@ async function main(argv: readonly string[]): Promise<number> {
   if (options.fromJson) {
     const read = JSON.parse(readFileSync(options.fromJson, 'utf8')) as CampaignResult;
     const saved = { ...read, command: replayCommand({ ...read, topologies: read.topologies.map((t) => t.topology) }) };
-    // A report from before `excluded` was recorded: computed from the run's CHAOS_DUMP files, when given.
+    // With the run's CHAOS_DUMP files, the checks run again over what it recorded (the
+    // checker as it is now); what was found while running (admin, crashes, the soak) is kept.
     const dump = process.env.CHAOS_DUMP;
     if (dump) {
-      saved.topologies = saved.topologies.map((t) =>
-        t.excluded || !existsSync(`${dump}.${t.topology}.json`)
-          ? t
-          : { ...t, excluded: excludedFromDump(`${dump}.${t.topology}.json`) },
-      );
+      saved.topologies = saved.topologies.map((t) => {
+        const file = `${dump}.${t.topology}.json`;
+        if (!existsSync(file)) return t;
+        const { rec, end } = loadRecording(file);
+        return checkRecording(rec, {
+          topology: t.topology,
+          pods: t.pods,
+          soak: t.soak,
+          durationMs: t.durationMs,
+          end,
+          runViolations: t.violations.filter((v) => RUN_CHECKS.has(v.check)),
+        });
+      });
+      saved.violations = saved.topologies.flatMap((t) => [...t.violations]);
+      saved.checkedFromRecording = true;
     }
     process.stdout.write(`${campaignTable(saved)}\n`);
     if (options.writeReliability) writeFileSync(options.writeReliability, reliabilityMarkdown(saved));

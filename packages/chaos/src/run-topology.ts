@@ -425,86 +425,14 @@ export async function runTopology(o: TopologyRunOptions): Promise<TopologyResult
     await observerLoop;
     rec.closeSlowPaths(Date.now());
     if (o.dumpFile) writeFileSync(o.dumpFile, JSON.stringify(rec, recordingReplacer));
-    const episodes = divergenceEpisodes(rec, OBSERVER_MAX_RTT_MS);
-    const worst = episodes.reduce<(typeof episodes)[number] | undefined>(
-      (w, e) => (!w || e.ms > w.ms ? e : w),
-      undefined,
-    );
-    for (const e of episodes) {
-      if (e.ms > DIVERGENCE_LIMIT_MS) {
-        v(
-          'divergence',
-          `${e.podId} held ${e.pod} for ${e.ms.toFixed(0)} ms from ${iso(e.from)} while Redis held ${e.redis}`,
-        );
-      }
-    }
-    const leases = checkLeases(rec);
-    for (const l of leases.violations) v('lease', l);
-    for (const s of rec.slowCalls) {
-      v(
-        'calls',
-        `${s.podId} ${s.call}() took ${s.cpuMs.toFixed(1)} ms CPU (${s.wallMs.toFixed(1)} ms wall) at ${iso(s.at)}`,
-      );
-    }
-    for (const e of rec.callErrors) v('calls', `${e.podId} threw: ${e.error}`);
-    const limit = convergenceLimitMs(
-      DEFAULT_CLUSTER_BREAKER_OPTIONS.reconnectMaxDelayMs,
-      CONNECT_MS,
-      DIVERGENCE_LIMIT_MS,
-    );
-    const convByKind = new Map<FaultKind, number[]>();
-    rec.faults.forEach((f, k) => {
-      if (f.error !== undefined) return;
-      const next = rec.faults[k + 1]?.startAt ?? Date.now();
-      const at = convergedAt(rec, f, next);
-      const ms = at === undefined ? Number.POSITIVE_INFINITY : at - f.healAt;
-      convByKind.set(f.spec.kind, [...(convByKind.get(f.spec.kind) ?? []), ms]);
-      if (ms > limit) {
-        v(
-          'convergence',
-          `fault #${f.spec.index} ${f.spec.kind}: ${Number.isFinite(ms) ? `${ms.toFixed(0)} ms` : 'no agreement before the next fault'} after the heal (limit ${limit} ms)`,
-        );
-      }
-    });
-    const faultsByKind: Partial<Record<FaultKind, number>> = {};
-    for (const f of rec.faults) faultsByKind[f.spec.kind] = (faultsByKind[f.spec.kind] ?? 0) + 1;
-    const byStatus: Record<string, number> = {};
-    for (const a of rec.admin) byStatus[String(a.status)] = (byStatus[String(a.status)] ?? 0) + 1;
-    const d = spread(episodes.map((e) => e.ms));
-    const rtt = spread(rec.observerRttMs);
-    return {
+    return checkRecording(rec, {
       topology: o.topology,
       pods: o.pods,
-      faults: rec.faults.length,
-      faultsByKind,
-      divergence: { ...d, episodesOver1s: episodes.filter((e) => e.ms > 1_000).length },
-      worstDivergence: worst && {
-        podId: worst.podId,
-        at: new Date(worst.from).toISOString(),
-        ms: worst.ms,
-        pod: worst.pod,
-        redis: worst.redis,
-      },
-      convergence: FAULT_KINDS.filter((k) => convByKind.has(k)).map((kind) => {
-        const s = spread(convByKind.get(kind) ?? []);
-        return { kind, count: s.count, p50Ms: s.p50, maxMs: s.max };
-      }),
-      leases: {
-        maxConcurrentPerGeneration: leases.maxConcurrentPerGeneration,
-        maxGrantsPerGeneration: leases.maxGrantsPerGeneration,
-        sharedGrants: leases.sharedGrants,
-        duplicateTokenGrants: leases.duplicateTokenGrants,
-        lossyReaccepted: leases.lossyReaccepted,
-        accepted: rec.reports.filter((r) => r.accepted && r.source === 'shared').length,
-      },
-      calls: { count: rec.calls, maxWallMs: rec.maxCallWallMs, maxCpuMs: rec.maxCallCpuMs },
-      admin: { actions: rec.admin.length, byStatus },
-      observer: { reads: rec.redis.length, rttP50Ms: rtt.p50, rttP99Ms: rtt.p99 },
       soak,
-      excluded: excludedTime(rec, Date.now()),
-      violations,
       durationMs: Date.now() - started,
-    };
+      end: Date.now(),
+      runViolations: violations,
+    });
   } finally {
     observing = false;
     await observerLoop.catch(() => {});
@@ -514,6 +442,106 @@ export async function runTopology(o: TopologyRunOptions): Promise<TopologyResult
     await admin?.close().catch(() => {});
     await topo.stop();
   }
+}
+
+export interface RecordingMeta {
+  readonly topology: TopologyKind;
+  readonly pods: number;
+  readonly soak: SoakFindings | undefined;
+  readonly durationMs: number;
+  /** When the run ended (the last fault's convergence is looked for until then). */
+  readonly end: number;
+  /** Violations found while running (admin answers, crashes, faults not injected, the soak). */
+  readonly runViolations: readonly Violation[];
+}
+
+/**
+ * The checks over what one topology's run recorded: divergence, leases, calls,
+ * convergence. Also run on a saved recording (CHAOS_DUMP, `--from-json`).
+ */
+export function checkRecording(rec: Recording, m: RecordingMeta): TopologyResult {
+  const violations: Violation[] = [...m.runViolations];
+  const v = (check: Violation['check'], detail: string) => violations.push({ check, topology: m.topology, detail });
+  const episodes = divergenceEpisodes(rec, OBSERVER_MAX_RTT_MS);
+  const worst = episodes.reduce<(typeof episodes)[number] | undefined>(
+    (w, e) => (!w || e.ms > w.ms ? e : w),
+    undefined,
+  );
+  for (const e of episodes) {
+    if (e.ms > DIVERGENCE_LIMIT_MS) {
+      v(
+        'divergence',
+        `${e.podId} held ${e.pod} for ${e.ms.toFixed(0)} ms from ${iso(e.from)} while Redis held ${e.redis}`,
+      );
+    }
+  }
+  const leases = checkLeases(rec);
+  for (const l of leases.violations) v('lease', l);
+  for (const s of rec.slowCalls) {
+    v(
+      'calls',
+      `${s.podId} ${s.call}() took ${s.cpuMs.toFixed(1)} ms CPU (${s.wallMs.toFixed(1)} ms wall) at ${iso(s.at)}`,
+    );
+  }
+  for (const e of rec.callErrors) v('calls', `${e.podId} threw: ${e.error}`);
+  const limit = convergenceLimitMs(
+    DEFAULT_CLUSTER_BREAKER_OPTIONS.reconnectMaxDelayMs,
+    CONNECT_MS,
+    DIVERGENCE_LIMIT_MS,
+  );
+  const convByKind = new Map<FaultKind, number[]>();
+  rec.faults.forEach((f, k) => {
+    if (f.error !== undefined) return;
+    const next = rec.faults[k + 1]?.startAt ?? m.end;
+    const at = convergedAt(rec, f, next);
+    const ms = at === undefined ? Number.POSITIVE_INFINITY : at - f.healAt;
+    convByKind.set(f.spec.kind, [...(convByKind.get(f.spec.kind) ?? []), ms]);
+    if (ms > limit) {
+      v(
+        'convergence',
+        `fault #${f.spec.index} ${f.spec.kind}: ${Number.isFinite(ms) ? `${ms.toFixed(0)} ms` : 'no agreement before the next fault'} after the heal (limit ${limit} ms)`,
+      );
+    }
+  });
+  const faultsByKind: Partial<Record<FaultKind, number>> = {};
+  for (const f of rec.faults) faultsByKind[f.spec.kind] = (faultsByKind[f.spec.kind] ?? 0) + 1;
+  const byStatus: Record<string, number> = {};
+  for (const a of rec.admin) byStatus[String(a.status)] = (byStatus[String(a.status)] ?? 0) + 1;
+  const d = spread(episodes.map((e) => e.ms));
+  const rtt = spread(rec.observerRttMs);
+  return {
+    topology: m.topology,
+    pods: m.pods,
+    faults: rec.faults.length,
+    faultsByKind,
+    divergence: { ...d, episodesOver1s: episodes.filter((e) => e.ms > 1_000).length },
+    worstDivergence: worst && {
+      podId: worst.podId,
+      at: new Date(worst.from).toISOString(),
+      ms: worst.ms,
+      pod: worst.pod,
+      redis: worst.redis,
+    },
+    convergence: FAULT_KINDS.filter((k) => convByKind.has(k)).map((kind) => {
+      const s = spread(convByKind.get(kind) ?? []);
+      return { kind, count: s.count, p50Ms: s.p50, maxMs: s.max };
+    }),
+    leases: {
+      maxConcurrentPerGeneration: leases.maxConcurrentPerGeneration,
+      maxGrantsPerGeneration: leases.maxGrantsPerGeneration,
+      sharedGrants: leases.sharedGrants,
+      duplicateTokenGrants: leases.duplicateTokenGrants,
+      lossyReaccepted: leases.lossyReaccepted,
+      accepted: leases.accepted,
+    },
+    calls: { count: rec.calls, maxWallMs: rec.maxCallWallMs, maxCpuMs: rec.maxCallCpuMs },
+    admin: { actions: rec.admin.length, byStatus },
+    observer: { reads: rec.redis.length, rttP50Ms: rtt.p50, rttP99Ms: rtt.p99 },
+    soak: m.soak,
+    excluded: excludedTime(rec, m.end),
+    violations,
+    durationMs: m.durationMs,
+  };
 }
 
 /** The fault kinds a topology can take (no failover on a single Redis). */

@@ -11,8 +11,11 @@ export function convergenceLimitMs(reconnectMaxDelayMs: number, connectMs: numbe
   return reconnectMaxDelayMs + connectMs + divergenceLimitMs;
 }
 
+const NOT_RUNNING_IN_TIME = new Set(['slow path', 'frozen', 'busy loop']);
+
 /**
- * The first observer read at or after the heal at which every live pod (its process running) holds what Redis holds; undefined if none before `until`.
+ * The first observer read at or after the heal at which every live pod (its process running,
+ * its path answering within the deadline, not stalled) holds what Redis holds; undefined if none before `until`.
  */
 export function convergedAt(rec: Recording, fault: FaultRecord, until: number): number | undefined {
   const samples = rec.redis.filter((s) => s.at >= fault.healAt && s.at <= until).sort((a, b) => a.at - b.at);
@@ -22,6 +25,14 @@ export function convergedAt(rec: Recording, fault: FaultRecord, until: number): 
     let all = true;
     for (const p of pods) {
       if (!inAny(rec.lives.get(p) ?? [], s.at)) continue;
+      // A pod that cannot answer in time (its path slow, its loop held) is not one that can agree.
+      if (
+        inAny(
+          (rec.windows.get(p) ?? []).filter((w) => NOT_RUNNING_IN_TIME.has(w.why)),
+          s.at,
+        )
+      )
+        continue;
       const v = lastAtOrBefore(sorted.get(p) ?? [], s.at);
       if (v?.key !== s.key) {
         all = false;

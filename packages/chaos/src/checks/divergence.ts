@@ -19,7 +19,9 @@ export interface DivergenceEpisode {
  * host, one clock). An episode runs from the first read a pod disagrees with to the first
  * read it agrees with again (or to the start of a window: the pod no longer reaches
  * Redis). Its length is quantised by the observer's read interval, and a transition is
- * placed within half the read's round trip; reads slower than `maxRttMs` are not used.
+ * placed within half the read's round trip; reads slower than `maxRttMs` are not used. When
+ * the pod stopped reaching Redis between two usable reads, an open episode ends where that
+ * began, and one seen after it counts from the end of that stretch (the conservative side).
  */
 export function divergenceEpisodes(rec: Recording, maxRttMs: number): DivergenceEpisode[] {
   const samples = rec.redis.filter((s) => s.recvAt - s.sentAt <= maxRttMs).sort((a, b) => a.at - b.at);
@@ -34,16 +36,26 @@ export function divergenceEpisodes(rec: Recording, maxRttMs: number): Divergence
       if (open) out.push({ podId, from: open.from, ms: at - open.from, pod: open.pod, redis: open.redis });
       open = undefined;
     };
+    let prevAt = Number.NEGATIVE_INFINITY;
     for (const s of samples) {
       while (vi + 1 < sortedViews.length && (sortedViews[vi + 1] as PodView).at <= s.at) vi++;
       const reaches = inAny(lives, s.at) && !inAny(windows, s.at) && vi >= 0;
+      // A stretch without a usable read can hide a window: an episode ends where the pod
+      // stopped reaching Redis, and one seen after it is counted from the window's end.
+      const between = windows.filter((w) => w.from < s.at && w.to > prevAt);
+      let restartAt: number | undefined;
+      if (open && between.length > 0) {
+        close(Math.max(open.from, Math.min(...between.map((w) => w.from))));
+        restartAt = Math.max(...between.map((w) => w.to));
+      }
+      prevAt = s.at;
       if (!reaches) {
         close(s.at);
         continue;
       }
       const view = (sortedViews[vi] as PodView).key;
       if (view === s.key) close(s.at);
-      else if (!open) open = { from: s.at, pod: view, redis: s.key };
+      else if (!open) open = { from: Math.min(s.at, restartAt ?? s.at), pod: view, redis: s.key };
     }
     if (open) close(samples.at(-1)?.at ?? open.from);
   }

@@ -19,7 +19,8 @@ export function excludedTime(rec: Recording, end: number): Excluded {
   const byReason: Record<string, { windows: number; podSeconds: number }> = {};
   for (const windows of rec.windows.values()) {
     for (const w of windows) {
-      const r = (byReason[w.why] ??= { windows: 0, podSeconds: 0 });
+      const r = byReason[w.why] ?? { windows: 0, podSeconds: 0 };
+      byReason[w.why] = r;
       r.windows++;
       r.podSeconds += (Math.min(w.to, end) - w.from) / 1000;
     }
@@ -28,13 +29,17 @@ export function excludedTime(rec: Recording, end: number): Excluded {
   return { podSeconds: Math.round(alive / 1000), byReason };
 }
 
-/** {@link excludedTime} of a recording written with CHAOS_DUMP, up to its last observer read. */
-export function excludedFromDump(file: string): Excluded {
+/** A recording written with CHAOS_DUMP, read back; `end` is its last observer read. */
+export function loadRecording(file: string): { rec: Recording; end: number } {
   const raw = JSON.parse(readFileSync(file, 'utf8'), (_k, v) => (v === 'Infinity' ? Number.POSITIVE_INFINITY : v));
   const rec = {
-    lives: new Map(Object.entries(raw.lives)),
+    ...raw,
+    views: new Map(Object.entries(raw.views)),
     windows: new Map(Object.entries(raw.windows)),
+    lives: new Map(Object.entries(raw.lives)),
+    stats: new Map(Object.entries(raw.stats)),
+    killedHolders: new Set(raw.killedHolders),
   } as unknown as Recording;
-  const end = Math.max(...(raw.redis as { recvAt: number }[]).map((r) => r.recvAt));
-  return excludedTime(rec, end);
+  const end = (raw.redis as { recvAt: number }[]).reduce((m, r) => Math.max(m, r.recvAt), 0);
+  return { rec, end };
 }

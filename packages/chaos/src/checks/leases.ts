@@ -10,6 +10,8 @@ export interface LeaseFindings {
   readonly duplicateTokenGrants: number;
   /** One lease's report accepted twice (the first acceptance lost in a failover): counted, not a violation. */
   readonly lossyReaccepted: number;
+  /** Reports of shared leases accepted. */
+  readonly accepted: number;
   readonly violations: string[];
 }
 
@@ -60,7 +62,9 @@ export function checkLeases(rec: Recording): LeaseFindings {
       }
     }
   }
-  const accepted = rec.reports.filter((r) => r.accepted && r.source === 'shared');
+  // A report is the shared store's when its lease was (the grant says where it came from).
+  const grantedShared = new Set(shared.map((g) => g.token));
+  const accepted = rec.reports.filter((r) => r.accepted && grantedShared.has(r.token));
   const acceptedPerGen = new Map<string, Set<string>>();
   let lossyReaccepted = 0;
   for (const r of accepted) {
@@ -88,6 +92,7 @@ export function checkLeases(rec: Recording): LeaseFindings {
     sharedGrants: shared.length,
     duplicateTokenGrants: duplicates,
     lossyReaccepted,
+    accepted: accepted.length,
     violations,
   };
 }

@@ -20,7 +20,7 @@ function send(m: PodMessage): void {
 let failing = false;
 let holdNext = false;
 let closing = false;
-const held: ProbeLease[] = [];
+const held: Array<{ lease: ProbeLease; source: 'shared' | 'local' }> = [];
 const sources = new Map<string, 'shared' | 'local'>();
 
 // allow()/record*() accounting, sent every second.
@@ -183,7 +183,7 @@ async function probe(): Promise<void> {
       held: hold,
     });
     if (hold) {
-      held.push(lease); // until the orchestrator kills this pod, or lets go
+      held.push({ lease, source }); // until the orchestrator kills this pod, or lets go
       return;
     }
     await new Promise((r) => setTimeout(r, 50 + Math.random() * 150));
@@ -265,7 +265,7 @@ process.on('message', (m: OrchestratorMessage) => {
     case 'holdNextProbe':
       holdNext = m.hold;
       if (!m.hold) {
-        for (const lease of held.splice(0)) void report(lease, 'shared').catch(() => {});
+        for (const h of held.splice(0)) void report(h.lease, h.source).catch(() => {});
       }
       break;
     case 'stats':

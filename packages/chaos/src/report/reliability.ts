@@ -36,6 +36,16 @@ const FAULT_TEXT: Record<(typeof FAULT_KINDS)[number], string> = {
     'Force-open (10 s) or clear through the real admin API (`startAdminServer`, against the same topology, directly).',
 };
 
+/** What the campaign found so far (kept with the generator so every RELIABILITY.md carries it). */
+const FINDINGS: readonly string[] = [
+  "- **Fixed in breaker-core: a pod process crashed when its Sentinel failover detector lost a sentinel that then did not answer.** Found on Sentinel with a pod's path reset: ioredis re-sends SUBSCRIBE on the detector's reconnect without handling the promise; with the breaker's `sentinelCommandTimeout` a sentinel that does not answer in time rejects it, unhandled, and Node ends the process. The breaker now guards the connections ioredis opens to the sentinels (`guardSentinelConnections`, fail-fast-client.ts). Test: test/breaker-core/runtime/sentinel-detector-crash.test.ts (the pod process dies without the fix).",
+  "- **Fixed in the checker (not the library):** a held lease released after the probe-holder fault was reported as shared although the pod had been granted it by its local fallback (the report check now takes a lease's store from its grant); a divergence episode could span a stretch without usable observer reads in which the pod had stopped reaching Redis (it now ends where that began).",
+  "- **Open: on Redis Cluster, some pods stay on their local fallback for 2–9 s after a fault while a probe connection of the same kind through the same proxy answers within 250 ms** (the divergence violations of the cluster column; none on a single Redis in a run of 10 pods). Seen after blackholes, failovers and SIGSTOPs of the master; not reproduced with one in-process pod connected directly. Suspect: the breaker's rejoin waits for its Cluster command connection's `ready`, which ioredis reaches only after its slot refresh and reconnect backoff. Not root-caused.",
+  "- **Open: `MaxListenersExceededWarning: 11 close listeners added to [Socket]` in pod processes on Redis Cluster** after faults: a listener added per event on one socket, somewhere under the breaker's Cluster connections (ioredis or the breaker). Not root-caused; the soak ran on a single Redis.",
+  "- **The `calls` check measures process CPU**, GC and compiler threads included (Node 20 has no per-thread CPU time): a call flagged with a few ms of CPU over a much longer wall time may be another thread's work. `process.threadCpuUsage()` (Node ≥ 23.9) would settle it.",
+  "- **Load.** The machine's load average stayed around 40–50 on 2 cores (other jobs): the observer's direct reads took over 100 ms one time in ten. Pods whose path did not answer within the breaker's 250 ms deadline fell back to their local breakers, as documented; that pod time is excluded from divergence and reported (\"not judged: slow path\").",
+];
+
 /** RELIABILITY.md from one campaign run: the command, the seed, the machine, the figures, how they are measured. */
 export function reliabilityMarkdown(r: CampaignResult): string {
   const tops = r.topologies;
@@ -119,6 +129,11 @@ export function reliabilityMarkdown(r: CampaignResult): string {
     `- Load average (1/5/15 min): ${m.loadStart.join(' / ')} at the start, ${m.loadEnd.join(' / ')} at the end (the machine was shared with other jobs)`,
     `- ${r.pods} pod processes per topology, each one \`createClusterBreaker\` (default options) with its own connections through its own TCP proxy; breaker config ${JSON.stringify(CAMPAIGN_CONFIG)}; ordinary traffic: allow() + record() ${tops.length > 0 ? 'at a constant rate per pod' : ''}, the upstream failing during 40 % of faults (trips, half-open probes, closes)`,
     `- **Violations: ${r.violations.length}**`,
+    ...(r.checkedFromRecording
+      ? [
+          "- The checks below were run by the committed checker over this run's recording (`CHAOS_DUMP`, `pnpm chaos --from-json`), after two checker bugs found in it were fixed (see Findings); admin answers, crashes and the soak are as found while running.",
+        ]
+      : []),
     '',
     '## Faults',
     '',
@@ -163,6 +178,10 @@ export function reliabilityMarkdown(r: CampaignResult): string {
     r.violations.length === 0
       ? 'None.'
       : r.violations.map((v) => `- [${v.topology}] ${v.check}: ${v.detail}`).join('\n'),
+    '',
+    '## Findings',
+    '',
+    ...FINDINGS,
     '',
     '## What each fault is',
     '',

@@ -8,11 +8,11 @@ import {
   type RedisClient,
 } from '@breakwater/breaker-core';
 import { pino } from 'pino';
-import { convergedAt, convergenceLimitMs } from './checks/convergence.js';
+import { convergedAt, convergenceLimitMs, stalledWithin } from './checks/convergence.js';
 import { DIVERGENCE_LIMIT_MS, divergenceEpisodes } from './checks/divergence.js';
 import { type Excluded, excludedTime } from './checks/excluded.js';
 import { checkLeases } from './checks/leases.js';
-import { type FaultRecord, Recording } from './checks/record.js';
+import { APPARATUS_STALLED, type FaultRecord, Recording } from './checks/record.js';
 import { checkSoak, type SoakFindings } from './checks/soak.js';
 import { type Spread, spread, type Violation } from './checks/stats.js';
 import { FAILOVER_KINDS, FAULT_KINDS, type FaultKind, type FaultSpec } from './faults/schedule.js';
@@ -101,6 +101,7 @@ export async function runTopology(o: TopologyRunOptions): Promise<TopologyResult
   let observer: RedisClient | undefined;
   let observing = true;
   let observerLoop: Promise<void> = Promise.resolve();
+  const stallMonitor = monitorStalls(rec);
   try {
     admin = await startAdminServer(
       loadServerConfig({
@@ -200,20 +201,21 @@ export async function runTopology(o: TopologyRunOptions): Promise<TopologyResult
       for (const p of pods) p?.send({ t: 'upstream', failing });
     };
 
-    // Agreement now, from the pods' last views and the observer's last read.
-    const agreeNow = (): boolean => {
+    // Agreement now, from the pods' last views and the observer's last read, a read made
+    // at or after `since` (the heal: the checker judges convergence on reads after it).
+    const agreeNow = (since: number): boolean => {
       const last = rec.redis.at(-1);
-      if (!last || Date.now() - last.recvAt > 500) return false;
+      if (!last || last.at < since || Date.now() - last.recvAt > 500) return false;
       for (let i = 0; i < pods.length; i++) {
         const views = rec.views.get(`pod-${i}`);
         if (!pods[i]?.alive || views?.at(-1)?.key !== last.key) return false;
       }
       return true;
     };
-    const waitAgreement = async (timeoutMs: number): Promise<boolean> => {
+    const waitAgreement = async (timeoutMs: number, since = Date.now()): Promise<boolean> => {
       const until = Date.now() + timeoutMs;
       while (Date.now() < until) {
-        if (agreeNow()) return true;
+        if (agreeNow(since)) return true;
         await sleep(50);
       }
       return false;
@@ -298,7 +300,7 @@ export async function runTopology(o: TopologyRunOptions): Promise<TopologyResult
       }
       await operator;
       setUpstream(false);
-      const agreed = await waitAgreement(12_000);
+      const agreed = await waitAgreement(12_000, fault.healAt || Date.now());
       o.log(
         `[${o.topology}] #${spec.index} ${spec.kind}${spec.operator ? ` +${spec.operator}` : ''}: ${fault.note}${agreed ? '' : ' (no agreement within 12 s)'}`,
       );
@@ -421,6 +423,7 @@ export async function runTopology(o: TopologyRunOptions): Promise<TopologyResult
     }
 
     // Checks.
+    stallMonitor.stop();
     observing = false;
     await observerLoop;
     rec.closeSlowPaths(Date.now());
@@ -434,6 +437,7 @@ export async function runTopology(o: TopologyRunOptions): Promise<TopologyResult
       runViolations: violations,
     });
   } finally {
+    stallMonitor.stop();
     observing = false;
     await observerLoop.catch(() => {});
     observer?.disconnect();
@@ -462,7 +466,7 @@ export interface RecordingMeta {
 export function checkRecording(rec: Recording, m: RecordingMeta): TopologyResult {
   const violations: Violation[] = [...m.runViolations];
   const v = (check: Violation['check'], detail: string) => violations.push({ check, topology: m.topology, detail });
-  const episodes = divergenceEpisodes(rec, OBSERVER_MAX_RTT_MS);
+  const episodes = divergenceEpisodes(rec, OBSERVER_MAX_RTT_MS, REACH_CAP_MS);
   const worst = episodes.reduce<(typeof episodes)[number] | undefined>(
     (w, e) => (!w || e.ms > w.ms ? e : w),
     undefined,
@@ -480,7 +484,7 @@ export function checkRecording(rec: Recording, m: RecordingMeta): TopologyResult
   for (const s of rec.slowCalls) {
     v(
       'calls',
-      `${s.podId} ${s.call}() took ${s.cpuMs.toFixed(1)} ms CPU (${s.wallMs.toFixed(1)} ms wall) at ${iso(s.at)}`,
+      `${s.podId} ${s.call}() took ${s.cpuMs.toFixed(1)} ms CPU of its thread (${s.wallMs.toFixed(1)} ms wall${s.gcMs ? `, ${s.gcMs.toFixed(1)} ms GC left out` : ''}) at ${iso(s.at)}`,
     );
   }
   for (const e of rec.callErrors) v('calls', `${e.podId} threw: ${e.error}`);
@@ -493,8 +497,9 @@ export function checkRecording(rec: Recording, m: RecordingMeta): TopologyResult
   rec.faults.forEach((f, k) => {
     if (f.error !== undefined) return;
     const next = rec.faults[k + 1]?.startAt ?? m.end;
-    const at = convergedAt(rec, f, next);
-    const ms = at === undefined ? Number.POSITIVE_INFINITY : at - f.healAt;
+    const at = convergedAt(rec, f, next, REACH_CAP_MS);
+    // Time the orchestrator itself stalled (and the pods' grace after it) is not the fleet's.
+    const ms = at === undefined ? Number.POSITIVE_INFINITY : at - f.healAt - stalledWithin(rec, f.healAt, at);
     convByKind.set(f.spec.kind, [...(convByKind.get(f.spec.kind) ?? []), ms]);
     if (ms > limit) {
       v(
@@ -558,6 +563,33 @@ async function startTopology(kind: TopologyKind): Promise<ChaosTopology> {
     case 'sentinel':
       return startSentinel();
   }
+}
+
+/** The orchestrator's loop is checked this often; a tick later than this by more than `STALL_LATE_MS` is a stall. */
+const STALL_TICK_MS = 20;
+const STALL_LATE_MS = 100;
+
+/**
+ * Records when the orchestrator's own event loop stalled (`rec.stalls`): it runs every
+ * pod's TCP proxy and the observer, so while it is held every pod's Redis traffic is held
+ * (the measuring apparatus, not the breaker). A stall longer than the breaker's command
+ * deadline made the pods' commands time out: like a heal, the window runs on by the time
+ * a pod may take to answer on a new connection (`REACH_CAP_MS`). Started with the topology;
+ * a machine too busy to run the orchestrator shows here, its size in the excluded time.
+ */
+function monitorStalls(rec: Recording): { stop(): void } {
+  let last = Date.now();
+  const timer = setInterval(() => {
+    const now = Date.now();
+    const late = now - last - STALL_TICK_MS;
+    if (late > STALL_LATE_MS) {
+      const from = last + STALL_TICK_MS;
+      const grace = late > DEFAULT_CLUSTER_BREAKER_OPTIONS.commandTimeoutMs ? REACH_CAP_MS : 0;
+      if (rec.stalls.length < 10_000) rec.stalls.push({ from, to: now + grace, why: APPARATUS_STALLED });
+    }
+    last = now;
+  }, STALL_TICK_MS);
+  return { stop: () => clearInterval(timer) };
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

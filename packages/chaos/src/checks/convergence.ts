@@ -1,4 +1,4 @@
-import { inAny } from './divergence.js';
+import { inAny, rejoining } from './divergence.js';
 import type { FaultRecord, PodView, Recording } from './record.js';
 
 /**
@@ -15,9 +15,14 @@ const NOT_RUNNING_IN_TIME = new Set(['slow path', 'frozen', 'busy loop']);
 
 /**
  * The first observer read at or after the heal at which every live pod (its process running,
- * its path answering within the deadline, not stalled) holds what Redis holds; undefined if none before `until`.
+ * its path answering within the deadline, not stalled, not rejoining after a slow path) holds what Redis holds; undefined if none before `until`.
  */
-export function convergedAt(rec: Recording, fault: FaultRecord, until: number): number | undefined {
+export function convergedAt(
+  rec: Recording,
+  fault: FaultRecord,
+  until: number,
+  rejoinGraceMs: number,
+): number | undefined {
   const samples = rec.redis.filter((s) => s.at >= fault.healAt && s.at <= until).sort((a, b) => a.at - b.at);
   const pods = [...rec.views.keys()];
   const sorted = new Map(pods.map((p) => [p, [...(rec.views.get(p) ?? [])].sort((a, b) => a.at - b.at)]));
@@ -34,6 +39,8 @@ export function convergedAt(rec: Recording, fault: FaultRecord, until: number): 
       )
         continue;
       const v = lastAtOrBefore(sorted.get(p) ?? [], s.at);
+      // Nor one rejoining after a slow path (see divergence.ts).
+      if (v && rejoining(rec.windows.get(p) ?? [], s.at, v.key, rejoinGraceMs)) continue;
       if (v?.key !== s.key) {
         all = false;
         break;
@@ -42,6 +49,22 @@ export function convergedAt(rec: Recording, fault: FaultRecord, until: number): 
     if (all) return s.at;
   }
   return undefined;
+}
+
+/** How much of [from, to) the orchestrator's stall windows cover (merged, so overlaps count once). */
+export function stalledWithin(rec: Recording, from: number, to: number): number {
+  const parts = (rec.stalls ?? [])
+    .map((w) => ({ from: Math.max(w.from, from), to: Math.min(w.to, to) }))
+    .filter((w) => w.to > w.from)
+    .sort((a, b) => a.from - b.from);
+  let total = 0;
+  let end = Number.NEGATIVE_INFINITY;
+  for (const w of parts) {
+    const start = Math.max(w.from, end);
+    if (w.to > start) total += w.to - start;
+    end = Math.max(end, w.to);
+  }
+  return total;
 }
 
 function lastAtOrBefore(views: readonly PodView[], at: number): PodView | undefined {

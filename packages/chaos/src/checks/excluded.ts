@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Recording } from './record.js';
+import { APPARATUS_STALLED, type Recording } from './record.js';
 
 export interface Excluded {
   /** Pod-seconds alive in all. */
@@ -25,6 +25,13 @@ export function excludedTime(rec: Recording, end: number): Excluded {
       r.podSeconds += (Math.min(w.to, end) - w.from) / 1000;
     }
   }
+  if (rec.stalls.length > 0) {
+    let pods = 0;
+    for (const lives of rec.lives.values()) if (lives.length > 0) pods++;
+    const r = { windows: rec.stalls.length, podSeconds: 0 };
+    for (const w of rec.stalls) r.podSeconds += ((Math.min(w.to, end) - w.from) / 1000) * pods;
+    byReason[APPARATUS_STALLED] = r;
+  }
   for (const r of Object.values(byReason)) r.podSeconds = Math.round(r.podSeconds);
   return { podSeconds: Math.round(alive / 1000), byReason };
 }
@@ -39,6 +46,7 @@ export function loadRecording(file: string): { rec: Recording; end: number } {
     lives: new Map(Object.entries(raw.lives)),
     stats: new Map(Object.entries(raw.stats)),
     killedHolders: new Set(raw.killedHolders),
+    stalls: raw.stalls ?? [],
   } as unknown as Recording;
   const end = (raw.redis as { recvAt: number }[]).reduce((m, r) => Math.max(m, r.recvAt), 0);
   return { rec, end };

@@ -17,6 +17,9 @@ export interface PodView {
   readonly key: string;
 }
 
+/** The reason of the orchestrator's stall windows (see `Recording.stalls`). */
+export const APPARATUS_STALLED = 'orchestrator stalled';
+
 /** A stretch when a pod cannot reach Redis (or cannot run): excluded from divergence. */
 export interface Window {
   readonly from: number;
@@ -49,7 +52,8 @@ export class Recording {
   /** Pods SIGKILLed while holding a lease: the token they held. */
   readonly killedHolders = new Set<string>();
   readonly faults: FaultRecord[] = [];
-  readonly slowCalls: Array<{ podId: string; at: number; call: string; wallMs: number; cpuMs: number }> = [];
+  readonly slowCalls: Array<{ podId: string; at: number; call: string; wallMs: number; cpuMs: number; gcMs?: number }> =
+    [];
   readonly callErrors: Array<{ podId: string; error: string }> = [];
   calls = 0;
   maxCallWallMs = 0;
@@ -57,6 +61,13 @@ export class Recording {
   readonly stats = new Map<string, Stats[]>();
   readonly admin: Array<{ at: number; action: string; status: number }> = [];
   readonly observerRttMs: number[] = [];
+  /**
+   * When the orchestrator's own event loop stalled (it hosts every pod's proxy and the
+   * observer: the measuring apparatus held every pod's Redis traffic), with the grace a
+   * pod gets after a heal when the stall outlasted the breaker's command deadline. Every
+   * pod's divergence is not judged inside them; convergence does not count them.
+   */
+  readonly stalls: Window[] = [];
   readonly notes: string[] = [];
 
   readonly #slowSince = new Map<string, number>();

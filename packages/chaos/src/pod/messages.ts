@@ -1,10 +1,11 @@
 import type { BreakerConfigInput } from '@breakwater/breaker-core';
+import type { SlowCall } from './call-timer.js';
 
 /**
- * A synchronous breaker call that takes this long (ms) both on the wall clock and in the
- * process's CPU time blocks the pod's loop: a violation. Wall time alone is not (the OS
- * preempting a pod on a loaded machine, a SIGSTOP); CPU time alone is not (it is the
- * whole process's, GC and compiler threads included).
+ * A synchronous breaker call that takes this long (ms) both on the wall clock and in its
+ * own thread's CPU time (main-thread GC pauses left out) blocks the pod's loop: a
+ * violation. Wall time alone is not (the OS preempting a pod on a loaded machine, a
+ * SIGSTOP). See call-timer.ts.
  */
 export const SLOW_CALL_CPU_MS = 5;
 
@@ -77,7 +78,7 @@ export type PodMessage =
       readonly maxWallMs: number;
       readonly maxCpuMs: number;
       /** Calls over the limit: when, which, wall and CPU ms. */
-      readonly slow: ReadonlyArray<{ at: number; call: string; wallMs: number; cpuMs: number }>;
+      readonly slow: ReadonlyArray<SlowCall>;
       readonly errors: readonly string[];
     }
   | {

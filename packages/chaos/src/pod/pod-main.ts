@@ -3,9 +3,9 @@
 // and reports to the orchestrator over IPC: its view whenever it changes, every probe
 // lease granted and reported, how long allow()/record*() took, and its memory.
 // Started by pod-handle.ts with tsx; its one argument is a PodSpec (JSON).
-import { cpuUsage } from 'node:process';
 import { type ClusterBreaker, createClusterBreaker, type ProbeLease } from '@breakwater/breaker-core';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { CallTimer } from './call-timer.js';
 import { type OrchestratorMessage, type PodMessage, type PodSpec, SLOW_CALL_CPU_MS } from './messages.js';
 
 const spec = JSON.parse(process.argv[2] ?? '') as PodSpec;
@@ -23,32 +23,9 @@ let closing = false;
 const held: Array<{ lease: ProbeLease; source: 'shared' | 'local' }> = [];
 const sources = new Map<string, 'shared' | 'local'>();
 
-// allow()/record*() accounting, sent every second.
-let calls = 0;
-let maxWallMs = 0;
-let maxCpuMs = 0;
-let slow: Array<{ at: number; call: string; wallMs: number; cpuMs: number }> = [];
-let errors: string[] = [];
-
-function timed<T>(call: string, fn: () => T): T | undefined {
-  const cpu0 = cpuUsage();
-  const t0 = performance.now();
-  try {
-    return fn();
-  } catch (err) {
-    if (errors.length < 20) errors.push(`${call}: ${String(err)}`);
-    return undefined;
-  } finally {
-    const wallMs = performance.now() - t0;
-    const c = cpuUsage(cpu0);
-    const cpuMs = (c.user + c.system) / 1000;
-    calls++;
-    if (wallMs > maxWallMs) maxWallMs = wallMs;
-    if (cpuMs > maxCpuMs) maxCpuMs = cpuMs;
-    if (cpuMs > SLOW_CALL_CPU_MS && wallMs > SLOW_CALL_CPU_MS && slow.length < 20)
-      slow.push({ at: Date.now(), call, wallMs, cpuMs });
-  }
-}
+// allow()/record*() accounting (wall clock and the main thread's own CPU), sent every second.
+const timer = new CallTimer({ limitMs: SLOW_CALL_CPU_MS });
+const timed = <T>(call: string, fn: () => T): T | undefined => timer.time(call, fn);
 
 function redisOption(): ConstructorParameters<typeof Cluster>[0] | RedisOptions | string | Cluster {
   const t = spec.target;
@@ -171,7 +148,9 @@ async function probe(): Promise<void> {
     if (!lease) return;
     const source = sources.get(lease.token) ?? breaker.source;
     sources.delete(lease.token);
-    const hold = holdNext;
+    // Only a shared lease is held for the probe-holder fault: a lease the pod granted
+    // itself on its local fallback would keep this pod from probing for the shared one.
+    const hold = holdNext && source === 'shared';
     send({
       t: 'grant',
       at: Date.now(),
@@ -235,12 +214,7 @@ function sendStats(): void {
 }
 
 const reporter = setInterval(() => {
-  send({ t: 'calls', at: Date.now(), calls, maxWallMs, maxCpuMs, slow, errors });
-  calls = 0;
-  maxWallMs = 0;
-  maxCpuMs = 0;
-  slow = [];
-  errors = [];
+  send({ t: 'calls', at: Date.now(), ...timer.take() });
   sendStats();
 }, 1000);
 
@@ -277,6 +251,7 @@ process.on('message', (m: OrchestratorMessage) => {
       clearInterval(sampler);
       clearInterval(reporter);
       clearInterval(pathTimer);
+      timer.close();
       path.disconnect();
       void breaker.close().finally(() => process.exit(0));
       break;

@@ -1,0 +1,98 @@
+import { Worker } from 'node:worker_threads';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CallTimer, linuxThreadCpuMs, processCpuMs, type ThreadCpuMs } from './call-timer.js';
+
+const LIMIT_MS = 5;
+const threadCpu = linuxThreadCpuMs() as ThreadCpuMs;
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/** A deliberately blocking allow(): synchronous work on the calling thread until it has used `ms` of its own CPU. */
+function blockingAllow(ms: number): boolean {
+  const from = threadCpu() as number;
+  let x = 0;
+  while ((threadCpu() as number) - from < ms) x++;
+  return x >= 0;
+}
+
+/** A call that holds the thread without using CPU (as the OS preempting the pod does) until `cpu` has advanced by `ms`. */
+function waitWhileCpuAdvances(cpu: ThreadCpuMs, ms: number): boolean {
+  const from = cpu() as number;
+  while ((cpu() as number) - from < ms) Atomics.wait(sleeper, 0, 0, 5);
+  return true;
+}
+
+let timers: CallTimer[] = [];
+let workers: Worker[] = [];
+afterEach(async () => {
+  for (const t of timers) t.close();
+  await Promise.all(workers.map((w) => w.terminate()));
+  timers = [];
+  workers = [];
+});
+const timer = (cpuMs?: ThreadCpuMs) => {
+  const t = new CallTimer({ limitMs: LIMIT_MS, ...(cpuMs ? { cpuMs } : {}) });
+  timers.push(t);
+  return t;
+};
+/** Another thread of this process burning CPU (as GC helper and compiler threads, or a busy machine, do). */
+const burner = () => {
+  const w = new Worker('for (;;) {}', { eval: true });
+  workers.push(w);
+  return new Promise<void>((resolve) => w.once('online', () => resolve()));
+};
+
+describe('CallTimer', () => {
+  it('reads the calling thread CPU clock on Linux', () => {
+    expect(threadCpu).toBeDefined();
+    expect(threadCpu()).toBeGreaterThan(0);
+  });
+
+  it('flags an allow() that blocks the thread with its own work', () => {
+    const t = timer();
+    expect(t.time('allow', () => blockingAllow(20))).toBe(true);
+    t.time('allow', () => true);
+    const taken = t.take(0);
+    expect(taken.calls).toBe(2);
+    expect(taken.slow).toHaveLength(1);
+    expect(taken.slow[0]?.call).toBe('allow');
+    expect(taken.slow[0]?.cpuMs).toBeGreaterThan(LIMIT_MS);
+    expect(t.take(0).slow).toEqual([]);
+  });
+
+  it('does not flag a call that only waited (wall clock without its own CPU)', () => {
+    const t = timer();
+    t.time('allow', () => waitWhileCpuAdvances(() => performance.now(), 30));
+    const taken = t.take(0);
+    expect(taken.maxWallMs).toBeGreaterThan(LIMIT_MS);
+    expect(taken.slow).toEqual([]);
+  });
+
+  it("does not count another thread's CPU in a call (the whole process's CPU would)", async () => {
+    await burner();
+    const t = timer();
+    t.time('allow', () => waitWhileCpuAdvances(processCpuMs, 30));
+    expect(t.take(0).slow).toEqual([]);
+    // The same call measured with the whole process's CPU is flagged: the measure this replaces.
+    const p = timer(processCpuMs);
+    p.time('allow', () => waitWhileCpuAdvances(processCpuMs, 30));
+    expect(p.take(0).slow).toHaveLength(1);
+  });
+
+  it('keeps exceptions as errors and judges a call only once its GC entries can have arrived', () => {
+    const t = timer();
+    expect(
+      t.time('recordFailure', () => {
+        throw new Error('boom');
+      }),
+    ).toBeUndefined();
+    t.time('allow', () => blockingAllow(20));
+    const first = t.take(60_000);
+    expect(first.errors).toEqual(['recordFailure: Error: boom']);
+    expect(first.slow).toEqual([]);
+    expect(t.take(0).slow).toHaveLength(1);
+  });
+
+  it('rejects a limit that is not positive', () => {
+    expect(() => new CallTimer({ limitMs: 0 })).toThrow(/limitMs must be > 0/);
+  });
+});

@@ -27,6 +27,9 @@ it('a small seeded campaign on one Redis: no violation, divergence within 2 s', 
     soakSeconds: 10,
     callsPerSecond: 20,
     log: (line) => lines.push(line),
+    // CHAOS_DUMP=/path/prefix keeps the run's recording for a failure's investigation
+    // (`pnpm chaos --from-json` re-runs the checks over it).
+    ...(process.env.CHAOS_DUMP ? { dumpFile: `${process.env.CHAOS_DUMP}.standalone.json` } : {}),
   });
   const context = `${lines.join('\n')}\n${JSON.stringify(result, null, 2)}`;
 

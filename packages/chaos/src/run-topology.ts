@@ -585,7 +585,9 @@ function monitorStalls(rec: Recording): { stop(): void } {
     if (late > STALL_LATE_MS) {
       const from = last + STALL_TICK_MS;
       const grace = late > DEFAULT_CLUSTER_BREAKER_OPTIONS.commandTimeoutMs ? REACH_CAP_MS : 0;
-      if (rec.stalls.length < 10_000) rec.stalls.push({ from, to: now + grace, why: APPARATUS_STALLED });
+      const prev = rec.stalls.at(-1);
+      if (prev && prev.to >= from) prev.to = Math.max(prev.to, now + grace);
+      else if (rec.stalls.length < 10_000) rec.stalls.push({ from, to: now + grace, why: APPARATUS_STALLED });
     }
     last = now;
   }, STALL_TICK_MS);

@@ -12,7 +12,7 @@ import { convergedAt, convergenceLimitMs, stalledWithin } from './checks/converg
 import { DIVERGENCE_LIMIT_MS, divergenceEpisodes } from './checks/divergence.js';
 import { type Excluded, excludedTime } from './checks/excluded.js';
 import { checkLeases } from './checks/leases.js';
-import { APPARATUS_STALLED, type FaultRecord, Recording } from './checks/record.js';
+import { APPARATUS_STALLED, APPARATUS_STALLED_PAST_DEADLINE, type FaultRecord, Recording } from './checks/record.js';
 import { checkSoak, type SoakFindings } from './checks/soak.js';
 import { type Spread, spread, type Violation } from './checks/stats.js';
 import { FAILOVER_KINDS, FAULT_KINDS, type FaultKind, type FaultSpec } from './faults/schedule.js';
@@ -573,8 +573,8 @@ const STALL_LATE_MS = 100;
  * Records when the orchestrator's own event loop stalled (`rec.stalls`): it runs every
  * pod's TCP proxy and the observer, so while it is held every pod's Redis traffic is held
  * (the measuring apparatus, not the breaker). A stall longer than the breaker's command
- * deadline made the pods' commands time out: like a heal, the window runs on by the time
- * a pod may take to answer on a new connection (`REACH_CAP_MS`). Started with the topology;
+ * deadline made the pods' commands time out: a pod on its local fallback within
+ * `REACH_CAP_MS` after it is rejoining (see checks/divergence.ts). Started with the topology;
  * a machine too busy to run the orchestrator shows here, its size in the excluded time.
  */
 function monitorStalls(rec: Recording): { stop(): void } {
@@ -584,10 +584,9 @@ function monitorStalls(rec: Recording): { stop(): void } {
     const late = now - last - STALL_TICK_MS;
     if (late > STALL_LATE_MS) {
       const from = last + STALL_TICK_MS;
-      const grace = late > DEFAULT_CLUSTER_BREAKER_OPTIONS.commandTimeoutMs ? REACH_CAP_MS : 0;
-      const prev = rec.stalls.at(-1);
-      if (prev && prev.to >= from) prev.to = Math.max(prev.to, now + grace);
-      else if (rec.stalls.length < 10_000) rec.stalls.push({ from, to: now + grace, why: APPARATUS_STALLED });
+      const why =
+        late > DEFAULT_CLUSTER_BREAKER_OPTIONS.commandTimeoutMs ? APPARATUS_STALLED_PAST_DEADLINE : APPARATUS_STALLED;
+      if (rec.stalls.length < 10_000) rec.stalls.push({ from, to: now, why });
     }
     last = now;
   }, STALL_TICK_MS);

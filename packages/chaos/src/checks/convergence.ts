@@ -40,7 +40,7 @@ export function convergedAt(
         continue;
       const v = lastAtOrBefore(sorted.get(p) ?? [], s.at);
       // Nor one rejoining after a slow path (see divergence.ts).
-      if (v && rejoining(rec.windows.get(p) ?? [], s.at, v.key, rejoinGraceMs)) continue;
+      if (v && rejoining([...(rec.windows.get(p) ?? []), ...(rec.stalls ?? [])], s.at, v.key, rejoinGraceMs)) continue;
       if (v?.key !== s.key) {
         all = false;
         break;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { convergedAt, stalledWithin } from './convergence.js';
 import { divergenceEpisodes } from './divergence.js';
-import { APPARATUS_STALLED, Recording } from './record.js';
+import { APPARATUS_STALLED, APPARATUS_STALLED_PAST_DEADLINE, Recording } from './record.js';
 
 const SHARED = 'closed/3/1796164620100533';
 const LOCAL = 'closed/3/m7';
@@ -85,6 +85,16 @@ describe('divergence', () => {
       [5_500, SHARED],
     ]);
     expect(longest(rec)).toBe(500);
+    // A stall past the breaker's deadline sent the pod to its fallback: it is rejoining for 3 s after.
+    const past = new Recording();
+    reads(past, 1_000, 10_000, SHARED);
+    past.stalls.push({ from: 2_000, to: 5_000, why: APPARATUS_STALLED_PAST_DEADLINE });
+    pod(past, [
+      [0, SHARED],
+      [2_050, LOCAL],
+      [5_500, SHARED],
+    ]);
+    expect(longest(past)).toBe(0);
   });
 });
 

@@ -1,4 +1,4 @@
-import type { PodView, Recording, Window } from './record.js';
+import { APPARATUS_STALLED_PAST_DEADLINE, type PodView, type Recording, type Window } from './record.js';
 
 /** Longest divergence allowed for a pod that reaches Redis (issue 12's "done when"). */
 export const DIVERGENCE_LIMIT_MS = 2_000;
@@ -92,7 +92,7 @@ export function divergenceEpisodes(rec: Recording, maxRttMs: number, rejoinGrace
 }
 
 /**
- * After a slow path (the pod's probe connection late: the breaker's own call timed out too,
+ * After a slow path, or an orchestrator stall past the deadline (the pod's probe connection late: the breaker's own call timed out too,
  * or soon would) the breaker is on its local fallback with its connection dropped, and
  * rejoins on the reconnect's `ready`: within the reconnect backoff cap plus the connect
  * (`graceMs`), as after a heal. A pod whose view is local (a local incarnation, `m<n>`)
@@ -101,7 +101,9 @@ export function divergenceEpisodes(rec: Recording, maxRttMs: number, rejoinGrace
  */
 export function rejoining(windows: readonly Window[], at: number, viewKey: string, graceMs: number): boolean {
   if (!isLocalView(viewKey)) return false;
-  for (const w of windows) if (w.why === 'slow path' && w.to <= at && at < w.to + graceMs) return true;
+  for (const w of windows)
+    if ((w.why === 'slow path' || w.why === APPARATUS_STALLED_PAST_DEADLINE) && w.to <= at && at < w.to + graceMs)
+      return true;
   return false;
 }
 

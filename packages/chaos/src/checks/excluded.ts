@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { APPARATUS_STALLED, type Recording } from './record.js';
+import type { Recording } from './record.js';
 
 export interface Excluded {
   /** Pod-seconds alive in all. */
   readonly podSeconds: number;
+  /** Pod-seconds alive in which divergence was not judged, whatever the reason (overlaps once). */
+  readonly notJudgedPodSeconds: number;
   /** Per reason a pod did not reach Redis: stretches and pod-seconds (overlaps counted in each). */
   readonly byReason: Record<string, { readonly windows: number; readonly podSeconds: number }>;
 }
@@ -25,15 +27,41 @@ export function excludedTime(rec: Recording, end: number): Excluded {
       r.podSeconds += (Math.min(w.to, end) - w.from) / 1000;
     }
   }
-  if (rec.stalls.length > 0) {
-    let pods = 0;
-    for (const lives of rec.lives.values()) if (lives.length > 0) pods++;
-    const r = { windows: rec.stalls.length, podSeconds: 0 };
-    for (const w of rec.stalls) r.podSeconds += ((Math.min(w.to, end) - w.from) / 1000) * pods;
-    byReason[APPARATUS_STALLED] = r;
+  // The orchestrator's stalls hold every live pod; and the union of every reason, per pod.
+  let notJudged = 0;
+  for (const [podId, lives] of rec.lives) {
+    const mine = [...(rec.windows.get(podId) ?? []), ...(rec.stalls ?? [])];
+    for (const l of lives) {
+      const to = Math.min(l.to, end);
+      for (const w of rec.stalls ?? []) {
+        const ms = Math.min(w.to, to) - Math.max(w.from, l.from);
+        if (ms <= 0) continue;
+        const r = byReason[w.why] ?? { windows: 0, podSeconds: 0 };
+        byReason[w.why] = r;
+        r.windows++;
+        r.podSeconds += ms / 1000;
+      }
+      notJudged += covered(mine, l.from, to);
+    }
   }
   for (const r of Object.values(byReason)) r.podSeconds = Math.round(r.podSeconds);
-  return { podSeconds: Math.round(alive / 1000), byReason };
+  return { podSeconds: Math.round(alive / 1000), notJudgedPodSeconds: Math.round(notJudged / 1000), byReason };
+}
+
+/** How much of [from, to) the windows cover, overlaps once. */
+function covered(windows: readonly { from: number; to: number }[], from: number, to: number): number {
+  const parts = windows
+    .map((w) => ({ from: Math.max(w.from, from), to: Math.min(w.to, to) }))
+    .filter((w) => w.to > w.from)
+    .sort((a, b) => a.from - b.from);
+  let total = 0;
+  let reach = Number.NEGATIVE_INFINITY;
+  for (const w of parts) {
+    const start = Math.max(w.from, reach);
+    if (w.to > start) total += w.to - start;
+    reach = Math.max(reach, w.to);
+  }
+  return total;
 }
 
 /** A recording written with CHAOS_DUMP, read back; `end` is its last observer read. */

@@ -19,6 +19,8 @@ export interface PodView {
 
 /** The reason of the orchestrator's stall windows (see `Recording.stalls`). */
 export const APPARATUS_STALLED = 'orchestrator stalled';
+/** A stall longer than the breaker's command deadline: the pods' calls timed out, they rejoin after it (like after a slow path). */
+export const APPARATUS_STALLED_PAST_DEADLINE = 'orchestrator stalled past the deadline';
 
 /** A stretch when a pod cannot reach Redis (or cannot run): excluded from divergence. */
 export interface Window {
@@ -63,9 +65,9 @@ export class Recording {
   readonly observerRttMs: number[] = [];
   /**
    * When the orchestrator's own event loop stalled (it hosts every pod's proxy and the
-   * observer: the measuring apparatus held every pod's Redis traffic), with the grace a
-   * pod gets after a heal when the stall outlasted the breaker's command deadline. Every
-   * pod's divergence is not judged inside them; convergence does not count them.
+   * observer: the measuring apparatus held every pod's Redis traffic). Every pod's
+   * divergence is not judged inside them, convergence does not count them, and after one
+   * past the breaker's command deadline a pod on its local fallback is rejoining.
    */
   readonly stalls: Window[] = [];
   readonly notes: string[] = [];

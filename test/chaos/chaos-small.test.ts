@@ -42,7 +42,7 @@ it('a small seeded campaign on one Redis: no violation, divergence within 2 s', 
   expect(result.calls.count, context).toBeGreaterThan(0);
   // Divergence was judged, not excluded away: the pods reached Redis for most of their time
   // (what was excluded, and why, is in the context: faults, slow paths, orchestrator stalls).
-  expect(result.divergence.count, context).toBeGreaterThan(0);
+  // No episode at all is an answer (every transition reached every pod between two reads).
   expect(result.excluded?.notJudgedPodSeconds, context).toBeLessThan((result.excluded?.podSeconds ?? 0) / 2);
   expect(result.soak?.violations, context).toEqual([]);
   // Every pod process and redis-server it started is gone.

@@ -132,6 +132,7 @@ export function followTheMaster(connectTimeout: number, retryStrategy: (times: n
  * reconnect backoff (the subscriber resubscribes as after any reconnect).
  */
 export function outliveFailovers(client: Redis, retryStrategy: (times: number) => number): Redis {
+  guardSentinelConnections(client);
   let closedByOwner = false;
   let attempts = 0;
   const disconnect = client.disconnect.bind(client);
@@ -155,6 +156,45 @@ export function outliveFailovers(client: Redis, retryStrategy: (times: number) =
     timer.unref?.();
   });
   return client;
+}
+
+/** What ioredis's Sentinel connector is to us: it opens its own connections to the sentinels. */
+interface SentinelConnectorLike {
+  connectToSentinel(...args: unknown[]): Redis;
+}
+
+/** Commands ioredis re-sends by itself when a connection comes back, its promise unhandled. */
+const RESENT_ON_RECONNECT = ['subscribe', 'psubscribe', 'ssubscribe', 'select'] as const;
+
+/**
+ * Makes the connections ioredis's Sentinel connector opens to the sentinels safe for a
+ * pod: those of its failover detector (`failoverDetector`) have a command timeout
+ * (`sentinelCommandTimeout`), no `error` listener, and when one of them reconnects,
+ * ioredis re-sends its SUBSCRIBE without handling the promise. A sentinel that does not
+ * answer in time (stalled, a partition) rejected it unhandled, and Node ended the pod's
+ * process (found by `pnpm chaos`; test/breaker-core/runtime/sentinel-detector-crash.test.ts).
+ * Each such connection gets a no-op `error` listener (no unhandled-error line per
+ * reconnect either) and its re-sent commands a no-op handler; their failures change
+ * nothing else (the detector subscribes again on the next reconnect of the connection it
+ * watches for, and the breaker's calls see Redis as it is). A no-op without Sentinel.
+ */
+export function guardSentinelConnections(client: Redis): void {
+  const connector = (client as unknown as { connector?: Partial<SentinelConnectorLike> }).connector;
+  if (typeof connector?.connectToSentinel !== 'function') return;
+  const open = connector.connectToSentinel.bind(connector);
+  connector.connectToSentinel = (...args: unknown[]) => {
+    const sentinel = open(...args);
+    sentinel.on('error', () => {});
+    for (const method of RESENT_ON_RECONNECT) {
+      const send = (sentinel[method] as (...a: unknown[]) => Promise<unknown>).bind(sentinel);
+      (sentinel as unknown as Record<string, unknown>)[method] = (...a: unknown[]) => {
+        const sent = send(...a);
+        sent.catch(() => {});
+        return sent;
+      };
+    }
+    return sentinel;
+  };
 }
 
 export function isCluster(value: unknown): value is Cluster {

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism } from 'node:os';
 
 /**
  * CPU pressure, for real: `count` child processes (default one per core), each a
@@ -46,24 +46,4 @@ export async function startBusyLoad(count = availableParallelism()): Promise<Bus
       );
     },
   };
-}
-
-/** Whole-machine CPU busy fraction (0–1) between `start()` and the returned function's call, from the kernel's per-core counters. */
-export function cpuBusy(): () => number {
-  const first = cpuTotals();
-  return () => {
-    const now = cpuTotals();
-    const total = now.total - first.total;
-    return total > 0 ? Math.max(0, Math.min(1, 1 - (now.idle - first.idle) / total)) : 0;
-  };
-}
-
-function cpuTotals(): { idle: number; total: number } {
-  let idle = 0;
-  let total = 0;
-  for (const c of cpus()) {
-    idle += c.times.idle;
-    total += c.times.user + c.times.nice + c.times.sys + c.times.idle + c.times.irq;
-  }
-  return { idle, total };
 }

@@ -19,9 +19,9 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { describeMachine, machineLine } from '@breakwater/incident-replay/report';
+import { cpuBusySampler, describeMachine, machineLine } from '@breakwater/incident-replay/report';
 import { fmt, median } from '../stats.js';
-import { type BusyLoad, cpuBusy, startBusyLoad } from './busy-load.js';
+import { type BusyLoad, startBusyLoad } from './busy-load.js';
 import { type RedisRestartRun, runRedisRestartEmpty } from './redis-restart-empty.js';
 
 const LOADS = ['none', 'busy', 'both'] as const;
@@ -124,7 +124,7 @@ async function main(): Promise<void> {
       for (let run = 0; run < options.runs; run++) {
         const seed = options.seed + run;
         const loadStart = round2(loadavg()[0] ?? 0);
-        const busyNow = cpuBusy();
+        const busyNow = cpuBusySampler();
         const r = await runRedisRestartEmpty({ seed, log: (line) => say(line) });
         const entry: LoadedRun = {
           ...r,

@@ -69,6 +69,7 @@ import {
   type ProbeLease,
 } from '@breakwater/breaker-core';
 import { breakerKeys, viewAgeBoundMs } from '@breakwater/breaker-core/internal';
+import { prng } from '@breakwater/chaos';
 import { startRedis } from '@breakwater/redis-harness';
 import { Redis } from 'ioredis';
 
@@ -232,7 +233,7 @@ export async function runRedisRestartEmpty(options: RedisRestartScenarioOptions)
   };
   checkScenarioOptions(o);
   const boundMs = viewAgeBoundMs(DEFAULT_CLUSTER_BREAKER_OPTIONS);
-  const rng = mulberry32(o.seed);
+  const rng = prng(o.seed);
   const order = shuffle(
     Array.from({ length: o.pods }, (_, i) => i),
     rng,
@@ -793,18 +794,6 @@ function sleep(ms: number): Promise<void> {
 
 function round(ms: number): number {
   return Math.round(ms * 10) / 10;
-}
-
-/** A small seeded PRNG (mulberry32): the same seed gives the same roles. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 function pick(rng: () => number, n: number): number {

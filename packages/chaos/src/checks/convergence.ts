@@ -1,5 +1,6 @@
 import { inAny, rejoining } from './divergence.js';
 import type { FaultRecord, PodView, Recording } from './record.js';
+import { covered } from './stats.js';
 
 /**
  * How long after a fault is healed every pod agrees with Redis, by the path back: the
@@ -53,18 +54,7 @@ export function convergedAt(
 
 /** How much of [from, to) the orchestrator's stall windows cover (merged, so overlaps count once). */
 export function stalledWithin(rec: Recording, from: number, to: number): number {
-  const parts = (rec.stalls ?? [])
-    .map((w) => ({ from: Math.max(w.from, from), to: Math.min(w.to, to) }))
-    .filter((w) => w.to > w.from)
-    .sort((a, b) => a.from - b.from);
-  let total = 0;
-  let end = Number.NEGATIVE_INFINITY;
-  for (const w of parts) {
-    const start = Math.max(w.from, end);
-    if (w.to > start) total += w.to - start;
-    end = Math.max(end, w.to);
-  }
-  return total;
+  return covered(rec.stalls ?? [], from, to);
 }
 
 function lastAtOrBefore(views: readonly PodView[], at: number): PodView | undefined {

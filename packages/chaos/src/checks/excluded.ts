@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Recording } from './record.js';
+import { covered } from './stats.js';
 
 export interface Excluded {
   /** Pod-seconds alive in all. */
@@ -46,22 +47,6 @@ export function excludedTime(rec: Recording, end: number): Excluded {
   }
   for (const r of Object.values(byReason)) r.podSeconds = Math.round(r.podSeconds);
   return { podSeconds: Math.round(alive / 1000), notJudgedPodSeconds: Math.round(notJudged / 1000), byReason };
-}
-
-/** How much of [from, to) the windows cover, overlaps once. */
-function covered(windows: readonly { from: number; to: number }[], from: number, to: number): number {
-  const parts = windows
-    .map((w) => ({ from: Math.max(w.from, from), to: Math.min(w.to, to) }))
-    .filter((w) => w.to > w.from)
-    .sort((a, b) => a.from - b.from);
-  let total = 0;
-  let reach = Number.NEGATIVE_INFINITY;
-  for (const w of parts) {
-    const start = Math.max(w.from, reach);
-    if (w.to > start) total += w.to - start;
-    reach = Math.max(reach, w.to);
-  }
-  return total;
 }
 
 /** A recording written with CHAOS_DUMP, read back; `end` is its last observer read. */

@@ -27,3 +27,19 @@ export interface Violation {
   readonly topology: string;
   readonly detail: string;
 }
+
+/** How much of [from, to) the windows cover, overlaps once. */
+export function covered(windows: readonly { from: number; to: number }[], from: number, to: number): number {
+  const parts = windows
+    .map((w) => ({ from: Math.max(w.from, from), to: Math.min(w.to, to) }))
+    .filter((w) => w.to > w.from)
+    .sort((a, b) => a.from - b.from);
+  let total = 0;
+  let reach = Number.NEGATIVE_INFINITY;
+  for (const w of parts) {
+    const start = Math.max(w.from, reach);
+    if (w.to > start) total += w.to - start;
+    reach = Math.max(reach, w.to);
+  }
+  return total;
+}

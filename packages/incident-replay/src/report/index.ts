@@ -5,4 +5,4 @@
  * the benchmarks another (`pnpm bench`).
  */
 export { writeBenchmarkSection } from './benchmarks-file.js';
-export { describeMachine, type Machine, machineLine } from './machine.js';
+export { cpuBusySampler, describeMachine, type Machine, machineLine } from './machine.js';

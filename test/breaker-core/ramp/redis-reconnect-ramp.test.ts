@@ -78,11 +78,11 @@ function lcg(seed: number) {
  * hand-moved clock; each report is sent (flushed) before the next, as a pod with a quiet
  * interval would. Returns both sides' decisions and statuses, step by step.
  */
-async function sideBySide(c: Redis | Cluster, prefix: string, steps: number) {
+async function sideBySide(c: Redis | Cluster, prefix: string, steps: number, rules: ReconnectRampOptions = RULES) {
   let now = 1_700_000_000_000;
   const clock = () => now;
-  const onRedis = new RedisReconnectRamp({ client: c, name: 'pusher', prefix, intervalMs: 0, clock, ...RULES });
-  const inMemory = new MemoryReconnectRamp({ clock, ...RULES });
+  const onRedis = new RedisReconnectRamp({ client: c, name: 'pusher', prefix, intervalMs: 0, clock, ...rules });
+  const inMemory = new MemoryReconnectRamp({ clock, ...rules });
   const random = lcg(13);
   const log: { redis: unknown[]; memory: unknown[] } = { redis: [], memory: [] };
   const admitted: [RampAdmission, RampAdmission][] = [];
@@ -135,6 +135,27 @@ describe('RedisReconnectRamp', () => {
     );
     expect(decisions.filter((d) => d.admitted && d.delayMs > 0).length).toBeGreaterThan(5);
     expect(decisions.filter((d) => !d.admitted).length).toBeGreaterThan(5);
+  });
+
+  it('decides exactly like the memory ramp without slow start (increaseFactor 1: linear growth)', async () => {
+    const linear = { ...RULES, increaseFactor: 1 };
+    const { redis: fromRedis, memory: fromMemory } = await sideBySide(
+      await client(redis.url),
+      `${redis.prefix}linear`,
+      400,
+      linear,
+    );
+    expect(fromRedis).toEqual(fromMemory);
+    const rates = fromRedis
+      .filter((x): x is RampStatus => typeof x === 'object' && x !== null && 'ratePerSec' in x)
+      .map((s) => s.ratePerSec);
+    // It grew, and each growth was one step (to 3 decimals) or a restart to the starting rate, never a multiple.
+    expect(Math.max(...rates)).toBeGreaterThan(RULES.ratePerSec as number);
+    const growths = rates.flatMap((r, i) => (i > 0 && r > (rates[i - 1] as number) ? [[rates[i - 1], r]] : []));
+    expect(growths.length).toBeGreaterThan(3);
+    for (const [from, to] of growths as [number, number][]) {
+      if (to !== RULES.ratePerSec) expect(Math.round((to - from) * 1000) / 1000).toBe(RULES.increaseStepPerSec);
+    }
   });
 
   it('decides exactly like the memory ramp on a Redis Cluster, its one key in the breaker slot', async () => {

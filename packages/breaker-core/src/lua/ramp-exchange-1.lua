@@ -192,7 +192,8 @@ if overloaded or failing then
 elseif interval_over then
   if s.successes > 0 and s.limitedAt >= s.intervalStart and s.rate < max_rate then
     local grown
-    if s.rate < s.threshold then
+    -- increaseFactor 1 = no slow start: additive growth from the first interval.
+    if s.rate < s.threshold and increase_factor > 1 then
       grown = math.min(s.threshold, math.floor(s.rate * increase_factor))
     else
       grown = s.rate + increase_step

@@ -161,6 +161,14 @@ describe('slow start, then additive increase', () => {
     expect(r.state.threshold).toBe(40_000);
     expect(cleanIntervals(r, 4)).toEqual([45, 50, 55, 60]);
   });
+
+  it('with increaseFactor 1 (no slow start) grows by the step from the first interval: a linear ramp', () => {
+    const r = ramp({ ...rules, increaseFactor: 1 }).at(0);
+    expect(cleanIntervals(r, 4)).toEqual([15, 20, 25, 30]);
+    r.report('overload');
+    expect(r.rate).toBe(15);
+    expect(cleanIntervals(r, 2)).toEqual([20, 25]);
+  });
 });
 
 describe('multiplicative decrease', () => {

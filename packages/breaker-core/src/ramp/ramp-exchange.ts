@@ -104,7 +104,7 @@ export function freshRampState(now: number, rules: ReconnectRampRules): RampStat
  * 5. Adjust. An overload cuts at once; at the end of an interval with feedback, failures ≥
  *    failureRatio × outcomes (and ≥ 1) cut; otherwise, if callers had to wait in it and
  *    something succeeded, the rate grows: × increaseFactor up to the threshold, then +
- *    increaseStepPerSec, up to maxRatePerSec. A cut: rate × decreaseFactor (not below
+ *    increaseStepPerSec (from the start when increaseFactor is 1), up to maxRatePerSec. A cut: rate × decreaseFactor (not below
  *    minRatePerSec), and the threshold becomes the new rate. Any change starts a new epoch
  *    (strictly increasing) and interval, and rescales the booked debt so booked slots keep
  *    their times and new slots follow the last one at the new rate.
@@ -181,8 +181,9 @@ export function rampExchange(
     s.threshold = cut;
   } else if (intervalOver) {
     if (s.successes > 0 && s.limitedAt >= s.intervalStart && s.rate < maxRate) {
+      // increaseFactor 1 = no slow start: additive growth from the first interval.
       const grown =
-        s.rate < s.threshold
+        s.rate < s.threshold && rules.increaseFactor > 1
           ? Math.min(s.threshold, Math.floor(s.rate * rules.increaseFactor))
           : s.rate + milliRate(rules.increaseStepPerSec);
       const next = Math.min(maxRate, grown);

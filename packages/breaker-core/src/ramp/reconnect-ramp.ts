@@ -134,8 +134,9 @@ export interface ReconnectRampOptions {
   minRetryAfterMs?: number;
   /**
    * Slow start: the rate is multiplied by this after each clean interval, until it reaches
-   * the threshold (the rate of the latest cut; at first `maxRatePerSec`). 1 = no slow start.
-   * Range [1, 10]. @default 2
+   * the threshold (the rate of the latest cut; at first `maxRatePerSec`). 1 = no slow start:
+   * the rate grows by `increaseStepPerSec` per clean interval from the first one (a linear
+   * ramp, for a pusher whose cold capacity and warm-up are known). Range [1, 10]. @default 2
    */
   increaseFactor?: number;
   /**

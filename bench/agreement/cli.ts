@@ -34,13 +34,26 @@ interface Options {
   json: string;
 }
 
+const USAGE = `usage: pnpm soak:agreement [--runs N] [--load none|busy|both] [--seed S] [--json PATH|-]
+
+Issue 12's scenario (30 pods, a trip, a half-open, 60,000 successes, Redis SIGKILLed and
+restarted empty) N times; prints each run's agreement times and writes every pod's timeline.
+  --runs N     runs per load (default 20)
+  --load L     none, busy (one spinning process per core) or both (default both)
+  --seed S     base seed (default 1); run k uses S + k under each load
+  --json PATH  where the runs go, or - for stdout (default: a file in the temp directory)`;
+
 function usage(message: string): never {
   console.error(`soak:agreement: ${message}`);
-  console.error('usage: pnpm soak:agreement [--runs N] [--load none|busy|both] [--seed S] [--json PATH|-]');
+  console.error(USAGE);
   process.exit(2);
 }
 
 function parseOptions(argv: string[]): Options {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(USAGE);
+    process.exit(0);
+  }
   let values: Record<string, string | undefined>;
   try {
     ({ values } = parseArgs({

@@ -51,7 +51,7 @@
  * `answeredAt + bound`, and at the end every pod matches Redis, incarnation included.
  *
  * The agreement time includes each pod's own reconnect: its connections retry on a
- * backoff (100, 200, 400, 800 ms … capped at `reconnectMaxDelayMs`, 2 s), so a pod may
+ * backoff (100, 200, 400, 800 ms … capped at `reconnectMaxDelayMs`, 1 s), so a pod may
  * reconnect up to one backoff step after Redis answers. The README's bound counts from the
  * rejoin; this one from Redis's first PONG, as issue 12 asks.
  *

@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import type { PhaseName, ReplayOptions } from '../options.js';
 import { CHART_STATES, type ChartState, type PodConfig, type PodSample, type ProbeRecord } from '../pod/messages.js';
 import { cpuBusySampler } from '../report/machine.js';
-import { faultFor, pusherCapacityFor, timeline } from '../scenario/scenario.js';
+import { faultFor, pusherCapacityFor, replayRamp, timeline } from '../scenario/scenario.js';
 import { PodFleet } from './pod-fleet.js';
 import { PusherProcess, type PusherStats } from './pusher-process.js';
 import type { ReplayRedis } from './replay-redis.js';
@@ -104,10 +104,11 @@ export async function runPhase(phase: PhaseName, deps: PhaseDeps): Promise<Phase
       keyPrefix: deps.redis?.prefix ?? 'bw',
       timeScale: o.timeScale,
       failureMode: o.failureMode,
+      ramp: replayRamp(o.pusherCapacity),
     }));
     deps.progress(`[${phase}] starting ${o.pods} pods × ${o.sessions} sessions …`);
     // Generous: on a shared 2-core machine, 30 tsx processes can take minutes to start.
-    fleet = await PodFleet.start(configs, 600_000);
+    fleet = await PodFleet.start(configs, 600_000, o.podNice);
     // pusher starts cold as the fleet starts: the sessions' first connects meet a warming capacity.
     await pusher.setCapacity(pusherCapacityFor(o));
     const beganAt = Date.now();

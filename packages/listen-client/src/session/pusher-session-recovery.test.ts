@@ -233,6 +233,29 @@ describe('PusherSession: degraded', () => {
     expect(h.breaker.probesAsked).toBeGreaterThanOrEqual(1);
   });
 
+  it('in half_open without the lease, asks again after leaseRetryMs: a dead holder’s lease lapses with no transition', async () => {
+    const h = await degraded();
+    h.breaker.grantProbes = false; // another pod holds the lease …
+    h.breaker.set('half_open');
+    await h.advance(0);
+    expect(h.breaker.probesAsked).toBe(1);
+    h.breaker.grantProbes = true; // … and dies: its lease lapses, the breaker stays half_open
+    await h.advance(9_999);
+    expect(h.dialer.dials).toHaveLength(1);
+    await h.advance(1);
+    expect(h.breaker.probesAsked).toBe(2);
+    expect(h.dialTimes()).toEqual([0, 10_000]);
+    expect(h.breaker.reports).toEqual([{ token: 't1', outcome: 'failure' }]);
+  });
+
+  it('asks for the lease no more often than degradedProbeIntervalMs when that is shorter', async () => {
+    const h = await degraded({ degradedProbeIntervalMs: 2_000 });
+    h.breaker.grantProbes = false;
+    h.breaker.set('half_open');
+    await h.advance(10_000);
+    expect(h.breaker.probesAsked).toBe(6); // at 0, 2, 4, 6, 8 and 10 s
+  });
+
   it('when the breaker closes, sessions reconnect spread over recoverySpreadMs', async () => {
     const clock = new ManualScheduler();
     const breaker = new FakeBreaker();

@@ -228,8 +228,8 @@ export class ReconnectLoop {
     this.#ensureLoop();
   }
 
-  #probeDelay(): number {
-    return Math.round(this.#options.degradedProbeIntervalMs * (1 + PROBE_SPREAD * this.#options.random()));
+  #probeDelay(intervalMs = this.#options.degradedProbeIntervalMs): number {
+    return Math.round(intervalMs * (1 + PROBE_SPREAD * this.#options.random()));
   }
 
   #onBreaker(e: BreakerStateChange): void {
@@ -355,7 +355,14 @@ export class ReconnectLoop {
       // one lease, until it is reported or expires. One granted to a session that is
       // closing meanwhile is never reported, so it expires and another pod can probe.
       const lease = await this.#acquireProbe();
-      if (!lease || this.#closing) return later('no_lease');
+      if (this.#closing) return;
+      if (!lease) {
+        // Another pod holds it. If that pod dies, its lease lapses with no transition to wake
+        // us: ask again within about a lease's length, not a whole probe interval.
+        const { leaseRetryMs, degradedProbeIntervalMs } = options;
+        const delay = this.#probeDelay(Math.min(leaseRetryMs, degradedProbeIntervalMs));
+        return this.#setStatus({ ...s, nextProbeAt: options.clock.now() + delay }, 'no_lease');
+      }
       this.#setStatus({ value: 'half_open_probe', failures: s.failures, lease: true }, 'lease_granted');
       const dialed = await this.#current.dial(lease);
       if (this.#closing) return;

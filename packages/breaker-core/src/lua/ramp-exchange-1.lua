@@ -206,8 +206,9 @@ if overloaded or failing then
     start_interval()
   end
   s.threshold = cut
-elseif interval_over then
-  if paused == 0 and s.freshSuccesses > 0 and s.limitedAt >= s.intervalStart and s.rate < max_rate then
+elseif interval_over and s.freshSuccesses > 0 then
+  -- Judged on a success at the current rate; until one comes in, the interval stays open.
+  if paused == 0 and s.limitedAt >= s.intervalStart and s.rate < max_rate then
     local grown
     if s.rate < s.threshold then
       grown = math.min(s.threshold, math.floor(s.rate * increase_factor))

@@ -287,6 +287,19 @@ describe('congestion episodes: only a cut, a pause or a restart makes feedback s
     expect(r.rate).toBe(20);
   });
 
+  it('keeps the interval open on outcomes from before an increase until a success at the new rate judges it', () => {
+    const r = ramp(rules).at(0);
+    const [early] = r.take(100) as [RampDecision & { epoch: number }];
+    cleanIntervals(r, 1); // 20/s from 1,000
+    r.take(100);
+    r.at(2_000);
+    r.report('success', 10, { epoch: early.epoch }); // the interval is over, but no evidence at 20/s yet
+    expect(r.state.intervalStart).toBe(1_000);
+    r.at(2_100);
+    expect(r.report('success', 1).events).toMatchObject({ increased: true }); // not one interval later
+    expect(r.rate).toBe(40);
+  });
+
   it('drops successes from before a cut: they do not feed growth', () => {
     const r = ramp(rules).at(0);
     const [early] = r.take(100) as [RampDecision & { epoch: number }];

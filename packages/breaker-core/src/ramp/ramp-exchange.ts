@@ -128,8 +128,9 @@ export function freshRampState(now: number, rules: ReconnectRampRules): RampStat
  *    dials admitted before it (or in no epoch of this state), dropped (stale). Successes
  *    admitted in the current epoch are also counted as fresh: growth needs one.
  * 5. Adjust. An overload cuts at once; at the end of an interval with feedback, failures ≥
- *    failureRatio × outcomes (and ≥ 1) cut; otherwise, if callers had to wait in it, no
- *    pause began and a dial admitted at the current rate succeeded, the rate grows: ×
+ *    failureRatio × outcomes (and ≥ 1) cut; otherwise the interval ends once a dial admitted
+ *    at the current rate has succeeded, and if callers had to wait in it and no pause began,
+ *    the rate grows: ×
  *    increaseFactor up to the threshold, then + increaseStepPerSec, up to maxRatePerSec. A
  *    cut: rate × decreaseFactor (not below minRatePerSec), and the threshold becomes the
  *    new rate. Any change of the rate, and a pause, starts a new epoch (strictly
@@ -210,8 +211,11 @@ export function rampExchange(
       startInterval(s, now);
     }
     s.threshold = cut;
-  } else if (intervalOver) {
-    if (!paused && s.freshSuccesses > 0 && s.limitedAt >= s.intervalStart && s.rate < maxRate) {
+  } else if (intervalOver && s.freshSuccesses > 0) {
+    // Judged on a success at the current rate. Until one comes in, outcomes of dials admitted
+    // before the latest increase keep the interval open (they still weigh in its failure share):
+    // closing it on them alone would make every increase wait a further interval for evidence.
+    if (!paused && s.limitedAt >= s.intervalStart && s.rate < maxRate) {
       const grown =
         s.rate < s.threshold
           ? Math.min(s.threshold, Math.floor(s.rate * rules.increaseFactor))

@@ -83,7 +83,7 @@ export interface RampEvents {
   readonly increased: boolean;
   /** A `Retry-After` began or extended a pause. */
   readonly paused: boolean;
-  /** The feedback's counts were about dials admitted before the latest cut (or in no epoch of this state) and were dropped. */
+  /** The feedback's counts were about dials admitted before the latest cut, pause or restart (or in no epoch of this state) and were dropped. */
   readonly stale: boolean;
 }
 
@@ -130,10 +130,9 @@ export function freshRampState(now: number, rules: ReconnectRampRules): RampStat
  * 5. Adjust. An overload cuts at once; at the end of an interval with feedback, failures ≥
  *    failureRatio × outcomes (and ≥ 1) cut; otherwise the interval ends once a dial admitted
  *    at the current rate has succeeded, and if callers had to wait in it and no pause began,
- *    the rate grows: ×
- *    increaseFactor up to the threshold, then + increaseStepPerSec, up to maxRatePerSec. A
- *    cut: rate × decreaseFactor (not below minRatePerSec), and the threshold becomes the
- *    new rate. Any change of the rate, and a pause, starts a new epoch (strictly
+ *    the rate grows: × increaseFactor up to the threshold, then + increaseStepPerSec, up to
+ *    maxRatePerSec. A cut: rate × decreaseFactor (not below minRatePerSec), and the
+ *    threshold becomes the new rate. Any change of the rate, and a pause, starts a new epoch (strictly
  *    increasing) and interval; a change rescales the booked debt so booked slots keep their
  *    times and new slots follow the last one at the new rate. A cut, a pause and a restart
  *    also start a new congestion episode (cutEpoch ← epoch): what was admitted before is

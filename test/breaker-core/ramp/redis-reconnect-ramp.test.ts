@@ -224,6 +224,50 @@ describe('RedisReconnectRamp', () => {
     expect(metrics).toContain('breakwater_ramp_feedback_total{ramp="pusher",kind="overload"} 30');
   });
 
+  it('hears timeouts of dials admitted before the rate grew, and cuts once for them (an increase fences nothing)', async () => {
+    let now = 1_700_000_000_000;
+    const t0 = now;
+    const prefix = `${redis.prefix}episode`;
+    const ramp = new RedisReconnectRamp({
+      client: await client(redis.url),
+      name: 'pusher',
+      prefix,
+      ratePerSec: 10,
+      burst: 5,
+      intervalMs: 0,
+      clock: () => now,
+    });
+    const admit = async () => {
+      const d = await ramp.take();
+      if (!d.admitted) throw new Error('expected an admission');
+      return d;
+    };
+    const early = await Promise.all(Array.from({ length: 5 }, admit));
+    for (let second = 1; second <= 2; second++) {
+      const decisions = await Promise.all(Array.from({ length: 30 }, () => ramp.take()));
+      for (const d of decisions) if (d.admitted) ramp.report(d, { outcome: 'success' });
+      await ramp.flush();
+      now = t0 + second * 1_000;
+      ramp.report(await admit(), { outcome: 'success' });
+      await ramp.flush();
+    }
+    expect(ramp.status.ratePerSec).toBe(40);
+    for (const a of early) ramp.report(a, { outcome: 'failure' });
+    await ramp.flush();
+    now = t0 + 3_000;
+    ramp.report(await admit(), { outcome: 'success' });
+    await ramp.flush();
+    expect(ramp.status).toMatchObject({ ratePerSec: 20, cutEpoch: t0 + 3_000 });
+    expect(await ramp.take()).toMatchObject({ admitted: true, epoch: t0 + 3_000 });
+    // More of the same wave, admitted before the cut: dropped by the pod, no second cut.
+    for (const a of early) ramp.report(a, { outcome: 'failure' });
+    await ramp.flush();
+    now = t0 + 4_000;
+    ramp.report(await admit(), { outcome: 'success' });
+    await ramp.flush();
+    expect(ramp.status.ratePerSec).toBe(20);
+  });
+
   it('sends a pod’s sessions as one script call: 3 pods × 300 takes and 300 reports, 6 calls', async () => {
     const server = await startRedis();
     const admin = await client(server.url);

@@ -83,10 +83,10 @@ export class ReconnectLoop {
   }
 
   /**
-   * First connect: the ramp (if any) and one dial, together bounded by the connect
-   * timeout; on failure the session starts degraded, and if the ramp books a later
-   * slot it starts in reconnect_backoff and dials at the slot. Calling it again
-   * returns the same promise.
+   * First connect: the ramp (if any, bounded by `rampTimeoutMs`), then one dial bounded by
+   * the full connect timeout, so it resolves within `rampTimeoutMs + connectTimeoutMs`; on
+   * failure the session starts degraded, and if the ramp books a later slot it starts in
+   * reconnect_backoff and dials at the slot. Calling it again returns the same promise.
    */
   start(): Promise<void> {
     if (this.#closing) return Promise.resolve();
@@ -115,14 +115,10 @@ export class ReconnectLoop {
     }
     if (this.#refused()) return this.#degrade(0, `breaker_${breaker.state}`);
     const options = this.#options;
-    const deadline = options.clock.now() + options.connectTimeoutMs;
     this.#setStatus({ value: 'connecting', attempt: 1 }, 'start');
     // Pods restart together: without the ramp every session's first connect is one
-    // unthrottled storm. The ramp gets at most half the connect timeout (the dial the
-    // rest), so start() still resolves in time; a slot booked later is kept, not
-    // asked for again.
-    const rampMs = Math.min(options.rampTimeoutMs, Math.ceil(options.connectTimeoutMs / 2));
-    const answer = await askRamp(options, this.#metrics, this.#warnings, rampMs);
+    // unthrottled storm. A slot booked later is kept, not asked for again.
+    const answer = await askRamp(options, this.#metrics, this.#warnings);
     if (this.#closing) return;
     if (!answer.ok || answer.delayMs > 0) {
       const retryAt = answer.ok ? options.clock.now() + answer.delayMs : this.#rampRetryAt(answer.retryAfterMs);
@@ -131,7 +127,10 @@ export class ReconnectLoop {
       return this.#ensureLoop();
     }
     if (this.#refused()) return this.#degrade(0, `breaker_${breaker.state}`);
-    const dialed = await this.#current.dial(null, Math.max(1, deadline - options.clock.now()), answer.admission);
+    // The dial gets the whole connect timeout, whatever the ramp took to answer: on a loaded
+    // pod a slow ramp answer must not leave a whole wave of first dials too little time to
+    // open (they would time out together, and each timeout is a breaker failure).
+    const dialed = await this.#current.dial(null, options.connectTimeoutMs, answer.admission);
     if (this.#closing) return;
     if (dialed) this.#connected(dialed, 0, 'connected');
     else if (this.#current.overload) this.#overloaded(1, 'first_connect_overloaded', this.#current.overload);

@@ -85,7 +85,8 @@ export interface PusherSessionOptions {
   recoverySpreadMs?: number;
   /**
    * A ramp that has not answered by then counts as unreachable (the attempt goes
-   * ahead), ms; a first connect gives it at most half of `connectTimeoutMs`. @default 1_000
+   * ahead), ms. The dial that follows still gets the whole `connectTimeoutMs`, so a
+   * first connect (`start()`) resolves within `rampTimeoutMs + connectTimeoutMs`. @default 1_000
    */
   rampTimeoutMs?: number;
   /**

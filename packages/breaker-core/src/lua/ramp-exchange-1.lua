@@ -197,6 +197,8 @@ end
 -- 5. Adjust.
 local interval_over = now - s.intervalStart >= adjust_interval and s.successes + s.failures > 0
 local failing = interval_over and s.failures > 0 and s.failures >= failure_ratio * (s.successes + s.failures)
+-- Below the threshold the rate doubles (slow start); increaseFactor 1 = none: additive from the first interval.
+local slow_start = s.rate < s.threshold and increase_factor > 1
 if overloaded or failing then
   local cut = math.max(min_rate, math.floor(s.rate * decrease_factor))
   if cut < s.rate then
@@ -206,12 +208,12 @@ if overloaded or failing then
     start_interval()
   end
   s.threshold = cut
-elseif interval_over and s.freshSuccesses > 0 then
-  -- Judged on a success at the current rate; until one comes in, the interval stays open.
+elseif interval_over and (s.freshSuccesses > 0 or not slow_start) then
+  -- Slow start doubles only on a success at the current rate (until one comes in, the interval
+  -- stays open); the additive step needs a clean interval of successes since the latest cut.
   if paused == 0 and s.limitedAt >= s.intervalStart and s.rate < max_rate then
     local grown
-    -- increaseFactor 1 = no slow start: additive growth from the first interval.
-    if s.rate < s.threshold and increase_factor > 1 then
+    if slow_start then
       grown = math.min(s.threshold, math.floor(s.rate * increase_factor))
     else
       grown = s.rate + increase_step

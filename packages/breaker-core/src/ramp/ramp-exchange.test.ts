@@ -308,6 +308,30 @@ describe('congestion episodes: only a cut, a pause or a restart makes feedback s
     expect(r.rate).toBe(40);
   });
 
+  it('grows the additive step once per clean interval on successes since the cut, without waiting for one at the current rate', () => {
+    const r = ramp({ ...rules, increaseFactor: 1, increaseStepPerSec: 5 }).at(0);
+    const [early] = r.take(100) as [RampDecision & { epoch: number }];
+    const rates: number[] = [];
+    for (let second = 1; second <= 4; second++) {
+      r.take(100); // callers wait: the rate is in use
+      r.at(second * 1_000);
+      // Confirmations lag: every success reported is of a dial admitted at the first rate.
+      r.report('success', 10, { epoch: early.epoch, freshEpoch: early.epoch, freshSuccesses: 10 });
+      rates.push(r.rate);
+    }
+    expect(rates).toEqual([15, 20, 25, 30]);
+    // Slow start still doubles only on a success at the current rate.
+    const s = ramp(rules).at(0);
+    const [first] = s.take(100) as [RampDecision & { epoch: number }];
+    s.at(1_000);
+    s.report('success', 10, { epoch: first.epoch });
+    expect(s.rate).toBe(20);
+    s.take(100);
+    s.at(2_000);
+    s.report('success', 10, { epoch: first.epoch, freshEpoch: first.epoch, freshSuccesses: 10 });
+    expect(s.rate).toBe(20);
+  });
+
   it('drops successes from before a cut: they do not feed growth', () => {
     const r = ramp(rules).at(0);
     const [early] = r.take(100) as [RampDecision & { epoch: number }];

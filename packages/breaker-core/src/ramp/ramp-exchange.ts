@@ -201,6 +201,8 @@ export function rampExchange(
   // 5. Adjust.
   const intervalOver = now - s.intervalStart >= rules.adjustIntervalMs && s.successes + s.failures > 0;
   const failing = intervalOver && s.failures > 0 && s.failures >= rules.failureRatio * (s.successes + s.failures);
+  // Below the threshold the rate doubles (slow start); increaseFactor 1 = none: additive from the first interval.
+  const slowStart = s.rate < s.threshold && rules.increaseFactor > 1;
   if (overloaded || failing) {
     const cut = Math.max(milliRate(rules.minRatePerSec), Math.floor(s.rate * rules.decreaseFactor));
     if (cut < s.rate) {
@@ -210,16 +212,16 @@ export function rampExchange(
       startInterval(s, now);
     }
     s.threshold = cut;
-  } else if (intervalOver && s.freshSuccesses > 0) {
-    // Judged on a success at the current rate. Until one comes in, outcomes of dials admitted
-    // before the latest increase keep the interval open (they still weigh in its failure share):
-    // closing it on them alone would make every increase wait a further interval for evidence.
+  } else if (intervalOver && (s.freshSuccesses > 0 || !slowStart)) {
+    // Slow start doubles only on a success at the current rate: until one comes in, outcomes of
+    // dials admitted before the latest increase keep the interval open (they still weigh in its
+    // failure share; closing it on them alone would make every doubling wait a further interval).
+    // The additive step is small: a clean interval of successes since the latest cut is enough,
+    // so it grows once per interval, not once per interval plus a dial's confirmation.
     if (!paused && s.limitedAt >= s.intervalStart && s.rate < maxRate) {
-      // increaseFactor 1 = no slow start: additive growth from the first interval.
-      const grown =
-        s.rate < s.threshold && rules.increaseFactor > 1
-          ? Math.min(s.threshold, Math.floor(s.rate * rules.increaseFactor))
-          : s.rate + milliRate(rules.increaseStepPerSec);
+      const grown = slowStart
+        ? Math.min(s.threshold, Math.floor(s.rate * rules.increaseFactor))
+        : s.rate + milliRate(rules.increaseStepPerSec);
       const next = Math.min(maxRate, grown);
       if (next > s.rate) {
         changeRate(s, next, now);

@@ -25,8 +25,15 @@ export const LOAD_PROFILE = Object.freeze({
   fallbackWorkMs: 500,
 });
 
-/** The ramp's burst, and the stand-in's: as many handshakes back to back as a warm bucket allows. */
-export const RAMP_BURST = 50;
+/** pusher's burst: as many handshakes back to back as its warm bucket takes. */
+export const PUSHER_BURST = 50;
+
+/**
+ * The ramp's burst: half of pusher's. Admissions leave a pod in step with the ramp, but a pod
+ * whose event loop stalls dials the slots it was given late, several at once, and on a
+ * saturated machine many pods stall together: the other half is room for those clumps.
+ */
+export const RAMP_BURST = 25;
 
 /** The reconnect ramp's options in scenario time (rates per scenario second, durations scenario ms). */
 export interface ReplayRamp {
@@ -200,8 +207,8 @@ export function pusherCapacityFor(o: ReplayOptions): PusherCapacity | null {
     initialRate: o.pusherCapacity.initialRate,
     maxRate: o.pusherCapacity.maxRate,
     warmUpMs: Math.round(o.pusherCapacity.warmUpSeconds * 1_000),
-    // As many back to back as the ramp's burst: Breakwater's ramp fits under a cold pusher, a stampede does not.
-    burst: RAMP_BURST,
+    // Twice the ramp's burst: Breakwater's ramp fits under a cold pusher, a stampede does not.
+    burst: PUSHER_BURST,
     overload: o.pusherOverload,
     retryAfterSeconds: 5,
     maxSessions: o.pusherMaxSessions ?? 3 * o.pods * o.sessions,

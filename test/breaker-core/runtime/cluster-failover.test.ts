@@ -144,6 +144,10 @@ describe('pods on a Redis Cluster with replicas', () => {
     else await holder.kill();
     expect((await subscribers()).has(holder)).toBe(false);
     await subscribed(3, 'every pod subscribed on a live node');
+    // Killing a master fails the cluster over: until its replica takes its slots, every node
+    // answers CLUSTERDOWN, and a pod whose call meets that is on its local breaker until it
+    // rejoins (it would then learn of the trip by its rejoin, not by pub/sub).
+    await waitUntil(() => all.every((b) => b.source === 'shared'), { what: 'every pod on the shared breaker' });
     await tripReachesEveryPod(all);
   });
 });

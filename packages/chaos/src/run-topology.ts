@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadServerConfig, type RunningAdminServer, startAdminServer } from '@breakwater/admin-api';
 import {
   type BreakerConfigInput,
@@ -81,6 +82,8 @@ export interface TopologyResult {
   readonly admin: { readonly actions: number; readonly byStatus: Record<string, number> };
   readonly observer: { readonly reads: number; readonly rttP50Ms: number; readonly rttP99Ms: number };
   readonly soak: SoakFindings | undefined;
+  /** The orchestrator's event-loop delay over the run (perf_hooks, 10 ms resolution). */
+  readonly orchestratorLoop?: { readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number };
   /** Pod time divergence was not judged in, by reason (see checks/excluded.ts). */
   readonly excluded?: Excluded;
   readonly violations: readonly Violation[];
@@ -113,7 +116,13 @@ export async function runTopology(o: TopologyRunOptions): Promise<TopologyResult
         BREAKWATER_ADMIN_RATE_PER_MINUTE: '60000',
         LOG_LEVEL: 'silent',
       }),
-      pino({ level: 'silent' }),
+      // CHAOS_ADMIN_LOG=/path: the admin server's own log (warnings: its Redis, WAIT), for investigating.
+      process.env.CHAOS_ADMIN_LOG
+        ? pino(
+            { level: 'info' },
+            pino.destination({ dest: `${process.env.CHAOS_ADMIN_LOG}.${o.topology}.log`, sync: true }),
+          )
+        : pino({ level: 'silent' }),
     );
     const adminUrl = admin.url;
 
@@ -233,6 +242,7 @@ export async function runTopology(o: TopologyRunOptions): Promise<TopologyResult
           ? `${adminUrl}/v1/breakers/${BREAKER}/force-open`
           : `${adminUrl}/v1/breakers/${BREAKER}/override?reason=chaos`;
       let status = 0;
+      let body = '';
       try {
         const res = await fetch(url, {
           method: action === 'force-open' ? 'POST' : 'DELETE',
@@ -244,11 +254,15 @@ export async function runTopology(o: TopologyRunOptions): Promise<TopologyResult
           signal: AbortSignal.timeout(10_000),
         });
         status = res.status;
-        await res.arrayBuffer();
-      } catch {
+        body = await res.text();
+      } catch (err) {
         status = -1;
+        body = String(err);
       }
-      rec.admin.push({ at: Date.now(), action, status });
+      // What a refusal said (its code and message), to tell an outage from a bug.
+      const detail = status === 200 ? undefined : body.slice(0, 300);
+      rec.admin.push({ at: Date.now(), action, status, ...(detail === undefined ? {} : { detail }) });
+      if (detail !== undefined) o.log(`[${o.topology}] admin ${action} answered ${status}: ${detail}`);
       // 200, 404 (breaker gone with an emptied Redis), 503 (Redis down) are answers; 5xx else is a bug.
       if (status !== 200 && status !== 404 && status !== 503) v('admin', `${action} answered ${status}`);
     };
@@ -543,6 +557,7 @@ export function checkRecording(rec: Recording, m: RecordingMeta): TopologyResult
     admin: { actions: rec.admin.length, byStatus },
     observer: { reads: rec.redis.length, rttP50Ms: rtt.p50, rttP99Ms: rtt.p99 },
     soak: m.soak,
+    ...(rec.loopDelay ? { orchestratorLoop: rec.loopDelay } : {}),
     excluded: excludedTime(rec, m.end),
     violations,
     durationMs: m.durationMs,
@@ -590,7 +605,20 @@ function monitorStalls(rec: Recording): { stop(): void } {
     }
     last = now;
   }, STALL_TICK_MS);
-  return { stop: () => clearInterval(timer) };
+  // The loop's delay over the whole run, for the report (how loaded the apparatus was).
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  let stopped = false;
+  return {
+    stop: () => {
+      clearInterval(timer);
+      if (stopped) return;
+      stopped = true;
+      delay.disable();
+      const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+      rec.loopDelay = { p50Ms: ms(delay.percentile(50)), p99Ms: ms(delay.percentile(99)), maxMs: ms(delay.max) };
+    },
+  };
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

@@ -61,7 +61,7 @@ export class Recording {
   maxCallWallMs = 0;
   maxCallCpuMs = 0;
   readonly stats = new Map<string, Stats[]>();
-  readonly admin: Array<{ at: number; action: string; status: number }> = [];
+  readonly admin: Array<{ at: number; action: string; status: number; detail?: string }> = [];
   readonly observerRttMs: number[] = [];
   /**
    * When the orchestrator's own event loop stalled (it hosts every pod's proxy and the
@@ -70,6 +70,8 @@ export class Recording {
    * past the breaker's command deadline a pod on its local fallback is rejoining.
    */
   readonly stalls: Window[] = [];
+  /** The orchestrator's event-loop delay over the run (set when the run ends). */
+  loopDelay: { p50Ms: number; p99Ms: number; maxMs: number } | undefined;
   readonly notes: string[] = [];
 
   readonly #slowSince = new Map<string, number>();

@@ -61,6 +61,14 @@ export function campaignTable(r: CampaignResult): string {
     'observer reads (rtt p50/p99)',
     ...tops.map((t) => `${t.observer.reads} (${t.observer.rttP50Ms}/${t.observer.rttP99Ms} ms)`),
   ]);
+  rows.push([
+    'orchestrator loop delay p50/p99/max',
+    ...tops.map((t) =>
+      t.orchestratorLoop
+        ? `${t.orchestratorLoop.p50Ms}/${t.orchestratorLoop.p99Ms}/${t.orchestratorLoop.maxMs} ms`
+        : '-',
+    ),
+  ]);
   rows.push(['violations', ...tops.map((t) => String(t.violations.length))]);
   rows.push(['duration', ...tops.map((t) => s(t.durationMs))]);
   const lines = [grid(rows)];

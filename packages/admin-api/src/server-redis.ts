@@ -1,4 +1,5 @@
 import type { RedisClient } from '@breakwater/breaker-core';
+import { outliveFailovers } from '@breakwater/breaker-core/internal';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { type Readiness, redisReadiness } from './readiness.js';
 import type { AdminRedisTarget } from './server-config.js';
@@ -66,14 +67,20 @@ export function connectAdminRedis(target: AdminRedisTarget): AdminRedis {
   const options: RedisOptions = { ...ADMIN_REDIS_OPTIONS, retryStrategy, ...FOLLOW_THE_MASTER };
   if (target.sentinel) {
     const { sentinels, name, password, sentinelPassword } = target.sentinel;
+    // outliveFailovers: ioredis ends a Sentinel connection for good when its failover detector
+    // hears the switch while a reconnect is still asking the sentinels (a slow or stalled
+    // sentinel makes that likely); every later request would answer 503. It connects again.
     const open = () =>
-      new Redis({
-        ...options,
-        sentinels: sentinels.map((s) => ({ host: s.host, port: s.port })),
-        name,
-        ...(password === undefined ? {} : { password }),
-        ...(sentinelPassword === undefined ? {} : { sentinelPassword }),
-      });
+      outliveFailovers(
+        new Redis({
+          ...options,
+          sentinels: sentinels.map((s) => ({ host: s.host, port: s.port })),
+          name,
+          ...(password === undefined ? {} : { password }),
+          ...(sentinelPassword === undefined ? {} : { sentinelPassword }),
+        }),
+        retryStrategy,
+      );
     const client = open();
     return {
       client,

@@ -1,5 +1,6 @@
 import type { CampaignResult } from '../campaign.js';
 import { FAULT_KINDS } from '../faults/schedule.js';
+import type { LoopDelay } from '../proxy/messages.js';
 
 const s = (ms: number) => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(2)} s` : 'never');
 
@@ -13,6 +14,11 @@ function grid(rows: string[][]): string {
         .trimEnd(),
     )
     .join('\n');
+}
+
+/** An event loop's delay, `p50/p99/max ms`; `-` when the run did not measure it. */
+export function loopDelay(d: LoopDelay | undefined): string {
+  return d ? `${d.p50Ms}/${d.p99Ms}/${d.maxMs} ms` : '-';
 }
 
 /** The campaign as plain-text tables (stdout). */
@@ -61,14 +67,8 @@ export function campaignTable(r: CampaignResult): string {
     'observer reads (rtt p50/p99)',
     ...tops.map((t) => `${t.observer.reads} (${t.observer.rttP50Ms}/${t.observer.rttP99Ms} ms)`),
   ]);
-  rows.push([
-    'orchestrator loop delay p50/p99/max',
-    ...tops.map((t) =>
-      t.orchestratorLoop
-        ? `${t.orchestratorLoop.p50Ms}/${t.orchestratorLoop.p99Ms}/${t.orchestratorLoop.maxMs} ms`
-        : '-',
-    ),
-  ]);
+  rows.push(['orchestrator loop delay p50/p99/max', ...tops.map((t) => loopDelay(t.orchestratorLoop))]);
+  rows.push(['proxy hosts loop delay p50/p99/max (worst)', ...tops.map((t) => loopDelay(t.proxyHostLoop))]);
   rows.push(['violations', ...tops.map((t) => String(t.violations.length))]);
   rows.push(['duration', ...tops.map((t) => s(t.durationMs))]);
   const lines = [grid(rows)];

@@ -95,7 +95,7 @@ export interface TopologyResult {
   readonly soak: SoakFindings | undefined;
   /** The orchestrator's event-loop delay over the run (perf_hooks, 10 ms resolution). */
   readonly orchestratorLoop?: LoopDelay;
-  /** The proxy hosts' event-loop delay, the worst host's of each figure. */
+  /** The proxy hosts' event-loop delay, the worst host's of each figure (their CPU summed). */
   readonly proxyHostLoop?: LoopDelay;
   /** Pod time divergence was not judged in, by reason (see checks/excluded.ts). */
   readonly excluded?: Excluded;
@@ -645,6 +645,7 @@ function monitorStalls(rec: Recording): { stop(): void } {
   // The loop's delay over the whole run, for the report (how loaded the apparatus was).
   const delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
+  const cpuFrom = process.cpuUsage();
   let stopped = false;
   return {
     stop: () => {
@@ -653,7 +654,13 @@ function monitorStalls(rec: Recording): { stop(): void } {
       stopped = true;
       delay.disable();
       const ms = (ns: number) => Math.round(ns / 1e4) / 100;
-      rec.loopDelay = { p50Ms: ms(delay.percentile(50)), p99Ms: ms(delay.percentile(99)), maxMs: ms(delay.max) };
+      const cpu = process.cpuUsage(cpuFrom);
+      rec.loopDelay = {
+        p50Ms: ms(delay.percentile(50)),
+        p99Ms: ms(delay.percentile(99)),
+        maxMs: ms(delay.max),
+        cpuS: Math.round((cpu.user + cpu.system) / 1e4) / 100,
+      };
     },
   };
 }
@@ -665,6 +672,8 @@ function worstLoopDelay(all: ReadonlyArray<LoopDelay | undefined>): LoopDelay | 
     p50Ms: Math.max(...known.map((d) => d.p50Ms)),
     p99Ms: Math.max(...known.map((d) => d.p99Ms)),
     maxMs: Math.max(...known.map((d) => d.maxMs)),
+    // The CPU is the hosts' together: what the apparatus spent proxying.
+    cpuS: Math.round(known.reduce((sum, d) => sum + (d.cpuS ?? 0), 0) * 100) / 100,
   };
 }
 

@@ -31,6 +31,8 @@ export interface LoopDelay {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly maxMs: number;
+  /** CPU time the process spent over the same span (user + system), seconds. */
+  readonly cpuS?: number;
 }
 
 /** Host → orchestrator. */

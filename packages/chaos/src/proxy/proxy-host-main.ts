@@ -59,7 +59,15 @@ async function handle(c: HostCommand): Promise<Omit<Extract<HostMessage, { t: 'd
       return {};
     case 'loop': {
       const ms = (ns: number) => Math.round(ns / 1e4) / 100;
-      return { loop: { p50Ms: ms(delay.percentile(50)), p99Ms: ms(delay.percentile(99)), maxMs: ms(delay.max) } };
+      const cpu = process.cpuUsage();
+      return {
+        loop: {
+          p50Ms: ms(delay.percentile(50)),
+          p99Ms: ms(delay.percentile(99)),
+          maxMs: ms(delay.max),
+          cpuS: Math.round((cpu.user + cpu.system) / 1e4) / 100,
+        },
+      };
     }
     case 'close':
       await Promise.all([...proxies.values()].map((p) => p.close()));

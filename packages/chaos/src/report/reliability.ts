@@ -108,8 +108,8 @@ export function reliabilityMarkdown(r: CampaignResult): string {
       'observer reads (round trip p50 / p99)',
       ...tops.map((t) => `${t.observer.reads} (${t.observer.rttP50Ms} / ${t.observer.rttP99Ms} ms)`),
     ],
-    ['orchestrator event-loop delay (p50 / p99 / max)', ...tops.map((t) => loopDelay(t.orchestratorLoop))],
-    ['proxy hosts event-loop delay (worst host)', ...tops.map((t) => loopDelay(t.proxyHostLoop))],
+    ['orchestrator event-loop delay (p50 / p99 / max), CPU', ...tops.map((t) => loopDelay(t.orchestratorLoop))],
+    ['proxy hosts event-loop delay (worst host), CPU (all hosts)', ...tops.map((t) => loopDelay(t.proxyHostLoop))],
     ['violations', ...tops.map((t) => `**${t.violations.length}**`)],
     ['duration', ...tops.map((t) => `${(t.durationMs / 60_000).toFixed(1)} min`)],
   ];

@@ -18,7 +18,8 @@ function grid(rows: string[][]): string {
 
 /** An event loop's delay, `p50/p99/max ms`; `-` when the run did not measure it. */
 export function loopDelay(d: LoopDelay | undefined): string {
-  return d ? `${d.p50Ms}/${d.p99Ms}/${d.maxMs} ms` : '-';
+  if (!d) return '-';
+  return `${d.p50Ms}/${d.p99Ms}/${d.maxMs} ms${d.cpuS === undefined ? '' : `, CPU ${d.cpuS} s`}`;
 }
 
 /** The campaign as plain-text tables (stdout). */
@@ -67,8 +68,8 @@ export function campaignTable(r: CampaignResult): string {
     'observer reads (rtt p50/p99)',
     ...tops.map((t) => `${t.observer.reads} (${t.observer.rttP50Ms}/${t.observer.rttP99Ms} ms)`),
   ]);
-  rows.push(['orchestrator loop delay p50/p99/max', ...tops.map((t) => loopDelay(t.orchestratorLoop))]);
-  rows.push(['proxy hosts loop delay p50/p99/max (worst)', ...tops.map((t) => loopDelay(t.proxyHostLoop))]);
+  rows.push(['orchestrator loop delay p50/p99/max, CPU', ...tops.map((t) => loopDelay(t.orchestratorLoop))]);
+  rows.push(['proxy hosts loop delay p50/p99/max (worst), CPU (all)', ...tops.map((t) => loopDelay(t.proxyHostLoop))]);
   rows.push(['violations', ...tops.map((t) => String(t.violations.length))]);
   rows.push(['duration', ...tops.map((t) => s(t.durationMs))]);
   const lines = [grid(rows)];

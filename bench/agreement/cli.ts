@@ -11,6 +11,9 @@
  *   --load L        none | busy | both (default both: N quiet runs, then N loaded)
  *   --seed S        base seed, 0–4294967295 (default 1); run k uses seed S + k, the same
  *                   seeds under each load, so the loaded runs replay the quiet runs' roles
+ *   --max-down-ms M Redis stays dead a seeded extra 0–M ms after the rejoiner trips, before
+ *                   it restarts (default 1500; 0 = at once), so pods meet its return at
+ *                   every step of their reconnect backoff
  *   --json PATH     where the JSON goes (`-` for stdout; default a file in the temp directory)
  *
  * Exit code 0 when every run agreed within the bound, 1 when one did not, 2 for bad options.
@@ -31,16 +34,31 @@ interface Options {
   runs: number;
   load: Load;
   seed: number;
+  maxDownMs: number;
   json: string;
 }
 
+const USAGE = `usage: pnpm soak:agreement [--runs N] [--load none|busy|both] [--seed S] [--json PATH|-]
+
+Issue 12's scenario (30 pods, a trip, a half-open, 60,000 successes, Redis SIGKILLed and
+restarted empty) N times; prints each run's agreement times and writes every pod's timeline.
+  --runs N     runs per load (default 20)
+  --load L     none, busy (one spinning process per core) or both (default both)
+  --seed S     base seed (default 1); run k uses S + k under each load
+  --max-down-ms M  Redis stays dead a seeded extra 0–M ms before it restarts (default 1500)
+  --json PATH  where the runs go, or - for stdout (default: a file in the temp directory)`;
+
 function usage(message: string): never {
   console.error(`soak:agreement: ${message}`);
-  console.error('usage: pnpm soak:agreement [--runs N] [--load none|busy|both] [--seed S] [--json PATH|-]');
+  console.error(USAGE);
   process.exit(2);
 }
 
 function parseOptions(argv: string[]): Options {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(USAGE);
+    process.exit(0);
+  }
   let values: Record<string, string | undefined>;
   try {
     ({ values } = parseArgs({
@@ -51,6 +69,7 @@ function parseOptions(argv: string[]): Options {
         load: { type: 'string' },
         seed: { type: 'string' },
         json: { type: 'string' },
+        'max-down-ms': { type: 'string' },
       },
     }) as { values: Record<string, string | undefined> });
   } catch (err) {
@@ -74,6 +93,7 @@ function parseOptions(argv: string[]): Options {
     runs: integer('runs', values.runs, 20, 1, 1_000),
     load: load as Load,
     seed: integer('seed', values.seed, 1, 0, 2 ** 32 - 1 - 1_000),
+    maxDownMs: integer('max-down-ms', values['max-down-ms'], 1_500, 0, 60_000),
     json,
   };
 }
@@ -125,7 +145,7 @@ async function main(): Promise<void> {
         const seed = options.seed + run;
         const loadStart = round2(loadavg()[0] ?? 0);
         const busyNow = cpuBusySampler();
-        const r = await runRedisRestartEmpty({ seed, log: (line) => say(line) });
+        const r = await runRedisRestartEmpty({ seed, maxExtraDownMs: options.maxDownMs, log: (line) => say(line) });
         const entry: LoadedRun = {
           ...r,
           run: run + 1,
@@ -137,7 +157,7 @@ async function main(): Promise<void> {
         if (options.json !== '-') writeReport(options.json, report(results, batches)); // a crash keeps what ran
         say(
           `  run ${entry.run} (${load}, seed ${seed}): ${r.passed ? 'agreed' : `FAILED (${r.outcome})`}; max agreement ${fmtMs(r.agreementMaxMs)} ms, ` +
-            `stale after bound ${r.podsStaleAfterBound}, Redis late by ${Math.round(r.observer.redisWaitMaxMs)} ms, load ${entry.loadAverage.start}, cpu ${Math.round(entry.cpuBusy * 100)} %` +
+            `stale after bound ${r.podsStaleAfterBound}, Redis down ${Math.round(r.timings.downMs)} ms, late by ${Math.round(r.observer.redisWaitMaxMs)} ms, load ${entry.loadAverage.start}, cpu ${Math.round(entry.cpuBusy * 100)} %` +
             (r.passed ? '' : `\n    ${r.failures.join('\n    ')}`),
         );
       }

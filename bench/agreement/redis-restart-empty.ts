@@ -51,7 +51,7 @@
  * `answeredAt + bound`, and at the end every pod matches Redis, incarnation included.
  *
  * The agreement time includes each pod's own reconnect: its connections retry on a
- * backoff (100, 200, 400, 800 ms … capped at `reconnectMaxDelayMs`, 2 s), so a pod may
+ * backoff (100, 200, 400, 800 ms … capped at `reconnectMaxDelayMs`, 1 s), so a pod may
  * reconnect up to one backoff step after Redis answers. The README's bound counts from the
  * rejoin; this one from Redis's first PONG, as issue 12 asks.
  *
@@ -94,7 +94,15 @@ export interface RedisRestartScenarioOptions {
   readonly holdMs?: number;
   /** Observer poll interval, ms. @default 10 */
   readonly sampleMs?: number;
-  /** Seeds the roles. */
+  /**
+   * Longest extra time Redis stays dead after the rejoiner has tripped, ms: each run holds
+   * it down a seeded time in [0, this], so pods meet Redis's return at every point of their
+   * reconnect backoff (100, 200, 400, 800 ms … `reconnectMaxDelayMs`). 0 = restart at once
+   * (the outage is then only the kill and the restart, ~40 ms on a quiet machine).
+   * @default 1_500
+   */
+  readonly maxExtraDownMs?: number;
+  /** Seeds the roles and the extra downtime. */
   readonly seed: number;
   /** Progress lines. @default none */
   readonly log?: (line: string) => void;
@@ -187,6 +195,8 @@ export interface RedisRestartRun {
     readonly killToLocalTripMs: number;
     /** ms from the SIGKILL to the new server's first PONG. */
     readonly downMs: number;
+    /** The seeded extra downtime of this run, ms (part of downMs). */
+    readonly extraDownMs: number;
     /** ms from `restart()` called to its first PONG read. */
     readonly restartMs: number;
     /** ms of observation after `answeredAt`. */
@@ -228,12 +238,15 @@ export async function runRedisRestartEmpty(options: RedisRestartScenarioOptions)
     minObserveMs: 5_000,
     holdMs: 3_000,
     sampleMs: 10,
+    maxExtraDownMs: 1_500,
     log: () => {},
     ...options,
   };
   checkScenarioOptions(o);
   const boundMs = viewAgeBoundMs(DEFAULT_CLUSTER_BREAKER_OPTIONS);
   const rng = prng(o.seed);
+  // A stream of its own, so the roles stay those of the same seed without it.
+  const extraDownMs = Math.floor(prng(o.seed ^ 0x5eed)() * (o.maxExtraDownMs + 1));
   const order = shuffle(
     Array.from({ length: o.pods }, (_, i) => i),
     rng,
@@ -351,6 +364,7 @@ export async function runRedisRestartEmpty(options: RedisRestartScenarioOptions)
       'the rejoiner tripped on its local breaker',
     );
     const localTripAt = performance.now();
+    await sleep(extraDownMs);
     const restartCalledAt = performance.now();
     await server.restart();
     const answeredAt = performance.now();
@@ -533,6 +547,7 @@ export async function runRedisRestartEmpty(options: RedisRestartScenarioOptions)
       timings: {
         killToLocalTripMs: round(localTripAt - killedAt),
         downMs: round(answeredAt - killedAt),
+        extraDownMs,
         restartMs: round(answeredAt - restartCalledAt),
         observedMs: round(lastSampleAt - answeredAt),
       },
@@ -777,6 +792,7 @@ export function checkScenarioOptions(o: Required<Omit<RedisRestartScenarioOption
   int('minObserveMs', o.minObserveMs, 0, o.observeMs);
   int('holdMs', o.holdMs, 0, o.observeMs);
   int('sampleMs', o.sampleMs, 1, 1_000);
+  int('maxExtraDownMs', o.maxExtraDownMs, 0, 60_000);
   int('seed', o.seed, 0, 2 ** 32 - 1);
 }
 

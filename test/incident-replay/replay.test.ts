@@ -37,6 +37,7 @@ it('Breakwater dials a fraction of the old client, never trips while pusher is h
     pusherCapacity: { initialRate: 5, maxRate: 20, warmUpSeconds: 30 },
     pusherOverload: 'http-503',
     pusherMaxSessions: null,
+    podNice: 10,
     runs: 1,
     phases: ['baseline', 'breakwater'],
     sre: false,

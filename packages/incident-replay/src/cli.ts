@@ -75,7 +75,7 @@ async function main(): Promise<number> {
     const body = [
       `Measured ${r.generatedAt.slice(0, 10)} with \`${command}\` on: ${machineLine(r.machine)}.`,
       '',
-      `Scenario: ${r.scenario.pods} pods × ${r.scenario.sessions} sessions; pusher \`${r.scenario.failureMode}\` for ${r.scenario.outageSeconds} s after ${r.scenario.healthySeconds} s healthy; ${capacity}; time-scale ${r.scenario.timeScale} (durations are scenario time, event-loop delay is wall-clock; see packages/incident-replay/README.md). ${runs}`,
+      `Scenario: ${r.scenario.pods} pods × ${r.scenario.sessions} sessions; pusher \`${r.scenario.failureMode}\` for ${r.scenario.outageSeconds} s after ${r.scenario.healthySeconds} s healthy; ${capacity}; pods at nice ${r.scenario.podNice} (the stand-in and Redis, standing for other machines, get the CPU first); time-scale ${r.scenario.timeScale} (durations are scenario time, event-loop delay is wall-clock; see packages/incident-replay/README.md). ${runs}`,
       '',
       result.table,
       '',

@@ -64,14 +64,17 @@ describe('parseReplayArgs', () => {
     expect(parseReplayArgs([], {})).toMatchObject({
       pusherCapacity: { initialRate: 100, maxRate: 400, warmUpSeconds: 30 },
       pusherOverload: 'http-503',
+      podNice: 10,
       runs: 1,
     });
+    expect(parseReplayArgs(['--pod-nice', '0'], {})).toMatchObject({ podNice: 0 });
     expect(parseReplayArgs(['--help'], {})).toBe('help');
   });
 
   it.each([
     [['--pods', '0'], /--pods: expected a number from 1 to 200, got "0"/],
     [['--pods', '2.5'], /--pods: expected a whole number/],
+    [['--pod-nice', '20'], /--pod-nice: expected a number from 0 to 19, got "20"/],
     [['--sessions', 'many'], /--sessions: expected a number/],
     [['--failure-mode', 'explode'], /--failure-mode: expected one of hang, refuse, close-1011/],
     [['--phase', 'all'], /--phase: expected one of baseline, breakwater, both/],

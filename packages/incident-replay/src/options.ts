@@ -53,6 +53,13 @@ export interface ReplayOptions {
    * limit. @default null: 3 × pods × sessions (the old client's three loops may each hold one)
    */
   readonly pusherMaxSessions: number | null;
+  /**
+   * Scheduling priority (nice) of the pod processes, both phases alike: pusher and Redis run on
+   * their own machines in production, so here they get the CPU before the pods do; the pods
+   * still keep both cores busy. 0 = the same priority as the stand-in and Redis (the harsher
+   * case: a CPU-starved stand-in answers handshakes late). Range 0 – 19. @default 10
+   */
+  readonly podNice: number;
   /** Replays in a row; the report gives min / median / max and each run's figures. Range 1 – 20. @default 1 */
   readonly runs: number;
   /** Which phases run, in order. @default ['baseline', 'breakwater'] */
@@ -83,6 +90,7 @@ export const DEFAULT_REPLAY_OPTIONS: Omit<ReplayOptions, 'redisUrl'> = Object.fr
   pusherCapacity: Object.freeze({ initialRate: 100, maxRate: 400, warmUpSeconds: 30 }),
   pusherOverload: 'http-503',
   pusherMaxSessions: null,
+  podNice: 10,
   runs: 1,
   phases: ['baseline', 'breakwater'],
   sre: false,
@@ -110,6 +118,9 @@ first with the old client (baseline), then with Breakwater, and compares them.
                          close-1011 or stall                  (default http-503)
   --pusher-max-sessions N  sessions pusher holds at once, or none
                          (default 3 × pods × sessions)
+  --pod-nice N           pods' scheduling priority (nice), both phases: the stand-in
+                         and Redis stand for other machines and get the CPU first
+                         (default 10; 0 = same priority, 0–19)
   --runs N               replay N times; report min / median / max (default 1, 1–20)
   --phase P              baseline | breakwater | both         (default both)
   --sre                  an operator force-opens the breaker a quarter into the outage and
@@ -145,6 +156,7 @@ export function parseReplayArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
         'pusher-capacity': { type: 'string' },
         'pusher-overload': { type: 'string' },
         'pusher-max-sessions': { type: 'string' },
+        'pod-nice': { type: 'string' },
         runs: { type: 'string' },
         phase: { type: 'string' },
         sre: { type: 'boolean' },
@@ -191,6 +203,7 @@ export function parseReplayArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
         : values['pusher-max-sessions'] === undefined
           ? d.pusherMaxSessions
           : int('--pusher-max-sessions', values['pusher-max-sessions'], 0, 1, 1_000_000),
+    podNice: int('--pod-nice', values['pod-nice'], d.podNice, 0, 19),
     runs: int('--runs', values.runs, d.runs, 1, 20),
     phases: phase === 'both' ? ['baseline', 'breakwater'] : [phase],
     sre: values.sre === true,

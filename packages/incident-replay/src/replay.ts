@@ -8,7 +8,7 @@ import { chartPage, chartSvg } from './report/chart-page.js';
 import { busyWarning, describeMachine, type Machine, machineLine } from './report/machine.js';
 import { type PhaseSummary, summarize } from './report/summary.js';
 import { sideBySide } from './report/table.js';
-import { REPLAY_RAMP } from './scenario/scenario.js';
+import { RAMP_BURST, type ReplayRamp, replayRamp } from './scenario/scenario.js';
 
 /** One run's figures (report.json `runs`). */
 export interface RunFigures {
@@ -49,6 +49,8 @@ export interface ReplayReport {
   readonly generatedAt: string;
   readonly scenario: Omit<ReplayOptions, 'redisUrl' | 'json' | 'outDir' | 'writeBenchmarks'> & {
     readonly redis: string;
+    /** The reconnect ramp the pods used, scenario time (see replayRamp). */
+    readonly ramp: ReplayRamp;
   };
   readonly machine: Machine & { readonly cpuBusyPeak: number; readonly cpuBusyMean: number };
   /** With one run, its figures; with several, each figure's median over the runs. */
@@ -119,7 +121,7 @@ export async function runReplay(
       run: n,
       startedAt,
       loadAverage1m,
-      ...Object.fromEntries(runs.map((r) => [r.phase, summarize(r, REPLAY_RAMP.burst)])),
+      ...Object.fromEntries(runs.map((r) => [r.phase, summarize(r, RAMP_BURST)])),
       sre: bw?.sre,
       probes: bw?.probes,
       trips: bw?.trips,
@@ -153,7 +155,7 @@ export async function runReplay(
   const { redisUrl: _url, json: _json, outDir: _out, writeBenchmarks: _write, ...scenario } = options;
   const report: ReplayReport = {
     generatedAt: new Date().toISOString(),
-    scenario: { ...scenario, redis: redisDescribe ?? 'none (baseline only)' },
+    scenario: { ...scenario, ramp: replayRamp(options.pusherCapacity), redis: redisDescribe ?? 'none (baseline only)' },
     machine: {
       ...machine,
       cpuBusyPeak: Math.max(0, ...figures.map((f) => f.cpuBusyPeak)),
@@ -177,6 +179,9 @@ export async function runReplay(
             `pusher's capacity: ${options.pusherCapacity.initialRate} new handshakes a second rising to ${options.pusherCapacity.maxRate} over ${options.pusherCapacity.warmUpSeconds} s, from the fleet's start and again when it comes back; the excess is answered ${options.pusherOverload}.`,
           ]
         : ['pusher had no capacity limit (--pusher-capacity none): a storm costs it nothing.']),
+      options.podNice > 0
+        ? `Pod processes ran at nice ${options.podNice} in both phases: the stand-in and Redis stand for other machines and get the CPU first; the pods still kept both cores busy.`
+        : 'Pod processes ran at the same priority as the stand-in and Redis (--pod-nice 0): a CPU-starved stand-in answers handshakes late.',
       ...(options.runs > 1
         ? [
             `${options.runs} runs: baseline and breakwater hold each figure's median; spread holds min / median / max; runs holds each run's figures; timelines and the chart are the last run's.`,

@@ -17,6 +17,14 @@ export {
   type PusherCapacityStats,
 } from './capacity-ledger.js';
 export { FAULT_KINDS, type PusherFault, type PusherFaultKind } from './fault.js';
+export {
+  HANDSHAKE_LATENCY_BOUNDS_MS,
+  type HandshakeLatencyStats,
+  type HandshakeLatencySummary,
+  type HandshakeSecond,
+  latencyQuantile,
+  MAX_HANDSHAKE_SECONDS,
+} from './handshake-ledger.js';
 export { PUSHER_PATH, PusherStandIn, type PusherStandInOptions } from './pusher-stand-in.js';
 export type { PusherStandInStats } from './stand-in-stats.js';
 export {

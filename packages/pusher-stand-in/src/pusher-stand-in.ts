@@ -5,6 +5,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { type PusherCapacity, type ResolvedCapacity, resolveCapacity } from './capacity.js';
 import { CapacityGate } from './capacity-gate.js';
 import { checkFault, type PusherFault } from './fault.js';
+import { HandshakeLedger } from './handshake-ledger.js';
 import { emptyStats, type MutableStats, type PusherStandInStats } from './stand-in-stats.js';
 import { answerOverload, refuseUpgrade } from './upgrade-answers.js';
 import { conversationResultFrame, MALFORMED_FRAMES, type MalformedKind, parseClientFrame } from './wire.js';
@@ -27,7 +28,10 @@ export interface PusherStandInOptions {
    * unlimited. Switch it at runtime with {@link PusherStandIn.setCapacity}. @default null
    */
   capacity?: PusherCapacity | null;
-  /** Milliseconds: the capacity's only clock (warm-up, refill, per-second stats). @default Date.now */
+  /**
+   * Milliseconds: the capacity's only clock (warm-up, refill, per-second stats), and the clock of
+   * handshake latencies. @default Date.now
+   */
   clock?: () => number;
 }
 
@@ -57,11 +61,15 @@ export class PusherStandIn {
   readonly #peers = new Set<Peer>();
   readonly #processed = new Map<string, number>();
   readonly #pending = new Set<NodeJS.Timeout>();
+  /** Admitted handshakes waiting for the end of the I/O turn to be accepted (see `#upgrade`). */
+  readonly #accepting = new Set<NodeJS.Immediate>();
   /** Upgrades held unanswered by `hang` with `stallHandshakes`; destroyed when the fault changes. */
   readonly #stalled = new Set<Duplex>();
   /** Upgrades held unanswered by the capacity's `stall` mode; reset when the capacity changes. */
   readonly #overloadStalled = new Set<Duplex>();
   readonly #gate: CapacityGate;
+  readonly #clock: () => number;
+  readonly #handshakes = new HandshakeLedger();
   /** Connections whose 1001 close `going_away` holds (nothing read); resumed when the fault changes. */
   readonly #heldCloses = new Set<Peer>();
   #stats: MutableStats = emptyStats();
@@ -71,6 +79,7 @@ export class PusherStandIn {
   private constructor(http: Server, wss: WebSocketServer, clock: () => number) {
     this.#http = http;
     this.#wss = wss;
+    this.#clock = clock;
     this.#gate = new CapacityGate(clock);
   }
 
@@ -208,6 +217,7 @@ export class PusherStandIn {
       userAgents: { ...this.#stats.userAgents },
       faultHits: { ...this.#stats.faultHits },
       capacity: this.#gate.stats(this.#overloadStalled.size),
+      handshakeLatency: this.#handshakes.snapshot(),
     };
   }
 
@@ -221,6 +231,7 @@ export class PusherStandIn {
     this.#stats = emptyStats();
     this.#processed.clear();
     this.#gate.resetStats();
+    this.#handshakes.reset();
   }
 
   /** Stops listening and destroys every connection. Idempotent. */
@@ -229,6 +240,8 @@ export class PusherStandIn {
     this.#closed = true;
     for (const t of this.#pending) clearTimeout(t);
     this.#pending.clear();
+    for (const i of this.#accepting) clearImmediate(i);
+    this.#accepting.clear();
     this.#releaseStalled();
     for (const socket of this.#overloadStalled) socket.destroy();
     this.#heldCloses.clear();
@@ -262,6 +275,7 @@ export class PusherStandIn {
   }
 
   #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const arrivedAt = this.#clock();
     socket.on('error', () => {});
     const fault = this.#fault;
     if (fault.kind === 'reject') {
@@ -278,9 +292,22 @@ export class PusherStandIn {
       refuseUpgrade(socket, 400, 'Bad Request');
       return;
     }
+    // Accepted at the end of the I/O turn in which it is due, not in the timer that made it due:
+    // a starved stand-in runs its overdue timers before it reads its sockets, so a client that gave
+    // up meanwhile (its FIN already here) would otherwise be answered and counted as a session.
     const complete = () => {
-      if (socket.destroyed || this.#closed) return;
-      this.#wss.handleUpgrade(req, socket, head, (ws) => this.#wss.emit('connection', ws, req));
+      const immediate = setImmediate(() => {
+        this.#accepting.delete(immediate);
+        if (this.#closed) return;
+        this.#handshakes.answered(arrivedAt, this.#clock());
+        if (socket.destroyed || !socket.readable || !socket.writable) {
+          this.#stats.abandonedHandshakes++;
+          socket.destroy();
+          return;
+        }
+        this.#wss.handleUpgrade(req, socket, head, (ws) => this.#wss.emit('connection', ws, req));
+      });
+      this.#accepting.add(immediate);
     };
     if (fault.kind === 'hang' && fault.stallHandshakes) {
       this.#hit('hang');
@@ -290,7 +317,7 @@ export class PusherStandIn {
       return;
     }
     // A handshake slow_accept holds was admitted: it counts as a session.
-    const verdict = this.#gate.decide(() => this.#liveSessions().length + this.#pending.size);
+    const verdict = this.#gate.decide(() => this.#liveSessions().length + this.#pending.size + this.#accepting.size);
     if (!verdict.admitted) {
       answerOverload(verdict, { wss: this.#wss, req, socket, head }, this.#overloadStalled);
       return;

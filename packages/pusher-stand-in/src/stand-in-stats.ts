@@ -1,11 +1,18 @@
 import type { PusherCapacityStats } from './capacity-ledger.js';
+import type { HandshakeLatencyStats } from './handshake-ledger.js';
 
 /** What the stand-in saw, for tests and the incident replay to count. */
 export interface PusherStandInStats {
   /** TCP connections made to the port, refused ones included: every dial. */
   readonly dials: number;
-  /** WebSocket handshakes completed. */
+  /** WebSocket handshakes completed: sessions (not `abandonedHandshakes`). */
   readonly connections: number;
+  /**
+   * Handshakes the stand-in got to accept only after their client had given up (its connect
+   * timeout closed the socket while the stand-in was slow to answer): not sessions, not in
+   * `connections`, `open` or `closeCodes`. What a starved pusher wastes its time on.
+   */
+  readonly abandonedHandshakes: number;
   /** Dials reset or rejected by the `refuse` / `reject` faults. */
   readonly refused: number;
   /** Handshakes held unanswered by `hang` with `stallHandshakes`. */
@@ -44,12 +51,18 @@ export interface PusherStandInStats {
    * let through, overload refusals by mode and cause, sessions shed, and the same per second.
    */
   readonly capacity: PusherCapacityStats;
+  /**
+   * How long the stand-in took to answer handshakes, from the upgrade request arriving to
+   * the accept (stand-in clock): in total and per second, sessions and abandoned ones.
+   */
+  readonly handshakeLatency: HandshakeLatencyStats;
 }
 
 export function emptyStats(): MutableStats {
   return {
     dials: 0,
     connections: 0,
+    abandonedHandshakes: 0,
     refused: 0,
     stalledHandshakes: 0,
     badRequests: 0,
@@ -67,8 +80,10 @@ export function emptyStats(): MutableStats {
   };
 }
 
-/** The stand-in's own counters; `capacity` is the gate's, added by `stats()`. */
-export type MutableStats = { -readonly [K in keyof Omit<PusherStandInStats, 'capacity'>]: PusherStandInStats[K] } & {
+/** The stand-in's own counters; `capacity` and `handshakeLatency` are their ledgers', added by `stats()`. */
+export type MutableStats = {
+  -readonly [K in keyof Omit<PusherStandInStats, 'capacity' | 'handshakeLatency'>]: PusherStandInStats[K];
+} & {
   framesByOpcode: Record<string, number>;
   closeCodes: Record<string, number>;
   userAgents: Record<string, number>;

@@ -78,11 +78,11 @@ function lcg(seed: number) {
  * hand-moved clock; each report is sent (flushed) before the next, as a pod with a quiet
  * interval would. Returns both sides' decisions and statuses, step by step.
  */
-async function sideBySide(c: Redis | Cluster, prefix: string, steps: number) {
+async function sideBySide(c: Redis | Cluster, prefix: string, steps: number, rules: ReconnectRampOptions = RULES) {
   let now = 1_700_000_000_000;
   const clock = () => now;
-  const onRedis = new RedisReconnectRamp({ client: c, name: 'pusher', prefix, intervalMs: 0, clock, ...RULES });
-  const inMemory = new MemoryReconnectRamp({ clock, ...RULES });
+  const onRedis = new RedisReconnectRamp({ client: c, name: 'pusher', prefix, intervalMs: 0, clock, ...rules });
+  const inMemory = new MemoryReconnectRamp({ clock, ...rules });
   const random = lcg(13);
   const log: { redis: unknown[]; memory: unknown[] } = { redis: [], memory: [] };
   const admitted: [RampAdmission, RampAdmission][] = [];
@@ -135,6 +135,27 @@ describe('RedisReconnectRamp', () => {
     );
     expect(decisions.filter((d) => d.admitted && d.delayMs > 0).length).toBeGreaterThan(5);
     expect(decisions.filter((d) => !d.admitted).length).toBeGreaterThan(5);
+  });
+
+  it('decides exactly like the memory ramp without slow start (increaseFactor 1: linear growth)', async () => {
+    const linear = { ...RULES, increaseFactor: 1 };
+    const { redis: fromRedis, memory: fromMemory } = await sideBySide(
+      await client(redis.url),
+      `${redis.prefix}linear`,
+      400,
+      linear,
+    );
+    expect(fromRedis).toEqual(fromMemory);
+    const rates = fromRedis
+      .filter((x): x is RampStatus => typeof x === 'object' && x !== null && 'ratePerSec' in x)
+      .map((s) => s.ratePerSec);
+    // It grew, and each growth was one step (to 3 decimals) or a restart to the starting rate, never a multiple.
+    expect(Math.max(...rates)).toBeGreaterThan(RULES.ratePerSec as number);
+    const growths = rates.flatMap((r, i) => (i > 0 && r > (rates[i - 1] as number) ? [[rates[i - 1], r]] : []));
+    expect(growths.length).toBeGreaterThan(3);
+    for (const [from, to] of growths as [number, number][]) {
+      if (to !== RULES.ratePerSec) expect(Math.round((to - from) * 1000) / 1000).toBe(RULES.increaseStepPerSec);
+    }
   });
 
   it('decides exactly like the memory ramp on a Redis Cluster, its one key in the breaker slot', async () => {
@@ -201,6 +222,50 @@ describe('RedisReconnectRamp', () => {
     const metrics = await registry.metrics();
     expect(metrics).toContain('breakwater_ramp_adjustments_total{ramp="pusher",direction="decrease"} 1');
     expect(metrics).toContain('breakwater_ramp_feedback_total{ramp="pusher",kind="overload"} 30');
+  });
+
+  it('hears timeouts of dials admitted before the rate grew, and cuts once for them (an increase fences nothing)', async () => {
+    let now = 1_700_000_000_000;
+    const t0 = now;
+    const prefix = `${redis.prefix}episode`;
+    const ramp = new RedisReconnectRamp({
+      client: await client(redis.url),
+      name: 'pusher',
+      prefix,
+      ratePerSec: 10,
+      burst: 5,
+      intervalMs: 0,
+      clock: () => now,
+    });
+    const admit = async () => {
+      const d = await ramp.take();
+      if (!d.admitted) throw new Error('expected an admission');
+      return d;
+    };
+    const early = await Promise.all(Array.from({ length: 5 }, admit));
+    for (let second = 1; second <= 2; second++) {
+      const decisions = await Promise.all(Array.from({ length: 30 }, () => ramp.take()));
+      for (const d of decisions) if (d.admitted) ramp.report(d, { outcome: 'success' });
+      await ramp.flush();
+      now = t0 + second * 1_000;
+      ramp.report(await admit(), { outcome: 'success' });
+      await ramp.flush();
+    }
+    expect(ramp.status.ratePerSec).toBe(40);
+    for (const a of early) ramp.report(a, { outcome: 'failure' });
+    await ramp.flush();
+    now = t0 + 3_000;
+    ramp.report(await admit(), { outcome: 'success' });
+    await ramp.flush();
+    expect(ramp.status).toMatchObject({ ratePerSec: 20, cutEpoch: t0 + 3_000 });
+    expect(await ramp.take()).toMatchObject({ admitted: true, epoch: t0 + 3_000 });
+    // More of the same wave, admitted before the cut: dropped by the pod, no second cut.
+    for (const a of early) ramp.report(a, { outcome: 'failure' });
+    await ramp.flush();
+    now = t0 + 4_000;
+    ramp.report(await admit(), { outcome: 'success' });
+    await ramp.flush();
+    expect(ramp.status.ratePerSec).toBe(20);
   });
 
   it('sends a pod’s sessions as one script call: 3 pods × 300 takes and 300 reports, 6 calls', async () => {

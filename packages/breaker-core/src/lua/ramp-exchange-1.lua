@@ -16,8 +16,8 @@
   in micro-tokens (1 token = 1,000,000); times in ms since the epoch.
 
   KEYS[1] ramp  hash: tokens, at, rate, threshold, epoch, intervalStart, successes,
-                failures, limitedAt, pausedUntil (all integers); under the breaker's
-                {hash tag}, e.g. bw:{pusher}:ramp
+                failures, limitedAt, pausedUntil, cutEpoch, freshSuccesses (all
+                integers); under the breaker's {hash tag}, e.g. bw:{pusher}:ramp
   ARGV[1]  now, ms since epoch; empty string = use Redis TIME (the default; tests only
            pass a time)
   ARGV[2]  starting rate, thousandths/s (integer 1..1,000,000,000)
@@ -40,14 +40,19 @@
            caller keeps it past a pause, the booked slots and a full refill at the
            minimum rate, and past idleResetMs, so an expired ramp grants nothing a
            restarted one would not.
-  ARGV[16] feedback epoch: the epoch of the admissions the counts are about (integer
-           0..100,000,000,000,000; 0 with no counts)
+  ARGV[16] feedback epoch: the oldest epoch of the admissions the counts are about
+           (integer 0..100,000,000,000,000; 0 with no counts); counted if no cut, pause
+           or restart came after it (>= cutEpoch), else all stale
   ARGV[17] successes, ARGV[18] failures, ARGV[19] overloads (integers 0..1,000,000,000)
-  ARGV[20] retryAfterMs: the longest Retry-After reported, any epoch, ms (integer
+  ARGV[20] fresh epoch: the newest epoch of the successes' admissions (integer
+           0..100,000,000,000,000; 0 with none)
+  ARGV[21] fresh successes: of ARGV[17], those admitted at ARGV[20] (integer
+           0..ARGV[17]); growth evidence if ARGV[20] is the ramp's epoch
+  ARGV[22] retryAfterMs: the longest Retry-After reported, any epoch, ms (integer
            0..86,400,000; 0 = none)
-  ARGV[21..] the costs of the takes, in order (each an integer 1..burst; at most 1,000)
+  ARGV[23..] the costs of the takes, in order (each an integer 1..burst; at most 1,000)
 
-  Output: JSON { now, rate, threshold, epoch, pausedUntil,
+  Output: JSON { now, rate, threshold, epoch, pausedUntil, cutEpoch,
                  events: { restarted, decreased, increased, paused, stale } (0 or 1),
                  decisions: [ { a = 1, t = tokens left (whole, >= 0), d = delayMs }
                             | { a = 0, r = retryAfterMs } ] }   (one per cost, in order;
@@ -93,9 +98,11 @@ local fb_epoch = bw_int(ARGV[16], 'feedback epoch', 0, 100000000000000)
 local fb_successes = bw_int(ARGV[17], 'successes', 0, 1000000000)
 local fb_failures = bw_int(ARGV[18], 'failures', 0, 1000000000)
 local fb_overloads = bw_int(ARGV[19], 'overloads', 0, 1000000000)
-local fb_retry_after = bw_int(ARGV[20], 'retryAfterMs', 0, 86400000)
+local fb_fresh_epoch = bw_int(ARGV[20], 'fresh epoch', 0, 100000000000000)
+local fb_fresh = bw_int(ARGV[21], 'fresh successes', 0, fb_successes)
+local fb_retry_after = bw_int(ARGV[22], 'retryAfterMs', 0, 86400000)
 local costs = {}
-for i = 21, #ARGV do
+for i = 23, #ARGV do
   costs[#costs + 1] = bw_int(ARGV[i], 'cost', 1, burst)
 end
 if #costs > 1000 then
@@ -104,7 +111,7 @@ end
 
 local capacity = burst * MICRO
 local FIELDS = { 'tokens', 'at', 'rate', 'threshold', 'epoch', 'intervalStart', 'successes', 'failures',
-  'limitedAt', 'pausedUntil' }
+  'limitedAt', 'pausedUntil', 'cutEpoch', 'freshSuccesses' }
 local stored = redis.call('HMGET', KEYS[1], unpack(FIELDS))
 local s = {}
 if stored[1] and stored[2] then
@@ -119,24 +126,32 @@ if stored[1] and stored[2] then
   s.failures = s.failures or 0
   s.limitedAt = s.limitedAt or (now - 1)
   s.pausedUntil = s.pausedUntil or 0
+  -- Written before congestion episodes: the episode starts at the current epoch.
+  s.cutEpoch = s.cutEpoch or s.epoch
+  s.freshSuccesses = s.freshSuccesses or 0
 else
-  s = { tokens = capacity, at = now, rate = start_rate, threshold = max_rate, epoch = now, intervalStart = now,
-    successes = 0, failures = 0, limitedAt = now - 1, pausedUntil = 0 }
+  s = { tokens = capacity, at = now, rate = start_rate, threshold = max_rate, epoch = now, cutEpoch = now,
+    intervalStart = now, successes = 0, failures = 0, freshSuccesses = 0, limitedAt = now - 1, pausedUntil = 0 }
 end
 
 local function start_interval()
   s.intervalStart = now
   s.successes = 0
   s.failures = 0
+  s.freshSuccesses = 0
+end
+
+local function new_epoch()
+  -- Strictly increasing, so two changes in the same millisecond are still two epochs.
+  s.epoch = math.max(now, s.epoch + 1)
+  start_interval()
 end
 
 -- Booked slots keep their times; the next new one follows the last of them at the new rate.
 local function change_rate(rate)
   if s.tokens < 0 then s.tokens = 0 - math.floor((0 - s.tokens) * rate / s.rate) end
   s.rate = rate
-  -- Strictly increasing, so two changes in the same millisecond are still two epochs.
-  s.epoch = math.max(now, s.epoch + 1)
-  start_interval()
+  new_epoch()
 end
 
 local restarted, decreased, increased, paused, stale = 0, 0, 0, 0, 0
@@ -151,6 +166,7 @@ end
 if now - s.limitedAt >= idle_reset and (s.rate ~= start_rate or s.threshold ~= max_rate) then
   change_rate(start_rate)
   s.threshold = max_rate
+  s.cutEpoch = s.epoch -- what was admitted before the restart is stale
   restarted = 1
 end
 
@@ -165,12 +181,13 @@ if fb_retry_after > 0 and max_pause > 0 then
   end
 end
 
--- 4. Feedback of the current epoch; of another, stale.
+-- 4. Feedback: stale only if admitted before the latest cut, pause or restart.
 local overloaded = false
 if fb_successes + fb_failures + fb_overloads > 0 then
-  if fb_epoch == s.epoch then
+  if fb_epoch >= s.cutEpoch and fb_epoch <= s.epoch then
     s.successes = s.successes + fb_successes
     s.failures = s.failures + fb_failures
+    if fb_fresh_epoch == s.epoch then s.freshSuccesses = s.freshSuccesses + fb_fresh end
     overloaded = fb_overloads > 0
   else
     stale = 1
@@ -180,6 +197,8 @@ end
 -- 5. Adjust.
 local interval_over = now - s.intervalStart >= adjust_interval and s.successes + s.failures > 0
 local failing = interval_over and s.failures > 0 and s.failures >= failure_ratio * (s.successes + s.failures)
+-- Below the threshold the rate doubles (slow start); increaseFactor 1 = none: additive from the first interval.
+local slow_start = s.rate < s.threshold and increase_factor > 1
 if overloaded or failing then
   local cut = math.max(min_rate, math.floor(s.rate * decrease_factor))
   if cut < s.rate then
@@ -189,10 +208,12 @@ if overloaded or failing then
     start_interval()
   end
   s.threshold = cut
-elseif interval_over then
-  if s.successes > 0 and s.limitedAt >= s.intervalStart and s.rate < max_rate then
+elseif interval_over and (s.freshSuccesses > 0 or not slow_start) then
+  -- Slow start doubles only on a success at the current rate (until one comes in, the interval
+  -- stays open); the additive step needs a clean interval of successes since the latest cut.
+  if paused == 0 and s.limitedAt >= s.intervalStart and s.rate < max_rate then
     local grown
-    if s.rate < s.threshold then
+    if slow_start then
       grown = math.min(s.threshold, math.floor(s.rate * increase_factor))
     else
       grown = s.rate + increase_step
@@ -205,6 +226,9 @@ elseif interval_over then
   end
   start_interval()
 end
+-- A pause is a congestion signal even when the rate did not move: what was admitted before it is stale.
+if paused == 1 and decreased == 0 then new_epoch() end
+if decreased == 1 or paused == 1 then s.cutEpoch = s.epoch end
 
 -- 6. Takes. Slots start at the end of a pause; a clock that went backwards delays nothing.
 local decisions = {}
@@ -235,6 +259,7 @@ redis.call('PEXPIRE', KEYS[1], ttl)
 
 return cjson.encode({
   now = now, rate = s.rate, threshold = s.threshold, epoch = s.epoch, pausedUntil = s.pausedUntil,
+  cutEpoch = s.cutEpoch,
   events = { restarted = restarted, decreased = decreased, increased = increased, paused = paused, stale = stale },
   decisions = decisions,
 })

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ExchangeBatcher, type ExchangeResult, MAX_TAKES_PER_EXCHANGE } from './exchange-batcher.js';
 import { checkReport, PendingFeedback } from './pending-feedback.js';
-import type { RampFeedbackCounts } from './ramp-exchange.js';
+import { NO_FEEDBACK, type RampFeedbackCounts } from './ramp-exchange.js';
 
 const events = { restarted: false, decreased: false, increased: false, paused: false, stale: false };
 
 /** A fake ramp that admits every take with its index in the exchange as `delayMs`, and records calls. */
-function fakeRamp(epoch = 7) {
+function fakeRamp(epoch = 7, cutEpoch = epoch) {
   const calls: { feedback: RampFeedbackCounts; costs: number[] }[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
@@ -18,7 +18,7 @@ function fakeRamp(epoch = 7) {
     return {
       now: 0,
       decisions: costs.map((_, i) => ({ admitted: true, tokens: 0, delayMs: i, epoch })),
-      status: { ratePerSec: 1, thresholdPerSec: 1, epoch, pausedUntil: 0 },
+      status: { ratePerSec: 1, thresholdPerSec: 1, epoch, pausedUntil: 0, cutEpoch },
       events,
     };
   };
@@ -46,23 +46,62 @@ describe('ExchangeBatcher', () => {
   });
 
   it('carries the feedback counted since the previous exchange, and drops what a reply shows is stale', async () => {
-    const ramp = fakeRamp(7);
+    const ramp = fakeRamp(7, 6); // the ramp grew at 7, after its latest cut at 6
     const batcher = new ExchangeBatcher(0, ramp.send);
     const report = (epoch: number, outcome: 'success' | 'failure' | 'overload', retryAfterMs = 0) =>
       batcher.report({ epoch, outcome, retryAfterMs });
     report(5, 'success');
     report(5, 'failure');
-    report(6, 'success'); // a newer epoch: the counts of 5 are stale
-    report(5, 'overload', 3_000); // stale, but its Retry-After is kept
+    report(6, 'success'); // a newer epoch: 5's successes are no longer growth evidence, but all still count
+    report(5, 'overload', 3_000);
     await batcher.flush();
-    expect(ramp.calls[0]?.feedback).toEqual({ epoch: 6, successes: 1, failures: 0, overloads: 0, retryAfterMs: 3_000 });
-    // The reply showed epoch 7: a report on epoch 6 is dropped at once.
-    expect(report(6, 'failure')).toBe(false);
-    expect(report(7, 'failure')).toBe(true);
+    expect(ramp.calls[0]?.feedback).toEqual({
+      epoch: 5,
+      successes: 2,
+      failures: 1,
+      overloads: 1,
+      freshEpoch: 6,
+      freshSuccesses: 1,
+      retryAfterMs: 3_000,
+    });
+    // The reply showed the cut at 6: a report on epoch 5 is dropped at once; 6 is only older than the
+    // increase at 7, so its failure still counts, and its success counts but is no growth evidence.
+    expect(report(5, 'failure')).toBe(false);
+    expect(report(6, 'failure')).toBe(true);
+    expect(report(6, 'success')).toBe(true);
+    expect(report(7, 'success')).toBe(true);
     await batcher.flush();
-    expect(ramp.calls[1]?.feedback).toEqual({ epoch: 7, successes: 0, failures: 1, overloads: 0, retryAfterMs: 0 });
+    expect(ramp.calls[1]?.feedback).toEqual({
+      epoch: 6,
+      successes: 2,
+      failures: 1,
+      overloads: 0,
+      freshEpoch: 7,
+      freshSuccesses: 1,
+      retryAfterMs: 0,
+    });
     await batcher.flush();
     expect(ramp.calls).toHaveLength(2); // nothing pending, nothing sent
+  });
+
+  it('drops pending counts from before a cut a reply shows, and growth evidence from before an increase', () => {
+    const pending = new PendingFeedback();
+    pending.add({ epoch: 10, outcome: 'failure', retryAfterMs: 0 });
+    pending.add({ epoch: 10, outcome: 'success', retryAfterMs: 0 });
+    pending.know(11, 10); // an increase: nothing stale
+    expect(pending.take()).toEqual({
+      epoch: 10,
+      successes: 1,
+      failures: 1,
+      overloads: 0,
+      freshEpoch: 0,
+      freshSuccesses: 0,
+      retryAfterMs: 0,
+    });
+    pending.add({ epoch: 11, outcome: 'failure', retryAfterMs: 0 });
+    pending.add({ epoch: 11, outcome: 'overload', retryAfterMs: 2_000 });
+    pending.know(12, 12); // a cut: both stale; the Retry-After is kept
+    expect(pending.take()).toEqual({ ...NO_FEEDBACK, retryAfterMs: 2_000 });
   });
 
   it('rejects the takes of a failed exchange with its error and carries on', async () => {

@@ -94,7 +94,7 @@ export class ExchangeBatcher {
     )
       .then(
         (result) => {
-          this.#feedback.know(result.status.epoch);
+          this.#feedback.know(result.status.epoch, result.status.cutEpoch);
           takes.forEach((t, i) => {
             const decision = result.decisions[i];
             if (decision) t.resolve(decision);

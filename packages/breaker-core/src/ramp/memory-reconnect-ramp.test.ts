@@ -65,7 +65,13 @@ describe('MemoryReconnectRamp', () => {
     const late = admission(await ramp.take());
     ramp.report(late, { outcome: 'overload', retryAfterMs: 2_000 });
     // A new epoch even within the millisecond of the latest increase.
-    expect(ramp.status).toEqual({ ratePerSec: 40, thresholdPerSec: 40, epoch: 3_001, pausedUntil: 5_000 });
+    expect(ramp.status).toEqual({
+      ratePerSec: 40,
+      thresholdPerSec: 40,
+      epoch: 3_001,
+      pausedUntil: 5_000,
+      cutEpoch: 3_001,
+    });
     const paused = await ramp.take();
     expect(paused.admitted).toBe(false);
     expect((paused as { retryAfterMs: number }).retryAfterMs).toBeGreaterThanOrEqual(1_000);
@@ -82,6 +88,29 @@ describe('MemoryReconnectRamp', () => {
     expect(metrics).toContain('breakwater_ramp_refusals_total{ramp="pusher",reason="paused"} 1');
   });
 
+  it('hears timeouts of dials admitted before the rate grew, and cuts once for them', async () => {
+    let now = 0;
+    const ramp = new MemoryReconnectRamp({ ratePerSec: 10, burst: 5, clock: () => now });
+    const early = await Promise.all(Array.from({ length: 5 }, async () => admission(await ramp.take())));
+    for (let second = 1; second <= 2; second++) {
+      const decisions = await Promise.all(Array.from({ length: 30 }, () => ramp.take()));
+      for (const d of decisions) if (d.admitted) ramp.report(d, { outcome: 'success' });
+      now = second * 1_000;
+      ramp.report(admission(await ramp.take()), { outcome: 'success' });
+    }
+    expect(ramp.status.ratePerSec).toBe(40); // two increases since `early` was admitted
+    // The early dials time out now (a connect timeout of ~2 s): fresh evidence of congestion.
+    for (const a of early) ramp.report(a, { outcome: 'failure' });
+    now = 3_000;
+    ramp.report(admission(await ramp.take()), { outcome: 'success' });
+    expect(ramp.status).toMatchObject({ ratePerSec: 20, cutEpoch: 3_000 });
+    // Reported again (more of the same wave): admitted before the cut, stale.
+    for (const a of early) ramp.report(a, { outcome: 'failure' });
+    now = 4_000;
+    ramp.report(admission(await ramp.take()), { outcome: 'success' });
+    expect(ramp.status.ratePerSec).toBe(20);
+  });
+
   it('ignores a report on an admission it did not make (no epoch)', async () => {
     const ramp = new MemoryReconnectRamp({ ratePerSec: 10, clock: () => 0 });
     await ramp.take();
@@ -96,6 +125,7 @@ describe('MemoryReconnectRamp', () => {
       thresholdPerSec: 500,
       epoch: 0,
       pausedUntil: 0,
+      cutEpoch: 0,
     });
   });
 

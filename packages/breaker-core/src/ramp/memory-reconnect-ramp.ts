@@ -71,6 +71,7 @@ export class MemoryReconnectRamp implements ReconnectRamp {
       thresholdPerSec: s ? s.threshold / 1000 : this.#rules.maxRatePerSec,
       epoch: s?.epoch ?? 0,
       pausedUntil: s?.pausedUntil ?? 0,
+      cutEpoch: s?.cutEpoch ?? 0,
     };
   }
 
@@ -83,14 +84,20 @@ export class MemoryReconnectRamp implements ReconnectRamp {
     const report = checkReport(admission, feedback);
     if (!report) return;
     this.#metrics?.reported(this.#name, report.outcome);
-    // Stale and no pause: the exchange would drop it; nothing to do (as a pod drops it unsent).
-    if (report.epoch !== this.#state?.epoch && report.retryAfterMs === 0) return;
+    // Admitted before the latest cut (or in no epoch of this state) and no pause: the exchange
+    // would drop it; nothing to do (as a pod drops it unsent).
+    const s = this.#state;
+    const stale = !s || report.epoch < s.cutEpoch || report.epoch > s.epoch;
+    if (stale && report.retryAfterMs === 0) return;
+    const success = report.outcome === 'success';
     this.#exchange(
       {
         epoch: report.epoch,
-        successes: report.outcome === 'success' ? 1 : 0,
+        successes: success ? 1 : 0,
         failures: report.outcome === 'failure' ? 1 : 0,
         overloads: report.outcome === 'overload' ? 1 : 0,
+        freshEpoch: success ? report.epoch : 0,
+        freshSuccesses: success ? 1 : 0,
         retryAfterMs: report.retryAfterMs,
       },
       [],

@@ -30,61 +30,95 @@ export function checkReport(admission: RampAdmission, feedback: RampFeedback): R
 }
 
 /**
- * One pod's feedback waiting for its next exchange: counts for the newest epoch reported,
- * and the longest `Retry-After` of any. Counts of an older epoch are dropped as soon as a
- * newer one is reported (or known from a reply): the ramp would drop them too, since
- * feedback on dials admitted before the rate last changed is stale. `add()` is on the
- * session's path: it bumps numbers and allocates nothing.
+ * One pod's feedback waiting for its next exchange: the outcomes of dials admitted since
+ * the latest cut it knows of (tagged with the oldest of their epochs), of those the
+ * successes at the newest epoch (growth evidence), and the longest `Retry-After` of any.
+ * A report on a dial admitted before the latest cut a reply showed is dropped at once, and
+ * a reply showing a newer cut drops what is pending from before it: the ramp would drop
+ * them too (one cut per congestion episode). A newer epoch alone (an increase) drops
+ * nothing but the growth evidence of older ones. Since an admission's epoch comes in a
+ * reply that also shows the cut, a pod never holds counts from both sides of a cut, so the
+ * oldest epoch decides for all of them exactly as per-report epochs would.
+ * `add()` is on the session's path: it bumps numbers and allocates nothing.
  */
 export class PendingFeedback {
+  /** The oldest epoch among the counts (meaningful while there are counts). */
   #epoch = 0;
   #successes = 0;
   #failures = 0;
   #overloads = 0;
+  /** The newest epoch among the successes, and the successes admitted at it. */
+  #freshEpoch = 0;
+  #freshSuccesses = 0;
   #retryAfterMs = 0;
-  /** The newest epoch a reply showed: reports of older ones are stale already. */
+  /** The newest epoch a reply showed: successes of older ones are no growth evidence. */
   #known = 0;
+  /** The newest cut epoch a reply showed: reports of older epochs are stale already. */
+  #knownCut = 0;
 
   get empty(): boolean {
-    return this.#successes + this.#failures + this.#overloads === 0 && this.#retryAfterMs === 0;
+    return this.#count === 0 && this.#retryAfterMs === 0;
+  }
+
+  get #count(): number {
+    return this.#successes + this.#failures + this.#overloads;
   }
 
   /** Adds a report; false if it was stale (its counts dropped; a `Retry-After` still kept). */
   add(report: RampReport): boolean {
     if (report.retryAfterMs > this.#retryAfterMs) this.#retryAfterMs = report.retryAfterMs;
-    if (report.epoch < this.#known || report.epoch < this.#epoch) return false;
-    if (report.epoch > this.#epoch) this.#reset(report.epoch);
-    if (report.outcome === 'success') this.#successes++;
-    else if (report.outcome === 'failure') this.#failures++;
+    if (report.epoch < this.#knownCut) return false;
+    if (this.#count === 0 || report.epoch < this.#epoch) this.#epoch = report.epoch;
+    if (report.outcome === 'success') {
+      this.#successes++;
+      if (report.epoch >= this.#known && report.epoch >= this.#freshEpoch) {
+        if (report.epoch > this.#freshEpoch) {
+          this.#freshEpoch = report.epoch;
+          this.#freshSuccesses = 0;
+        }
+        this.#freshSuccesses++;
+      }
+    } else if (report.outcome === 'failure') this.#failures++;
     else this.#overloads++;
     return true;
   }
 
-  /** A reply showed the ramp at `epoch`: counts of older epochs are dropped. */
-  know(epoch: number): void {
+  /** A reply showed the ramp at `epoch`, its latest cut at `cutEpoch`: drops what they make stale. */
+  know(epoch: number, cutEpoch: number): void {
     if (epoch > this.#known) this.#known = epoch;
-    if (this.#epoch < this.#known) this.#reset(0);
+    if (cutEpoch > this.#knownCut) this.#knownCut = cutEpoch;
+    if (this.#count > 0 && this.#epoch < this.#knownCut) this.#resetCounts();
+    if (this.#freshEpoch < this.#known) this.#resetFresh();
   }
 
   /** Takes everything pending (for one exchange) and starts empty. */
   take(): RampFeedbackCounts {
     if (this.empty) return NO_FEEDBACK;
+    const counted = this.#count > 0;
     const counts = {
-      epoch: this.#successes + this.#failures + this.#overloads > 0 ? this.#epoch : 0,
+      epoch: counted ? this.#epoch : 0,
       successes: this.#successes,
       failures: this.#failures,
       overloads: this.#overloads,
+      freshEpoch: this.#freshSuccesses > 0 ? this.#freshEpoch : 0,
+      freshSuccesses: this.#freshSuccesses,
       retryAfterMs: this.#retryAfterMs,
     };
-    this.#reset(0);
+    this.#resetCounts();
     this.#retryAfterMs = 0;
     return counts;
   }
 
-  #reset(epoch: number): void {
-    this.#epoch = epoch;
+  #resetCounts(): void {
+    this.#epoch = 0;
     this.#successes = 0;
     this.#failures = 0;
     this.#overloads = 0;
+    this.#resetFresh();
+  }
+
+  #resetFresh(): void {
+    this.#freshEpoch = 0;
+    this.#freshSuccesses = 0;
   }
 }

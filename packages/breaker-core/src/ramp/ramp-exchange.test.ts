@@ -27,16 +27,19 @@ function ramp(options: ReconnectRampOptions) {
         {},
         Array.from({ length: n }, () => cost),
       ).decisions,
-    /** `n` outcomes of dials admitted in the current epoch (or `epoch`). */
-    report: (outcome: 'success' | 'failure' | 'overload', n = 1, extra: Partial<RampFeedbackCounts> = {}) =>
-      exchange(
+    /** `n` outcomes of dials admitted in the current epoch (or `epoch`), as a pod sends them. */
+    report: (outcome: 'success' | 'failure' | 'overload', n = 1, extra: Partial<RampFeedbackCounts> = {}) => {
+      const epoch = extra.epoch ?? state?.epoch ?? 0;
+      return exchange(
         {
-          epoch: state?.epoch ?? 0,
+          epoch,
           [outcome === 'success' ? 'successes' : outcome === 'failure' ? 'failures' : 'overloads']: n,
+          ...(outcome === 'success' ? { freshEpoch: epoch, freshSuccesses: n } : {}),
           ...extra,
         },
         [],
-      ),
+      );
+    },
     get rate() {
       return (state?.rate ?? 0) / 1000;
     },
@@ -161,6 +164,14 @@ describe('slow start, then additive increase', () => {
     expect(r.state.threshold).toBe(40_000);
     expect(cleanIntervals(r, 4)).toEqual([45, 50, 55, 60]);
   });
+
+  it('with increaseFactor 1 (no slow start) grows by the step from the first interval: a linear ramp', () => {
+    const r = ramp({ ...rules, increaseFactor: 1 }).at(0);
+    expect(cleanIntervals(r, 4)).toEqual([15, 20, 25, 30]);
+    r.report('overload');
+    expect(r.rate).toBe(15);
+    expect(cleanIntervals(r, 2)).toEqual([20, 25]);
+  });
 });
 
 describe('multiplicative decrease', () => {
@@ -225,6 +236,120 @@ describe('multiplicative decrease', () => {
     r.at(500);
     // The next slot follows the last booked one (at 1,000), one emission at 40/s later.
     expect(r.take()).toEqual([{ admitted: true, tokens: 0, delayMs: 525, epoch: 1 }]);
+  });
+});
+
+describe('congestion episodes: only a cut, a pause or a restart makes feedback stale', () => {
+  const rules = { ratePerSec: 10, minRatePerSec: 1, maxRatePerSec: 200, maxWaitMs: 1_000, failureRatio: 0.1 };
+
+  it('hears a failure of a dial admitted before an increase, and cuts', () => {
+    const r = ramp(rules).at(0);
+    const [early] = r.take(100) as [RampDecision & { epoch: number }];
+    cleanIntervals(r, 2); // 10 → 20 → 40: two increases since `early` was admitted
+    expect(r.rate).toBe(40);
+    // Dials admitted at 10/s time out now: not stale, and a failing share of the interval.
+    const reply = r.report('failure', 5, { epoch: early.epoch });
+    expect(reply.events).toMatchObject({ stale: false });
+    r.at(r.now + 1_000);
+    expect(r.report('success', 5).events).toMatchObject({ decreased: true });
+    expect(r.rate).toBe(20);
+    // The next reports on dials admitted before that cut are stale: one cut per episode.
+    r.at(r.now + 1_000);
+    expect(r.report('failure', 50, { epoch: early.epoch }).events).toMatchObject({ stale: true });
+    r.at(r.now + 1_000);
+    r.report('success', 1);
+    expect(r.rate).toBe(20);
+  });
+
+  it('stops doubling when half the dials time out 3 s after admission while the other half succeed at once', () => {
+    const r = ramp(rules).at(0);
+    const due: { at: number; epoch: number; n: number }[] = [];
+    const rates: number[] = [];
+    for (let second = 0; second < 10; second++) {
+      r.at(second * 1_000);
+      for (const d of due.filter((f) => f.at === r.now)) r.report('failure', d.n, { epoch: d.epoch });
+      const admittedNow = r.take(1_000).filter((d) => d.admitted) as (RampDecision & { epoch: number })[];
+      const epoch = admittedNow[0]?.epoch ?? r.state.epoch;
+      const half = Math.floor(admittedNow.length / 2);
+      r.report('success', half, { epoch });
+      due.push({ at: r.now + 3_000, epoch, n: admittedNow.length - half });
+      rates.push(r.rate);
+    }
+    // Slow start until the first timeouts come back (3 s): a cut, then the additive step until the
+    // timeouts of the dials admitted after that cut come back (6 s, 9 s): one cut per episode.
+    // Deaf to timeouts from before an increase, it would double on to the 200/s ceiling.
+    expect(rates).toEqual([10, 20, 40, 20, 21, 22, 11, 12, 13, 6.5]);
+  });
+
+  it('counts successes from before an increase in the failure share, but grows only on successes at the current rate', () => {
+    const r = ramp(rules).at(0);
+    const [early] = r.take(100) as [RampDecision & { epoch: number }];
+    cleanIntervals(r, 1); // 20/s
+    r.take(100);
+    // 19 successes admitted at 10/s and one timeout: 5 %, noise; no success at 20/s yet.
+    r.report('success', 19, { epoch: early.epoch });
+    r.report('failure', 1, { epoch: early.epoch });
+    r.at(r.now + 1_000);
+    const reply = r.report('success', 1, { epoch: early.epoch });
+    expect(reply.events).toMatchObject({ decreased: false, increased: false, stale: false });
+    expect(r.rate).toBe(20);
+  });
+
+  it('keeps the interval open on outcomes from before an increase until a success at the new rate judges it', () => {
+    const r = ramp(rules).at(0);
+    const [early] = r.take(100) as [RampDecision & { epoch: number }];
+    cleanIntervals(r, 1); // 20/s from 1,000
+    r.take(100);
+    r.at(2_000);
+    r.report('success', 10, { epoch: early.epoch }); // the interval is over, but no evidence at 20/s yet
+    expect(r.state.intervalStart).toBe(1_000);
+    r.at(2_100);
+    expect(r.report('success', 1).events).toMatchObject({ increased: true }); // not one interval later
+    expect(r.rate).toBe(40);
+  });
+
+  it('grows the additive step once per clean interval on successes since the cut, without waiting for one at the current rate', () => {
+    const r = ramp({ ...rules, increaseFactor: 1, increaseStepPerSec: 5 }).at(0);
+    const [early] = r.take(100) as [RampDecision & { epoch: number }];
+    const rates: number[] = [];
+    for (let second = 1; second <= 4; second++) {
+      r.take(100); // callers wait: the rate is in use
+      r.at(second * 1_000);
+      // Confirmations lag: every success reported is of a dial admitted at the first rate.
+      r.report('success', 10, { epoch: early.epoch, freshEpoch: early.epoch, freshSuccesses: 10 });
+      rates.push(r.rate);
+    }
+    expect(rates).toEqual([15, 20, 25, 30]);
+    // Slow start still doubles only on a success at the current rate.
+    const s = ramp(rules).at(0);
+    const [first] = s.take(100) as [RampDecision & { epoch: number }];
+    s.at(1_000);
+    s.report('success', 10, { epoch: first.epoch });
+    expect(s.rate).toBe(20);
+    s.take(100);
+    s.at(2_000);
+    s.report('success', 10, { epoch: first.epoch, freshEpoch: first.epoch, freshSuccesses: 10 });
+    expect(s.rate).toBe(20);
+  });
+
+  it('drops successes from before a cut: they do not feed growth', () => {
+    const r = ramp(rules).at(0);
+    const [early] = r.take(100) as [RampDecision & { epoch: number }];
+    r.report('overload'); // 10 → 5
+    r.take(100);
+    r.at(1_000);
+    expect(r.report('success', 30, { epoch: early.epoch }).events).toMatchObject({ stale: true, increased: false });
+    expect(r.rate).toBe(5);
+  });
+
+  it('makes what was admitted before a pause stale, even when the rate cannot go lower', () => {
+    const r = ramp({ ...rules, ratePerSec: 1, minRatePerSec: 1, maxPauseMs: 5_000 }).at(0);
+    const [early] = r.take(10) as [RampDecision & { epoch: number }];
+    // A Retry-After on a dial of no known epoch: a pause, no cut.
+    const paused = r.report('overload', 1, { epoch: 999_999, retryAfterMs: 2_000 });
+    expect(paused.events).toMatchObject({ paused: true, decreased: false, stale: true });
+    expect(paused.status.cutEpoch).toBeGreaterThan(early.epoch);
+    expect(r.report('failure', 5, { epoch: early.epoch }).events).toMatchObject({ stale: true });
   });
 });
 
@@ -306,6 +431,8 @@ describe('invariants over a random recovery', () => {
         successes: kind < 0.8 ? 3 : 0,
         failures: kind >= 0.8 && kind < 0.95 ? 1 : 0,
         overloads: kind >= 0.95 ? 1 : 0,
+        freshEpoch: state?.epoch ?? 0,
+        freshSuccesses: kind < 0.8 ? 3 : 0,
         retryAfterMs: kind >= 0.99 ? 2_000 : 0,
       };
       const r = rampExchange(state, now, rules, feedback, [1, 1, 1, 1, 1]);

@@ -19,28 +19,48 @@ export interface RampState {
   /** Slow-start threshold, thousandths per second: multiplicative growth below it, additive from it. */
   threshold: number;
   /**
-   * The time of the latest rate change (or of the state's creation), ms, made strictly
-   * increasing: feedback on dials admitted in another epoch is stale.
+   * The time of the latest rate change or pause (or of the state's creation), ms, made
+   * strictly increasing; every admission carries it. Only successes of dials admitted in
+   * this epoch are evidence for growth.
    */
   epoch: number;
+  /**
+   * The epoch begun by the latest cut, pause or restart (or the state's creation): the
+   * start of the current congestion episode. Feedback on dials admitted before it is
+   * stale; an increase does not move it, so a dial admitted before an increase that
+   * fails after it still counts (TCP: one cut per episode, and no loss goes unheard).
+   */
+  cutEpoch: number;
   /** Start of the current adjustment interval, ms. */
   intervalStart: number;
-  /** Feedback of the current epoch counted in this interval. */
+  /** Outcomes counted in this interval of dials admitted since `cutEpoch`. */
   successes: number;
   failures: number;
+  /** Of `successes`, those of dials admitted in the current `epoch`: growth needs one. */
+  freshSuccesses: number;
   /** Latest time a caller had to wait for a slot or was refused, ms. */
   limitedAt: number;
   /** No admission before this, ms; 0 = never paused. */
   pausedUntil: number;
 }
 
-/** One pod's feedback since its previous exchange: counts for the latest epoch it knows. */
+/**
+ * One pod's feedback since its previous exchange: the outcomes of dials admitted since the
+ * latest cut it knows, and of those the successes at the newest epoch it knows.
+ */
 export interface RampFeedbackCounts {
-  /** The epoch the counts are about (their admissions'); 0 with no counts. */
+  /**
+   * The oldest epoch among the counts' admissions; 0 with no counts. The ramp counts them
+   * if it is not older than the ramp's `cutEpoch` (no cut since), else drops them all.
+   */
   readonly epoch: number;
   readonly successes: number;
   readonly failures: number;
   readonly overloads: number;
+  /** The newest epoch among the successes' admissions; 0 with none. */
+  readonly freshEpoch: number;
+  /** Of `successes`, those admitted at `freshEpoch`: evidence for growth if it is the ramp's epoch. */
+  readonly freshSuccesses: number;
   /** The longest `Retry-After` reported, ms, of any epoch (a pause is never stale); 0 = none. */
   readonly retryAfterMs: number;
 }
@@ -50,6 +70,8 @@ export const NO_FEEDBACK: RampFeedbackCounts = Object.freeze({
   successes: 0,
   failures: 0,
   overloads: 0,
+  freshEpoch: 0,
+  freshSuccesses: 0,
   retryAfterMs: 0,
 });
 
@@ -61,7 +83,7 @@ export interface RampEvents {
   readonly increased: boolean;
   /** A `Retry-After` began or extended a pause. */
   readonly paused: boolean;
-  /** The feedback's counts were of another epoch and were dropped. */
+  /** The feedback's counts were about dials admitted before the latest cut, pause or restart (or in no epoch of this state) and were dropped. */
   readonly stale: boolean;
 }
 
@@ -83,9 +105,11 @@ export function freshRampState(now: number, rules: ReconnectRampRules): RampStat
     rate: milliRate(rules.ratePerSec),
     threshold: milliRate(rules.maxRatePerSec),
     epoch: now,
+    cutEpoch: now,
     intervalStart: now,
     successes: 0,
     failures: 0,
+    freshSuccesses: 0,
     limitedAt: now - 1,
     pausedUntil: 0,
   };
@@ -100,14 +124,19 @@ export function freshRampState(now: number, rules: ReconnectRampRules): RampStat
  * 2. Restart: uncontended for `idleResetMs` → starting rate, threshold `maxRatePerSec`.
  * 3. Pause: a `Retry-After` (any epoch) pauses admissions until now + min(it, maxPauseMs);
  *    tokens at hand are dropped (no burst when it ends); booked slots stay owed.
- * 4. Feedback of the current epoch is counted; of another, dropped (stale).
+ * 4. Feedback on dials admitted since the latest cut (epoch ≥ cutEpoch) is counted; on
+ *    dials admitted before it (or in no epoch of this state), dropped (stale). Successes
+ *    admitted in the current epoch are also counted as fresh: growth needs one.
  * 5. Adjust. An overload cuts at once; at the end of an interval with feedback, failures ≥
- *    failureRatio × outcomes (and ≥ 1) cut; otherwise, if callers had to wait in it and
- *    something succeeded, the rate grows: × increaseFactor up to the threshold, then +
- *    increaseStepPerSec, up to maxRatePerSec. A cut: rate × decreaseFactor (not below
- *    minRatePerSec), and the threshold becomes the new rate. Any change starts a new epoch
- *    (strictly increasing) and interval, and rescales the booked debt so booked slots keep
- *    their times and new slots follow the last one at the new rate.
+ *    failureRatio × outcomes (and ≥ 1) cut; otherwise the interval ends once a dial admitted
+ *    at the current rate has succeeded, and if callers had to wait in it and no pause began,
+ *    the rate grows: × increaseFactor up to the threshold, then + increaseStepPerSec (from
+ *    the first interval when increaseFactor is 1), up to maxRatePerSec. A cut: rate × decreaseFactor (not below minRatePerSec), and the
+ *    threshold becomes the new rate. Any change of the rate, and a pause, starts a new epoch (strictly
+ *    increasing) and interval; a change rescales the booked debt so booked slots keep their
+ *    times and new slots follow the last one at the new rate. A cut, a pause and a restart
+ *    also start a new congestion episode (cutEpoch ← epoch): what was admitted before is
+ *    stale. An increase does not: a dial admitted before it that fails after it is heard.
  * 6. Takes, each like a sequential call: the next slot is max(now, the pause's end) plus
  *    the time to refill what is missing; within `maxWaitMs` it is admitted (booked if later
  *    than now), else refused with max(delay − maxWaitMs, minRetryAfterMs). A caller that
@@ -140,6 +169,7 @@ export function rampExchange(
   if (now - s.limitedAt >= rules.idleResetMs && (s.rate !== startRate || s.threshold !== maxRate)) {
     changeRate(s, startRate, now);
     s.threshold = maxRate;
+    s.cutEpoch = s.epoch; // what was admitted before the restart is stale
     restarted = true;
   }
 
@@ -154,13 +184,14 @@ export function rampExchange(
     }
   }
 
-  // 4. Feedback.
+  // 4. Feedback: stale only if admitted before the latest cut, pause or restart.
   const reported = feedback.successes + feedback.failures + feedback.overloads;
   let overloaded = false;
   if (reported > 0) {
-    if (feedback.epoch === s.epoch) {
+    if (feedback.epoch >= s.cutEpoch && feedback.epoch <= s.epoch) {
       s.successes += feedback.successes;
       s.failures += feedback.failures;
+      if (feedback.freshEpoch === s.epoch) s.freshSuccesses += feedback.freshSuccesses;
       overloaded = feedback.overloads > 0;
     } else {
       stale = true;
@@ -170,6 +201,8 @@ export function rampExchange(
   // 5. Adjust.
   const intervalOver = now - s.intervalStart >= rules.adjustIntervalMs && s.successes + s.failures > 0;
   const failing = intervalOver && s.failures > 0 && s.failures >= rules.failureRatio * (s.successes + s.failures);
+  // Below the threshold the rate doubles (slow start); increaseFactor 1 = none: additive from the first interval.
+  const slowStart = s.rate < s.threshold && rules.increaseFactor > 1;
   if (overloaded || failing) {
     const cut = Math.max(milliRate(rules.minRatePerSec), Math.floor(s.rate * rules.decreaseFactor));
     if (cut < s.rate) {
@@ -179,12 +212,16 @@ export function rampExchange(
       startInterval(s, now);
     }
     s.threshold = cut;
-  } else if (intervalOver) {
-    if (s.successes > 0 && s.limitedAt >= s.intervalStart && s.rate < maxRate) {
-      const grown =
-        s.rate < s.threshold
-          ? Math.min(s.threshold, Math.floor(s.rate * rules.increaseFactor))
-          : s.rate + milliRate(rules.increaseStepPerSec);
+  } else if (intervalOver && (s.freshSuccesses > 0 || !slowStart)) {
+    // Slow start doubles only on a success at the current rate: until one comes in, outcomes of
+    // dials admitted before the latest increase keep the interval open (they still weigh in its
+    // failure share; closing it on them alone would make every doubling wait a further interval).
+    // The additive step is small: a clean interval of successes since the latest cut is enough,
+    // so it grows once per interval, not once per interval plus a dial's confirmation.
+    if (!paused && s.limitedAt >= s.intervalStart && s.rate < maxRate) {
+      const grown = slowStart
+        ? Math.min(s.threshold, Math.floor(s.rate * rules.increaseFactor))
+        : s.rate + milliRate(rules.increaseStepPerSec);
       const next = Math.min(maxRate, grown);
       if (next > s.rate) {
         changeRate(s, next, now);
@@ -193,6 +230,10 @@ export function rampExchange(
     }
     startInterval(s, now);
   }
+  // A pause is a congestion signal even when the rate did not move (already at the floor, or
+  // a Retry-After on a stale dial): what was admitted before it is stale from now on.
+  if (paused && !decreased) newEpoch(s, now);
+  if (decreased || paused) s.cutEpoch = s.epoch;
 
   // 6. Takes. Slots start at the end of a pause; a clock that went backwards (a failover)
   // refills nothing but delays nothing either.
@@ -224,6 +265,7 @@ export function rampExchange(
         thresholdPerSec: s.threshold / 1000,
         epoch: s.epoch,
         pausedUntil: s.pausedUntil,
+        cutEpoch: s.cutEpoch,
       },
       events: { restarted, decreased, increased, paused, stale },
     },
@@ -238,6 +280,10 @@ export function rampExchange(
 function changeRate(s: RampState, rate: number, now: number): void {
   if (s.tokens < 0) s.tokens = 0 - Math.floor((-s.tokens * rate) / s.rate);
   s.rate = rate;
+  newEpoch(s, now);
+}
+
+function newEpoch(s: RampState, now: number): void {
   // Strictly increasing, so two changes in the same millisecond are still two epochs.
   s.epoch = Math.max(now, s.epoch + 1);
   startInterval(s, now);
@@ -247,4 +293,5 @@ function startInterval(s: RampState, now: number): void {
   s.intervalStart = now;
   s.successes = 0;
   s.failures = 0;
+  s.freshSuccesses = 0;
 }

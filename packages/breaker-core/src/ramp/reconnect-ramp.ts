@@ -41,7 +41,9 @@ export type RampDecision =
       readonly delayMs: number;
       /**
        * The ramp's epoch when it admitted: the time (ms, the ramp's clock) of its latest rate
-       * change. Feedback on a dial admitted before the rate last changed is stale and dropped.
+       * change or pause. Feedback on a dial admitted before the ramp last cut its rate, paused
+       * or restarted is stale and dropped (one cut per congestion episode); an increase makes
+       * nothing stale, but only successes admitted at the current rate make it grow.
        * Absent from ramps that take no feedback.
        */
       readonly epoch?: number;
@@ -85,8 +87,13 @@ export interface RampStatus {
   readonly ratePerSec: number;
   /** Multiplicative growth stops here and growth by `increaseStepPerSec` begins (the rate of the latest cut). */
   readonly thresholdPerSec: number;
-  /** The latest rate change, ms on the ramp's clock (feedback on dials admitted before it is dropped). */
+  /** The latest rate change or pause, ms on the ramp's clock (growth needs a success admitted since). */
   readonly epoch: number;
+  /**
+   * The epoch of the latest cut, pause or restart: the start of the current congestion
+   * episode. Feedback on dials admitted before it is dropped as stale.
+   */
+  readonly cutEpoch: number;
   /** No admission before this, ms on the ramp's clock; 0 = not paused. */
   readonly pausedUntil: number;
 }
@@ -134,8 +141,9 @@ export interface ReconnectRampOptions {
   minRetryAfterMs?: number;
   /**
    * Slow start: the rate is multiplied by this after each clean interval, until it reaches
-   * the threshold (the rate of the latest cut; at first `maxRatePerSec`). 1 = no slow start.
-   * Range [1, 10]. @default 2
+   * the threshold (the rate of the latest cut; at first `maxRatePerSec`). 1 = no slow start:
+   * the rate grows by `increaseStepPerSec` per clean interval from the first one (a linear
+   * ramp, for a pusher whose cold capacity and warm-up are known). Range [1, 10]. @default 2
    */
   increaseFactor?: number;
   /**
@@ -157,9 +165,11 @@ export interface ReconnectRampOptions {
   /**
    * The adjustment interval, ms: the rate grows at most once per interval in which dials
    * admitted at the current rate succeeded (and callers had to wait: an unused rate proves
-   * nothing). Cuts on overload answers are immediate, on failures at the interval's end;
-   * feedback on dials admitted before the latest change is dropped, so each change needs
-   * fresh evidence. Integer 10 – 600,000. @default 1_000
+   * nothing). Cuts on overload answers are immediate, on failures at the interval's end.
+   * Feedback on dials admitted before the latest cut, pause or restart is dropped, so the
+   * fleet cuts once per congestion episode; an increase drops nothing (a dial admitted
+   * before it that times out after it still counts), but growth needs a success admitted
+   * at the current rate. Integer 10 – 600,000. @default 1_000
    */
   adjustIntervalMs?: number;
   /**

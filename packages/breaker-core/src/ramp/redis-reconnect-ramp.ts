@@ -61,7 +61,7 @@ export interface RedisReconnectRampOptions extends ReconnectRampOptions {
 export const DEFAULT_REDIS_RECONNECT_RAMP_OPTIONS = Object.freeze({ prefix: 'bw', intervalMs: 100 });
 
 /**
- * The cluster-wide reconnect ramp: one state in Redis (bucket, rate, threshold, epoch,
+ * The cluster-wide reconnect ramp: one state in Redis (bucket, rate, threshold, epochs,
  * pause), changed atomically by one Lua script (lua/ramp-exchange-1.lua) on Redis `TIME`,
  * so every pod's sessions are admitted at one fleet-wide rate that follows what the
  * downstream answers. Each pod (one instance per pod, shared by its sessions) sends its
@@ -120,7 +120,13 @@ export class RedisReconnectRamp implements ReconnectRamp {
     this.#keyTtlMs = rampKeyTtlMs(rules);
     this.#clock = options.clock;
     this.#metrics = options.registry ? RampMetrics.for(options.registry) : undefined;
-    this.#status = { ratePerSec: rules.ratePerSec, thresholdPerSec: rules.maxRatePerSec, epoch: 0, pausedUntil: 0 };
+    this.#status = {
+      ratePerSec: rules.ratePerSec,
+      thresholdPerSec: rules.maxRatePerSec,
+      epoch: 0,
+      pausedUntil: 0,
+      cutEpoch: 0,
+    };
     this.#script = loadScript('rampExchange', 'ramp-exchange-1');
     defineScript(this.#client, this.#script);
     this.#batcher = new ExchangeBatcher(intervalMs, (feedback, costs) => this.#call(feedback, costs));
@@ -179,6 +185,8 @@ export class RedisReconnectRamp implements ReconnectRamp {
         feedback.successes,
         feedback.failures,
         feedback.overloads,
+        feedback.freshEpoch,
+        feedback.freshSuccesses,
         feedback.retryAfterMs,
         ...costs,
       );
@@ -227,12 +235,12 @@ function parseExchangeReply(reply: unknown, takes: number): ExchangeResult {
   } catch (err) {
     throw bad('is not JSON', err);
   }
-  const { now, rate, threshold, epoch, pausedUntil } = raw;
+  const { now, rate, threshold, epoch, pausedUntil, cutEpoch } = raw;
   const events = raw.events as Record<string, unknown> | undefined;
   // cjson encodes an empty list as {}.
   const list = Array.isArray(raw.decisions) ? raw.decisions : takes === 0 ? [] : undefined;
   if (
-    ![now, rate, threshold, epoch, pausedUntil].every(isInt) ||
+    ![now, rate, threshold, epoch, pausedUntil, cutEpoch].every(isInt) ||
     typeof events !== 'object' ||
     events === null ||
     !list
@@ -255,6 +263,7 @@ function parseExchangeReply(reply: unknown, takes: number): ExchangeResult {
       thresholdPerSec: (threshold as number) / 1000,
       epoch: epoch as number,
       pausedUntil: pausedUntil as number,
+      cutEpoch: cutEpoch as number,
     },
     events: {
       restarted: events.restarted === 1,

@@ -1,6 +1,6 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { followTheMaster, outliveFailovers } from './fail-fast-client.js';
+import { followTheMaster, openBreakerConnections, outliveFailovers } from './fail-fast-client.js';
 
 const backoff = (times: number) => Math.min(50 * 2 ** times, 2_000);
 
@@ -76,5 +76,20 @@ describe('outliveFailovers', () => {
     await new Promise((resolve) => process.nextTick(resolve)); // ioredis emits 'end' on the next tick
     vi.advanceTimersByTime(100);
     expect(connects()).toBe(1);
+  });
+});
+
+describe('openBreakerConnections on a Cluster', () => {
+  it('the command connection is ready without a ready check; the subscriber keeps it', () => {
+    const yours = new Cluster([{ host: '127.0.0.1', port: 1 }], { lazyConnect: true });
+    const { command, subscriber } = openBreakerConnections(yours, 250, 2_000);
+    try {
+      expect((command as Cluster).options).toMatchObject({ enableOfflineQueue: false, enableReadyCheck: false });
+      expect((subscriber as Cluster).options).toMatchObject({ enableOfflineQueue: true, enableReadyCheck: true });
+    } finally {
+      command.disconnect();
+      subscriber.disconnect();
+      yours.disconnect();
+    }
   });
 });

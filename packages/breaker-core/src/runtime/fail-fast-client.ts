@@ -61,8 +61,11 @@ export function openBreakerConnections(
       clusterRetryStrategy: retryStrategy,
       redisOptions: { ...base.redisOptions, ...redisOptions },
     });
-    command = cluster.duplicate([], clusterOptions(failFast, false));
-    subscriber = cluster.duplicate([], clusterOptions(forSubscriber, true));
+    // No ready check on the command connection: see FAIL_FAST_CLUSTER_READY.
+    command = guardClusterSubscriber(
+      cluster.duplicate([], { ...clusterOptions(failFast, false), ...FAIL_FAST_CLUSTER_READY }),
+    );
+    subscriber = guardClusterSubscriber(cluster.duplicate([], clusterOptions(forSubscriber, true)));
   } else if (isRedis(redis)) {
     const follow = followTheMaster(connectTimeout, retryStrategy);
     command = outliveFailovers(redis.duplicate({ ...failFast, ...follow }), retryStrategy);
@@ -85,6 +88,68 @@ export function openBreakerConnections(
   command.on('error', () => {});
   subscriber.on('error', () => {});
   return { command, subscriber };
+}
+
+/**
+ * A fail-fast Cluster connection (no offline queue) is ready as soon as it has the slot map:
+ * no `CLUSTER INFO` ready check. ioredis sends that check to a node picked at random, and
+ * with the cluster's offline queue off it refuses to send it to a node whose connection is
+ * still opening ("Connection is closed."), which on a cluster with replicas is often the
+ * case right after the slot refresh (learning that a node is a replica, ioredis sends it
+ * READONLY, which opens its connection). A failed check is a whole reconnect on the cluster
+ * backoff, which doubles and is only reset once ready: after the breaker dropped the
+ * connection on a timeout, a pod whose Redis answered within milliseconds waited seconds
+ * for 'ready', and so for its rejoin (found by `pnpm chaos`: 13 of 15 divergences were pods
+ * on a Cluster kept on their fallback 2–9 s; test/breaker-core/runtime/cluster-rejoin.test.ts).
+ * What the check guarded (`cluster_state:fail`) the breaker's calls see anyway: they fail
+ * with `CLUSTERDOWN` and the pod stays on, or goes to, its local breaker.
+ */
+export const FAIL_FAST_CLUSTER_READY = { enableReadyCheck: false } as const satisfies ClusterOptions;
+
+/** What ioredis's Cluster pub/sub helper (ClusterSubscriber, private) is to us. */
+interface ClusterSubscriberLike {
+  selectSubscriber(): void;
+  subscriber: Redis | null;
+}
+
+/**
+ * Bounds what ioredis's Cluster subscriber helper leaves on a dead socket. Every Cluster
+ * (commands too) keeps one pub/sub connection of its own, and picks a new one whenever that
+ * one ends, its node leaves the pool or the cluster reconnects; each time it disconnects the
+ * last connection whose subscriptions succeeded, again and again while no new one succeeds
+ * (a path that resets every connection: many times a second). Each `disconnect()` of an
+ * ioredis connection adds a `close` listener to its socket, so that dead socket collected one
+ * per pick (`MaxListenersExceededWarning: 11 close listeners added to [Socket]` after every
+ * cut, found by `pnpm chaos`; test/breaker-core/runtime/cluster-rejoin.test.ts). Those
+ * connections are never reconnected (ioredis makes a new one), so each is disconnected once
+ * and later disconnects are no-ops. A no-op if ioredis's internals do not look as expected.
+ */
+export function guardClusterSubscriber<C extends Cluster>(cluster: C): C {
+  const helper = (cluster as unknown as { subscriber?: Partial<ClusterSubscriberLike> }).subscriber;
+  if (typeof helper?.selectSubscriber !== 'function') return cluster;
+  const select = helper.selectSubscriber.bind(helper);
+  helper.selectSubscriber = () => {
+    select();
+    const picked = helper.subscriber;
+    if (picked) disconnectOnce(picked);
+  };
+  return cluster;
+}
+
+const ONCE = Symbol('breakwater.disconnect-once');
+
+/** Makes `client.disconnect()` act once; it is never reconnected after that. */
+function disconnectOnce(client: Redis): void {
+  const marked = client as Redis & { [ONCE]?: true };
+  if (marked[ONCE]) return;
+  marked[ONCE] = true;
+  const disconnect = client.disconnect.bind(client);
+  let done = false;
+  client.disconnect = (reconnect = false) => {
+    if (done) return;
+    done = true;
+    disconnect(reconnect);
+  };
 }
 
 /**

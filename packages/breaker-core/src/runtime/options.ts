@@ -40,7 +40,12 @@ export interface ClusterBreakerOptions {
   commandTimeoutMs?: number;
   /** How long createClusterBreaker() waits for Redis before starting on the local fallback, ms. Range 0 – 60,000. @default 1_000 */
   startTimeoutMs?: number;
-  /** Cap on the reconnect backoff of the breaker's Redis connections, ms. Range 50 – 60,000. @default 2_000 */
+  /**
+   * Cap on the reconnect backoff of the breaker's Redis connections, ms (the backoff is 100,
+   * 200, 400, 800 ms … up to this): after an outage a pod reconnects at most this long after
+   * Redis answers again, so it bounds how late a pod rejoins the fleet's decision. One
+   * connect attempt per connection per cap while Redis is down. Range 50 – 60,000. @default 1_000
+   */
   reconnectMaxDelayMs?: number;
   /** A pino logger (or anything with the same methods). @default silent */
   logger?: BreakwaterLogger;
@@ -71,7 +76,7 @@ export const DEFAULT_CLUSTER_BREAKER_OPTIONS = Object.freeze({
   resyncIntervalMs: 1_000,
   commandTimeoutMs: 250,
   startTimeoutMs: 1_000,
-  reconnectMaxDelayMs: 2_000,
+  reconnectMaxDelayMs: 1_000,
 });
 
 const KEYS = [

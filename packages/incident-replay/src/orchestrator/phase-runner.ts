@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { startAdminServer } from '@breakwater/admin-api';
 import { AdminClient } from '@breakwater/admin-api/client';
+import { latencyQuantile } from '@breakwater/pusher-stand-in';
 import { pino } from 'pino';
 import type { PhaseName, ReplayOptions } from '../options.js';
 import { CHART_STATES, type ChartState, type PodConfig, type PodSample, type ProbeRecord } from '../pod/messages.js';
 import { cpuBusySampler } from '../report/machine.js';
-import { faultFor, pusherCapacityFor, timeline } from '../scenario/scenario.js';
+import { faultFor, pusherCapacityFor, replayRamp, timeline } from '../scenario/scenario.js';
 import { PodFleet } from './pod-fleet.js';
 import { PusherProcess, type PusherStats } from './pusher-process.js';
 import type { ReplayRedis } from './replay-redis.js';
@@ -33,6 +34,16 @@ export interface TimelinePoint {
   readonly capacityPerSecond: number | null;
   /** Handshakes the stand-in refused as overload, per scenario second. */
   readonly overloadsPerSecond: number;
+  /**
+   * Handshakes the stand-in accepted only after their client had given up (its connect timeout
+   * closed the socket first), per scenario second: a starved pusher's wasted work.
+   */
+  readonly abandonedHandshakesPerSecond: number;
+  /**
+   * p99 of how long the stand-in took to answer the handshakes it answered in this tick, from
+   * the upgrade request to the accept, scenario ms (its histogram's bucket bound; null: none).
+   */
+  readonly handshakeP99Ms: number | null;
   /** Dials pusher received since the phase began (the timeline's cumulative count). */
   readonly dialsTotal: number;
 }
@@ -104,10 +115,11 @@ export async function runPhase(phase: PhaseName, deps: PhaseDeps): Promise<Phase
       keyPrefix: deps.redis?.prefix ?? 'bw',
       timeScale: o.timeScale,
       failureMode: o.failureMode,
+      ramp: replayRamp(o.pusherCapacity),
     }));
     deps.progress(`[${phase}] starting ${o.pods} pods × ${o.sessions} sessions …`);
     // Generous: on a shared 2-core machine, 30 tsx processes can take minutes to start.
-    fleet = await PodFleet.start(configs, 600_000);
+    fleet = await PodFleet.start(configs, 600_000, o.podNice);
     // pusher starts cold as the fleet starts: the sessions' first connects meet a warming capacity.
     await pusher.setCapacity(pusherCapacityFor(o));
     const beganAt = Date.now();
@@ -190,6 +202,13 @@ export async function runPhase(phase: PhaseName, deps: PhaseDeps): Promise<Phase
         rampAdmittedPerSecond: phase === 'breakwater' ? perScenarioSecond(Math.max(0, admitted - lastAdmitted)) : null,
         capacityPerSecond: stats.capacity.rate,
         overloadsPerSecond: perScenarioSecond(rejected(stats) - rejected(last)),
+        abandonedHandshakesPerSecond: perScenarioSecond(
+          Math.max(0, stats.abandonedHandshakes - last.abandonedHandshakes),
+        ),
+        handshakeP99Ms: latencyQuantile(
+          stats.handshakeLatency.buckets.map((n, i) => Math.max(0, n - (last.handshakeLatency.buckets[i] ?? 0))),
+          0.99,
+        ),
         dialsTotal: stats.dials - dialsAtStart,
       };
       points.push(point);

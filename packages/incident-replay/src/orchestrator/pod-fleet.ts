@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { setPriority } from 'node:os';
 import type { OrchestratorMessage, PodConfig, PodMessage, PodSample } from '../pod/messages.js';
 import { forkTs } from './tsx-fork.js';
 
@@ -31,12 +32,17 @@ export class PodFleet {
     this.#pods = pods;
   }
 
-  /** Forks every pod and resolves when all have started their sessions. */
-  static async start(configs: readonly PodConfig[], startTimeoutMs: number): Promise<PodFleet> {
+  /**
+   * Forks every pod at scheduling priority `nice` (0 = the orchestrator's, the stand-in's and
+   * Redis's) and resolves when all have started their sessions.
+   */
+  static async start(configs: readonly PodConfig[], startTimeoutMs: number, nice = 0): Promise<PodFleet> {
     const pods: PodHandle[] = [];
     const ready: Promise<void>[] = [];
     for (const config of configs) {
       const child = forkTs(new URL('../pod/pod-main.ts', import.meta.url));
+      // Lowering one's own children's priority needs no privilege; tsx's loader and the pod are one process.
+      if (nice > 0 && child.pid !== undefined) setPriority(child.pid, nice);
       const pod: PodHandle = {
         child,
         latest: undefined,

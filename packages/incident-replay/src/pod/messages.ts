@@ -1,4 +1,5 @@
 import type { FailureMode, PhaseName } from '../options.js';
+import type { ReplayRamp } from '../scenario/scenario.js';
 
 /** What the orchestrator tells a pod process when it forks it. */
 export interface PodConfig {
@@ -11,6 +12,8 @@ export interface PodConfig {
   readonly keyPrefix: string;
   readonly timeScale: number;
   readonly failureMode: FailureMode;
+  /** The reconnect ramp's options, scenario time (Breakwater phase; see replayRamp). */
+  readonly ramp: ReplayRamp;
 }
 
 /** Session states as the replay charts them, for both clients. */

@@ -71,7 +71,7 @@ async function start(c: PodConfig): Promise<void> {
   period.enable();
   whole.enable();
   clock = scaledScheduler(c.timeScale);
-  const settings = scaledSettings(c.timeScale);
+  const settings = scaledSettings(c.timeScale, c.ramp);
   const ctx: ClientContext = {
     pusherUrl: c.pusherUrl,
     clock,

@@ -1,4 +1,4 @@
-import { DEFAULT_BREAKER_CONFIG } from '@breakwater/breaker-core';
+import { DEFAULT_BREAKER_CONFIG, DEFAULT_RECONNECT_RAMP_OPTIONS } from '@breakwater/breaker-core';
 import type { PusherCapacity } from '@breakwater/pusher-stand-in';
 import type { FailureMode, ReplayOptions } from '../options.js';
 
@@ -25,34 +25,75 @@ export const LOAD_PROFILE = Object.freeze({
   fallbackWorkMs: 500,
 });
 
+/** pusher's burst: as many handshakes back to back as its warm bucket takes. */
+export const PUSHER_BURST = 50;
+
 /**
- * The reconnect ramp, in scenario time (rates per scenario second, durations in scenario ms):
- * production's defaults (`DEFAULT_RECONNECT_RAMP_OPTIONS`) except where the replay says why.
- * `scaledSettings` converts them to the wall time the ramp runs on (Redis TIME).
+ * The ramp's burst: half of pusher's. Admissions leave a pod in step with the ramp, but a pod
+ * whose event loop stalls dials the slots it was given late, several at once, and on a
+ * saturated machine many pods stall together: the other half is room for those clumps.
  */
-export const REPLAY_RAMP = Object.freeze({
-  ratePerSec: 50,
-  minRatePerSec: 5,
-  /**
-   * Production's ceiling (10 × the starting rate). The ramp reaches it only while pusher keeps
-   * taking every dial; a cold pusher's 503s cut it long before.
-   */
-  maxRatePerSec: 500,
-  increaseStepPerSec: 5,
-  burst: 50,
-  maxWaitMs: 1_000,
-  minRetryAfterMs: 1_000,
-  /**
-   * The slow start doubles the rate at most once per interval, and only on fresh evidence: dials
-   * admitted at the current rate that stayed open `probeConfirmMs`. Production's 1 s would double
-   * faster than a cold pusher warms up (100 → 400 a second over 30 s: +10 a second per second),
-   * and find its capacity by being refused; every 5 s the ramp (50, 100, 200, 400 a second at
-   * 0, ~6, ~12, ~18 s) stays under it while the fleet reconnects.
-   */
-  adjustIntervalMs: 5_000,
-  maxPauseMs: 30_000,
-  idleResetMs: 10_000,
-});
+export const RAMP_BURST = 25;
+
+/** The reconnect ramp's options in scenario time (rates per scenario second, durations scenario ms). */
+export interface ReplayRamp {
+  readonly ratePerSec: number;
+  readonly minRatePerSec: number;
+  readonly maxRatePerSec: number;
+  readonly increaseFactor: number;
+  readonly increaseStepPerSec: number;
+  readonly burst: number;
+  readonly maxWaitMs: number;
+  readonly minRetryAfterMs: number;
+  readonly adjustIntervalMs: number;
+  readonly maxPauseMs: number;
+  readonly idleResetMs: number;
+}
+
+const thousandths = (x: number) => Math.round(x * 1000) / 1000;
+
+/**
+ * The reconnect ramp for a replay, in scenario time. With a pusher capacity (the default),
+ * the ramp is configured from it as an operator who knows pusher's cold capacity would
+ * (packages/breaker-core/README.md, "When pusher's cold capacity is known"): start at the
+ * cold rate and grow linearly, one step per clean second, no faster than it warms up — so
+ * it never overtakes pusher, and its cuts stay armed for a pusher slower than promised.
+ * Without one (`--pusher-capacity none`): production's defaults, slow start included.
+ */
+export function replayRamp(capacity: ReplayOptions['pusherCapacity']): ReplayRamp {
+  const d = DEFAULT_RECONNECT_RAMP_OPTIONS;
+  const common = {
+    burst: RAMP_BURST,
+    maxWaitMs: d.maxWaitMs,
+    minRetryAfterMs: d.minRetryAfterMs,
+    adjustIntervalMs: d.adjustIntervalMs,
+    maxPauseMs: d.maxPauseMs,
+    idleResetMs: d.idleResetMs,
+  };
+  if (!capacity) {
+    return {
+      ...common,
+      ratePerSec: d.ratePerSec,
+      minRatePerSec: d.minRatePerSec,
+      maxRatePerSec: d.maxRatePerSec,
+      increaseFactor: d.increaseFactor,
+      increaseStepPerSec: d.increaseStepPerSec,
+    };
+  }
+  const warming = capacity.warmUpSeconds > 0 && capacity.maxRate > capacity.initialRate;
+  const ratePerSec = thousandths(warming ? capacity.initialRate : capacity.maxRate);
+  return {
+    ...common,
+    ratePerSec,
+    minRatePerSec: Math.max(0.001, thousandths(ratePerSec / 10)),
+    maxRatePerSec: thousandths(capacity.maxRate),
+    increaseFactor: 1,
+    // Per clean interval (1 s): the warm-up's slope, rounded down so the ramp never runs ahead.
+    increaseStepPerSec: warming
+      ? Math.floor(((capacity.maxRate - capacity.initialRate) / capacity.warmUpSeconds) * 1000) / 1000
+      : 0,
+  };
+}
 
 /** When things happen in one phase, as offsets from its start, in wall-clock ms. */
 export interface Timeline {
@@ -100,7 +141,7 @@ export function faultFor(
  * production defaults divided by the scale, floored at what each option allows.
  * Redis-facing timeouts (command timeout) stay real: Redis is not compressed.
  */
-export function scaledSettings(timeScale: number) {
+export function scaledSettings(timeScale: number, ramp: ReplayRamp) {
   const s = (ms: number, min = 1) => Math.max(min, Math.round(ms / timeScale));
   const d = DEFAULT_BREAKER_CONFIG;
   const bucketMs = s(d.bucketMs, 100);
@@ -140,16 +181,17 @@ export function scaledSettings(timeScale: number) {
     // (scaledRamp), so its rates are per wall second (scenario rate × scale) and its durations
     // wall ms (scenario ms ÷ scale, floored at what each option allows).
     ramp: {
-      ratePerSec: REPLAY_RAMP.ratePerSec * timeScale,
-      minRatePerSec: REPLAY_RAMP.minRatePerSec * timeScale,
-      maxRatePerSec: REPLAY_RAMP.maxRatePerSec * timeScale,
-      increaseStepPerSec: REPLAY_RAMP.increaseStepPerSec * timeScale,
-      burst: REPLAY_RAMP.burst,
-      maxWaitMs: s(REPLAY_RAMP.maxWaitMs, 0),
-      minRetryAfterMs: s(REPLAY_RAMP.minRetryAfterMs, 0),
-      adjustIntervalMs: s(REPLAY_RAMP.adjustIntervalMs, 10),
-      maxPauseMs: s(REPLAY_RAMP.maxPauseMs, 0),
-      idleResetMs: s(REPLAY_RAMP.idleResetMs, 1),
+      ratePerSec: ramp.ratePerSec * timeScale,
+      minRatePerSec: ramp.minRatePerSec * timeScale,
+      maxRatePerSec: ramp.maxRatePerSec * timeScale,
+      increaseFactor: ramp.increaseFactor,
+      increaseStepPerSec: ramp.increaseStepPerSec * timeScale,
+      burst: ramp.burst,
+      maxWaitMs: s(ramp.maxWaitMs, 0),
+      minRetryAfterMs: s(ramp.minRetryAfterMs, 0),
+      adjustIntervalMs: s(ramp.adjustIntervalMs, 10),
+      maxPauseMs: s(ramp.maxPauseMs, 0),
+      idleResetMs: s(ramp.idleResetMs, 1),
     },
     fallback: { concurrency: 4, timeoutMs: 30_000 },
   };
@@ -165,8 +207,8 @@ export function pusherCapacityFor(o: ReplayOptions): PusherCapacity | null {
     initialRate: o.pusherCapacity.initialRate,
     maxRate: o.pusherCapacity.maxRate,
     warmUpMs: Math.round(o.pusherCapacity.warmUpSeconds * 1_000),
-    // As many back to back as the ramp's burst: Breakwater's ramp fits under a cold pusher, a stampede does not.
-    burst: REPLAY_RAMP.burst,
+    // Twice the ramp's burst: Breakwater's ramp fits under a cold pusher, a stampede does not.
+    burst: PUSHER_BURST,
     overload: o.pusherOverload,
     retryAfterSeconds: 5,
     maxSessions: o.pusherMaxSessions ?? 3 * o.pods * o.sessions,

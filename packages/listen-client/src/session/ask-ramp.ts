@@ -18,8 +18,8 @@ export const UNRAMPED: RampAnswer = Object.freeze({ ok: true, delayMs: 0, admiss
 
 /**
  * Asks the cluster-wide reconnect ramp whether a connect or reconnect attempt may
- * start. A ramp that fails or does not answer within `timeoutMs` (`rampTimeoutMs`,
- * or less for a first connect, which must fit in the connect timeout) admits: the ramp
+ * start. A ramp that fails or does not answer within `timeoutMs` (`rampTimeoutMs`)
+ * admits: the ramp
  * only spreads recovery, while the breaker (with its own Redis-down fallback)
  * still decides whether pusher may be called at all. Never rejects.
  */

@@ -24,8 +24,7 @@ export interface DialHandlers {
 }
 
 /**
- * Dials pusher once, bounded by `timeoutMs` (the connect timeout, or what a first
- * connect has left of it). Counts the result in `pusher_reconnect_attempts_total`
+ * Dials pusher once, bounded by `timeoutMs` (the connect timeout). Counts the result in `pusher_reconnect_attempts_total`
  * (`overloaded`: a 503 or 429 with `Retry-After`), logs failures folded, never throws. Events from the connection are delivered only
  * while it is active, so a connection that dies before the session takes it is
  * marked dead, not lost.

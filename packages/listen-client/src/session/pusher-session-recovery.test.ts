@@ -45,19 +45,45 @@ describe('PusherSession: first connects through the ramp', () => {
     expect(asked).toBe(5); // each session asked once: a booked slot is not asked for again
   });
 
-  it('start() still resolves within the connect timeout when the ramp is slow', async () => {
-    const h = harness({ ramp: { take: () => new Promise(() => {}) }, rampTimeoutMs: 600_000 });
+  it('start() resolves within rampTimeoutMs + connectTimeoutMs when the ramp never answers', async () => {
+    const h = harness({ ramp: { take: () => new Promise(() => {}) }, rampTimeoutMs: 1_000, connectTimeoutMs: 3_000 });
     let resolved = false;
     void h.session.start().then(() => {
       resolved = true;
     });
-    await h.advance(1_500); // the ramp gets half the connect timeout, then the dial is made
+    await h.advance(999);
+    expect(h.dialer.dials).toHaveLength(0);
+    await h.advance(1); // the ramp counts as unreachable: the attempt goes ahead
     expect(h.dialer.dials).toHaveLength(1);
-    await h.advance(1_499);
+    await h.advance(2_999); // and the dial has the whole connect timeout
+    expect(h.dialer.last.aborted).toBe(false);
     expect(resolved).toBe(false);
     await h.advance(1);
+    expect(h.dialer.last.aborted).toBe(true);
     expect(resolved).toBe(true);
     expect(h.session.state).toBe('degraded');
+  });
+
+  it('a slow ramp answer leaves the first dial its whole connect timeout (a loaded pod, a slow pusher)', async () => {
+    const clock = new ManualScheduler();
+    const ramp = new MemoryReconnectRamp({ clock: () => clock.now() });
+    // The ramp answers after 900 ms (its pod's event loop is busy), within rampTimeoutMs.
+    const slow = {
+      take: () =>
+        new Promise<Awaited<ReturnType<typeof ramp.take>>>((resolve) => {
+          clock.setTimeout(() => resolve(ramp.take()), 900);
+        }),
+    };
+    const h = harness({ clock, ramp: slow, rampTimeoutMs: 1_000, connectTimeoutMs: 3_000 });
+    void h.session.start();
+    await h.advance(900);
+    expect(h.dialTimes()).toEqual([900]);
+    // pusher answers the upgrade 2.5 s later: 3.4 s after start(), within the dial's 3 s.
+    await h.advance(2_500);
+    expect(h.dialer.last.aborted).toBe(false);
+    h.dialer.last.accept();
+    await h.advance(0);
+    expect(h.session.state).toBe('connected');
   });
 
   it('without a ramp, a real ClusterBreaker gets one warning per process', async () => {
@@ -231,6 +257,29 @@ describe('PusherSession: degraded', () => {
     await h.advance(600_000);
     expect(h.dialer.dials).toHaveLength(1);
     expect(h.breaker.probesAsked).toBeGreaterThanOrEqual(1);
+  });
+
+  it('in half_open without the lease, asks again after leaseRetryMs: a dead holder’s lease lapses with no transition', async () => {
+    const h = await degraded();
+    h.breaker.grantProbes = false; // another pod holds the lease …
+    h.breaker.set('half_open');
+    await h.advance(0);
+    expect(h.breaker.probesAsked).toBe(1);
+    h.breaker.grantProbes = true; // … and dies: its lease lapses, the breaker stays half_open
+    await h.advance(9_999);
+    expect(h.dialer.dials).toHaveLength(1);
+    await h.advance(1);
+    expect(h.breaker.probesAsked).toBe(2);
+    expect(h.dialTimes()).toEqual([0, 10_000]);
+    expect(h.breaker.reports).toEqual([{ token: 't1', outcome: 'failure' }]);
+  });
+
+  it('asks for the lease no more often than degradedProbeIntervalMs when that is shorter', async () => {
+    const h = await degraded({ degradedProbeIntervalMs: 2_000 });
+    h.breaker.grantProbes = false;
+    h.breaker.set('half_open');
+    await h.advance(10_000);
+    expect(h.breaker.probesAsked).toBe(6); // at 0, 2, 4, 6, 8 and 10 s
   });
 
   it('when the breaker closes, sessions reconnect spread over recoverySpreadMs', async () => {

@@ -126,8 +126,10 @@ export class PusherSession {
   }
 
   /**
-   * Connects. Never rejects because of pusher: resolves within the connect
-   * timeout, `connected` or (pusher unreachable, breaker not allowing) `degraded`.
+   * Connects. Never rejects because of pusher: resolves within `rampTimeoutMs +
+   * connectTimeoutMs` (the ramp's answer, then a dial with the whole connect timeout),
+   * `connected`, `reconnect_backoff` (the ramp booked a later slot) or (pusher
+   * unreachable, breaker not allowing) `degraded`.
    */
   async start(): Promise<void> {
     try {

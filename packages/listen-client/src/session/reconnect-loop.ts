@@ -83,10 +83,10 @@ export class ReconnectLoop {
   }
 
   /**
-   * First connect: the ramp (if any) and one dial, together bounded by the connect
-   * timeout; on failure the session starts degraded, and if the ramp books a later
-   * slot it starts in reconnect_backoff and dials at the slot. Calling it again
-   * returns the same promise.
+   * First connect: the ramp (if any, bounded by `rampTimeoutMs`), then one dial bounded by
+   * the full connect timeout, so it resolves within `rampTimeoutMs + connectTimeoutMs`; on
+   * failure the session starts degraded, and if the ramp books a later slot it starts in
+   * reconnect_backoff and dials at the slot. Calling it again returns the same promise.
    */
   start(): Promise<void> {
     if (this.#closing) return Promise.resolve();
@@ -115,14 +115,10 @@ export class ReconnectLoop {
     }
     if (this.#refused()) return this.#degrade(0, `breaker_${breaker.state}`);
     const options = this.#options;
-    const deadline = options.clock.now() + options.connectTimeoutMs;
     this.#setStatus({ value: 'connecting', attempt: 1 }, 'start');
     // Pods restart together: without the ramp every session's first connect is one
-    // unthrottled storm. The ramp gets at most half the connect timeout (the dial the
-    // rest), so start() still resolves in time; a slot booked later is kept, not
-    // asked for again.
-    const rampMs = Math.min(options.rampTimeoutMs, Math.ceil(options.connectTimeoutMs / 2));
-    const answer = await askRamp(options, this.#metrics, this.#warnings, rampMs);
+    // unthrottled storm. A slot booked later is kept, not asked for again.
+    const answer = await askRamp(options, this.#metrics, this.#warnings);
     if (this.#closing) return;
     if (!answer.ok || answer.delayMs > 0) {
       const retryAt = answer.ok ? options.clock.now() + answer.delayMs : this.#rampRetryAt(answer.retryAfterMs);
@@ -131,7 +127,10 @@ export class ReconnectLoop {
       return this.#ensureLoop();
     }
     if (this.#refused()) return this.#degrade(0, `breaker_${breaker.state}`);
-    const dialed = await this.#current.dial(null, Math.max(1, deadline - options.clock.now()), answer.admission);
+    // The dial gets the whole connect timeout, whatever the ramp took to answer: on a loaded
+    // pod a slow ramp answer must not leave a whole wave of first dials too little time to
+    // open (they would time out together, and each timeout is a breaker failure).
+    const dialed = await this.#current.dial(null, options.connectTimeoutMs, answer.admission);
     if (this.#closing) return;
     if (dialed) this.#connected(dialed, 0, 'connected');
     else if (this.#current.overload) this.#overloaded(1, 'first_connect_overloaded', this.#current.overload);
@@ -228,8 +227,8 @@ export class ReconnectLoop {
     this.#ensureLoop();
   }
 
-  #probeDelay(): number {
-    return Math.round(this.#options.degradedProbeIntervalMs * (1 + PROBE_SPREAD * this.#options.random()));
+  #probeDelay(intervalMs = this.#options.degradedProbeIntervalMs): number {
+    return Math.round(intervalMs * (1 + PROBE_SPREAD * this.#options.random()));
   }
 
   #onBreaker(e: BreakerStateChange): void {
@@ -355,7 +354,14 @@ export class ReconnectLoop {
       // one lease, until it is reported or expires. One granted to a session that is
       // closing meanwhile is never reported, so it expires and another pod can probe.
       const lease = await this.#acquireProbe();
-      if (!lease || this.#closing) return later('no_lease');
+      if (this.#closing) return;
+      if (!lease) {
+        // Another pod holds it. If that pod dies, its lease lapses with no transition to wake
+        // us: ask again within about a lease's length, not a whole probe interval.
+        const { leaseRetryMs, degradedProbeIntervalMs } = options;
+        const delay = this.#probeDelay(Math.min(leaseRetryMs, degradedProbeIntervalMs));
+        return this.#setStatus({ ...s, nextProbeAt: options.clock.now() + delay }, 'no_lease');
+      }
       this.#setStatus({ value: 'half_open_probe', failures: s.failures, lease: true }, 'lease_granted');
       const dialed = await this.#current.dial(lease);
       if (this.#closing) return;

@@ -72,11 +72,21 @@ export interface PusherSessionOptions {
   degradeAfterFailures?: number;
   /** A degraded session considers one probe per this cooldown, ms. 1 – 86_400_000. @default 60_000 */
   degradedProbeIntervalMs?: number;
+  /**
+   * In half_open, a session not granted the lease (another pod holds it) asks again after
+   * this, ms (or `degradedProbeIntervalMs` if shorter), spread like it: a holder that dies
+   * without reporting lets its lease lapse (breaker `probeLeaseMs`, 10 s by default) with no
+   * transition to wake anyone, so this bounds how long the fleet waits for the next probe.
+   * Asking is cheap: breaker-core answers from the pod's view while another pod's lease is
+   * live. 1 – 86_400_000. @default 10_000
+   */
+  leaseRetryMs?: number;
   /** When the breaker closes, degraded sessions reconnect at a random point within this, ms. 0 – 3_600_000. @default 10_000 */
   recoverySpreadMs?: number;
   /**
    * A ramp that has not answered by then counts as unreachable (the attempt goes
-   * ahead), ms; a first connect gives it at most half of `connectTimeoutMs`. @default 1_000
+   * ahead), ms. The dial that follows still gets the whole `connectTimeoutMs`, so a
+   * first connect (`start()`) resolves within `rampTimeoutMs + connectTimeoutMs`. @default 1_000
    */
   rampTimeoutMs?: number;
   /**
@@ -135,6 +145,7 @@ export const DEFAULT_PUSHER_SESSION_OPTIONS = Object.freeze({
   backoffJitter: 0.5,
   degradeAfterFailures: 6,
   degradedProbeIntervalMs: 60_000,
+  leaseRetryMs: 10_000,
   recoverySpreadMs: 10_000,
   rampTimeoutMs: 1_000,
   probeConfirmMs: 1_000,
@@ -182,6 +193,7 @@ const RANGES: Record<Numeric, [number, number]> = {
   backoffJitter: [0, 1],
   degradeAfterFailures: [1, 100],
   degradedProbeIntervalMs: [1, 24 * HOUR],
+  leaseRetryMs: [1, 24 * HOUR],
   recoverySpreadMs: [0, HOUR],
   rampTimeoutMs: [1, 600_000],
   probeConfirmMs: [0, 600_000],

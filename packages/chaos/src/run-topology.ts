@@ -87,6 +87,8 @@ export interface TopologyResult {
     readonly sharedGrants: number;
     readonly duplicateTokenGrants: number;
     readonly lossyReaccepted: number;
+    /** Reports accepted for a generation a lossy failover took Redis back to (absent in results from before it was counted). */
+    readonly acceptedAfterRollback?: number;
     readonly accepted: number;
   };
   readonly calls: { readonly count: number; readonly maxWallMs: number; readonly maxCpuMs: number };
@@ -586,6 +588,7 @@ export function checkRecording(rec: Recording, m: RecordingMeta): TopologyResult
       sharedGrants: leases.sharedGrants,
       duplicateTokenGrants: leases.duplicateTokenGrants,
       lossyReaccepted: leases.lossyReaccepted,
+      acceptedAfterRollback: leases.acceptedAfterRollback,
       accepted: leases.accepted,
     },
     calls: { count: rec.calls, maxWallMs: rec.maxCallWallMs, maxCpuMs: rec.maxCallCpuMs },

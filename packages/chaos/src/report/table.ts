@@ -57,6 +57,10 @@ export function campaignTable(r: CampaignResult): string {
   ]);
   rows.push(['same token granted twice (lossy failover)', ...tops.map((t) => String(t.leases.duplicateTokenGrants))]);
   rows.push(['one lease accepted twice (lossy failover)', ...tops.map((t) => String(t.leases.lossyReaccepted))]);
+  rows.push([
+    'accepted after a rollback (lossy failover)',
+    ...tops.map((t) => String(t.leases.acceptedAfterRollback ?? '-')),
+  ]);
   rows.push(['allow()/record*() calls', ...tops.map((t) => String(t.calls.count))]);
   rows.push(['  longest, CPU', ...tops.map((t) => `${t.calls.maxCpuMs.toFixed(2)} ms`)]);
   rows.push(['  longest, wall (incl. preemption, SIGSTOP)', ...tops.map((t) => `${t.calls.maxWallMs.toFixed(1)} ms`)]);

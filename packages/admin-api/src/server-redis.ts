@@ -1,5 +1,6 @@
 import type { RedisClient } from '@breakwater/breaker-core';
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { FAIL_FAST_CLUSTER_READY, outliveFailovers } from '@breakwater/breaker-core/internal';
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import { type Readiness, redisReadiness } from './readiness.js';
 import type { AdminRedisTarget } from './server-config.js';
 
@@ -31,6 +32,24 @@ const FOLLOW_THE_MASTER: RedisOptions = Object.freeze({
   reconnectOnError: (err: Error) => (err.message.startsWith('READONLY') ? 1 : false),
 });
 
+/**
+ * A Cluster connection of the admin API (reads, mutations: no subscriber, no offline
+ * queue). No `CLUSTER INFO` ready check, as the breaker's own command connection
+ * (breaker-core's `FAIL_FAST_CLUSTER_READY`): ioredis sends it to a random node and,
+ * without an offline queue, fails it ('Connection is closed.') on a replica whose
+ * connection is still opening, which after a slot refresh is often; each failure is a
+ * whole reconnect on the backoff, so the admin API answered 503 for seconds after Redis
+ * was back. `/readyz` still asks `CLUSTER INFO` itself.
+ */
+function adminClusterOptions(password: string | undefined): ClusterOptions {
+  return {
+    enableOfflineQueue: false,
+    ...FAIL_FAST_CLUSTER_READY,
+    clusterRetryStrategy: retryStrategy,
+    redisOptions: { ...ADMIN_REDIS_OPTIONS, ...(password === undefined ? {} : { password }) },
+  };
+}
+
 /** The standalone server's connections to Redis, whatever its topology. */
 export interface AdminRedis {
   /** Reads and `/readyz`. */
@@ -49,11 +68,7 @@ export function connectAdminRedis(target: AdminRedisTarget): AdminRedis {
     const open = () =>
       new Cluster(
         nodes.map((n) => ({ host: n.host, port: n.port })),
-        {
-          enableOfflineQueue: false,
-          clusterRetryStrategy: retryStrategy,
-          redisOptions: { ...ADMIN_REDIS_OPTIONS, ...(password === undefined ? {} : { password }) },
-        },
+        adminClusterOptions(password),
       );
     const client = open();
     return {
@@ -66,14 +81,20 @@ export function connectAdminRedis(target: AdminRedisTarget): AdminRedis {
   const options: RedisOptions = { ...ADMIN_REDIS_OPTIONS, retryStrategy, ...FOLLOW_THE_MASTER };
   if (target.sentinel) {
     const { sentinels, name, password, sentinelPassword } = target.sentinel;
+    // outliveFailovers: ioredis ends a Sentinel connection for good when its failover detector
+    // hears the switch while a reconnect is still asking the sentinels (a slow or stalled
+    // sentinel makes that likely); every later request would answer 503. It connects again.
     const open = () =>
-      new Redis({
-        ...options,
-        sentinels: sentinels.map((s) => ({ host: s.host, port: s.port })),
-        name,
-        ...(password === undefined ? {} : { password }),
-        ...(sentinelPassword === undefined ? {} : { sentinelPassword }),
-      });
+      outliveFailovers(
+        new Redis({
+          ...options,
+          sentinels: sentinels.map((s) => ({ host: s.host, port: s.port })),
+          name,
+          ...(password === undefined ? {} : { password }),
+          ...(sentinelPassword === undefined ? {} : { sentinelPassword }),
+        }),
+        retryStrategy,
+      );
     const client = open();
     return {
       client,

@@ -101,6 +101,7 @@ const PUBLIC_API = {
   },
   './internal': {
     values: [
+      'FAIL_FAST_CLUSTER_READY',
       'REPEAT_WINDOW_MS',
       'RepeatLog',
       'breakerKeys',
@@ -111,6 +112,7 @@ const PUBLIC_API = {
       'matching',
       'numberInRange',
       'oneOf',
+      'outliveFailovers',
       'plainObject',
       'rampKey',
       'resolveBreakerConfig',

@@ -9,6 +9,7 @@ export type { Violation } from './checks/stats.js';
 export { buildSchedule, FAULT_KINDS, type FaultKind, type FaultSpec, prng } from './faults/schedule.js';
 export { CHAOS_USAGE, type ChaosOptions, ChaosUsageError, parseChaosOptions } from './options.js';
 export { PodProxy, type ProxyMode } from './proxy/pod-proxy.js';
+export { ProxyHost, RemoteProxy } from './proxy/proxy-host.js';
 export { reliabilityMarkdown } from './report/reliability.js';
 export { campaignTable } from './report/table.js';
 export { kindsFor, runTopology, type TopologyResult } from './run-topology.js';

@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadServerConfig, type RunningAdminServer, startAdminServer } from '@breakwater/admin-api';
 import {
   type BreakerConfigInput,
@@ -12,13 +13,22 @@ import { convergedAt, convergenceLimitMs, stalledWithin } from './checks/converg
 import { DIVERGENCE_LIMIT_MS, divergenceEpisodes } from './checks/divergence.js';
 import { type Excluded, excludedTime } from './checks/excluded.js';
 import { checkLeases } from './checks/leases.js';
-import { APPARATUS_STALLED, APPARATUS_STALLED_PAST_DEADLINE, type FaultRecord, Recording } from './checks/record.js';
+import {
+  APPARATUS_STALLED,
+  APPARATUS_STALLED_PAST_DEADLINE,
+  type FaultRecord,
+  PROXY_STALLED,
+  PROXY_STALLED_PAST_DEADLINE,
+  Recording,
+} from './checks/record.js';
 import { checkSoak, type SoakFindings } from './checks/soak.js';
 import { type Spread, spread, type Violation } from './checks/stats.js';
 import { FAILOVER_KINDS, FAULT_KINDS, type FaultKind, type FaultSpec } from './faults/schedule.js';
 import type { PodSpec } from './pod/messages.js';
 import { PodHandle } from './pod/pod-handle.js';
-import { PodProxy } from './proxy/pod-proxy.js';
+import type { LoopDelay } from './proxy/messages.js';
+import type { ProxyMode } from './proxy/pod-proxy.js';
+import { ProxyHost, type RemoteProxy } from './proxy/proxy-host.js';
 import { startCluster } from './topology/cluster.js';
 import { startSentinel } from './topology/sentinel.js';
 import { startStandalone } from './topology/standalone.js';
@@ -42,6 +52,8 @@ const CONNECT_MS = 1_000;
 /** After a heal, how long a pod may take to answer on a new connection before it is deemed to reach Redis anyway. */
 const REACH_CAP_MS = DEFAULT_CLUSTER_BREAKER_OPTIONS.reconnectMaxDelayMs + CONNECT_MS;
 const ADMIN_TOKEN = 'chaos-operator-token-0000000000000000';
+/** Pods whose TCP proxies share one proxy host process (30 pods: 2 hosts). */
+const PODS_PER_PROXY_HOST = 15;
 
 export interface TopologyRunOptions {
   readonly topology: TopologyKind;
@@ -75,12 +87,18 @@ export interface TopologyResult {
     readonly sharedGrants: number;
     readonly duplicateTokenGrants: number;
     readonly lossyReaccepted: number;
+    /** Reports accepted for a generation a lossy failover took Redis back to (absent in results from before it was counted). */
+    readonly acceptedAfterRollback?: number;
     readonly accepted: number;
   };
   readonly calls: { readonly count: number; readonly maxWallMs: number; readonly maxCpuMs: number };
   readonly admin: { readonly actions: number; readonly byStatus: Record<string, number> };
   readonly observer: { readonly reads: number; readonly rttP50Ms: number; readonly rttP99Ms: number };
   readonly soak: SoakFindings | undefined;
+  /** The orchestrator's event-loop delay over the run (perf_hooks, 10 ms resolution). */
+  readonly orchestratorLoop?: LoopDelay;
+  /** The proxy hosts' event-loop delay, the worst host's of each figure (their CPU summed). */
+  readonly proxyHostLoop?: LoopDelay;
   /** Pod time divergence was not judged in, by reason (see checks/excluded.ts). */
   readonly excluded?: Excluded;
   readonly violations: readonly Violation[];
@@ -96,7 +114,8 @@ export async function runTopology(o: TopologyRunOptions): Promise<TopologyResult
   o.log(`[${o.topology}] starting Redis`);
   const topo = await startTopology(o.topology);
   let admin: RunningAdminServer | undefined;
-  const proxies: PodProxy[] = [];
+  const hosts: ProxyHost[] = [];
+  const proxies: RemoteProxy[] = [];
   const pods: (PodHandle | undefined)[] = [];
   let observer: RedisClient | undefined;
   let observing = true;
@@ -113,7 +132,13 @@ export async function runTopology(o: TopologyRunOptions): Promise<TopologyResult
         BREAKWATER_ADMIN_RATE_PER_MINUTE: '60000',
         LOG_LEVEL: 'silent',
       }),
-      pino({ level: 'silent' }),
+      // CHAOS_ADMIN_LOG=/path: the admin server's own log (warnings: its Redis, WAIT), for investigating.
+      process.env.CHAOS_ADMIN_LOG
+        ? pino(
+            { level: 'info' },
+            pino.destination({ dest: `${process.env.CHAOS_ADMIN_LOG}.${o.topology}.log`, sync: true }),
+          )
+        : pino({ level: 'silent' }),
     );
     const adminUrl = admin.url;
 
@@ -165,7 +190,7 @@ export async function runTopology(o: TopologyRunOptions): Promise<TopologyResult
 
     // The pods, each behind its own proxy.
     o.log(`[${o.topology}] starting ${o.pods} pods`);
-    const specOf = (i: number, proxy: PodProxy): PodSpec => ({
+    const specOf = (i: number, proxy: RemoteProxy): PodSpec => ({
       podId: `pod-${i}`,
       breaker: BREAKER,
       prefix: PREFIX,
@@ -175,7 +200,7 @@ export async function runTopology(o: TopologyRunOptions): Promise<TopologyResult
       sampleMs: 20,
     });
     const startPod = async (i: number): Promise<PodHandle> => {
-      const proxy = proxies[i] as PodProxy;
+      const proxy = proxies[i] as RemoteProxy;
       const pod = await PodHandle.start(
         specOf(i, proxy),
         (id, m) => rec.onPodMessage(id, m),
@@ -188,11 +213,31 @@ export async function runTopology(o: TopologyRunOptions): Promise<TopologyResult
       rec.beginLife(`pod-${i}`, Date.now());
       return pod;
     };
-    for (let i = 0; i < o.pods; i++) {
-      const proxy = new PodProxy();
-      await proxy.listen(topo.upstreams());
-      proxies.push(proxy);
+    // The pods' proxies run in proxy hosts (child processes): their bytes never wait on this loop.
+    const hostCount = Math.ceil(o.pods / PODS_PER_PROXY_HOST);
+    for (let h = 0; h < hostCount; h++) {
+      const served = Array.from({ length: o.pods }, (_, i) => i).filter((i) => i % hostCount === h);
+      hosts.push(
+        await ProxyHost.start(
+          `proxy-host-${h}`,
+          (from, to) => {
+            // Its pods' Redis traffic was held: their windows, as the orchestrator's stalls are everyone's.
+            const why =
+              to - from > DEFAULT_CLUSTER_BREAKER_OPTIONS.commandTimeoutMs
+                ? PROXY_STALLED_PAST_DEADLINE
+                : PROXY_STALLED;
+            for (const i of served) rec.addWindow(`pod-${i}`, { from, to, why });
+          },
+          (why) => v('campaign', `${why}: its pods lost their path to Redis`),
+        ),
+      );
     }
+    for (let i = 0; i < o.pods; i++) proxies.push(await (hosts[i % hostCount] as ProxyHost).proxy(i, topo.upstreams()));
+    /** Sets the mode of these pods' proxies; resolves with when the last host had applied it. */
+    const setModes = async (podIdx: readonly number[], mode: ProxyMode, latencyMs = 0): Promise<number> => {
+      const hit = podIdx.map((i) => proxies[i] as RemoteProxy);
+      return Math.max(...(await Promise.all(hosts.map((h) => h.setMode(hit, mode, latencyMs)))));
+    };
     for (let i = 0; i < o.pods; i += 4) {
       const batch = await Promise.all(Array.from({ length: Math.min(4, o.pods - i) }, (_, k) => startPod(i + k)));
       pods.push(...batch);
@@ -233,6 +278,7 @@ export async function runTopology(o: TopologyRunOptions): Promise<TopologyResult
           ? `${adminUrl}/v1/breakers/${BREAKER}/force-open`
           : `${adminUrl}/v1/breakers/${BREAKER}/override?reason=chaos`;
       let status = 0;
+      let body = '';
       try {
         const res = await fetch(url, {
           method: action === 'force-open' ? 'POST' : 'DELETE',
@@ -244,11 +290,15 @@ export async function runTopology(o: TopologyRunOptions): Promise<TopologyResult
           signal: AbortSignal.timeout(10_000),
         });
         status = res.status;
-        await res.arrayBuffer();
-      } catch {
+        body = await res.text();
+      } catch (err) {
         status = -1;
+        body = String(err);
       }
-      rec.admin.push({ at: Date.now(), action, status });
+      // What a refusal said (its code and message), to tell an outage from a bug.
+      const detail = status === 200 ? undefined : body.slice(0, 300);
+      rec.admin.push({ at: Date.now(), action, status, ...(detail === undefined ? {} : { detail }) });
+      if (detail !== undefined) o.log(`[${o.topology}] admin ${action} answered ${status}: ${detail}`);
       // 200, 404 (breaker gone with an emptied Redis), 503 (Redis down) are answers; 5xx else is a bug.
       if (status !== 200 && status !== 404 && status !== 503) v('admin', `${action} answered ${status}`);
     };
@@ -263,7 +313,7 @@ export async function runTopology(o: TopologyRunOptions): Promise<TopologyResult
         },
         up() {
           m.upAt = Date.now();
-          for (const p of proxies) p.markHeal(m.upAt);
+          for (const h of hosts) h.markHeal(m.upAt);
         },
       };
       return m;
@@ -273,11 +323,11 @@ export async function runTopology(o: TopologyRunOptions): Promise<TopologyResult
       const until = healAt + REACH_CAP_MS;
       const open = new Set(podIdx);
       while (open.size > 0 && Date.now() < until) {
-        for (const i of [...open]) if ((proxies[i] as PodProxy).reachedAt() !== undefined) open.delete(i);
+        for (const i of [...open]) if ((proxies[i] as RemoteProxy).reachedAt() !== undefined) open.delete(i);
         await sleep(25);
       }
       for (const i of podIdx) {
-        const reached = (proxies[i] as PodProxy).reachedAt() ?? until;
+        const reached = (proxies[i] as RemoteProxy).reachedAt() ?? until;
         rec.addWindow(`pod-${i}`, { from, to: Math.min(reached, until), why });
       }
     };
@@ -336,12 +386,12 @@ export async function runTopology(o: TopologyRunOptions): Promise<TopologyResult
         case 'cut-blackhole':
         case 'cut-reset':
         case 'latency': {
+          // The window opens before the hosts apply the mode; the heal is when the last one had.
           const from = Date.now();
           const mode = spec.kind === 'cut-blackhole' ? 'blackhole' : spec.kind === 'cut-reset' ? 'reset' : 'latency';
-          for (const i of hit) (proxies[i] as PodProxy).setMode(mode, spec.latencyMs);
+          await setModes(hit, mode, spec.latencyMs);
           await sleep(spec.holdMs);
-          for (const i of hit) (proxies[i] as PodProxy).setMode('pass');
-          fault.healAt = Date.now();
+          fault.healAt = await setModes(hit, 'pass');
           await reachWindows(hit, from, fault.healAt, spec.kind);
           return `${mode}${mode === 'latency' ? ` ${spec.latencyMs} ms` : ''} on ${hit.length} pods for ${spec.holdMs} ms`;
         }
@@ -424,6 +474,7 @@ export async function runTopology(o: TopologyRunOptions): Promise<TopologyResult
 
     // Checks.
     stallMonitor.stop();
+    rec.proxyLoopDelay = worstLoopDelay(await Promise.all(hosts.map((h) => h.loopDelay().catch(() => undefined))));
     observing = false;
     await observerLoop;
     rec.closeSlowPaths(Date.now());
@@ -442,7 +493,7 @@ export async function runTopology(o: TopologyRunOptions): Promise<TopologyResult
     await observerLoop.catch(() => {});
     observer?.disconnect();
     await Promise.allSettled(pods.map((p) => p?.close()));
-    await Promise.allSettled(proxies.map((p) => p.close()));
+    await Promise.allSettled(hosts.map((h) => h.close()));
     await admin?.close().catch(() => {});
     await topo.stop();
   }
@@ -537,12 +588,15 @@ export function checkRecording(rec: Recording, m: RecordingMeta): TopologyResult
       sharedGrants: leases.sharedGrants,
       duplicateTokenGrants: leases.duplicateTokenGrants,
       lossyReaccepted: leases.lossyReaccepted,
+      acceptedAfterRollback: leases.acceptedAfterRollback,
       accepted: leases.accepted,
     },
     calls: { count: rec.calls, maxWallMs: rec.maxCallWallMs, maxCpuMs: rec.maxCallCpuMs },
     admin: { actions: rec.admin.length, byStatus },
     observer: { reads: rec.redis.length, rttP50Ms: rtt.p50, rttP99Ms: rtt.p99 },
     soak: m.soak,
+    ...(rec.loopDelay ? { orchestratorLoop: rec.loopDelay } : {}),
+    ...(rec.proxyLoopDelay ? { proxyHostLoop: rec.proxyLoopDelay } : {}),
     excluded: excludedTime(rec, m.end),
     violations,
     durationMs: m.durationMs,
@@ -570,9 +624,10 @@ const STALL_TICK_MS = 20;
 const STALL_LATE_MS = 100;
 
 /**
- * Records when the orchestrator's own event loop stalled (`rec.stalls`): it runs every
- * pod's TCP proxy and the observer, so while it is held every pod's Redis traffic is held
- * (the measuring apparatus, not the breaker). A stall longer than the breaker's command
+ * Records when the orchestrator's own event loop stalled (`rec.stalls`): it runs the
+ * observer, the schedule and the pods' IPC, so while it is held no read of Redis is made
+ * and no pod's report is taken in (the measuring apparatus, not the breaker). The pods'
+ * proxies run in proxy hosts, which report their own stalls (their pods' windows). A stall longer than the breaker's command
  * deadline made the pods' commands time out: a pod on its local fallback within
  * `REACH_CAP_MS` after it is rejoining (see checks/divergence.ts). Started with the topology;
  * a machine too busy to run the orchestrator shows here, its size in the excluded time.
@@ -590,7 +645,39 @@ function monitorStalls(rec: Recording): { stop(): void } {
     }
     last = now;
   }, STALL_TICK_MS);
-  return { stop: () => clearInterval(timer) };
+  // The loop's delay over the whole run, for the report (how loaded the apparatus was).
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  const cpuFrom = process.cpuUsage();
+  let stopped = false;
+  return {
+    stop: () => {
+      clearInterval(timer);
+      if (stopped) return;
+      stopped = true;
+      delay.disable();
+      const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+      const cpu = process.cpuUsage(cpuFrom);
+      rec.loopDelay = {
+        p50Ms: ms(delay.percentile(50)),
+        p99Ms: ms(delay.percentile(99)),
+        maxMs: ms(delay.max),
+        cpuS: Math.round((cpu.user + cpu.system) / 1e4) / 100,
+      };
+    },
+  };
+}
+
+function worstLoopDelay(all: ReadonlyArray<LoopDelay | undefined>): LoopDelay | undefined {
+  const known = all.filter((d) => d !== undefined);
+  if (known.length === 0) return undefined;
+  return {
+    p50Ms: Math.max(...known.map((d) => d.p50Ms)),
+    p99Ms: Math.max(...known.map((d) => d.p99Ms)),
+    maxMs: Math.max(...known.map((d) => d.maxMs)),
+    // The CPU is the hosts' together: what the apparatus spent proxying.
+    cpuS: Math.round(known.reduce((sum, d) => sum + (d.cpuS ?? 0), 0) * 100) / 100,
+  };
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

@@ -15,6 +15,11 @@ export { configHash, resolveBreakerConfig } from '../config/breaker-config.js';
 // The Redis key layout, for tests and tools that inspect a breaker's or a ramp's keys.
 export { type BreakerKeys, breakerKeys } from '../keys.js';
 export { rampKey } from '../ramp/redis-reconnect-ramp.js';
+// A Sentinel-managed connection that reconnects after the end ioredis's failover detector can
+// give it, and whose sentinel connections cannot crash the process (admin-api's connections).
+// No CLUSTER INFO ready check on a Cluster connection without an offline queue: its failures
+// are whole reconnects on a doubling backoff (the chaos pods' path probe, admin-api's connections).
+export { FAIL_FAST_CLUSTER_READY, outliveFailovers } from '../runtime/fail-fast-client.js';
 // Storm-quiet logging: one line per event, then one summary per window, process-wide.
 export { REPEAT_WINDOW_MS, RepeatLog, type RepeatTimers } from '../runtime/repeat-log.js';
 // What a pod promises about its view (README, "How fresh a pod's view is"), from its options.

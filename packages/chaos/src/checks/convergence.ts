@@ -1,5 +1,11 @@
 import { inAny, rejoining } from './divergence.js';
-import type { FaultRecord, PodView, Recording } from './record.js';
+import {
+  type FaultRecord,
+  type PodView,
+  PROXY_STALLED,
+  PROXY_STALLED_PAST_DEADLINE,
+  type Recording,
+} from './record.js';
 import { covered } from './stats.js';
 
 /**
@@ -12,7 +18,7 @@ export function convergenceLimitMs(reconnectMaxDelayMs: number, connectMs: numbe
   return reconnectMaxDelayMs + connectMs + divergenceLimitMs;
 }
 
-const NOT_RUNNING_IN_TIME = new Set(['slow path', 'frozen', 'busy loop']);
+const NOT_RUNNING_IN_TIME = new Set(['slow path', 'frozen', 'busy loop', PROXY_STALLED, PROXY_STALLED_PAST_DEADLINE]);
 
 /**
  * The first observer read at or after the heal at which every live pod (its process running,

@@ -1,4 +1,13 @@
-import { APPARATUS_STALLED_PAST_DEADLINE, type PodView, type Recording, type Window } from './record.js';
+import {
+  APPARATUS_STALLED_PAST_DEADLINE,
+  type PodView,
+  PROXY_STALLED_PAST_DEADLINE,
+  type Recording,
+  type Window,
+} from './record.js';
+
+/** Windows after which a pod on its local fallback is rejoining: its calls timed out in them. */
+const REJOIN_AFTER = new Set(['slow path', APPARATUS_STALLED_PAST_DEADLINE, PROXY_STALLED_PAST_DEADLINE]);
 
 /** Longest divergence allowed for a pod that reaches Redis (issue 12's "done when"). */
 export const DIVERGENCE_LIMIT_MS = 2_000;
@@ -101,9 +110,7 @@ export function divergenceEpisodes(rec: Recording, maxRttMs: number, rejoinGrace
  */
 export function rejoining(windows: readonly Window[], at: number, viewKey: string, graceMs: number): boolean {
   if (!isLocalView(viewKey)) return false;
-  for (const w of windows)
-    if ((w.why === 'slow path' || w.why === APPARATUS_STALLED_PAST_DEADLINE) && w.to <= at && at < w.to + graceMs)
-      return true;
+  for (const w of windows) if (REJOIN_AFTER.has(w.why) && w.to <= at && at < w.to + graceMs) return true;
   return false;
 }
 

@@ -1,5 +1,6 @@
 import type { FaultSpec } from '../faults/schedule.js';
 import type { PodMessage } from '../pod/messages.js';
+import type { LoopDelay } from '../proxy/messages.js';
 
 /** Redis's state as the observer read it: `key` is `state/generation/incarnation`, `absent` when the breaker is gone. */
 export interface RedisSample {
@@ -21,6 +22,11 @@ export interface PodView {
 export const APPARATUS_STALLED = 'orchestrator stalled';
 /** A stall longer than the breaker's command deadline: the pods' calls timed out, they rejoin after it (like after a slow path). */
 export const APPARATUS_STALLED_PAST_DEADLINE = 'orchestrator stalled past the deadline';
+
+/** A proxy host's loop stalled: the pods it serves had their Redis traffic held (their windows). */
+export const PROXY_STALLED = 'proxy host stalled';
+/** …longer than the breaker's command deadline: those pods' calls timed out, they rejoin after it. */
+export const PROXY_STALLED_PAST_DEADLINE = 'proxy host stalled past the deadline';
 
 /** A stretch when a pod cannot reach Redis (or cannot run): excluded from divergence. */
 export interface Window {
@@ -61,7 +67,7 @@ export class Recording {
   maxCallWallMs = 0;
   maxCallCpuMs = 0;
   readonly stats = new Map<string, Stats[]>();
-  readonly admin: Array<{ at: number; action: string; status: number }> = [];
+  readonly admin: Array<{ at: number; action: string; status: number; detail?: string }> = [];
   readonly observerRttMs: number[] = [];
   /**
    * When the orchestrator's own event loop stalled (it hosts every pod's proxy and the
@@ -70,6 +76,10 @@ export class Recording {
    * past the breaker's command deadline a pod on its local fallback is rejoining.
    */
   readonly stalls: Window[] = [];
+  /** The orchestrator's event-loop delay over the run (set when the run ends). */
+  loopDelay: LoopDelay | undefined;
+  /** The proxy hosts' event-loop delay (the worst host's of each figure; set when the run ends). */
+  proxyLoopDelay: LoopDelay | undefined;
   readonly notes: string[] = [];
 
   readonly #slowSince = new Map<string, number>();

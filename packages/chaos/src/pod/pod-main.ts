@@ -4,6 +4,7 @@
 // lease granted and reported, how long allow()/record*() took, and its memory.
 // Started by pod-handle.ts with tsx; its one argument is a PodSpec (JSON).
 import { type ClusterBreaker, createClusterBreaker, type ProbeLease } from '@breakwater/breaker-core';
+import { FAIL_FAST_CLUSTER_READY } from '@breakwater/breaker-core/internal';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { CallTimer } from './call-timer.js';
 import { type OrchestratorMessage, type PodMessage, type PodSpec, SLOW_CALL_CPU_MS } from './messages.js';
@@ -49,8 +50,8 @@ const breaker: ClusterBreaker = await createClusterBreaker({
 
 /**
  * The pod's path to the breaker's master, measured beside the breaker: a connection of
- * the same kind through the same proxy, with the breaker's fail-fast settings and
- * reconnect backoff, asked every 200 ms (ROLE on the master; on a Cluster, EXISTS of the
+ * the same kind through the same proxy, with the breaker's fail-fast settings (on a
+ * Cluster, no ready check, as its command connection) and reconnect backoff, asked every 200 ms (ROLE on the master; on a Cluster, EXISTS of the
  * breaker's key, routed to its slot's master). An answer later than `commandTimeoutMs`
  * (250 ms, the breaker's deadline), an error or a replica's answer is a slow path: the
  * pod does not "reach Redis" in the sense of the staleness bound (its connection does not
@@ -67,9 +68,14 @@ function pathClient(): Redis | Cluster {
     case 'standalone':
       return new Redis(t.url, failFast);
     case 'cluster':
+      // No ready check, as on the breaker's own command connection: ioredis's CLUSTER INFO
+      // check fails ('Connection is closed.') on a node whose connection is still opening,
+      // and each failure is a whole reconnect on a doubling backoff; with it this probe
+      // would judge a slow path the breaker does not have.
       return new Cluster([...t.startupNodes], {
         natMap: t.natMap,
         enableOfflineQueue: false,
+        ...FAIL_FAST_CLUSTER_READY,
         clusterRetryStrategy: backoff,
         redisOptions: failFast,
       });

@@ -16,10 +16,20 @@ export interface Upstream {
   readonly port: number;
 }
 
+/** What a topology needs of a pod's proxy to point the pod at it (a PodProxy, or one in a proxy host). */
+export interface ProxyAddresses {
+  /** The local port standing for `host:port`. */
+  portFor(target: Upstream): number;
+  /** ioredis `natMap`: every real address to its proxied one. */
+  natMap(): Record<string, { host: string; port: number }>;
+}
+
 interface Pair {
   readonly client: Socket;
   upstream: Socket | undefined;
   readonly acceptedAt: number;
+  /** When Redis first answered on it while the path passed (for a heal marked after the fact). */
+  firstAnsweredAt: number | undefined;
   /** Chunks held while blackholed or delayed: [direction, data, due]. */
   readonly held: Array<{ toUpstream: boolean; data: Buffer; due: number }>;
   timer: NodeJS.Timeout | undefined;
@@ -32,7 +42,7 @@ interface Pair {
  * the pod's path answers again after a heal: the first bytes from Redis on a
  * connection the pod opened after the heal ({@link reachedAt}).
  */
-export class PodProxy {
+export class PodProxy implements ProxyAddresses {
   readonly #servers: Server[] = [];
   readonly #pairs = new Set<Pair>();
   /** Real `host:port` → the local port the pod dials instead. */
@@ -42,6 +52,12 @@ export class PodProxy {
   #healedAt = 0;
   #reachedAt: number | undefined = 0;
   #closed = false;
+  /** Told when the path first answers after a heal. */
+  readonly #onReached: ((at: number) => void) | undefined;
+
+  constructor(onReached?: (at: number) => void) {
+    this.#onReached = onReached;
+  }
 
   get mode(): ProxyMode {
     return this.#mode;
@@ -88,10 +104,20 @@ export class PodProxy {
     for (const p of this.#pairs) this.#drain(p);
   }
 
-  /** From `at` on, the next answer on a connection opened after it counts as the pod reaching Redis again. */
+  /**
+   * From `at` on, the next answer on a connection opened after it counts as the pod reaching
+   * Redis again. `at` may be a moment ago (the heal was marked in another process): an answer
+   * already given since, on a connection opened since, counts.
+   */
   markHeal(at: number): void {
     this.#healedAt = at;
     this.#reachedAt = undefined;
+    for (const p of this.#pairs) {
+      if (p.acceptedAt >= at && p.firstAnsweredAt !== undefined) {
+        this.#reachedAt = Math.min(this.#reachedAt ?? p.firstAnsweredAt, p.firstAnsweredAt);
+      }
+    }
+    if (this.#reachedAt !== undefined) this.#onReached?.(this.#reachedAt);
   }
 
   /** When the pod's path first answered after the last heal (undefined: not yet). */
@@ -115,7 +141,15 @@ export class PodProxy {
       client.resetAndDestroy();
       return;
     }
-    const pair: Pair = { client, upstream: undefined, acceptedAt: Date.now(), held: [], timer: undefined, target };
+    const pair: Pair = {
+      client,
+      upstream: undefined,
+      acceptedAt: Date.now(),
+      firstAnsweredAt: undefined,
+      held: [],
+      timer: undefined,
+      target,
+    };
     this.#pairs.add(pair);
     client.on('error', () => {});
     client.on('close', () => this.#destroy(pair, false));
@@ -164,8 +198,11 @@ export class PodProxy {
       if (next.toUpstream) pair.upstream.write(next.data);
       else {
         pair.client.write(next.data);
-        if (this.#reachedAt === undefined && pair.acceptedAt >= this.#healedAt && this.#mode === 'pass') {
+        if (this.#mode !== 'pass') continue;
+        pair.firstAnsweredAt ??= now;
+        if (this.#reachedAt === undefined && pair.acceptedAt >= this.#healedAt) {
           this.#reachedAt = now;
+          this.#onReached?.(now);
         }
       }
     }

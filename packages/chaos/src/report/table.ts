@@ -1,5 +1,6 @@
 import type { CampaignResult } from '../campaign.js';
 import { FAULT_KINDS } from '../faults/schedule.js';
+import type { LoopDelay } from '../proxy/messages.js';
 
 const s = (ms: number) => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(2)} s` : 'never');
 
@@ -13,6 +14,12 @@ function grid(rows: string[][]): string {
         .trimEnd(),
     )
     .join('\n');
+}
+
+/** An event loop's delay, `p50/p99/max ms`; `-` when the run did not measure it. */
+export function loopDelay(d: LoopDelay | undefined): string {
+  if (!d) return '-';
+  return `${d.p50Ms}/${d.p99Ms}/${d.maxMs} ms${d.cpuS === undefined ? '' : `, CPU ${d.cpuS} s`}`;
 }
 
 /** The campaign as plain-text tables (stdout). */
@@ -50,6 +57,10 @@ export function campaignTable(r: CampaignResult): string {
   ]);
   rows.push(['same token granted twice (lossy failover)', ...tops.map((t) => String(t.leases.duplicateTokenGrants))]);
   rows.push(['one lease accepted twice (lossy failover)', ...tops.map((t) => String(t.leases.lossyReaccepted))]);
+  rows.push([
+    'accepted after a rollback (lossy failover)',
+    ...tops.map((t) => String(t.leases.acceptedAfterRollback ?? '-')),
+  ]);
   rows.push(['allow()/record*() calls', ...tops.map((t) => String(t.calls.count))]);
   rows.push(['  longest, CPU', ...tops.map((t) => `${t.calls.maxCpuMs.toFixed(2)} ms`)]);
   rows.push(['  longest, wall (incl. preemption, SIGSTOP)', ...tops.map((t) => `${t.calls.maxWallMs.toFixed(1)} ms`)]);
@@ -61,6 +72,8 @@ export function campaignTable(r: CampaignResult): string {
     'observer reads (rtt p50/p99)',
     ...tops.map((t) => `${t.observer.reads} (${t.observer.rttP50Ms}/${t.observer.rttP99Ms} ms)`),
   ]);
+  rows.push(['orchestrator loop delay p50/p99/max, CPU', ...tops.map((t) => loopDelay(t.orchestratorLoop))]);
+  rows.push(['proxy hosts loop delay p50/p99/max (worst), CPU (all)', ...tops.map((t) => loopDelay(t.proxyHostLoop))]);
   rows.push(['violations', ...tops.map((t) => String(t.violations.length))]);
   rows.push(['duration', ...tops.map((t) => s(t.durationMs))]);
   const lines = [grid(rows)];

@@ -1,6 +1,6 @@
 import { type RedisServer, startRedisCluster } from '@breakwater/redis-harness';
 import { Cluster, Redis } from 'ioredis';
-import type { PodProxy } from '../proxy/pod-proxy.js';
+import type { ProxyAddresses } from '../proxy/pod-proxy.js';
 import { OBSERVER_OPTIONS } from './standalone.js';
 import { type ChaosTopology, pollUntil, sleep } from './topology.js';
 
@@ -91,7 +91,7 @@ export async function startCluster(breakerKey: string): Promise<ChaosTopology> {
     kind: 'cluster',
     hasFailover: true,
     upstreams: () => cluster.nodes.map((n) => ({ host: n.host, port: n.port })),
-    podTarget: (proxy: PodProxy) => ({
+    podTarget: (proxy: ProxyAddresses) => ({
       kind: 'cluster',
       startupNodes: cluster.startupNodes.map((n) => ({ host: '127.0.0.1', port: proxy.portFor(n) })),
       natMap: proxy.natMap(),

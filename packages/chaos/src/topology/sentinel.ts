@@ -1,6 +1,6 @@
 import { startRedisSentinel } from '@breakwater/redis-harness';
 import { Redis } from 'ioredis';
-import type { PodProxy } from '../proxy/pod-proxy.js';
+import type { ProxyAddresses } from '../proxy/pod-proxy.js';
 import { OBSERVER_OPTIONS } from './standalone.js';
 import { type ChaosTopology, sleep } from './topology.js';
 
@@ -16,7 +16,7 @@ export async function startSentinel(): Promise<ChaosTopology> {
     kind: 'sentinel',
     hasFailover: true,
     upstreams: all,
-    podTarget: (proxy: PodProxy) => ({
+    podTarget: (proxy: ProxyAddresses) => ({
       kind: 'sentinel',
       name: s.masterName,
       sentinels: s.sentinels.map((n) => ({ host: '127.0.0.1', port: proxy.portFor(n) })),

@@ -1,6 +1,6 @@
 import { startRedis } from '@breakwater/redis-harness';
 import { Redis } from 'ioredis';
-import type { PodProxy } from '../proxy/pod-proxy.js';
+import type { ProxyAddresses } from '../proxy/pod-proxy.js';
 import { type ChaosTopology, sleep } from './topology.js';
 
 export const OBSERVER_OPTIONS = {
@@ -18,7 +18,7 @@ export async function startStandalone(): Promise<ChaosTopology> {
     kind: 'standalone',
     hasFailover: false,
     upstreams: () => [target],
-    podTarget: (proxy: PodProxy) => ({ kind: 'standalone', url: `redis://127.0.0.1:${proxy.portFor(target)}` }),
+    podTarget: (proxy: ProxyAddresses) => ({ kind: 'standalone', url: `redis://127.0.0.1:${proxy.portFor(target)}` }),
     observerClient: () => new Redis(server.url, OBSERVER_OPTIONS).on('error', () => {}),
     adminEnv: () => ({ REDIS_URL: server.url }),
     async keyCount(prefix) {

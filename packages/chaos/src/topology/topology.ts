@@ -1,6 +1,6 @@
 import type { RedisClient } from '@breakwater/breaker-core';
 import type { PodRedisTarget } from '../pod/messages.js';
-import type { PodProxy, Upstream } from '../proxy/pod-proxy.js';
+import type { ProxyAddresses, Upstream } from '../proxy/pod-proxy.js';
 
 export const TOPOLOGY_KINDS = ['standalone', 'cluster', 'sentinel'] as const;
 export type TopologyKind = (typeof TOPOLOGY_KINDS)[number];
@@ -16,7 +16,7 @@ export interface ChaosTopology {
   /** Every address a pod dials (data nodes, sentinels): each gets a listener in the pod's proxy. */
   upstreams(): readonly Upstream[];
   /** How a pod reaches Redis through its proxy. */
-  podTarget(proxy: PodProxy): PodRedisTarget;
+  podTarget(proxy: ProxyAddresses): PodRedisTarget;
   /** A direct connection for the observer (fail-fast: errors at once while Redis is down). */
   observerClient(): RedisClient;
   /** The admin API's environment for this topology (REDIS_URL, or Sentinel, or Cluster nodes). */

@@ -48,9 +48,10 @@ const OBSERVER_INTERVAL_MS = 100;
 /** Observer reads slower than this (round trip) are not used to judge divergence. */
 const OBSERVER_MAX_RTT_MS = 200;
 /** A pod that reconnects: the connect time allowed on top of the reconnect backoff. */
-const CONNECT_MS = 1_000;
+export const CONNECT_MS = 1_000;
 /** After a heal, how long a pod may take to answer on a new connection before it is deemed to reach Redis anyway. */
-const REACH_CAP_MS = DEFAULT_CLUSTER_BREAKER_OPTIONS.reconnectMaxDelayMs + CONNECT_MS;
+/** A pod reconnects within its backoff cap plus a connect: until then after a heal it is rejoining. */
+export const REACH_CAP_MS = DEFAULT_CLUSTER_BREAKER_OPTIONS.reconnectMaxDelayMs + CONNECT_MS;
 const ADMIN_TOKEN = 'chaos-operator-token-0000000000000000';
 /** Pods whose TCP proxies share one proxy host process (30 pods: 2 hosts). */
 const PODS_PER_PROXY_HOST = 15;

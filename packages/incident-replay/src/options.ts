@@ -27,7 +27,7 @@ export interface ReplayOptions {
   /**
    * How long pusher stays down, scenario seconds. Range 10 – 7,200. Kept from when probes came
    * once per 60 s cooldown (330 s ended the outage half-way between two); with probes every
-   * 4.5 s once escalated, a returning pusher waits 0 – 4.5 s whatever the length.
+   * 3 s once escalated, a returning pusher waits 0 – 3 s whatever the length.
    * @default 330 (the incident's was 720)
    */
   readonly outageSeconds: number;

@@ -368,10 +368,10 @@ export function describeStoreConformance(target: StoreTarget): void {
       return cooldowns;
     }
 
-    it('probes on the default schedule: 1 s after the trip, then 2 s, 4 s and every 4.5 s', async () => {
+    it('probes on the default schedule: 1 s after the trip, then 2 s and every 3 s', async () => {
       const { clock, store, name, register } = setup();
       await register();
-      expect(await escalate(store, name, clock, 6)).toEqual([1_000, 2_000, 4_000, 4_500, 4_500, 4_500, 4_500]);
+      expect(await escalate(store, name, clock, 6)).toEqual([1_000, 2_000, 3_000, 3_000, 3_000, 3_000, 3_000]);
       const s = await store.snapshot(name);
       expect(s).toMatchObject({ state: 'open', probeFailures: 6 });
     });

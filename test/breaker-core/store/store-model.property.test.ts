@@ -34,7 +34,7 @@ const configArb: fc.Arbitrary<BreakerConfigInput> = fc.record({
   quorum: fc.integer({ min: 1, max: 3 }),
   cooldownMs: fc.constantFrom(1_000, 5_000, 60_000),
   cooldownMultiplier: fc.constantFrom(1, 1.5, 2),
-  // undefined: the adaptive default (4.5 s, or cooldownMs when longer).
+  // undefined: the adaptive default (3 s, or cooldownMs when longer).
   maxCooldownMs: fc.constantFrom(undefined, 120_000),
   cooldownJitter: fc.constantFrom(0, 0.3),
   probeLeaseMs: fc.constantFrom(1_000, 10_000),

@@ -19,7 +19,7 @@ describe('resolveBreakerConfig', () => {
       quorum: 1,
       cooldownMs: 1_000,
       cooldownMultiplier: 2,
-      maxCooldownMs: 4_500,
+      maxCooldownMs: 3_000,
       cooldownJitter: 0,
       probeLeaseMs: 10_000,
       successThreshold: 1,
@@ -33,7 +33,8 @@ describe('resolveBreakerConfig', () => {
   });
 
   it('lets an omitted maxCooldownMs follow a cooldown longer than its default', () => {
-    expect(resolveBreakerConfig({ cooldownMs: 2_000 }).maxCooldownMs).toBe(4_500);
+    expect(resolveBreakerConfig({ cooldownMs: 2_000 }).maxCooldownMs).toBe(3_000);
+    expect(resolveBreakerConfig({ cooldownMs: 4_000 }).maxCooldownMs).toBe(4_000);
     expect(resolveBreakerConfig({ cooldownMs: 60_000 })).toMatchObject({ cooldownMs: 60_000, maxCooldownMs: 60_000 });
     expect(resolveBreakerConfig({ cooldownMs: 60_000, maxCooldownMs: 600_000 }).maxCooldownMs).toBe(600_000);
   });

@@ -47,9 +47,9 @@ export interface BreakerConfig {
   /**
    * Cap on the cooldown, escalation and jitter included, ms; ≥ `cooldownMs`. Once
    * reached it is the interval between failed probes, so it bounds how long a
-   * recovered pusher waits for the next probe. When omitted: 4_500, or `cooldownMs`
+   * recovered pusher waits for the next probe. When omitted: 3_000, or `cooldownMs`
    * if that is longer (a config that only lengthens the cooldown keeps it constant).
-   * @default 4_500
+   * @default 3_000
    */
   readonly maxCooldownMs: number;
   /**
@@ -73,8 +73,9 @@ export type BreakerConfigInput = Partial<Omit<BreakerConfig, 'failureRate'>> & {
  * The defaults: 20 failures in 30 s, as the incident analysis chose, that are also at
  * least half of the window's calls (issue 13: a recovery or a cold start of 1,500
  * sessions must not trip on a few dozen slow connects); one probe fleet-wide 1 s after
- * a trip, then 2 s, 4 s and every 4.5 s after that (issue 13: ~75 probe dials in a
- * 330 s outage, a recovered pusher found within 4.5 s).
+ * a trip, then 2 s and every 3 s after that (issue 13: ~110 probe dials in a 330 s
+ * outage, a recovered pusher's next probe dialled within 3 s and proven within 5 s, its
+ * 1 s confirmation and the half-open's propagation included).
  */
 export const DEFAULT_BREAKER_CONFIG: BreakerConfig = Object.freeze({
   windowMs: 30_000,
@@ -85,7 +86,7 @@ export const DEFAULT_BREAKER_CONFIG: BreakerConfig = Object.freeze({
   quorum: 1,
   cooldownMs: 1_000,
   cooldownMultiplier: 2,
-  maxCooldownMs: 4_500,
+  maxCooldownMs: 3_000,
   cooldownJitter: 0,
   probeLeaseMs: 10_000,
   successThreshold: 1,

@@ -8,10 +8,10 @@ describe('cooldownFor', () => {
     expect([0, 1, 5].map((k) => cooldownFor(config, k, 1, 0))).toEqual([60_000, 60_000, 60_000]);
   });
 
-  it('by default probes 1 s after a trip, then 2 s, 4 s and every 4.5 s', () => {
+  it('by default probes 1 s after a trip, then 2 s and every 3 s', () => {
     const config = resolveBreakerConfig();
     expect([0, 1, 2, 3, 4, 50].map((k) => cooldownFor(config, k, k + 1, 1_800_000_000_000 + k))).toEqual([
-      1_000, 2_000, 4_000, 4_500, 4_500, 4_500,
+      1_000, 2_000, 3_000, 3_000, 3_000, 3_000,
     ]);
   });
 

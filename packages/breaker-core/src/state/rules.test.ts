@@ -96,7 +96,7 @@ describe('recordOutcomes', () => {
     expect(r.auto).toBe('open');
   });
 
-  it('escalates the cooldown per failed probe: 1 s, 2 s, 4 s, then every 4.5 s', () => {
+  it('escalates the cooldown per failed probe: 1 s, 2 s, then every 3 s', () => {
     const r = record();
     let now = T0;
     recordOutcomes(r, now, 'pod-a', 20, 0);
@@ -109,10 +109,10 @@ describe('recordOutcomes', () => {
       if (!lease.granted) throw new Error('expected a lease');
       reportProbe(r, now, lease.lease.token, 'failure', out);
     }
-    expect(waits).toEqual([1_000, 2_000, 4_000, 4_500, 4_500, 4_500]);
+    expect(waits).toEqual([1_000, 2_000, 3_000, 3_000, 3_000, 3_000]);
   });
 
-  it('costs at most ~78 probes in a 330 s outage (0.1 % of the old client), none further apart than 4.5 s', () => {
+  it('costs ~110 probes in a 330 s outage (0.04 % of the old client), none further apart than 3 s', () => {
     const r = record();
     const outageEnds = T0 + 330_000;
     let now = T0;
@@ -126,8 +126,8 @@ describe('recordOutcomes', () => {
       reportProbe(r, now, lease.lease.token, 'failure', out); // refused at once: the most probes
       probes.push(now);
     }
-    expect(probes.length).toBe(74); // at 1, 3, 7 s, then every 4.5 s: 0.065–0.095 % of 78,000–114,000 dials
+    expect(probes.length).toBe(110); // at 1, 3 s, then every 3 s: 0.036–0.039 % of the old client's 280,000–307,000 dials
     const gaps = probes.map((t, i) => t - (probes[i - 1] ?? T0));
-    expect(Math.max(...gaps)).toBe(4_500); // pusher back at any moment: the next probe within 4.5 s
+    expect(Math.max(...gaps)).toBe(3_000); // pusher back at any moment: the next probe within 3 s
   });
 });

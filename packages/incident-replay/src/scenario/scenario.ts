@@ -153,7 +153,7 @@ export function scaledSettings(timeScale: number, ramp: ReplayRamp) {
         bucketMs,
         failureThreshold: d.failureThreshold,
         minFailureRatio: d.minFailureRatio,
-        // The probe schedule (1 s, 2 s, 4 s, then every 4.5 s), compressed; the cap is never below the first cooldown.
+        // The probe schedule (1 s, 2 s, then every 3 s), compressed; the cap is never below the first cooldown.
         cooldownMs: s(d.cooldownMs, 100),
         cooldownMultiplier: d.cooldownMultiplier,
         maxCooldownMs: s(d.maxCooldownMs, 100),

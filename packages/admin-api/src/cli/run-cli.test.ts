@@ -83,7 +83,7 @@ describe('runCli', () => {
     const one = await cli(['status', 'pusher']);
     expect(one.stdout).toContain('state           closed');
     expect(one.stdout).toContain(
-      'rules           trip at 20 failures (≥50% of calls) in 30s; cooldown 1s, ×2 per failed probe up to 4.5s',
+      'rules           trip at 20 failures (≥50% of calls) in 30s; cooldown 1s, ×2 per failed probe up to 3s',
     );
   });
 
@@ -341,7 +341,7 @@ describe('runCli', () => {
     const shown = await cli(['config', 'pusher']);
     expect(shown.code).toBe(EXIT_CODES.OK);
     expect(shown.stdout).toContain('failure-threshold  20');
-    expect(shown.stdout).toContain('cooldown           1s, ×2 per failed probe up to 4.5s');
+    expect(shown.stdout).toContain('cooldown           1s, ×2 per failed probe up to 3s');
 
     const changed = await cli([
       'config',

@@ -1,6 +1,6 @@
-import { type ChildProcess, fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { register } from '@breakwater/redis-harness';
+import { forkRegistered } from '../fork-registered.js';
 import type { OrchestratorMessage, PodMessage, PodSpec } from './messages.js';
 
 const MAIN = fileURLToPath(new URL('./pod-main.ts', import.meta.url));
@@ -23,28 +23,12 @@ export class PodHandle {
     onMessage: (podId: string, m: PodMessage) => void,
     onCrash: (podId: string, why: string) => void,
   ) {
-    this.#child = fork(MAIN, [JSON.stringify(spec)], {
-      execArgv: ['--conditions=@breakwater/source', '--import', import.meta.resolve('tsx')],
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    const { child, unregister } = forkRegistered(MAIN, [JSON.stringify(spec)], `chaos-pod:${spec.podId}`, async () => {
+      this.#ending = true;
+      await this.kill();
     });
-    const child = this.#child;
-    this.#unregister = register(
-      {
-        label: `chaos-pod:${spec.podId}`,
-        stop: async () => {
-          this.#ending = true;
-          await this.kill();
-        },
-        killNow: () => {
-          try {
-            child.kill('SIGKILL');
-          } catch {
-            // gone
-          }
-        },
-      },
-      child.pid,
-    );
+    this.#child = child;
+    this.#unregister = unregister;
     this.ready = new Promise((resolve, reject) => {
       child.once('exit', (code, signal) => {
         this.#unregister();

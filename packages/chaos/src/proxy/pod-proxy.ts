@@ -81,16 +81,12 @@ export class PodProxy implements ProxyAddresses {
 
   /** The local port standing for `host:port`. */
   portFor(target: Upstream): number {
-    const port = this.ports.get(`${target.host}:${target.port}`);
-    if (port === undefined) throw new Error(`proxy: no listener for ${target.host}:${target.port}`);
-    return port;
+    return proxiedPort(this.ports, target);
   }
 
   /** ioredis `natMap`: every real address to its proxied one. */
   natMap(): Record<string, { host: string; port: number }> {
-    const map: Record<string, { host: string; port: number }> = {};
-    for (const [real, port] of this.ports) map[real] = { host: '127.0.0.1', port };
-    return map;
+    return natMapOf(this.ports);
   }
 
   setMode(mode: ProxyMode, latencyMs = 0): void {
@@ -220,4 +216,18 @@ export class PodProxy implements ProxyAddresses {
       pair.upstream?.destroy();
     }
   }
+}
+
+/** The local port standing for `host:port` among a proxy's listeners (`host:port` → local port). */
+export function proxiedPort(ports: ReadonlyMap<string, number>, target: Upstream): number {
+  const port = ports.get(`${target.host}:${target.port}`);
+  if (port === undefined) throw new Error(`proxy: no listener for ${target.host}:${target.port}`);
+  return port;
+}
+
+/** ioredis `natMap` for a proxy's listeners: every real address to its proxied one. */
+export function natMapOf(ports: ReadonlyMap<string, number>): Record<string, { host: string; port: number }> {
+  const map: Record<string, { host: string; port: number }> = {};
+  for (const [real, port] of ports) map[real] = { host: '127.0.0.1', port };
+  return map;
 }

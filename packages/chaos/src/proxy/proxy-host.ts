@@ -1,8 +1,8 @@
-import { type ChildProcess, fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { register } from '@breakwater/redis-harness';
+import { forkRegistered } from '../fork-registered.js';
 import type { HostCommand, HostMessage, LoopDelay, ProxyRequest } from './messages.js';
-import type { ProxyAddresses, ProxyMode, Upstream } from './pod-proxy.js';
+import { natMapOf, type ProxyAddresses, type ProxyMode, proxiedPort, type Upstream } from './pod-proxy.js';
 
 const MAIN = fileURLToPath(new URL('./proxy-host-main.ts', import.meta.url));
 /** No request to a host takes this long unless the host is gone or hung: the campaign fails instead of waiting. */
@@ -29,25 +29,9 @@ export class ProxyHost {
     onStall: (from: number, to: number) => void,
     onCrash: (why: string) => void,
   ) {
-    this.#child = fork(MAIN, [], {
-      execArgv: ['--conditions=@breakwater/source', '--import', import.meta.resolve('tsx')],
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    });
-    const child = this.#child;
-    this.#unregister = register(
-      {
-        label: `chaos-${label}`,
-        stop: () => this.close(),
-        killNow: () => {
-          try {
-            child.kill('SIGKILL');
-          } catch {
-            // gone
-          }
-        },
-      },
-      child.pid,
-    );
+    const { child, unregister } = forkRegistered(MAIN, [], `chaos-${label}`, () => this.close());
+    this.#child = child;
+    this.#unregister = unregister;
     this.ready = new Promise((resolve, reject) => {
       child.once('exit', (code, signal) => {
         this.#unregister();
@@ -204,14 +188,10 @@ export class RemoteProxy implements ProxyAddresses {
   }
 
   portFor(target: Upstream): number {
-    const port = this.ports.get(`${target.host}:${target.port}`);
-    if (port === undefined) throw new Error(`proxy: no listener for ${target.host}:${target.port}`);
-    return port;
+    return proxiedPort(this.ports, target);
   }
 
   natMap(): Record<string, { host: string; port: number }> {
-    const map: Record<string, { host: string; port: number }> = {};
-    for (const [real, port] of this.ports) map[real] = { host: '127.0.0.1', port };
-    return map;
+    return natMapOf(this.ports);
   }
 }
